@@ -1,0 +1,58 @@
+# policybot: `make run` (console bot) and `make test` do all the set-up on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install db run serve test lint typecheck pytest pytest-postgres bench clean help
+
+help:
+	@echo "make run    - set up, migrate the SQLite database and start the console bot"
+	@echo "make test   - set up, then ruff, mypy and pytest (SQLite, and PostgreSQL if it answers)"
+	@echo "make serve  - set up, then start the Slack bot (settings from the environment or .env)"
+	@echo "make bench  - run the benchmarks in bench/ and write docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+db: install
+	$(BIN)/policybot db upgrade
+
+run: db
+	$(BIN)/policybot chat
+
+serve: db
+	$(BIN)/policybot serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+# The same suite on PostgreSQL when a server answers; says so plainly when none does.
+pytest-postgres: install
+	@if $(BIN)/python -m tests.pg_available "$(PG_URL)"; then \
+		echo "== PostgreSQL answers at $(PG_URL): running the suite against it"; \
+		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q; \
+	else \
+		echo "== SKIPPED the PostgreSQL run: no server answers at $(PG_URL)"; \
+	fi
+
+test: lint typecheck pytest pytest-postgres
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache policybot.db*

@@ -1,0 +1,56 @@
+"""Wiring shared by every entry point: settings -> engine -> migrated database -> services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bot.config import Settings
+from bot.core import db
+from bot.core.policyfile import load_policies
+from bot.core.service import PolicyService
+from bot.core.store import Store
+
+log = logging.getLogger(__name__)
+
+SEED_AUTHOR = "policybot"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: sa.Engine
+    store: Store
+    service: PolicyService
+
+
+def seed_if_empty(store: Store, settings: Settings) -> int:
+    """On first start with an empty registry, load `policies/`; returns how many tools."""
+    if store.generation() != 0 or store.policies():
+        return 0
+    path = settings.policies_path
+    if not path.exists():
+        log.warning("no policies folder at %s: starting with an empty registry", path)
+        return 0
+    report = store.import_policies(load_policies(path), author=SEED_AUTHOR, quiet=True)
+    log.info("loaded %d tools from %s", len(report.created), path)
+    return len(report.created)
+
+
+def open_runtime(settings: Settings, *, migrate: bool = True, seed: bool = True) -> Runtime:
+    engine = db.make_engine(settings.database_url)
+    if migrate:
+        db.upgrade(engine)
+    store = Store(engine)
+    if seed:
+        seed_if_empty(store, settings)
+    service = PolicyService(
+        store,
+        contact=settings.contact,
+        admins=frozenset(settings.admins),
+        log_askers=settings.log_askers,
+        tz=settings.zone,
+    )
+    return Runtime(settings, engine, store, service)

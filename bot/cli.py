@@ -1,0 +1,209 @@
+"""The `policybot` command: chat, ask, import, export, db and serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import sqlalchemy as sa
+import typer
+from pydantic import ValidationError
+
+from bot.bootstrap import Runtime, open_runtime
+from bot.config import Settings, describe_error, load_settings
+from bot.core import db
+from bot.core.answers import as_json
+from bot.core.policyfile import PolicyFileError, load_policies, read_located, write_policies
+from bot.core.store import PolicyError
+
+app = typer.Typer(
+    help="policybot: your organisation's AI-tool policies, answered in seconds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema: upgrade, downgrade, current.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"policybot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        fail(describe_error(error), 2)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn the failures people cause (bad files, unreachable database) into one line."""
+    try:
+        yield
+    except PolicyFileError as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        fail(f"{len(error.problems)} problem(s) found; nothing was changed", 1)
+    except PolicyError as error:
+        fail(f"{error}; nothing was changed", 1)
+    except sa.exc.OperationalError as error:
+        fail(f"cannot use the database: {error.orig}", 3)
+
+
+def runtime(database_url: str | None = None, **kwargs: bool) -> Runtime:
+    settings = settings_or_exit(database_url=database_url)
+    return open_runtime(settings, **kwargs)
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: $DATABASE_URL or SQLite)."),
+]
+
+
+@app.command()
+def ask(
+    question: Annotated[list[str], typer.Argument(help="The question, e.g. can I use Cursor?")],
+    as_json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of text.")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Answer one question and exit."""
+    with friendly_errors():
+        rt = runtime(database_url)
+        text = " ".join(question)
+        answer = rt.service.ask(text, channel="cli")
+        rendered = rt.service.render(answer)
+        if as_json_output:
+            typer.echo(json.dumps(as_json(answer, rendered), ensure_ascii=False, default=str))
+        else:
+            typer.echo(rendered)
+
+
+@app.command()
+def chat(
+    user: Annotated[
+        str, typer.Option("--user", help="Who you are; admins are in POLICYBOT_ADMINS.")
+    ] = "console",
+    database_url: DatabaseOption = None,
+) -> None:
+    """The console bot: type questions (and admin commands if you are an admin)."""
+    from bot.console import run_console
+
+    with friendly_errors():
+        rt = runtime(database_url)
+        run_console(rt.service, user=user)
+
+
+@app.command("import")
+def import_policies(
+    path: Annotated[Path, typer.Argument(help="A policy YAML file or a folder of them.")],
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove tools the files no longer list.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Do not announce the changes.")] = False,
+    author: Annotated[str, typer.Option(help="Recorded as the author of the changes.")] = "import",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Validate policy files, then bring the registry in line with them (all or nothing)."""
+    with friendly_errors():
+        located = read_located(path)
+        rt = runtime(database_url, seed=False)
+        report = rt.store.import_policies(
+            [item.policy for item in located], author=author, prune=prune, quiet=quiet
+        )
+        typer.echo(
+            f"imported {path}: {len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+        )
+        for label, names in (
+            ("created", report.created),
+            ("updated", report.updated),
+            ("removed", report.removed),
+        ):
+            for name in names:
+                typer.echo(f"  {label}: {name}")
+
+
+@app.command()
+def export(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A file, or a folder for one file per category; default stdout."),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the registry as policy YAML that `import` reads back unchanged."""
+    from bot.core.policyfile import dump_policies
+
+    with friendly_errors():
+        rt = runtime(database_url)
+        policies = rt.store.policies()
+        if path is None:
+            sys.stdout.write(dump_policies(policies))
+            return
+        for written in write_policies(policies, path):
+            typer.echo(f"wrote {written}")
+
+
+@app.command()
+def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) -> None:
+    """Validate policy files without touching the database (for CI on policies/)."""
+    with friendly_errors():
+        policies = load_policies(path)
+        typer.echo(f"{path}: {len(policies)} tools, no problems")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    with friendly_errors():
+        settings = settings_or_exit(database_url=database_url)
+        engine = db.make_engine(settings.database_url)
+        db.upgrade(engine, revision)
+        typer.echo(f"database at {db.current_revision(engine)} (head {db.head_revision(engine)})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, or 'base' for empty.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Undo migrations down to REVISION."""
+    with friendly_errors():
+        settings = settings_or_exit(database_url=database_url)
+        engine = db.make_engine(settings.database_url)
+        db.downgrade(engine, revision)
+        typer.echo(f"database at {db.current_revision(engine) or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseOption = None) -> None:
+    """Show the database's migration revision and the newest one."""
+    with friendly_errors():
+        settings = settings_or_exit(database_url=database_url)
+        engine = db.make_engine(settings.database_url)
+        current, head = db.current_revision(engine), db.head_revision(engine)
+        state = "up to date" if current == head else "needs `policybot db upgrade`"
+        typer.echo(f"current {current or 'base (empty)'}, head {head}: {state}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

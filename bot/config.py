@@ -1,0 +1,132 @@
+"""One Settings object, read once from the environment (and `.env`) and passed down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """`30s`, `12h`, `2d`, `1w` -> timedelta; ValueError with the accepted forms otherwise."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(
+            f"bad duration '{text}': use a number and a unit s, m, h, d or w (e.g. 2d)"
+        )
+    return dt.timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _env(*names: str) -> Any:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every setting policybot reads. Field names work as keyword arguments in tests."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field("sqlite:///policybot.db", validation_alias=_env("DATABASE_URL"))
+    policies_path: Path = Field(Path("policies"), validation_alias=_env("POLICYBOT_POLICIES"))
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("POLICYBOT_ADMINS")
+    )
+    admin_group: str | None = Field(None, validation_alias=_env("POLICYBOT_ADMIN_GROUP"))
+    command: str = Field("/aipolicy", validation_alias=_env("POLICYBOT_COMMAND"))
+    contact: str = Field("#ai-governance", validation_alias=_env("POLICYBOT_CONTACT"))
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    port: int = Field(3000, ge=0, le=65535, validation_alias=_env("PORT"))
+
+    announce_channel: str | None = Field(None, validation_alias=_env("POLICYBOT_ANNOUNCE_CHANNEL"))
+    admin_channel: str | None = Field(None, validation_alias=_env("POLICYBOT_ADMIN_CHANNEL"))
+    reminder_after: Annotated[list[dt.timedelta], NoDecode] = Field(
+        default_factory=lambda: [dt.timedelta(days=2), dt.timedelta(days=7)],
+        validation_alias=_env("POLICYBOT_REMINDER_AFTER"),
+    )
+    max_reminders: int = Field(2, ge=0, validation_alias=_env("POLICYBOT_MAX_REMINDERS"))
+    effective_reminders: Annotated[list[dt.timedelta], NoDecode] = Field(
+        default_factory=lambda: [dt.timedelta(days=7), dt.timedelta(days=1), dt.timedelta(0)],
+        validation_alias=_env("POLICYBOT_EFFECTIVE_REMINDERS"),
+    )
+    digest_cron: str = Field("0 9 * * mon", validation_alias=_env("POLICYBOT_DIGEST_CRON"))
+    timezone: str = Field("UTC", validation_alias=_env("POLICYBOT_TIMEZONE"))
+
+    log_format: str = Field("text", pattern="^(text|json)$", validation_alias=_env("LOG_FORMAT"))
+    log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
+    log_askers: bool = Field(False, validation_alias=_env("POLICYBOT_LOG_ASKERS"))
+    retention_days: int | None = Field(
+        None, ge=1, validation_alias=_env("POLICYBOT_RETENTION_DAYS")
+    )
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("reminder_after", "effective_reminders", mode="before")
+    @classmethod
+    def _parse_durations(cls, value: Any) -> Any:
+        value = _split_list(value)
+        if isinstance(value, list):
+            return [parse_duration(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}': use an IANA name such as Europe/Berlin"
+            ) from None
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming each bad setting by its environment variable, for people."""
+    fields = Settings.model_fields
+    parts = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "?"
+        field = fields.get(name)
+        alias = field.validation_alias if field else None
+        env_name = alias.choices[0] if isinstance(alias, AliasChoices) else name
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{env_name}: {message}")
+    return "bad setting: " + "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with keyword overrides (for the CLI and tests)."""
+    return Settings(**overrides)

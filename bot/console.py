@@ -1,0 +1,36 @@
+"""The console bot: a prompt that answers questions (and admin commands) without Slack."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from bot.core.service import PolicyService
+
+BANNER = (
+    "policybot console: ask about AI tools, e.g. “can I use Claude Code?”.\n"
+    "Type `help` for commands, `quit` or Ctrl-D to leave."
+)
+
+
+def run_console(service: PolicyService, *, user: str) -> None:
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history at the prompt)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        role = "admin" if service.is_admin(user) else "staff"
+        print(f"{BANNER}\nYou are {user} ({role}).")
+    while True:
+        try:
+            line = input("you> " if interactive else "")
+        except (EOFError, KeyboardInterrupt):
+            if interactive:
+                print()
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in ("quit", "exit", ":q"):
+            return
+        reply = service.handle(text, user=user, source="console", channel="console")
+        print(reply.text if not interactive else f"bot> {reply.text}\n")

@@ -1,0 +1,186 @@
+"""Admin use cases: run a parsed command against the store and say what happened, in words.
+
+Shared by the console chat, the CLI and Slack; callers check that the sender is an admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.commands import (
+    AddAlias,
+    Announce,
+    Command,
+    EditTool,
+    ListTools,
+    RemoveTool,
+    SetPolicy,
+    ShowAcks,
+    ShowHelp,
+    ShowHistory,
+    ShowUnanswered,
+    usage,
+)
+from bot.core.policy import Status, ToolPolicy
+from bot.core.store import Change, RevisionView, Store, UnknownToolError
+
+STATUS_LABEL = {
+    Status.ALLOWED: "allowed",
+    Status.CONDITIONAL: "allowed with conditions",
+    Status.UNDER_REVIEW: "under review",
+    Status.BANNED: "banned",
+}
+
+
+@dataclass(frozen=True)
+class AdminResult:
+    """What an admin command did: a reply for the admin and the change, if any."""
+
+    text: str
+    change: Change | None = None
+    quiet: bool = False
+
+
+def describe_value(value: Any) -> str:
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def describe_changes(changes: dict[str, Any]) -> str:
+    """`status: allowed → banned; reason: — → Sends metadata` for a revision or change."""
+    parts = []
+    for field_name, pair in changes.items():
+        old, new = pair
+        parts.append(f"{field_name}: {describe_value(old)} → {describe_value(new)}")
+    return "; ".join(parts) if parts else "no change"
+
+
+def describe_revision(revision: RevisionView, tz: dt.tzinfo) -> str:
+    when = revision.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return (
+        f"{when}  {revision.action} by {revision.author} ({revision.source}): "
+        f"{describe_changes(revision.changes)}"
+    )
+
+
+def summarize(policy: ToolPolicy) -> str:
+    """One line per tool for listings."""
+    parts = [f"{policy.name}: {STATUS_LABEL[policy.status]}"]
+    if policy.effective:
+        parts.append(f"from {policy.effective.isoformat()}")
+    if policy.alternatives:
+        parts.append(f"(use {', '.join(policy.alternatives)})")
+    return " ".join(parts)
+
+
+class Admin:
+    """Runs admin commands; every write names its author and source in the revision."""
+
+    def __init__(self, store: Store, tz: dt.tzinfo = dt.UTC) -> None:
+        self.store = store
+        self.tz = tz
+
+    def run(self, command: Command, *, author: str, source: str) -> AdminResult:
+        match command:
+            case SetPolicy():
+                return self._set(command, author, source)
+            case AddAlias(tool=tool, alias=alias):
+                change = self.store.add_alias(tool, alias, author=author, source=source)
+                assert change.after is not None
+                return AdminResult(f"'{alias}' is now an alias of {change.after.name}.", change)
+            case RemoveTool(tool=tool):
+                change = self.store.remove(tool, author=author, source=source)
+                assert change.before is not None
+                return AdminResult(f"Removed {change.before.name} from the registry.", change)
+            case ShowHistory(tool=tool):
+                return AdminResult(self._history(tool))
+            case ListTools(status=status):
+                return AdminResult(self._list(status))
+            case ShowUnanswered():
+                return AdminResult(self._unanswered())
+            case ShowHelp(command=verb):
+                return AdminResult(usage(verb))
+            case EditTool(tool=tool, create=create):
+                return self._add(tool, author, source) if create else self._describe(tool)
+            case Announce() | ShowAcks():
+                return AdminResult("Announcements are not set up on this bot.")
+        raise TypeError(f"unhandled command {command!r}")
+
+    def _set(self, command: SetPolicy, author: str, source: str) -> AdminResult:
+        current = self.store.resolve(command.tool)
+        fields: dict[str, Any] = {"status": command.status}
+        for name in ("reason", "conditions", "effective", "max_data", "alternatives"):
+            value = getattr(command, name)
+            if value is not None:
+                # An empty string clears a text field; an empty tuple clears alternatives.
+                fields[name] = value if value != "" else None
+        change = self.store.update(
+            current.name, author=author, source=source, quiet=command.quiet, **fields
+        )
+        if change.is_noop:
+            return AdminResult(f"{current.name} already has that policy; nothing changed.")
+        return AdminResult(
+            f"{current.name}: {describe_changes(change.changed)}.", change, command.quiet
+        )
+
+    def _add(self, tool: str, author: str, source: str) -> AdminResult:
+        policy = ToolPolicy(name=tool.strip(), status=Status.UNDER_REVIEW)
+        change = self.store.save(policy, author=author, source=source, create=True, quiet=True)
+        return AdminResult(
+            f"Added {policy.name} as under review. Set its policy with: "
+            f'set "{policy.name}" <status> --reason ...',
+            change,
+            quiet=True,
+        )
+
+    def _describe(self, tool: str) -> AdminResult:
+        policy = self.store.resolve(tool)
+        lines = [summarize(policy)]
+        for name in ToolPolicy.FIELDS[1:]:
+            lines.append(f"  {name}: {describe_value(_plain(getattr(policy, name)))}")
+        return AdminResult("\n".join(lines))
+
+    def _history(self, tool: str) -> str:
+        revisions = self.store.history(tool)
+        if not revisions:
+            raise UnknownToolError(tool)
+        lines = [f"History of {revisions[-1].tool} (oldest first):"]
+        lines += [f"• {describe_revision(r, self.tz)}" for r in revisions]
+        return "\n".join(lines)
+
+    def _list(self, status: Status | None) -> str:
+        policies = self.store.list_tools(status)
+        if not policies:
+            return f"No tools are {STATUS_LABEL[status]}." if status else "The registry is empty."
+        title = f"{len(policies)} tools" + (f" {STATUS_LABEL[status]}" if status else "")
+        groups: dict[Status, list[ToolPolicy]] = {}
+        for policy in policies:
+            groups.setdefault(policy.status, []).append(policy)
+        lines = [f"{title}:"]
+        for group_status in Status:
+            for policy in groups.get(group_status, []):
+                lines.append(f"• {summarize(policy)}")
+        return "\n".join(lines)
+
+    def _unanswered(self) -> str:
+        questions = self.store.unanswered()
+        if not questions:
+            return "Every question so far found a policy."
+        lines = ["Questions with no policy, most asked first:"]
+        for item in questions:
+            last = item.last_asked.astimezone(self.tz).strftime("%Y-%m-%d")
+            lines.append(f"• {item.question} — asked {item.count} times, last on {last}")
+        return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dt.date | Status):
+        return str(value)
+    return value

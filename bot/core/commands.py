@@ -1,0 +1,450 @@
+"""The admin command grammar: one line of text -> one typed command. No I/O.
+
+The console chat and Slack's `/aipolicy` slash command share this parser. `parse_command`
+returns one of the frozen dataclasses below or raises `CommandError`, whose message is a
+single line for the person who typed the command: what is wrong, then the usage.
+Tool names are not checked here; the store resolves them against the registry.
+
+Tokenising is `shlex` (POSIX rules) after curly quotes are straightened, so
+`set "Claude Code" banned`, `set “Claude Code” banned`, `set 'Claude Code' banned` and
+`set Claude Code banned` all name the same tool. An option's value runs up to the next
+option, so `--reason collects metadata` needs no quotes.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeAlias
+
+from bot.core.policy import DataClass, Status
+
+
+class CommandError(ValueError):
+    """A command a person typed is malformed; `str(error)` is the one-line reply."""
+
+
+@dataclass(frozen=True)
+class SetPolicy:
+    """Set a tool's status and, optionally, other policy fields.
+
+    `None` means "leave unchanged"; `alternatives=()` and `reason=""` clear the field.
+    `quiet` records the change without announcing it.
+    """
+
+    tool: str
+    status: Status
+    reason: str | None = None
+    alternatives: tuple[str, ...] | None = None
+    effective: date | None = None
+    conditions: str | None = None
+    max_data: DataClass | None = None
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class AddAlias:
+    tool: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class RemoveTool:
+    tool: str
+
+
+@dataclass(frozen=True)
+class ShowHistory:
+    tool: str
+
+
+@dataclass(frozen=True)
+class ListTools:
+    status: Status | None = None
+
+
+@dataclass(frozen=True)
+class ShowUnanswered:
+    """List the questions the bot could not answer."""
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class EditTool:
+    """Open a tool's policy for editing; `create` is True for `add <tool>`."""
+
+    tool: str
+    create: bool = False
+
+
+@dataclass(frozen=True)
+class Announce:
+    tool: str
+
+
+@dataclass(frozen=True)
+class ShowAcks:
+    tool: str
+
+
+Command: TypeAlias = (
+    SetPolicy
+    | AddAlias
+    | RemoveTool
+    | ShowHistory
+    | ListTools
+    | ShowUnanswered
+    | ShowHelp
+    | EditTool
+    | Announce
+    | ShowAcks
+)
+
+# Everything that changes or reveals admin data; callers check the sender is an admin.
+ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
+    {
+        SetPolicy,
+        AddAlias,
+        RemoveTool,
+        ShowHistory,
+        ListTools,
+        ShowUnanswered,
+        EditTool,
+        Announce,
+        ShowAcks,
+    }
+)
+
+_SET_USAGE = (
+    "set <tool> <status> [--reason TEXT] [--alternatives A,B] [--effective YYYY-MM-DD]"
+    " [--conditions TEXT] [--max-data CLASS] [--quiet]"
+)
+
+# verb -> (usage line, what it does); the order is the order of the help text.
+_VERBS: dict[str, tuple[str, str]] = {
+    "set": (
+        _SET_USAGE,
+        "set a tool's policy; --alternatives none clears, --quiet skips the announcement",
+    ),
+    "alias": ("alias <tool> <alias>", "add another name for a tool"),
+    "remove": ("remove <tool>", "delete a tool from the registry"),
+    "history": ("history <tool>", "show every change to a tool's policy"),
+    "list": ("list [status]", "list the tools, or only those with one status"),
+    "unanswered": ("unanswered", "show questions the bot could not answer"),
+    "help": ("help [command]", "show this help, or one command's usage"),
+    "edit": ("edit <tool>", "edit a tool's policy in a form"),
+    "add": ("add <tool>", "add a new tool in a form"),
+    "announce": ("announce <tool>", "announce a tool's current policy to staff"),
+    "acks": ("acks <tool>", "show who has acknowledged a tool's announcement"),
+}
+
+# option name -> does it take a value
+_SET_OPTIONS: dict[str, bool] = {
+    "reason": True,
+    "alternatives": True,
+    "effective": True,
+    "conditions": True,
+    "max-data": True,
+    "quiet": False,
+}
+
+_ALIAS_SEPARATORS = frozenset({"=", "->", "→"})
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Smart quotes from Slack/macOS: curly doubles are always quotes; a curly single pair is a
+# quote only at word edges, so an apostrophe inside a word (Devin's) survives.
+_CURLY_DOUBLE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " "})
+_CURLY_SINGLE_PAIR = re.compile(r"(?<!\w)[\u2018\u2019](.*?)[\u2018\u2019](?!\w)")
+_DASHES = "\u2014\u2013"  # em and en dash
+
+
+def usage(verb: str | None = None) -> str:
+    """The usage line for `verb`, or the full help text listing every command."""
+    if verb is not None:
+        key = verb.strip().lower()
+        if key not in _VERBS:
+            raise CommandError(f"unknown command '{verb}': use {_or_list(_VERBS)}")
+        return _VERBS[key][0]
+    lines = ["Admin commands (in the console, or after /aipolicy in Slack):"]
+    lines += [f"  {line}  — {summary}" for line, summary in _VERBS.values()]
+    lines += [
+        f"Statuses: {_or_list(Status.choices())}. Data classes: {_or_list(DataClass)}.",
+        'Quote names with spaces when in doubt: set "Claude Code" banned;'
+        " alias Claude Code = claude cli.",
+        "Anything that does not start with a command is treated as a question.",
+    ]
+    return "\n".join(lines)
+
+
+def is_command(text: str) -> bool:
+    """True if the first word is a command verb (any case); everything else is a question."""
+    words = _normalise(text).split(maxsplit=1)
+    return bool(words) and words[0].lower() in _VERBS
+
+
+def parse_command(text: str) -> Command:
+    """Parse one admin command; raise `CommandError` with a one-line message if it is malformed."""
+    normalised = _normalise(text)
+    words = normalised.split(maxsplit=1)
+    if not words:
+        raise CommandError(f"empty command: use {_or_list(_VERBS)}. Usage: {usage('help')}")
+    verb = words[0].lower()
+    if verb not in _VERBS:
+        raise CommandError(
+            f"unknown command '{words[0]}': use {_or_list(_VERBS)}. Usage: {usage('help')}"
+        )
+    try:
+        args = shlex.split(normalised)[1:]
+    except ValueError:
+        raise _error(
+            verb, "unclosed quote: close it, or put a name with an apostrophe in double quotes"
+        ) from None
+    return _PARSERS[verb](verb, args)
+
+
+def _parse_set(verb: str, args: list[str]) -> SetPolicy:
+    positionals, options = _split_options(verb, args)
+    status, tool_words = _split_status(verb, positionals)
+    tool = _join_name(tool_words)
+    if not tool:
+        raise _error(verb, "missing tool")
+    reason = options.get("reason")
+    conditions = options.get("conditions")
+    alternatives = options.get("alternatives")
+    effective = options.get("effective")
+    max_data = options.get("max-data")
+    return SetPolicy(
+        tool=tool,
+        status=status,
+        reason=reason.strip() if reason is not None else None,
+        alternatives=_parse_alternatives(alternatives) if alternatives is not None else None,
+        effective=_parse_date(verb, effective) if effective is not None else None,
+        conditions=conditions.strip() if conditions is not None else None,
+        max_data=_parse_data_class(verb, max_data) if max_data is not None else None,
+        quiet="quiet" in options,
+    )
+
+
+def _split_status(verb: str, positionals: list[str]) -> tuple[Status, list[str]]:
+    """The status is the last bare word before the options; the words before it name the tool."""
+    if not positionals:
+        raise _error(verb, "missing tool and status")
+    # "under review" typed as two words is still one status.
+    if len(positionals) >= 3 and [w.lower() for w in positionals[-2:]] == ["under", "review"]:
+        return Status.UNDER_REVIEW, positionals[:-2]
+    *tool_words, word = positionals
+    try:
+        status = Status.parse(word)
+    except ValueError:
+        if not tool_words:
+            raise _error(verb, f"missing status for '{word}'") from None
+        raise _error(verb, f"unknown status '{word}': use {_or_list(Status.choices())}") from None
+    if not _join_name(tool_words):
+        raise _error(verb, "missing tool")
+    return status, tool_words
+
+
+def _parse_alias(verb: str, args: list[str]) -> AddAlias:
+    words = _no_options(verb, args)
+    separators = [i for i, word in enumerate(words) if word in _ALIAS_SEPARATORS]
+    if len(separators) > 1:
+        raise _error(verb, "more than one '=' between the tool and the alias")
+    if separators:
+        tool, alias = _join_name(words[: separators[0]]), _join_name(words[separators[0] + 1 :])
+    elif len(words) == 2:
+        tool, alias = _join_name(words[:1]), _join_name(words[1:])
+    elif len(words) > 2:
+        # Without quotes or '=', "alias Claude Code claude cli" could split anywhere.
+        raise _error(
+            verb,
+            f"can't tell where the tool ends and the alias begins in '{' '.join(words)}':"
+            ' write alias "Claude Code" "claude cli" or alias Claude Code = claude cli',
+        )
+    else:
+        tool, alias = _join_name(words), ""
+    if not tool:
+        raise _error(verb, "missing tool")
+    if not alias:
+        raise _error(verb, f"missing alias for '{tool}'")
+    if alias.casefold() == tool.casefold():
+        raise _error(verb, f"the alias '{alias}' is the tool's own name")
+    return AddAlias(tool=tool, alias=alias)
+
+
+def _parse_list(verb: str, args: list[str]) -> ListTools:
+    word = _join_name(_no_options(verb, args))
+    if not word or word.lower() == "all":
+        return ListTools()
+    try:
+        return ListTools(status=Status.parse(word))
+    except ValueError:
+        raise _error(verb, f"unknown status '{word}': use {_or_list(Status.choices())}") from None
+
+
+def _parse_unanswered(verb: str, args: list[str]) -> ShowUnanswered:
+    if args:
+        raise _error(verb, f"unanswered takes no arguments, got '{' '.join(args)}'")
+    return ShowUnanswered()
+
+
+def _parse_help(verb: str, args: list[str]) -> ShowHelp:
+    words = _no_options(verb, args)
+    if not words:
+        return ShowHelp()
+    if len(words) > 1:
+        raise _error(verb, f"help takes one command, got '{' '.join(words)}'")
+    topic = words[0].lower()
+    if topic not in _VERBS:
+        raise _error(verb, f"unknown command '{words[0]}': use {_or_list(_VERBS)}")
+    return ShowHelp(command=topic)
+
+
+def _tool_parser(make: Callable[[str], Command]) -> Callable[[str, list[str]], Command]:
+    """A parser for `<verb> <tool>` commands: every remaining word is the tool's name."""
+
+    def parse(verb: str, args: list[str]) -> Command:
+        tool = _join_name(_no_options(verb, args))
+        if not tool:
+            raise _error(verb, "missing tool")
+        return make(tool)
+
+    return parse
+
+
+_PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
+    "set": _parse_set,
+    "alias": _parse_alias,
+    "remove": _tool_parser(RemoveTool),
+    "history": _tool_parser(ShowHistory),
+    "list": _parse_list,
+    "unanswered": _parse_unanswered,
+    "help": _parse_help,
+    "edit": _tool_parser(EditTool),
+    "add": _tool_parser(lambda tool: EditTool(tool=tool, create=True)),
+    "announce": _tool_parser(Announce),
+    "acks": _tool_parser(ShowAcks),
+}
+
+
+def _split_options(verb: str, args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Bare words before the first option, and each option's value ("" for a flag)."""
+    positionals: list[str] = []
+    options: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
+    current: str | None = None  # the option whose value we are collecting
+    for token in args:
+        option = _as_option(token)
+        if option is None:
+            if current is None:
+                if options:
+                    flag = next(reversed(options))
+                    raise _error(
+                        verb,
+                        f"unexpected '{token}' after --{flag}:"
+                        " the tool and status come before the options",
+                    )
+                positionals.append(token)
+            else:
+                values[current].append(token)
+            continue
+        name, inline = option
+        if name not in _SET_OPTIONS:
+            names = _or_list(f"--{n}" for n in _SET_OPTIONS)
+            raise _error(verb, f"unknown option '--{name}': use {names}")
+        if name in options:
+            raise _error(verb, f"--{name} given twice")
+        options[name] = ""
+        if not _SET_OPTIONS[name]:
+            if inline is not None:
+                raise _error(verb, f"--{name} takes no value")
+            current = None
+            continue
+        values[name] = [inline] if inline is not None else []
+        current = name
+    for name, words in values.items():
+        if not words:
+            raise _error(verb, f"--{name} needs a value")
+        options[name] = " ".join(words)
+    return positionals, options
+
+
+def _as_option(token: str) -> tuple[str, str | None] | None:
+    """(`name`, inline value) if `token` is an option such as `--reason=x`, else None."""
+    if token.startswith("--"):
+        body = token[2:]
+    elif token and token[0] in _DASHES:
+        # macOS/Slack turn "--" into a dash; accept it only for option names we know.
+        body = token.lstrip(_DASHES)
+        if body.partition("=")[0].lower().replace("_", "-") not in _SET_OPTIONS:
+            return None
+    else:
+        return None
+    name, equals, inline = body.partition("=")
+    return name.lower().replace("_", "-"), (inline if equals else None)
+
+
+def _no_options(verb: str, args: list[str]) -> list[str]:
+    for token in args:
+        option = _as_option(token)
+        if option is not None:
+            raise _error(verb, f"{verb} takes no options, got '--{option[0]}'")
+    return args
+
+
+def _parse_alternatives(value: str) -> tuple[str, ...]:
+    """Comma-separated tool names; "" or "none" clears. Duplicates are dropped."""
+    if value.strip().lower() in ("", "none"):
+        return ()
+    seen: dict[str, str] = {}
+    for part in value.split(","):
+        name = _join_name([part])
+        if name:
+            seen.setdefault(name.casefold(), name)
+    return tuple(seen.values())
+
+
+def _parse_date(verb: str, value: str) -> date:
+    text = value.strip()
+    try:
+        # fromisoformat alone would also accept "20261120"; people should write one form.
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _error(verb, f"bad date '{value}' for --effective: use YYYY-MM-DD") from None
+
+
+def _parse_data_class(verb: str, value: str) -> DataClass:
+    try:
+        return DataClass.parse(value)
+    except ValueError:
+        choices = _or_list(DataClass)
+        raise _error(verb, f"unknown data class '{value}' for --max-data: use {choices}") from None
+
+
+def _normalise(text: str) -> str:
+    text = text.translate(_CURLY_DOUBLE)
+    return _CURLY_SINGLE_PAIR.sub(r"'\1'", text).strip()
+
+
+def _join_name(words: list[str]) -> str:
+    """Words -> one name with single spaces ("Claude  Code " -> "Claude Code")."""
+    return " ".join(" ".join(words).split())
+
+
+def _or_list(items: Iterable[str]) -> str:
+    """["a", "b", "c"] -> "a, b or c"."""
+    names = [str(item) for item in items]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _error(verb: str, problem: str) -> CommandError:
+    return CommandError(f"{problem}. Usage: {usage(verb)}")

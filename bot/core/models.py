@@ -1,0 +1,125 @@
+"""SQLModel tables: the registry (Tool, Alias), its history (Revision) and what people ask.
+
+Statuses and data classes are stored as plain strings (validated by `policy.Status` and
+`policy.DataClass` in the store) so that adding one never needs a database enum migration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite drops the zone otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: policybot stores timezone-aware times only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _time_column(*, nullable: bool = False, index: bool = False) -> Any:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Tool(SQLModel, table=True):
+    """One AI tool and its current policy."""
+
+    __tablename__ = "tool"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    # Names are unique ignoring case; the key is the casefolded name.
+    name_key: str = Field(max_length=200, unique=True)
+    vendor: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=100)
+    status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    conditions: str | None = Field(default=None, sa_type=sa.Text)
+    max_data: str | None = Field(default=None, max_length=20)
+    alternatives: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    effective: dt.date | None = None
+    owner: str | None = Field(default=None, max_length=200)
+    link: str | None = Field(default=None, max_length=500)
+    # Optimistic locking: every write bumps it, and a write that read an older one fails.
+    version: int = Field(default=1)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
+class Alias(SQLModel, table=True):
+    """Another name for a tool; unique across all names and aliases, ignoring case."""
+
+    __tablename__ = "alias"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tool.id", index=True, ondelete="CASCADE")
+    alias: str = Field(max_length=200)
+    alias_key: str = Field(max_length=200, unique=True)
+
+
+class Revision(SQLModel, table=True):
+    """One change to one tool: who, when, how, and each field's old and new value."""
+
+    __tablename__ = "revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # By name key, not foreign key, so that history outlives a removed tool.
+    tool_key: str = Field(max_length=200, index=True)
+    tool_name: str = Field(max_length=200)
+    action: str = Field(max_length=20)  # create | update | delete
+    author: str = Field(max_length=200)
+    source: str = Field(max_length=50)  # command | import | slack | modal | ...
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+
+
+class RegistryState(SQLModel, table=True):
+    """A single row whose generation grows with every registry write, so caches can refresh."""
+
+    __tablename__ = "registry_state"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=0)
+
+
+class QuestionLog(SQLModel, table=True):
+    """A question someone asked; `asker` stays empty unless POLICYBOT_LOG_ASKERS is on."""
+
+    __tablename__ = "question_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    asked_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+    question: str = Field(sa_type=sa.Text)
+    asker: str | None = Field(default=None, max_length=100)
+    channel: str = Field(default="cli", max_length=20)
+    matched: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    answered: bool = Field(default=True, index=True)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack events already handled, so a re-sent event is answered once."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True, max_length=100)
+    seen_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))

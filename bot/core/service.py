@@ -1,0 +1,142 @@
+"""The use cases every front end shares: answer a question, run an admin command.
+
+The console chat, the CLI and the Slack adapter all call `PolicyService.handle` (or `ask`),
+so a question gets the same answer wherever it is asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.admin import Admin, AdminResult
+from bot.core.answers import Answer, Registry, answer_question, render_text
+from bot.core.commands import ADMIN_COMMANDS, CommandError, is_command, parse_command
+from bot.core.models import utcnow
+from bot.core.store import ChangeEvent, PolicyError, Store
+
+log = logging.getLogger(__name__)
+
+# How long a process trusts its cached registry before checking the shared generation,
+# so that a change made by another replica shows up within this many seconds.
+REGISTRY_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back: an answer, an admin result, or a refusal or error line."""
+
+    kind: str  # answer | admin | error | refused
+    text: str
+    answer: Answer | None = None
+    result: AdminResult | None = None
+
+
+class PolicyService:
+    """Answers questions from a cached registry and runs admin commands."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        contact: str = "#ai-governance",
+        admins: frozenset[str] = frozenset(),
+        is_admin: Callable[[str], bool] | None = None,
+        log_askers: bool = False,
+        tz: dt.tzinfo = dt.UTC,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.contact = contact
+        self.admins = admins
+        self._extra_admin_check = is_admin
+        self.log_askers = log_askers
+        self.tz = tz
+        self.clock = clock
+        self.admin = Admin(store, tz)
+        self._lock = threading.Lock()
+        self._registry: Registry | None = None
+        self._generation = -1
+        self._checked_at = 0.0
+        store.listeners.append(self._forget_registry)
+
+    # -- questions -------------------------------------------------------------------------
+
+    def registry(self) -> Registry:
+        """The registry snapshot, rebuilt only when some process changed the registry."""
+        now = time.monotonic()
+        registry = self._registry
+        if registry is not None and now - self._checked_at < REGISTRY_CHECK_SECONDS:
+            return registry
+        with self._lock:
+            generation = self.store.generation()
+            if self._registry is None or generation != self._generation:
+                self._registry = Registry(self.store.policies())
+                self._generation = generation
+            self._checked_at = time.monotonic()
+            return self._registry
+
+    def ask(self, question: str, *, asker: str | None = None, channel: str = "cli") -> Answer:
+        """Answer a question and log it (without the asker unless configured to keep it)."""
+        today = self.clock().astimezone(self.tz).date()
+        answer = answer_question(question, self.registry(), today=today)
+        try:
+            self.store.log_question(
+                question,
+                matched=[t.policy.name for t in answer.tools],
+                asker=asker if self.log_askers else None,
+                channel=channel,
+            )
+        except Exception:  # logging a question must never cost the asker the answer
+            log.exception("could not log a question")
+        return answer
+
+    def render(self, answer: Answer) -> str:
+        return render_text(answer, self.contact)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def is_admin(self, user: str) -> bool:
+        if user in self.admins:
+            return True
+        return bool(self._extra_admin_check and self._extra_admin_check(user))
+
+    def handle(self, text: str, *, user: str, source: str, channel: str = "cli") -> Reply:
+        """Answer `text` if it is a question, run it if it is a command the user may run."""
+        text = text.strip()
+        if not is_command(text):
+            return self._answer(text, user, channel)
+        # "list of approved tools?" starts like a command but is a question.
+        looks_like_question = text.endswith(("?", "\uff1f"))
+        try:
+            command = parse_command(text)
+        except CommandError as error:
+            if looks_like_question:
+                return self._answer(text, user, channel)
+            return Reply("error", str(error))
+        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
+            if looks_like_question:
+                return self._answer(text, user, channel)
+            log.warning("refused admin command from a non-admin", extra={"user": user})
+            return Reply(
+                "refused",
+                f"Only policy admins can do that. Ask {self.contact} to change a policy; "
+                "anyone can ask questions such as “can I use Cursor?”.",
+            )
+        try:
+            result = self.admin.run(command, author=user, source=source)
+        except PolicyError as error:
+            return Reply("error", str(error))
+        return Reply("admin", result.text, result=result)
+
+    def _answer(self, text: str, user: str, channel: str) -> Reply:
+        answer = self.ask(text, asker=user, channel=channel)
+        return Reply("answer", self.render(answer), answer=answer)
+
+    def _forget_registry(self, _session: object, _event: ChangeEvent) -> None:
+        # A write in this process: rebuild on the next question instead of waiting.
+        self._checked_at = 0.0

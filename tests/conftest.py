@@ -1,0 +1,101 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL via TEST_DATABASE_URL) and a clock.
+
+The schema is created once per run through the real migrations; each test starts from
+empty tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+import bot.core.models  # noqa: F401  (registers every table)
+from bot.core import db
+from bot.core.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class FakeClock:
+    """A clock tests move by hand; always timezone-aware."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def reset_postgres(url: str) -> None:
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (temp files)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database for the whole run."""
+    if POSTGRES_URL:
+        reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'policybot.db'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = db.make_engine(database_url)
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(engine: sa.Engine, clock: FakeClock) -> Store:
+    return Store(engine, clock=clock)
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database with no schema, for migration tests."""
+    if POSTGRES_URL:
+        admin = db.make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        name = f"policybot_fresh_{os.getpid()}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
