@@ -33,4 +33,4 @@ def run_console(service: PolicyService, *, user: str) -> None:
         if text.lower() in ("quit", "exit", ":q"):
             return
         reply = service.handle(text, user=user, source="console", channel="console")
-        print(reply.text if not interactive else f"bot> {reply.text}\n")
+        print(f"bot> {reply.text}\n" if interactive else f"{reply.text}\n")

@@ -18,6 +18,7 @@ from bot.core.answers import Answer, Registry, answer_question, render_text
 from bot.core.commands import ADMIN_COMMANDS, CommandError, is_command, parse_command
 from bot.core.models import utcnow
 from bot.core.store import ChangeEvent, PolicyError, Store
+from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class PolicyService:
         self.store = store
         self.contact = contact
         self.admins = admins
-        self._extra_admin_check = is_admin
+        self.admin_check = is_admin  # e.g. Slack user-group membership
         self.log_askers = log_askers
         self.tz = tz
         self.clock = clock
@@ -83,7 +84,13 @@ class PolicyService:
     def ask(self, question: str, *, asker: str | None = None, channel: str = "cli") -> Answer:
         """Answer a question and log it (without the asker unless configured to keep it)."""
         today = self.clock().astimezone(self.tz).date()
-        answer = answer_question(question, self.registry(), today=today)
+        registry = self.registry()
+        started = time.perf_counter()
+        answer = answer_question(question, registry, today=today)
+        ANSWER_SECONDS.observe(time.perf_counter() - started)
+        QUESTIONS.labels(channel).inc()
+        if not answer.answered:
+            UNMATCHED.labels(channel).inc()
         try:
             self.store.log_question(
                 question,
@@ -103,7 +110,7 @@ class PolicyService:
     def is_admin(self, user: str) -> bool:
         if user in self.admins:
             return True
-        return bool(self._extra_admin_check and self._extra_admin_check(user))
+        return bool(self.admin_check and self.admin_check(user))
 
     def handle(self, text: str, *, user: str, source: str, channel: str = "cli") -> Reply:
         """Answer `text` if it is a question, run it if it is a command the user may run."""
@@ -121,6 +128,7 @@ class PolicyService:
         if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
             if looks_like_question:
                 return self._answer(text, user, channel)
+            ADMIN_REFUSALS.inc()
             log.warning("refused admin command from a non-admin", extra={"user": user})
             return Reply(
                 "refused",
@@ -131,6 +139,8 @@ class PolicyService:
             result = self.admin.run(command, author=user, source=source)
         except PolicyError as error:
             return Reply("error", str(error))
+        if result.change is not None and not result.change.is_noop:
+            ADMIN_CHANGES.labels(source).inc()
         return Reply("admin", result.text, result=result)
 
     def _answer(self, text: str, user: str, channel: str) -> Reply:

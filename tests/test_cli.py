@@ -1,0 +1,154 @@
+"""The `policybot` command, driven in-process through Typer's runner on a real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.core.store import Store
+from tests.conftest import REPO
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the CLI at the test database (emptied by the engine fixture) and policies/."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(REPO / "policies"))
+    monkeypatch.delenv("POLICYBOT_ADMINS", raising=False)
+    return database_url
+
+
+def test_ask_prints_the_answer_and_seeds_an_empty_registry(env: str) -> None:
+    result = runner.invoke(app, ["ask", "can", "I", "use", "claude", "code?"])
+    assert result.exit_code == 0, result.output
+    assert "Claude Code is BANNED" in result.output
+    assert "Qoder" in result.output
+
+
+def test_ask_json_lists_exactly_the_matched_tools(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "Claude Code or Qoder?"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"question", "intent", "matches", "suggestions", "text"}
+    assert [m["tool"] for m in data["matches"]] == ["Claude Code", "Qoder"]
+    assert data["matches"][0]["status"] == "banned"
+
+
+def test_ask_about_an_unknown_tool_says_there_is_no_policy(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "is Figma allowed?"])
+    data = json.loads(result.output)
+    assert data["matches"] == []
+    assert "no policy" in data["text"].lower()
+
+
+def test_import_reports_counts_and_export_round_trips(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    first = runner.invoke(app, ["import", str(REPO / "policies")])
+    assert first.exit_code == 0, first.output
+    assert " created, 0 updated" in first.output
+    exported = tmp_path / "registry.yaml"
+    assert runner.invoke(app, ["export", str(exported)]).exit_code == 0
+    again = runner.invoke(app, ["import", str(exported)])
+    assert "0 created, 0 updated" in again.output
+    assert "0 removed" in again.output
+
+
+def test_import_of_a_bad_file_names_the_line_and_changes_nothing(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tools:\n  - name: Foo\n    status: forbidden\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:3: status: unknown status 'forbidden'" in result.output
+    assert "nothing was changed" in result.output
+    assert Store(engine).policies() == []
+
+
+def test_import_prune_removes_tools_no_longer_listed(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["import", str(REPO / "policies")])
+    one = tmp_path / "one.yaml"
+    one.write_text("tools:\n  - name: Qoder\n    status: allowed\n", encoding="utf-8")
+    blocked = runner.invoke(app, ["import", "--prune", str(one)])
+    # Claude Code names Qoder as an alternative; pruning it is fine, keeping Qoder is fine.
+    assert blocked.exit_code == 0, blocked.output
+    assert [p.name for p in Store(engine).policies()] == ["Qoder"]
+
+
+def test_check_validates_without_a_database(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(REPO / "policies")])
+    assert result.exit_code == 0
+    assert "no problems" in result.output
+
+
+def test_bad_setting_is_one_line_naming_it(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICYBOT_TIMEZONE", "Mars/Olympus")
+    result = runner.invoke(app, ["ask", "hi"])
+    assert result.exit_code == 2
+    assert "POLICYBOT_TIMEZONE: unknown time zone 'Mars/Olympus'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
+    result = runner.invoke(app, ["ask", "hi"])
+    assert result.exit_code == 3
+    assert "cannot use the database" in result.output
+
+
+def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/new.db")
+    before = runner.invoke(app, ["db", "current"])
+    assert "needs `policybot db upgrade`" in before.output
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert "up to date" in runner.invoke(app, ["db", "current"]).output
+
+
+@pytest.mark.parametrize("args", [[], ["ask"], ["chat"], ["import"], ["export"], ["db"]])
+def test_every_command_has_help(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_console_answers_questions_and_runs_admin_commands(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_ADMINS", "alice")
+    script = "can I use qoder?\nset Cursor banned --reason Leaks code\nhistory Cursor\nquit\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "alice"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Qoder is ALLOWED" in done.stdout
+    assert "Cursor: status:" in done.stdout and "→ banned" in done.stdout
+    assert "update by alice (console)" in done.stdout
+
+
+def test_console_refuses_admin_commands_from_staff(env: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "bob"],
+        input="set Cursor banned\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert "Only policy admins can do that" in done.stdout
