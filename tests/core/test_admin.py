@@ -1,0 +1,103 @@
+"""Admin commands against the store: replies in words, revisions with authors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.core.admin import Admin
+from bot.core.commands import (
+    AddAlias,
+    EditTool,
+    ListTools,
+    RemoveTool,
+    SetPolicy,
+    ShowHistory,
+    ShowUnanswered,
+)
+from bot.core.policy import Status
+from bot.core.store import PolicyError, Store, UnknownToolError
+from tests.factories import seed_registry
+
+
+@pytest.fixture
+def admin(store: Store) -> Admin:
+    store.import_policies(seed_registry(), author="seed")
+    return Admin(store)
+
+
+def test_set_changes_only_the_fields_given(admin: Admin, store: Store) -> None:
+    result = admin.run(
+        SetPolicy("Cursor", Status.BANNED, effective=dt.date(2026, 12, 1), alternatives=("Qoder",)),
+        author="U1",
+        source="slack",
+    )
+    assert result.change is not None
+    assert set(result.change.changed) == {"status", "effective", "alternatives"}
+    policy = store.get("Cursor")
+    assert policy is not None and policy.vendor == "Anysphere"
+
+
+def test_set_with_same_values_says_nothing_changed(admin: Admin) -> None:
+    result = admin.run(SetPolicy("Cursor", Status.UNDER_REVIEW), author="U1", source="t")
+    assert "nothing changed" in result.text
+    assert result.change is None
+
+
+def test_set_empty_reason_clears_it(admin: Admin, store: Store) -> None:
+    admin.run(SetPolicy("Claude Code", Status.BANNED, reason=""), author="U1", source="t")
+    policy = store.get("Claude Code")
+    assert policy is not None and policy.reason is None
+
+
+def test_set_quiet_is_passed_on(admin: Admin) -> None:
+    result = admin.run(SetPolicy("Cursor", Status.ALLOWED, quiet=True), author="U1", source="t")
+    assert result.quiet
+
+
+def test_alias_then_the_tool_is_found_by_it(admin: Admin, store: Store) -> None:
+    admin.run(AddAlias("Cursor", "cursor ide"), author="U1", source="t")
+    found = store.get("Cursor IDE")
+    assert found is not None and found.name == "Cursor"
+
+
+def test_remove_and_history_of_removed_tool(admin: Admin) -> None:
+    admin.run(RemoveTool("Cursor"), author="U1", source="t")
+    text = admin.run(ShowHistory("Cursor"), author="U1", source="t").text
+    assert "create by seed (import)" in text
+    assert "delete by U1 (t)" in text
+
+
+def test_history_of_unknown_tool_raises_with_suggestions(admin: Admin) -> None:
+    with pytest.raises(UnknownToolError, match="Did you mean Cursor"):
+        admin.run(ShowHistory("Cursr"), author="U1", source="t")
+
+
+def test_list_groups_by_status(admin: Admin) -> None:
+    text = admin.run(ListTools(), author="U1", source="t").text
+    assert text.index("Qoder: allowed") < text.index("Claude Code: banned")
+    banned = admin.run(ListTools(Status.BANNED), author="U1", source="t").text
+    assert "Claude Code" in banned and "Qoder:" not in banned
+
+
+def test_unanswered_lists_questions(admin: Admin, store: Store) -> None:
+    store.log_question("is notion ok", matched=[], asker=None, channel="slack")
+    text = admin.run(ShowUnanswered(), author="U1", source="t").text
+    assert "is notion ok" in text
+
+
+def test_add_creates_an_under_review_tool_and_refuses_duplicates(
+    admin: Admin, store: Store
+) -> None:
+    admin.run(EditTool("Devin", create=True), author="U1", source="t")
+    devin = store.get("Devin")
+    assert devin is not None and devin.status == Status.UNDER_REVIEW
+    with pytest.raises(PolicyError, match="already in the registry"):
+        admin.run(EditTool("devin", create=True), author="U1", source="t")
+
+
+def test_edit_describes_every_field(admin: Admin) -> None:
+    text = admin.run(EditTool("Claude Code"), author="U1", source="t").text
+    for field in ("vendor", "reason", "alternatives", "effective", "owner", "link"):
+        assert f"{field}:" in text
