@@ -35,7 +35,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine: sa.Engine | None = config.attributes.get("engine")
     if engine is None:
-        engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+        url = config.get_main_option("sqlalchemy.url")
+        if not url:  # the alembic command line: use policybot's own setting
+            from bot.config import load_settings
+
+            url = load_settings().database_url
+        engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
