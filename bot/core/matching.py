@@ -1,0 +1,640 @@
+"""Text -> tool mentions: which registry tools a staff question is about. No I/O.
+
+How a question is read, in order:
+
+1. Slack markup is stripped (`<@U1>`, `<!here>`, `<url|label>` keeps the label, `:emoji:`,
+   quotes, backticks) and the text is tokenised into Latin runs; CJK text stays as context.
+2. Every run of up to a few adjacent tokens is joined ("claude code", "claude-code",
+   "ClaudeCode" -> "claudecode") and looked up exactly in a dict of normalised names and
+   aliases. Chinese aliases are found by exact substring search.
+3. Spans that found nothing are tried fuzzily: a symmetric-deletion (SymSpell-style) index
+   yields a handful of candidate keys and only those are scored with rapidfuzz. Fuzzy
+   matching is deliberately strict (same first letter, one edit, only transpositions for
+   short words) because answering about the wrong tool is worse than not answering.
+4. Overlapping candidates are resolved longest-span first, so "GitHub Copilot Enterprise"
+   is not also "GitHub Copilot".
+5. Names that are everyday words ("continue", "cursor", "warp") only count when the question
+   is about a tool: a usage verb or a verdict word next to it, capitalised mid-sentence, the
+   question being just the name, listed with other tools, or a vendor/product word beside it.
+
+Lookups are dict hits on a few dozen n-grams per question, so the cost does not grow with
+the size of the registry; building the index is O(registry) once.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from bot.core.policy import ToolPolicy
+
+__all__ = ["COMMON_WORDS", "MatchResult", "Matcher", "Mention", "strip_markup"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One tool a question is about."""
+
+    tool: str  # canonical tool name
+    score: float  # 0..100 confidence
+    matched: str  # the span of the question that matched
+    via: str  # the name or alias it matched
+    ambiguous: bool = False  # the span is shared by several tools (e.g. "copilot")
+    start: int = field(default=0, compare=False)  # offset of `matched` in the cleaned text
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Every tool a question is about, or close names when there is none."""
+
+    mentions: tuple[Mention, ...]  # in question order
+    suggestions: tuple[str, ...]  # close tool names ("did you mean") when nothing matched
+    topic: str = ""  # the question's content words, for "no policy for <topic>"
+
+
+def _words(text: str) -> frozenset[str]:
+    """A word set written as one readable block of text."""
+    return frozenset(text.split())
+
+
+# Tool names that are also everyday words. Alone, without tool context, they are read as
+# the word: "should I continue?", "the mouse cursor", "can I warp this text?".
+COMMON_WORDS = _words(
+    """
+    amp arc augment bard bolt canvas character chat code comet continue copy cursor
+    diffusion edge firefly gamma glean goose grok hex lovable linear loom mem meta mode
+    pi q read rewind runway stable tabby tome void warp whisper writer zed
+    """
+)
+
+# Words that describe a product rather than name it: never a key on their own when they
+# come from a longer name ("Qwen Chat" is not "chat"; "Zed AI" is not "ai").
+_GENERIC = _words(
+    """
+    ai app apps agent agents api assist assistant beta bot chat cli cloud code coder
+    desktop dev developer developers edition for ide lab labs llm model models mobile
+    online search studio suite the tool tools web x
+    """
+)
+
+# Edition words: "ChatGPT Enterprise" is a different product from ChatGPT, so its base name
+# alone must not point at it.
+_EDITIONS = _words(
+    """
+    business edu education enterprise free individual lite max mini personal plus premium
+    pro standard team teams ultra
+    """
+)
+
+# Never a tool name, never matched (also not fuzzily).
+STOPWORDS = _words(
+    """
+    a about above after again all also am an and any anyone anything are as ask at be
+    because been before being below between both but by can cannot could did do does doing
+    done down during each else even ever every few for from further get gets go going got
+    had has have having he her here hers him his how i if in into is it its just know let
+    like may me might mine more most much must my need needs no nor not now of off on once
+    one only or other our ours out over own please pls same see she should so some still
+    such than thank thanks that the their theirs them then there these they this those
+    through to too under until up upon us very via want was we well were what whatever when
+    where whether which while who whom whose why will with within without would yes yet
+    you your yours hi hello hey morning good okay ok thx ty vs versus s t d ll re ve m
+    """
+)
+
+# Words around a name that show the question is about a tool.
+_USE_BEFORE = _words(
+    """
+    use using used uses try trying install installing installed enable enabling adopt
+    adopting about approve ban allow
+    """
+)
+_VERDICT_AFTER = _words(
+    """
+    allowed allow ok okay approved permitted banned forbidden blocked policy policies status
+    fine safe acceptable sanctioned whitelisted blacklisted prohibited authorised authorized
+    legal legit usable
+    """
+)
+# Product nouns: "the Cursor editor", "continue extension".
+_PRODUCT_NOUNS = _words(
+    """
+    ai app editor ide extension plugin assistant terminal chatbot model tool cli agent
+    """
+)
+# What may surround a name when the question is "just the name" ("cursor?", "what about bolt").
+_FILLER = _words(
+    """
+    what about how is are the a an and or any please pls hi hey hello thanks status re
+    regarding on vs versus which
+    """
+)
+_LIST_JOINERS = frozenset({"and", "or", "vs", "versus", "nor", "plus"})
+_CJK_SIGNALS = ("用", "可以", "能", "允许", "禁", "吗", "批准", "政策", "行不行", "好不好")
+
+_TOKEN_RE = re.compile(r"[a-z0-9\u00c0-\u024f]+")
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_SLACK_LINK_RE = re.compile(r"<([^<>|]*)\|([^<>]*)>")
+_SLACK_ANGLE_RE = re.compile(r"<[^<>]*>")
+_EMOJI_RE = re.compile(r":[a-z0-9_+\-]+:", re.IGNORECASE)
+# Quote marks, code and emphasis marks; apostrophes inside words ("can't") stay.
+_QUOTES_RE = re.compile(
+    r"[`\"\u201c\u201d\u2018\u2019«»「」『』*~]"  # quotes, code spans, *bold*, ~strike~
+    r"|(?<!\w)'|'(?!\w)|(?<!\w)_|_(?!\w)"  # 'quotes' and _italics_, not "can't" or "a_b"
+)
+# Characters allowed between two tokens that still form one name ("claude-code", "otter.ai").
+_JOINING_GAP = re.compile(r"[ \t\-_.·]*")
+_LIST_GAP = re.compile(r"[\s,/&+、和或与]*(还是)?[\s,/&+、和或与]*")
+_CLAUSE_END = re.compile(r"[,;:!?()\n]|\.(?:\s|$)")
+# Words that may stand between a name and its verdict: "is Cursor still allowed".
+_ADVERBS = _words("still really now even actually also currently officially yet then")
+_MAX_FUZZY_TOKENS = 3  # longest run of words tried fuzzily
+_MIN_FUZZY_LEN = 5  # shorter words match exactly or not at all
+_SUGGEST_MIN_SCORE = 70.0
+_PREFIX_LEN = 5  # a word this long that starts a name suggests the name
+
+
+def strip_markup(text: str) -> str:
+    """`text` without Slack markup: mentions, links (labels kept), emoji, quotes, code marks."""
+    text = _SLACK_LINK_RE.sub(lambda m: " " if m.group(1)[:1] in "@#!" else m.group(2), text)
+    text = _SLACK_ANGLE_RE.sub(" ", text)
+    text = html.unescape(text)
+    text = _EMOJI_RE.sub(" ", text)
+    text = _QUOTES_RE.sub(" ", text)
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def _has_cjk(text: str) -> bool:
+    return _CJK_RE.search(text) is not None
+
+
+def _deletes(word: str) -> set[str]:
+    """`word` and every string one deletion away from it."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@dataclass
+class _Key:
+    """A normalised name or alias and the tools it names."""
+
+    text: str
+    ntokens: int
+    tools: dict[str, str] = field(default_factory=dict)  # tool -> the name/alias it came from
+
+
+@dataclass
+class _Candidate:
+    first: int  # token index
+    last: int  # token index, inclusive
+    start: int  # char offsets in the cleaned text
+    end: int
+    tools: dict[str, str]
+    score: float
+    exact: bool
+    partial: bool
+    weak: bool  # an everyday word: needs tool context
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.last - self.first, self.end - self.start)
+
+
+@dataclass
+class _Token:
+    text: str  # lower-case
+    start: int
+    end: int
+    joins_next: bool  # only joining characters up to the next token
+    ends_clause: bool = False  # punctuation or Chinese text before the next token
+
+
+class Matcher:
+    """Finds the tools a question mentions; built once per registry snapshot."""
+
+    def __init__(self, tools: Iterable[ToolPolicy]) -> None:
+        self._full: dict[str, _Key] = {}
+        self._partial: dict[str, _Key] = {}
+        self._cjk: dict[str, _Key] = {}  # Chinese (and other CJK) names, found as substrings
+        self._cjk_lengths: dict[str, list[int]] = {}  # first char -> key lengths, longest first
+        self._deleted: dict[str, list[str]] = defaultdict(list)  # deletion -> key texts
+        self._name_tokens: dict[str, set[str]] = defaultdict(set)  # for suggestions only
+        self._prefixed: dict[str, list[str]] = defaultdict(list)  # for suggestions only
+        self._related: dict[str, set[str]] = defaultdict(set)  # tool -> vendor and name words
+        self._max_tokens = 1
+        for policy in tools:
+            self._add(policy)
+        for table in (self._full, self._partial):
+            for text in table:
+                if len(text) >= 4:
+                    for deleted in _deletes(text):
+                        self._deleted[deleted].append(text)
+                if len(text) > _PREFIX_LEN:
+                    self._prefixed[text[:_PREFIX_LEN]].append(text)
+
+    def _add(self, policy: ToolPolicy) -> None:
+        name = policy.name
+        self._related[name].update(_tokens(policy.vendor or ""))
+        for form in (name, *policy.aliases):
+            if _has_cjk(form):
+                key_text = "".join(unicodedata.normalize("NFKC", form).lower().split())
+                self._cjk.setdefault(key_text, _Key(key_text, 1)).tools[name] = form
+                lengths = self._cjk_lengths.setdefault(key_text[0], [])
+                if len(key_text) not in lengths:
+                    lengths.append(len(key_text))
+                    lengths.sort(reverse=True)
+                continue
+            tokens = _tokens(form)
+            if not tokens or (len(tokens) == 1 and tokens[0] in STOPWORDS):
+                continue
+            self._put(self._full, tokens, name, form)
+            self._related[name].update(tokens)
+            for token in tokens:
+                self._name_tokens[token].add(name)
+        for tokens in self._partial_forms(policy):
+            self._put(self._partial, tokens, name, name)
+
+    def _put(self, table: dict[str, _Key], tokens: list[str], tool: str, via: str) -> None:
+        text = "".join(tokens)
+        key = table.setdefault(text, _Key(text, len(tokens)))
+        key.tools.setdefault(tool, via)
+        self._max_tokens = max(self._max_tokens, len(tokens))
+
+    @staticmethod
+    def _partial_forms(policy: ToolPolicy) -> list[list[str]]:
+        """Shorter forms people use for a multi-word name: "copilot" for "GitHub Copilot"."""
+        tokens = _tokens(policy.name)
+        if len(tokens) < 2:
+            return []
+        vendor = set(_tokens(policy.vendor or ""))
+        distinctive = [t for t in tokens if t not in _GENERIC and t not in _EDITIONS]
+        # Drop the vendor ("GitHub" Copilot) unless it is the only name there is ("Warp" AI).
+        if not all(t in vendor for t in distinctive):
+            distinctive = [t for t in distinctive if t not in vendor]
+        if not distinctive:
+            return []
+        forms: list[list[str]] = []
+        without_vendor = [t for t in tokens if t not in vendor]
+        if 1 < len(without_vendor) < len(tokens):
+            forms.append(without_vendor)  # "copilot enterprise"
+        rest = set(tokens) - set(distinctive)
+        # "ChatGPT Enterprise" minus "chatgpt" is only an edition: "chatgpt" means another product.
+        if not rest or not rest <= _EDITIONS:
+            forms.extend([t] for t in distinctive if len(t) >= 3 and t not in STOPWORDS)
+        return forms
+
+    # -- finding ------------------------------------------------------------------------
+
+    def find(self, text: str) -> MatchResult:
+        """The tools `text` is about, in question order; suggestions when there are none."""
+        cleaned = strip_markup(text)
+        lower = cleaned.lower()
+        if len(lower) != len(cleaned):  # rare case-folding that changes length
+            cleaned = lower
+        tokens = [_Token(m.group(), m.start(), m.end(), False) for m in _TOKEN_RE.finditer(lower)]
+        for here, after in itertools.pairwise(tokens):
+            here.joins_next = _JOINING_GAP.fullmatch(lower, here.end, after.start) is not None
+            gap = lower[here.end : after.start]
+            here.ends_clause = _CLAUSE_END.search(gap) is not None or _has_cjk(gap)
+
+        candidates = self._exact(tokens) + self._fuzzy(tokens)
+        chosen = _non_overlapping(candidates)
+        cjk = self._find_cjk(lower)
+        confirmed = _confirm(chosen, tokens, cleaned, lower, self._related)
+        rejected = [c for c in chosen if c not in confirmed]
+
+        mentions = _mentions(confirmed, cjk, cleaned)
+        topic = _topic(tokens, cleaned)
+        if mentions:
+            return MatchResult(mentions, (), topic)
+        return MatchResult((), self._suggest(tokens, rejected), topic)
+
+    def _lookup(self, text: str) -> tuple[_Key, bool] | None:
+        """The key named exactly by `text`; full names and aliases win over partial forms."""
+        key = self._full.get(text)
+        if key is not None:
+            return key, False
+        key = self._partial.get(text)
+        return (key, True) if key is not None else None
+
+    def _exact(self, tokens: Sequence[_Token]) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for first in range(len(tokens)):
+            if tokens[first].text in STOPWORDS:
+                continue
+            joined = ""
+            for last in range(first, min(len(tokens), first + self._max_tokens + 1)):
+                if last > first and not tokens[last - 1].joins_next:
+                    break
+                joined += tokens[last].text
+                if tokens[last].text in STOPWORDS:
+                    continue
+                hit = self._lookup(joined)
+                if hit is None:
+                    continue
+                key, partial = hit
+                found.append(
+                    _Candidate(
+                        first,
+                        last,
+                        tokens[first].start,
+                        tokens[last].end,
+                        key.tools,
+                        90.0 if partial else 100.0,
+                        exact=True,
+                        partial=partial,
+                        weak=_is_everyday(joined)
+                        if last == first
+                        else _split_words(tokens, first, last, key),
+                    )
+                )
+        return found
+
+    def _fuzzy(self, tokens: Sequence[_Token]) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for first in range(len(tokens)):
+            joined = ""
+            for last in range(first, min(len(tokens), first + _MAX_FUZZY_TOKENS)):
+                if last > first and not tokens[last - 1].joins_next:
+                    break
+                if tokens[last].text in STOPWORDS or tokens[last].text.isdigit():
+                    break
+                joined += tokens[last].text
+                if len(joined) < _MIN_FUZZY_LEN or self._lookup(joined) is not None:
+                    continue
+                candidate = self._closest(joined, last - first + 1)
+                if candidate is None:
+                    continue
+                key, partial, score = candidate
+                found.append(
+                    _Candidate(
+                        first,
+                        last,
+                        tokens[first].start,
+                        tokens[last].end,
+                        key.tools,
+                        score,
+                        exact=False,
+                        partial=partial,
+                        weak=_is_everyday(key.text),
+                    )
+                )
+        return found
+
+    def _closest(self, word: str, ntokens: int) -> tuple[_Key, bool, float] | None:
+        """The one key a typo most likely meant, or None when none is close or several tie."""
+        best: list[tuple[float, _Key, bool]] = []
+        seen: set[str] = set()
+        for deleted in _deletes(word):
+            for text in self._deleted.get(deleted, ()):
+                if text in seen:
+                    continue
+                seen.add(text)
+                if not _is_typo_of(word, text):
+                    continue
+                hit = self._lookup(text)
+                assert hit is not None
+                key, partial = hit
+                if ntokens not in (1, key.ntokens):
+                    continue
+                best.append((fuzz.ratio(word, text), key, partial))
+        if not best:
+            return None
+        best.sort(key=lambda item: -item[0])
+        score, key, partial = best[0]
+        ties = [k for s, k, _ in best if s == score]
+        if len(ties) > 1:  # equally close to several keys: offer all, pick none
+            tools: dict[str, str] = {}
+            for tied in ties:
+                tools.update(tied.tools)
+            key = _Key(key.text, key.ntokens, tools)
+        return key, partial, score
+
+    def _find_cjk(self, lower: str) -> list[_Candidate]:
+        """Chinese names as exact substrings, longest first ("通义灵码企业版" before "通义灵码")."""
+        found: list[_Candidate] = []
+        position = 0
+        while position < len(lower):
+            hit = None
+            for length in self._cjk_lengths.get(lower[position], ()):
+                hit = self._cjk.get(lower[position : position + length])
+                if hit is not None:
+                    break
+            if hit is None:
+                position += 1
+                continue
+            end = position + len(hit.text)
+            found.append(
+                _Candidate(-1, -1, position, end, hit.tools, 100.0, True, False, weak=False)
+            )
+            position = end
+        return found
+
+    def _suggest(self, tokens: Sequence[_Token], rejected: Sequence[_Candidate]) -> tuple[str, ...]:
+        """Up to three tool names close to the question's content words."""
+        scores: dict[str, float] = {}
+
+        def offer(tool: str, score: float) -> None:
+            scores[tool] = max(score, scores.get(tool, 0.0))
+
+        for candidate in rejected:
+            for tool in candidate.tools:
+                offer(tool, candidate.score)
+        words = [t.text for t in tokens if _is_content(t.text)]
+        for word in words:
+            for tool in self._name_tokens.get(word, ()):
+                offer(tool, 80.0)
+            if len(word) < 4:
+                continue
+            # Two deletions reach further for short words; long words are distinctive enough.
+            probes = _deletes(word)
+            if len(word) <= 8:
+                probes = {d2 for d1 in probes for d2 in _deletes(d1)}
+            texts = {text for probe in probes for text in self._deleted.get(probe, ())}
+            texts.update(self._prefixed.get(word[:_PREFIX_LEN], ()) if len(word) >= 5 else ())
+            for text in texts:
+                # "perplex" for "perplexity": a cut-off name is close even when short.
+                score = fuzz.ratio(word, text)
+                if text.startswith(word):
+                    score = max(score, _SUGGEST_MIN_SCORE)
+                if score >= _SUGGEST_MIN_SCORE:
+                    hit = self._lookup(text)
+                    assert hit is not None
+                    for tool in hit[0].tools:
+                        offer(tool, score)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return tuple(tool for tool, _ in ranked[:3])
+
+
+def _is_everyday(key_text: str) -> bool:
+    return key_text in COMMON_WORDS or key_text in _GENERIC or len(key_text) <= 2
+
+
+def _split_words(tokens: Sequence[_Token], first: int, last: int, key: _Key) -> bool:
+    """A one-word name written as two real-looking words ("deep seek") may be just words."""
+    return last - first + 1 > key.ntokens and all(
+        len(t.text) >= 4 for t in tokens[first : last + 1]
+    )
+
+
+def _is_content(word: str) -> bool:
+    return (
+        len(word) >= 3
+        and word not in STOPWORDS
+        and word not in _VERDICT_AFTER
+        and word not in _USE_BEFORE
+        and word not in _GENERIC
+    )
+
+
+def _is_typo_of(word: str, key: str) -> bool:
+    """One slip of the keyboard; strict, because a wrong tool is worse than no tool."""
+    if word[0] != key[0] or min(len(word), len(key)) < _MIN_FUZZY_LEN:
+        return False
+    distance = OSA.distance(word, key)
+    if distance == 1:
+        # Short words: only swapped letters ("curosr"); a substitution may be another word
+        # ("clause" is not "claude", "outer" is not "otter").
+        return min(len(word), len(key)) >= 7 or sorted(word) == sorted(key)
+    return distance == 2 and min(len(word), len(key)) >= 10
+
+
+def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Longest spans first, exact before fuzzy, full names before partial ones."""
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-c.size[0], -c.size[1], not c.exact, c.partial, -c.score, c.start),
+    )
+    chosen: list[_Candidate] = []
+    for candidate in ranked:
+        if all(candidate.end <= c.start or candidate.start >= c.end for c in chosen):
+            chosen.append(candidate)
+    return sorted(chosen, key=lambda c: c.start)
+
+
+def _confirm(
+    chosen: list[_Candidate],
+    tokens: Sequence[_Token],
+    cleaned: str,
+    lower: str,
+    related: dict[str, set[str]],
+) -> list[_Candidate]:
+    """The candidates the question is really about: everyday words need tool context."""
+    confirmed = []
+    for c in chosen:
+        words = set().union(*(related[tool] for tool in c.tools)) - {tokens[c.first].text}
+        confirmed.append(not c.weak or _in_tool_context(c, tokens, cleaned, lower, words))
+    changed = True
+    while changed:  # "cursor, windsurf and kimi": a list of tools confirms its members
+        changed = False
+        for i, candidate in enumerate(chosen):
+            if confirmed[i]:
+                continue
+            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(chosen) and confirmed[j]]
+            if any(_listed_together(candidate, chosen[j], tokens, lower) for j in neighbours):
+                confirmed[i] = changed = True
+    return [c for c, ok in zip(chosen, confirmed, strict=True) if ok]
+
+
+def _in_tool_context(
+    c: _Candidate, tokens: Sequence[_Token], cleaned: str, lower: str, related: set[str]
+) -> bool:
+    """Whether the words around an everyday-word name show the question is about the tool."""
+    before = _word_before(tokens, c.first, skip=("the", "a", "an"))  # "use the X"
+    after = _word_after(tokens, c.last, skip=_ADVERBS)  # "is X still allowed"
+    if before in _USE_BEFORE or after in _VERDICT_AFTER:
+        return True
+    # Written as a domain: "lovable.dev", "cursor.com".
+    if c.last + 1 < len(tokens) and lower[c.end : tokens[c.last + 1].start] == ".":
+        return True
+    neighbours = {_word_before(tokens, c.first), _word_after(tokens, c.last)}
+    if neighbours & (_PRODUCT_NOUNS | related):
+        return True
+    # Chinese around a Latin name: "可以用 Cursor 吗".
+    around = lower[max(0, c.start - 4) : c.start] + lower[c.end : c.end + 4]
+    if any(signal in around for signal in _CJK_SIGNALS):
+        return True
+    # Capitalised mid-sentence, as names are ("is Cursor ok").
+    sentence_start = c.first == 0 or bool(
+        re.search(r"[.!?\n]\s*$", cleaned[tokens[c.first - 1].end : c.start])
+    )
+    if cleaned[c.start].isupper() and not sentence_start:
+        return True
+    # The question is just the name: "Curosr?", "what about bolt" (Chinese text is more).
+    if _has_cjk(lower):
+        return False
+    others = [t.text for t in tokens[: c.first]] + [t.text for t in tokens[c.last + 1 :]]
+    return all(w in _FILLER or w in _VERDICT_AFTER for w in others)
+
+
+def _word_after(tokens: Sequence[_Token], last: int, skip: Iterable[str] = ()) -> str:
+    """The first word after token `last` in the same clause, past any words in `skip`."""
+    i = last
+    while i + 1 < len(tokens) and not tokens[i].ends_clause:
+        i += 1
+        if tokens[i].text not in skip:
+            return tokens[i].text
+    return ""
+
+
+def _word_before(tokens: Sequence[_Token], first: int, skip: Iterable[str] = ()) -> str:
+    """The first word before token `first` in the same clause, past any words in `skip`."""
+    i = first
+    while i > 0 and not tokens[i - 1].ends_clause:
+        i -= 1
+        if tokens[i].text not in skip:
+            return tokens[i].text
+    return ""
+
+
+def _listed_together(a: _Candidate, b: _Candidate, tokens: Sequence[_Token], lower: str) -> bool:
+    """True when only list separators stand between two names: "cursor, windsurf and kimi"."""
+    left, right = (a, b) if a.start < b.start else (b, a)
+    gap = lower[left.end : right.start]
+    words = _TOKEN_RE.findall(gap)
+    if len(words) > 1 or not all(w in _LIST_JOINERS for w in words):
+        return False
+    return _LIST_GAP.fullmatch(_TOKEN_RE.sub(" ", gap)) is not None
+
+
+def _mentions(
+    confirmed: list[_Candidate], cjk: list[_Candidate], cleaned: str
+) -> tuple[Mention, ...]:
+    mentions: dict[str, Mention] = {}
+    for candidate in sorted(confirmed + cjk, key=lambda c: c.start):
+        ambiguous = len(candidate.tools) > 1
+        for tool in sorted(candidate.tools):
+            mention = Mention(
+                tool=tool,
+                score=round(candidate.score, 1),
+                matched=cleaned[candidate.start : candidate.end],
+                via=candidate.tools[tool],
+                ambiguous=ambiguous,
+                start=candidate.start,
+            )
+            previous = mentions.get(tool)
+            # A tool named on its own beats the same tool as one of several candidates.
+            if previous is None or (previous.ambiguous and not ambiguous):
+                mentions[tool] = mention
+    return tuple(sorted(mentions.values(), key=lambda m: (m.start, m.tool)))
+
+
+def _topic(tokens: Sequence[_Token], cleaned: str) -> str:
+    """The question's content words ("can I use Photoshop?" -> "Photoshop")."""
+    words = [
+        cleaned[t.start : t.end]
+        for t in tokens
+        if t.text not in STOPWORDS and t.text not in _USE_BEFORE and t.text not in _VERDICT_AFTER
+    ]
+    return " ".join(words) if words else cleaned.strip(" ?!.")

@@ -1,0 +1,264 @@
+"""Matching questions to tools: names, aliases, typos, Chinese, Slack markup, everyday words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.matching import Matcher, strip_markup
+from tests.core.factories import generated_policies, make_policy, sample_policies
+
+COPILOTS = ["GitHub Copilot", "GitHub Copilot Enterprise", "Microsoft Copilot"]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(sample_policies())
+
+
+def tools(matcher: Matcher, text: str) -> list[str]:
+    return [mention.tool for mention in matcher.find(text).mentions]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["is Midjourney allowed?", "MIDJOURNEY", "midjourney ok", "Mid-Journey?", "mid journey pls"],
+)
+def test_name_matches_in_any_case_with_hyphens_and_spaces(matcher: Matcher, question: str) -> None:
+    assert tools(matcher, question) == ["Midjourney"]
+
+
+def test_joined_words_match_a_two_word_name(matcher: Matcher) -> None:
+    assert tools(matcher, "ReplitAgent for a prototype?") == ["Replit Agent"]
+
+
+def test_alias_matches_the_tool_it_belongs_to(matcher: Matcher) -> None:
+    mention = matcher.find("bolt.new for a landing page?").mentions[0]
+    assert (mention.tool, mention.via) == ("Bolt", "bolt.new")
+
+
+def test_exact_match_scores_100(matcher: Matcher) -> None:
+    assert matcher.find("Tabnine ok?").mentions[0].score == 100.0
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("midjourny for slides", "Midjourney"),
+        ("tabnien?", "Tabnine"),
+        ("perplexcity ok?", "Perplexity"),
+        ("is chatgtp enterprise ok", "ChatGPT Enterprise"),
+    ],
+)
+def test_typos_match_with_a_lower_score(matcher: Matcher, question: str, tool: str) -> None:
+    mention = matcher.find(question).mentions[0]
+    assert mention.tool == tool
+    assert 80 <= mention.score < 100
+
+
+def test_a_real_word_one_letter_from_a_name_is_not_a_typo() -> None:
+    matcher = Matcher([make_policy("Claude"), make_policy("Otter")])
+    assert tools(matcher, "is this clause allowed in the contract?") == []
+    assert tools(matcher, "the outer loop is slow, ok?") == []
+
+
+def test_short_words_never_match_fuzzily() -> None:
+    matcher = Matcher([make_policy("Kimi"), make_policy("Cody")])
+    assert tools(matcher, "is my code ok?") == []
+    assert tools(matcher, "kimy ok?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("文心一言可以用吗", "ERNIE Bot"),
+        ("能用豆包写周报吗\uff1f", "Doubao"),  # with a fullwidth question mark
+        ("我想用Tabnine写代码", "Tabnine"),
+        ("可以用 midjourney 吗", "Midjourney"),
+    ],
+)
+def test_chinese_aliases_and_latin_names_inside_chinese(
+    matcher: Matcher, question: str, tool: str
+) -> None:
+    assert tools(matcher, question) == [tool]
+
+
+def test_two_chinese_names_are_both_found_in_question_order(matcher: Matcher) -> None:
+    assert tools(matcher, "豆包和文心一言哪个能用") == ["Doubao", "ERNIE Bot"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("<@U0BOT> is tabnine ok?", "is tabnine ok?"),
+        ("<!here> <!subteam^S1|@ai> tabnine?", "tabnine?"),
+        ("can I use <https://lovable.dev|Lovable>?", "can I use Lovable?"),
+        ("see <https://example.com> about doubao", "see about doubao"),
+        (":thinking_face: “Doubao” or `tabnine`?", "Doubao or tabnine ?"),
+        ("*Bolt* &amp; _Lovable_", "Bolt & Lovable"),
+    ],
+)
+def test_slack_markup_is_stripped_and_link_labels_kept(raw: str, clean: str) -> None:
+    assert strip_markup(raw) == clean
+
+
+def test_link_label_names_the_tool(matcher: Matcher) -> None:
+    assert tools(matcher, "<@U1> can I use <https://x.example|Tabnine>") == ["Tabnine"]
+
+
+def test_a_link_address_alone_names_nothing() -> None:
+    matcher = Matcher([make_policy("Example")])
+    assert tools(matcher, "what is <https://example.com>?") == []
+
+
+def test_most_specific_name_wins(matcher: Matcher) -> None:
+    assert tools(matcher, "is ChatGPT Enterprise ok for contracts?") == ["ChatGPT Enterprise"]
+    assert tools(matcher, "github copilot enterprise?") == ["GitHub Copilot Enterprise"]
+
+
+def test_both_names_are_found_when_both_are_asked_about(matcher: Matcher) -> None:
+    assert tools(matcher, "ChatGPT or ChatGPT Enterprise?") == ["ChatGPT", "ChatGPT Enterprise"]
+
+
+def test_shared_word_returns_every_candidate_flagged_ambiguous(matcher: Matcher) -> None:
+    mentions = matcher.find("can I use copilot?").mentions
+    assert sorted(m.tool for m in mentions) == COPILOTS
+    assert all(m.ambiguous for m in mentions)
+
+
+def test_distinctive_words_narrow_a_shared_word(matcher: Matcher) -> None:
+    assert tools(matcher, "copilot enterprise ok?") == ["GitHub Copilot Enterprise"]
+    assert tools(matcher, "Microsoft Copilot in Teams?") == ["Microsoft Copilot"]
+
+
+def test_base_name_does_not_stand_for_its_enterprise_edition() -> None:
+    matcher = Matcher([make_policy("ChatGPT Enterprise", vendor="OpenAI")])
+    result = matcher.find("can I use chatgpt?")
+    assert result.mentions == ()
+    assert result.suggestions == ("ChatGPT Enterprise",)
+
+
+def test_vendor_word_alone_is_not_a_tool(matcher: Matcher) -> None:
+    assert tools(matcher, "is github allowed?") == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I use continue",
+        "is Continue allowed?",
+        "continue?",
+        "the continue extension ok for vscode?",
+        "Lovable ok for prototypes",
+        "lovable",
+        "Bolt or Lovable for a mockup?",
+        "doubao, lovable and bolt - which are ok?",
+        "可以用 lovable 吗",
+    ],
+)
+def test_everyday_word_names_count_in_tool_context(matcher: Matcher, question: str) -> None:
+    assert tools(matcher, question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "should I continue with this PR?",
+        "please continue the review tomorrow",
+        "can I continue?",
+        "that demo was lovable",
+        "tighten the bolt on the rack",
+        "继续 continue",
+    ],
+)
+def test_everyday_word_names_do_not_count_as_plain_words(matcher: Matcher, question: str) -> None:
+    assert tools(matcher, question) == []
+
+
+def test_a_verdict_in_another_clause_is_not_tool_context(matcher: Matcher) -> None:
+    assert tools(matcher, "the bolt is loose, ok to ship?") == []
+    assert tools(matcher, "is Bolt still allowed?") == ["Bolt"]
+
+
+def test_a_domain_is_tool_context(matcher: Matcher) -> None:
+    assert tools(matcher, "lovable.dev for the demo site?") == ["Lovable"]
+
+
+def test_one_word_name_split_into_real_words_needs_tool_context() -> None:
+    matcher = Matcher([make_policy("DeepSeek")])
+    assert tools(matcher, "is the deep seek mission on track") == []
+    assert tools(matcher, "can I use deep seek") == ["DeepSeek"]
+    assert tools(matcher, "Deep-Seek?") == ["DeepSeek"]
+
+
+def test_everyday_word_typo_counts_when_the_question_is_just_the_name() -> None:
+    matcher = Matcher([make_policy("Cursor")])
+    assert tools(matcher, "Curosr?") == ["Cursor"]
+    assert tools(matcher, "move the curosr to the end") == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I use Photoshop",
+        "is Notion allowed",
+        "good morning",
+        "can I use AI tools?",
+        "我可以用 Figma 吗",
+        "which chat bots are ok?",
+        "",
+        "<@U0BOT>",
+    ],
+)
+def test_tools_outside_the_registry_match_nothing(matcher: Matcher, question: str) -> None:
+    assert tools(matcher, question) == []
+
+
+def test_stopwords_never_match_even_as_names() -> None:
+    matcher = Matcher([make_policy("It"), make_policy("Any")])
+    assert tools(matcher, "is it any good?") == []
+
+
+def test_no_match_suggests_close_names(matcher: Matcher) -> None:
+    result = matcher.find("is perplex ok?")
+    assert result.mentions == ()
+    assert result.suggestions[0] == "Perplexity"
+
+
+def test_suggestions_are_at_most_three(matcher: Matcher) -> None:
+    assert len(matcher.find("github").suggestions) <= 3
+
+
+def test_no_suggestions_when_something_matched(matcher: Matcher) -> None:
+    assert matcher.find("tabnine ok?").suggestions == ()
+
+
+def test_topic_is_the_questions_content_words(matcher: Matcher) -> None:
+    assert matcher.find("can I use Photoshop?").topic == "Photoshop"
+
+
+def test_mentions_keep_question_order(matcher: Matcher) -> None:
+    assert tools(matcher, "Tabnine, Midjourney or Doubao?") == ["Tabnine", "Midjourney", "Doubao"]
+
+
+def test_same_tool_twice_is_one_mention(matcher: Matcher) -> None:
+    assert tools(matcher, "tabnine vs Tabnine?") == ["Tabnine"]
+
+
+def test_matched_span_is_the_questions_own_text(matcher: Matcher) -> None:
+    assert matcher.find("is Mid-Journey ok?").mentions[0].matched == "Mid-Journey"
+
+
+def test_a_ten_thousand_tool_registry_still_answers_right() -> None:
+    big = Matcher([*sample_policies(), *generated_policies(10_000)])
+    assert tools(big, "midjourny for slides") == ["Midjourney"]
+    assert tools(big, "文心一言可以用吗") == ["ERNIE Bot"]
+    assert tools(big, "should I continue with this PR?") == []
+    assert tools(big, "can I use Photoshop") == []
+    assert sorted(tools(big, "copilot?")) == COPILOTS
+
+
+def test_generated_tools_are_found_in_a_large_registry() -> None:
+    generated = generated_policies(10_000)
+    big = Matcher(generated)
+    for policy in generated[::997]:
+        assert policy.name in tools(big, f"is {policy.name} allowed?")
