@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install db run serve test lint typecheck pytest pytest-postgres bench clean help
+.PHONY: install db run serve test lint typecheck pytest pytest-postgres lock bench clean help
 
 help:
 	@echo "make run    - set up, migrate the SQLite database and start the console bot"
@@ -46,10 +46,26 @@ pytest-postgres: install
 		echo "== PostgreSQL answers at $(PG_URL): running the suite against it"; \
 		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q; \
 	else \
-		echo "== SKIPPED the PostgreSQL run: no server answers at $(PG_URL)"; \
+		echo "##################################################################"; \
+		echo "## SKIPPED: the suite did NOT run on PostgreSQL."; \
+		echo "## No server answers at $(PG_URL)"; \
+		echo "## Start one, or set PG_URL=postgresql+psycopg://user@host:port/db"; \
+		echo "##################################################################"; \
 	fi
 
 test: lint typecheck pytest pytest-postgres
+
+# requirements.lock: the runtime dependencies (with the postgres extra) at the versions in
+# .venv, for the Docker image. Run after changing dependencies in pyproject.toml.
+lock: install
+	rm -rf $(VENV)-lock build
+	$(PYTHON) -m venv $(VENV)-lock
+	$(BIN)/python -m pip freeze --exclude-editable > $(VENV)-lock/constraints.txt
+	$(VENV)-lock/bin/python -m pip install --quiet --constraint $(VENV)-lock/constraints.txt '.[postgres]'
+	{ echo "# Runtime dependencies of policybot (with the postgres extra), pinned: the Docker image"; \
+	  echo "# installs exactly these. Regenerate with \`make lock\` after changing pyproject.toml."; \
+	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -v '^policybot @'; } > requirements.lock
+	rm -rf $(VENV)-lock build
 
 bench: install
 	$(BIN)/python bench/run_all.py

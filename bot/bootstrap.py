@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.core import db
+from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.policyfile import load_policies
 from bot.core.service import PolicyService
 from bot.core.store import Store
@@ -24,6 +25,7 @@ class Runtime:
     engine: sa.Engine
     store: Store
     service: PolicyService
+    announcements: Announcements | None = None
 
 
 def seed_if_empty(store: Store, settings: Settings) -> int:
@@ -53,4 +55,27 @@ def open_runtime(settings: Settings, *, migrate: bool = True, seed: bool = True)
         log_askers=settings.log_askers,
         tz=settings.zone,
     )
-    return Runtime(settings, engine, store, service)
+    announcements = install_announcements(store, service, settings)
+    return Runtime(settings, engine, store, service, announcements)
+
+
+def install_announcements(
+    store: Store, service: PolicyService, settings: Settings
+) -> Announcements:
+    """Announce material changes: the listener runs in the writing transaction, so a change
+    and its announcement commit together or not at all."""
+    announcements = Announcements(store, announcement_config(settings))
+    store.listeners.append(announcements.on_change)
+    service.admin.announcements = announcements
+    return announcements
+
+
+def announcement_config(settings: Settings) -> AnnouncementConfig:
+    return AnnouncementConfig(
+        channel=settings.announce_channel,
+        admin_channel=settings.admin_channel,
+        reminder_after=tuple(settings.reminder_after),
+        max_reminders=settings.max_reminders,
+        effective_reminders=tuple(settings.effective_reminders),
+        zone=settings.zone,
+    )

@@ -19,7 +19,7 @@ from bot.config import Settings, describe_error, load_settings
 from bot.core import db
 from bot.core.answers import as_json
 from bot.core.policyfile import PolicyFileError, load_policies, read_located, write_policies
-from bot.core.store import PolicyError
+from bot.core.store import PolicyError, Store
 
 app = typer.Typer(
     help="policybot: your organisation's AI-tool policies, answered in seconds.",
@@ -198,6 +198,81 @@ def db_current(database_url: DatabaseOption = None) -> None:
         current, head = db.current_revision(engine), db.head_revision(engine)
         state = "up to date" if current == head else "needs `policybot db upgrade`"
         typer.echo(f"current {current or 'base (empty)'}, head {head}: {state}")
+
+
+@app.command()
+def serve(
+    port: Annotated[
+        int | None, typer.Option("--port", help="HTTP port (default: $PORT or 3000).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
+) -> None:
+    """Start the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
+    from bot.logs import configure_logging
+    from bot.schedule.runner import AnnouncementScheduler
+    from bot.serve import StartError, slack_settings_problem
+    from bot.serve import serve as run_server
+    from bot.slack import announcements
+    from bot.slack.app import build_app
+
+    settings = settings_or_exit(port=port)
+    configure_logging(settings.log_format, settings.log_level)
+    problem = slack_settings_problem(settings)
+    if problem is not None:
+        fail(problem, 2)
+    with friendly_errors():
+        rt = open_runtime(settings)
+        try:
+            slack_app = build_app(rt, extensions=[announcements.register])
+        except Exception as error:  # auth.test refused the token or Slack was unreachable
+            fail(f"cannot start the Slack app: {error}", 2)
+        # The scheduler starts once the server is up and stops before it closes.
+        scheduler = AnnouncementScheduler(rt)
+        try:
+            run_server(rt, slack_app, port=settings.port, host=host, background=[scheduler])
+        except StartError as error:
+            fail(str(error), 2)
+
+
+@db_app.command("purge")
+def db_purge(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days", min=1, help="Keep this many days (default: $POLICYBOT_RETENTION_DAYS)."
+        ),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Delete logged questions older than the retention period."""
+    import datetime as dt
+
+    with friendly_errors():
+        settings = settings_or_exit(database_url=database_url)
+        keep = days or settings.retention_days
+        if keep is None:
+            fail("set POLICYBOT_RETENTION_DAYS or pass --days to say how long to keep questions")
+        engine = db.make_engine(settings.database_url)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep)
+        deleted = Store(engine).purge_questions(cutoff)
+        typer.echo(f"deleted {deleted} logged question(s) older than {keep} days")
+
+
+@app.command()
+def doctor(database_url: DatabaseOption = None) -> None:
+    """Check settings, database, migrations, policies and the Slack token; say what is wrong."""
+    from bot.doctor import State, run_checks
+
+    # Our findings say what failed; the Slack SDK's own error lines would only repeat it.
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)
+    findings = run_checks(database_url=database_url)
+    for finding in findings:
+        typer.echo(finding.line())
+    problems = sum(finding.state is State.PROBLEM for finding in findings)
+    if problems:
+        typer.echo(f"{problems} problem(s) found")
+        raise typer.Exit(1)
+    typer.echo("no problems found")
 
 
 def main() -> None:

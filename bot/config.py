@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     )
     digest_cron: str = Field("0 9 * * mon", validation_alias=_env("POLICYBOT_DIGEST_CRON"))
     timezone: str = Field("UTC", validation_alias=_env("POLICYBOT_TIMEZONE"))
+    # Delivery of announcements (see docs/announcements.md).
+    claim_timeout: dt.timedelta = Field(
+        dt.timedelta(minutes=2), validation_alias=_env("POLICYBOT_CLAIM_TIMEOUT")
+    )
+    lease_ttl: dt.timedelta = Field(
+        dt.timedelta(seconds=30), validation_alias=_env("POLICYBOT_LEASE_TTL")
+    )
+    send_concurrency: int = Field(
+        8, ge=1, le=64, validation_alias=_env("POLICYBOT_SEND_CONCURRENCY")
+    )
+    send_rate: float = Field(20.0, gt=0, validation_alias=_env("POLICYBOT_SEND_RATE"))
+    send_attempts: int = Field(5, ge=1, validation_alias=_env("POLICYBOT_SEND_ATTEMPTS"))
 
     log_format: str = Field("text", pattern="^(text|json)$", validation_alias=_env("LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
@@ -93,6 +105,11 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             return [parse_duration(v) if isinstance(v, str) else v for v in value]
         return value
+
+    @field_validator("claim_timeout", "lease_ttl", mode="before")
+    @classmethod
+    def _parse_duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

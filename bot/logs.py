@@ -13,12 +13,16 @@ import re
 import sys
 from typing import Any
 
-_TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+_TOKEN = re.compile(r"\b(xox[abceposr]|xapp)-[A-Za-z0-9-]+")
+# The password in a URL such as postgresql://user:password@host/db.
+_URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 _SECRET_KEYS = ("token", "secret", "password", "authorization")
 
 
 def mask(text: str) -> str:
+    """`text` with Slack tokens and URL passwords replaced by ***."""
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + "***@", text)
     return _TOKEN.sub(lambda m: m.group(1) + "-***", text)
 
 

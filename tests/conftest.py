@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,30 +38,42 @@ class FakeClock:
         return self.now
 
 
-def reset_postgres(url: str) -> None:
-    engine = db.make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def pytest_report_header() -> str:
     return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (temp files)'}"
 
 
+@contextmanager
+def postgres_database(url: str, name: str) -> Iterator[str]:
+    """A new, empty database `name` on the server behind `url`, dropped afterwards."""
+    admin = db.make_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database for the whole run."""
-    if POSTGRES_URL:
-        reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'policybot.db'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
-    return url
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the whole run.
+
+    On PostgreSQL each run gets its own database next to TEST_DATABASE_URL's, so two runs on
+    one server (two developers, CI) never empty each other's tables mid-test.
+    """
+    with ExitStack() as stack:
+        if POSTGRES_URL:
+            base = sa.make_url(POSTGRES_URL).database or "test"
+            url = stack.enter_context(postgres_database(POSTGRES_URL, f"{base}_run_{os.getpid()}"))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'policybot.db'}"
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture
@@ -87,15 +100,7 @@ def store(engine: sa.Engine, clock: FakeClock) -> Store:
 def fresh_database_url(tmp_path: Path) -> Iterator[str]:
     """An empty database with no schema, for migration tests."""
     if POSTGRES_URL:
-        admin = db.make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        name = f"policybot_fresh_{os.getpid()}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        yield url
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with postgres_database(POSTGRES_URL, f"policybot_fresh_{os.getpid()}") as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path / 'fresh.db'}"

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.announcements import AckStats, Announcements
 from bot.core.commands import (
     AddAlias,
     Announce,
@@ -81,9 +82,13 @@ def summarize(policy: ToolPolicy) -> str:
 class Admin:
     """Runs admin commands; every write names its author and source in the revision."""
 
-    def __init__(self, store: Store, tz: dt.tzinfo = dt.UTC) -> None:
+    def __init__(
+        self, store: Store, tz: dt.tzinfo = dt.UTC, announcements: Announcements | None = None
+    ) -> None:
         self.store = store
         self.tz = tz
+        # Set by bootstrap; None where nothing can send announcements (e.g. bare tests).
+        self.announcements = announcements
 
     def run(self, command: Command, *, author: str, source: str) -> AdminResult:
         match command:
@@ -107,8 +112,10 @@ class Admin:
                 return AdminResult(usage(verb))
             case EditTool(tool=tool, create=create):
                 return self._add(tool, author, source) if create else self._describe(tool)
-            case Announce() | ShowAcks():
-                return AdminResult("Announcements are not set up on this bot.")
+            case Announce(tool=tool):
+                return AdminResult(self._announce(tool, author))
+            case ShowAcks(tool=tool):
+                return AdminResult(self._acks(tool))
         raise TypeError(f"unhandled command {command!r}")
 
     def _set(self, command: SetPolicy, author: str, source: str) -> AdminResult:
@@ -145,6 +152,20 @@ class Admin:
             lines.append(f"  {name}: {describe_value(_plain(getattr(policy, name)))}")
         return AdminResult("\n".join(lines))
 
+    def _announce(self, tool: str, author: str) -> str:
+        if self.announcements is None:
+            return "Announcements are not set up on this bot."
+        view = self.announcements.announce_again(tool, author=author)
+        return (
+            f"Announcing in channel {view.channel}: {view.summary}. "
+            "People who do not acknowledge get reminders."
+        )
+
+    def _acks(self, tool: str) -> str:
+        if self.announcements is None:
+            return "Announcements are not set up on this bot."
+        return describe_acks(self.announcements.ack_stats(tool), self.tz)
+
     def _history(self, tool: str) -> str:
         revisions = self.store.history(tool)
         if not revisions:
@@ -176,6 +197,33 @@ class Admin:
             last = item.last_asked.astimezone(self.tz).strftime("%Y-%m-%d")
             lines.append(f"• {item.question} — asked {item.count} times, last on {last}")
         return "\n".join(lines)
+
+
+def describe_acks(stats: AckStats, tz: dt.tzinfo, *, names: int = 30) -> str:
+    """'Claude Code (announced …): 3 of 5 acknowledged (60%). Not yet: U1, U2.'
+
+    User ids stay plain (no `<@U…>`): the reply is shown as typed text in Slack and the console.
+    """
+    view = stats.announcement
+    when = view.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    head = f"{view.tool_name} (announced {when}): "
+    if stats.audience is None:
+        return head + (
+            f"{stats.acknowledged} acknowledged so far; who has not is known once the "
+            "announcement has gone out to the channel."
+        )
+    share = f" ({stats.acknowledged * 100 // stats.audience}%)" if stats.audience else ""
+    text = head + f"{stats.acknowledged} of {stats.audience} acknowledged{share}."
+    if stats.missing:
+        shown = ", ".join(stats.missing[:names])
+        more = len(stats.missing) - names
+        text += f" Not yet: {shown}" + (f" and {more} more." if more > 0 else ".")
+    else:
+        text += " Everyone in the channel has acknowledged."
+    if stats.reminders_sent or stats.failed:
+        text += f" Reminders sent: {stats.reminders_sent}"
+        text += f", failed: {stats.failed}." if stats.failed else "."
+    return text
 
 
 def _plain(value: Any) -> Any:

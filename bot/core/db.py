@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 _ROOT = Path(__file__).resolve().parents[2]
+
+# Any fixed 64-bit number works; it only has to be the same in every replica ("policybt").
+MIGRATION_LOCK_KEY = 0x706F6C6963796274
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -53,12 +58,39 @@ def alembic_config(engine: sa.Engine) -> Config:
     return config
 
 
+@contextmanager
+def migration_lock(engine: sa.Engine) -> Iterator[None]:
+    """Hold the database-wide migration lock (PostgreSQL); a no-op on SQLite.
+
+    Several replicas start at once and each runs `policybot db upgrade`: the first migrates,
+    the others wait here and then find the schema already at head.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        # A session-level lock: it outlives the transactions Alembic opens on its own
+        # connection, and PostgreSQL drops it if this process dies.
+        connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(
+                sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+            connection.commit()
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    """Apply migrations up to `revision`; safe to run from several replicas at once."""
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
-    command.downgrade(alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.downgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: sa.Engine) -> str | None:

@@ -123,3 +123,113 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=100)
     seen_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+
+
+# -- announcements, acknowledgements and the delivery outbox (issue 9) -----------------------
+
+
+class Announcement(SQLModel, table=True):
+    """Something staff (or admins, for a digest) are told: a policy change, a re-send, a digest.
+
+    The text is fixed when it is created, so a reminder a week later says what was announced.
+    """
+
+    __tablename__ = "announcement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # change | manual | digest
+    tool_key: str | None = Field(default=None, max_length=200, index=True)
+    tool_name: str | None = Field(default=None, max_length=200)
+    summary: str = Field(sa_type=sa.Text)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    # What changed and the policy as announced (JSON-friendly), for the message and the digest.
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    effective: dt.date | None = None
+    author: str = Field(max_length=200)
+    channel: str = Field(max_length=50)
+    message_ts: str | None = Field(default=None, max_length=30)
+    # Makes a job that may run twice (the weekly digest) create its announcement once.
+    dedupe_key: str | None = Field(default=None, max_length=100, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+    # Set when a later announcement of the same tool replaces this one; its reminders stop.
+    superseded_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+
+
+class Acknowledgement(SQLModel, table=True):
+    """Someone pressed Acknowledge on an announcement (once per person and announcement)."""
+
+    __tablename__ = "acknowledgement"
+    __table_args__ = (sa.UniqueConstraint("announcement_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=50)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
+class AudienceMember(SQLModel, table=True):
+    """A member of the announce channel when an announcement's audience was last read."""
+
+    __tablename__ = "audience_member"
+
+    announcement_id: int = Field(
+        foreign_key="announcement.id", primary_key=True, ondelete="CASCADE"
+    )
+    user_id: str = Field(max_length=50, primary_key=True)
+
+
+class ScheduledStep(SQLModel, table=True):
+    """'Read the audience of announcement X at T (and DM those who have not acknowledged)'.
+
+    Members are only known by asking Slack when the step is due, so a step expands into
+    per-person Delivery rows then, in one transaction with marking it done.
+    """
+
+    __tablename__ = "scheduled_step"
+    __table_args__ = (sa.UniqueConstraint("announcement_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=30)  # audience | reminder-1 | reminder-2 ...
+    due_at: dt.datetime = Field(sa_column=_time_column(index=True))
+    done_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    recipients: int | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one recipient (a channel id or a user id): the outbox row.
+
+    pending -> claimed (claimed_at/by set before sending) -> sent | failed; or skipped
+    (the person acknowledged first) or cancelled (a later announcement replaced this one).
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("announcement_id", "recipient", "kind"),
+        sa.Index("ix_delivery_status_due_at", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", index=True, ondelete="CASCADE")
+    recipient: str = Field(max_length=50)
+    kind: str = Field(max_length=30)  # announcement | effective-7d | reminder-1 | digest ...
+    due_at: dt.datetime = Field(sa_column=_time_column())
+    status: str = Field(default="pending", max_length=10)
+    claimed_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=100)
+    sent_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=200)
+    # Where Slack put the message (the DM channel for a user), for chat.update and reconcile.
+    channel: str | None = Field(default=None, max_length=50)
+    message_ts: str | None = Field(default=None, max_length=30)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who runs the scheduler: one holder at a time, renewed before `expires_at`."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=50)
+    holder: str = Field(max_length=200)
+    expires_at: dt.datetime = Field(sa_column=_time_column())

@@ -607,7 +607,7 @@ class Store:
         if existing is None:
             tool = Tool(**values, created_at=now)
             session.add(tool)
-            session.flush()
+            _flush_claiming_names(session, policy)
             version = tool.version
             tool_id = tool.id
         else:
@@ -638,7 +638,7 @@ class Store:
             )
         )
         self._bump_generation(session)
-        session.flush()
+        _flush_claiming_names(session, policy)
         result = Change(before, replace(policy, updated_at=now), changed, version)
         self._notify(session, ChangeEvent(result, author, source, quiet, now))
         return result
@@ -680,6 +680,17 @@ class Store:
         )
         if result.rowcount == 0:
             session.add(RegistryState(id=1, generation=1))
+
+
+def _flush_claiming_names(session: Session, policy: ToolPolicy) -> None:
+    """Flush; a name or alias that a concurrent writer took after our check is a stale edit."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as error:
+        raise StaleEditError(
+            f"'{policy.name}' (or one of its aliases) was just taken by someone else's change: "
+            "reload and try again"
+        ) from error
 
 
 def _normalised(policy: ToolPolicy) -> ToolPolicy:

@@ -1,17 +1,31 @@
-"""Migrations: empty -> head -> empty, and the models agree with them."""
+"""Migrations: empty -> head -> empty (all at once and one step at a time), the models agree
+with them, and several replicas upgrading one database at once all succeed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from bot.core import db
+from tests.conftest import REPO
 
 
 def table_names(engine: sa.Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def revisions_oldest_first(engine: sa.Engine) -> list[str]:
+    script = ScriptDirectory.from_config(db.alembic_config(engine))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
 def test_upgrade_from_empty_creates_every_table(fresh_database_url: str) -> None:
@@ -31,6 +45,24 @@ def test_downgrade_to_base_leaves_no_table(fresh_database_url: str) -> None:
     engine.dispose()
 
 
+def test_every_revision_upgrades_and_downgrades_one_step_at_a_time(
+    fresh_database_url: str,
+) -> None:
+    engine = db.make_engine(fresh_database_url)
+    revisions = revisions_oldest_first(engine)
+    tables_at: dict[str | None, set[str]] = {None: set()}
+    for revision in revisions:
+        db.upgrade(engine, revision)
+        assert db.current_revision(engine) == revision
+        tables_at[revision] = table_names(engine)
+    assert db.is_at_head(engine)
+    for previous, revision in reversed(list(zip([None, *revisions], revisions, strict=False))):
+        db.downgrade(engine, previous or "base")
+        assert db.current_revision(engine) == previous, f"downgrade from {revision}"
+        assert table_names(engine) == tables_at[previous], f"downgrade from {revision}"
+    engine.dispose()
+
+
 def test_models_and_migrations_agree(fresh_database_url: str) -> None:
     engine = db.make_engine(fresh_database_url)
     db.upgrade(engine)
@@ -39,3 +71,67 @@ def test_models_and_migrations_agree(fresh_database_url: str) -> None:
         differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_upgrade_is_a_no_op_at_head(fresh_database_url: str) -> None:
+    engine = db.make_engine(fresh_database_url)
+    db.upgrade(engine)
+    db.upgrade(engine)
+    assert db.is_at_head(engine)
+    engine.dispose()
+
+
+def start_upgrade_process(url: str) -> subprocess.Popen[str]:
+    """`policybot db upgrade` in its own process, as one replica runs it when it starts."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade", "--database-url", url],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def advisory_lock_waiters(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            ).scalar_one()
+        )
+
+
+def test_replicas_upgrading_a_fresh_postgres_database_at_once_all_succeed(
+    fresh_database_url: str,
+) -> None:
+    engine = db.make_engine(fresh_database_url)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the migration lock is PostgreSQL's; SQLite serves a single replica")
+    # Hold the lock while three replicas start, so that all three are released at one instant.
+    with db.migration_lock(engine):
+        replicas = [start_upgrade_process(fresh_database_url) for _ in range(3)]
+        deadline = time.monotonic() + 60
+        while advisory_lock_waiters(engine) < len(replicas):
+            assert time.monotonic() < deadline, "the replicas never queued for the lock"
+            assert all(p.poll() is None for p in replicas), "a replica did not wait for the lock"
+            time.sleep(0.05)
+    outputs = [p.communicate(timeout=120)[0] for p in replicas]
+    assert [p.returncode for p in replicas] == [0, 0, 0], outputs
+    assert db.is_at_head(engine)
+    assert table_names(engine) == set(SQLModel.metadata.tables)
+    engine.dispose()
+
+
+def test_concurrent_upgrades_without_a_head_start_all_succeed(fresh_database_url: str) -> None:
+    engine = db.make_engine(fresh_database_url)
+    replicas = [start_upgrade_process(fresh_database_url) for _ in range(3)]
+    outputs = [p.communicate(timeout=120)[0] for p in replicas]
+    if engine.dialect.name == "sqlite":
+        # SQLite has no server-side lock: one process migrates; the others may find the
+        # database busy, but none may leave it half-migrated.
+        assert db.is_at_head(engine), outputs
+    else:
+        assert [p.returncode for p in replicas] == [0, 0, 0], outputs
+        assert db.is_at_head(engine)
+    engine.dispose()

@@ -301,7 +301,19 @@ class StandinSlack:
     def messages(self, channel: str | None = None) -> list[Message]:
         """Messages the bot posted (replies included), oldest first; optionally in one channel."""
         with self.workspace.lock:
-            return [m for m in self.workspace.messages if channel is None or m.channel == channel]
+            return [
+                m
+                for m in self.workspace.messages
+                if m.bot_id and (channel is None or m.channel == channel)
+            ]
+
+    def person_message(
+        self, channel: str, text: str, *, user: str, ts: str | None = None
+    ) -> Message:
+        """Record a message a person wrote (e.g. the one an event is about), so the bot can
+        reply in its thread; it shows in conversations.history, not in `messages()`."""
+        with self.workspace.lock:
+            return self.workspace.add_person_message(channel, text, user=user, ts=ts)
 
     @property
     def ephemeral_messages(self) -> list[EphemeralMessage]:

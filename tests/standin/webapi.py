@@ -238,6 +238,20 @@ class Workspace:
     def _find(self, channel: str, ts: str) -> Message | None:
         return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
 
+    def add_person_message(
+        self, channel: str, text: str, *, user: str, ts: str | None = None
+    ) -> Message:
+        """A message by a person (no bot_id), as if they had typed it in `channel`."""
+        message = Message(
+            channel=self._channel_for(channel),
+            ts=ts or self._next_ts(),
+            text=text,
+            user=user,
+            bot_id="",
+        )
+        self.messages.append(message)
+        return message
+
     # -- methods -----------------------------------------------------------------------------
 
     def _auth_test(self, args: JsonDict) -> JsonDict:

@@ -1,0 +1,688 @@
+"""The HTTP endpoint under load: policybot against a bare Bolt app on the same server.
+
+    .venv/bin/python bench/http_endpoint.py [--concurrency 1,10,50,100] [--seconds 4]
+                                            [--generator auto|wrk|python] [--no-postgres]
+
+Starts, each as its own process on 127.0.0.1, all pointed at one StandinSlack (this process):
+- `policybot serve` in HTTP mode on a temporary SQLite database (seeded from policies/);
+- the same on PostgreSQL (a bench database created and dropped here) when one answers at
+  127.0.0.1:5432;
+- a bare Bolt app whose slash-command listener only calls `ack()`, served by policybot's own
+  server function (`bot.serve.serve`: same waitress settings, threads and WSGI routing), so
+  only the app differs.
+
+Then, per concurrency level and server back to back, signed `/aipolicy` requests (a fixed
+set of questions, replayed; a signature stays valid for 5 minutes and is renewed per level)
+for a fixed time: requests per second and latency percentiles of the HTTP answer (Slack's
+3-second ack). Every policybot request must also produce one answer at the response_url: the
+stand-in counts them (lost or doubled answers show as a mismatch), and a probe sending 5
+requests a second with unique response_urls measures the time until the answer arrives.
+
+The load generator is `wrk` (installed with apt-get when missing and allowed) or, as a
+fall-back, a Python generator in its own process with keep-alive connections; its ceiling is
+measured on the server's trivial `/healthz` so the reader can see it is not what limits.
+
+A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ for the sibling modules
+
+from _common import (
+    REPO,
+    bench_env,
+    drop_postgres_database,
+    free_port,
+    median,
+    percentile,
+    policybot_command,
+    postgres_database,
+    progress,
+    stop,
+    wait_for_http,
+    which,
+)
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench-token"
+COMMAND = "/aipolicy"
+PG_DATABASE = "policybot_bench_http"
+PROBE_INTERVAL = 0.2  # seconds between answer-latency probes
+DRAIN_TIMEOUT = 60.0  # longest wait for queued answers after a load run
+QUESTIONS = (
+    "can I use Claude Code?",
+    "is cursor allowed for internal code",
+    "calude code?",
+    "what do I use instead of chatgpt",
+    "通义灵码能用吗\uff1f",
+    "cursor, windsurf and kimi - which are ok?",
+    "can I use Photoshop",
+    "can I use copilot",
+)
+
+
+# -- the bare app -------------------------------------------------------------------------
+
+
+def serve_bare(port: int) -> None:
+    """A Bolt app that only acknowledges `/aipolicy`, on policybot's own server function."""
+    from slack_bolt import Ack, App
+
+    from bot.bootstrap import open_runtime
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+    from bot.serve import serve
+    from bot.slack.app import make_client
+
+    settings = load_settings(port=port)
+    configure_logging(settings.log_format, settings.log_level)
+    runtime = open_runtime(settings, seed=False)  # the server wants one; this app never asks
+    secret = settings.slack_signing_secret
+    app = App(
+        client=make_client(settings),
+        signing_secret=secret.get_secret_value() if secret else "",
+        process_before_response=False,  # as policybot's app
+    )
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    app.command(settings.command)(acknowledge)
+    serve(runtime, app, port=port, host="127.0.0.1")
+
+
+# -- servers ------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One server under test."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    answers: bool  # whether each request must produce a response_url post
+    response_url: str = ""
+
+
+@contextmanager
+def started(
+    name: str, command: list[str], env: dict[str, str], port: int, answers: bool
+) -> Iterator[Target]:
+    """Start a server process and wait for its /healthz; stop it afterwards."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- read only if the start fails
+    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_for_http(port, timeout=60, process=process)
+        except (RuntimeError, TimeoutError):
+            log.seek(0)
+            raise RuntimeError(f"{name} did not start: {log.read().decode()[-3000:]}") from None
+        yield Target(name, port, process, answers)
+    finally:
+        stop(process)
+        log.close()
+
+
+def server_env(api_url: str, database_url: str) -> dict[str, str]:
+    return bench_env(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        POLICYBOT_POLICIES=str(REPO / "policies"),
+        POLICYBOT_COMMAND=COMMAND,
+    )
+
+
+# -- requests -----------------------------------------------------------------------------
+
+
+def signed_requests(
+    response_url: str, questions: Sequence[str] = QUESTIONS
+) -> list[tuple[bytes, dict[str, str]]]:
+    """One signed slash-command body and its headers per question, signed now."""
+    from tests.standin import payloads, signing
+
+    made = []
+    for question in questions:
+        body = signing.slash_command_body(
+            payloads.slash_command(COMMAND, question, response_url=response_url)
+        )
+        headers = signing.signed_headers(body, SECRET, content_type=signing.FORM_CONTENT_TYPE)
+        made.append((body, headers))
+    return made
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured (latencies in milliseconds)."""
+
+    target: str
+    concurrency: int
+    seconds: float
+    requests: int
+    errors: int  # non-2xx answers, socket errors and timeouts
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    answers_expected: int = 0
+    answers_delivered: int = 0
+    drain_s: float = 0.0  # after the load stopped, until the last answer arrived
+    answer_p50: float = float("nan")  # probe: request sent -> answer at the response_url
+    answer_p99: float = float("nan")
+    probes: int = 0  # probe answers that arrived
+    probe_ack_p50: float = float("nan")
+    server_cpu_ms: float = 0.0  # the server process's CPU time per request
+    generator: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+_WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local headers = {%(headers)s}
+local reqs = {}
+local i = 0
+init = function(args)
+  for k = 1, #bodies do
+    reqs[k] = wrk.format("POST", "%(path)s", headers[k], bodies[k])
+  end
+end
+request = function()
+  i = i %% #reqs + 1
+  return reqs[i]
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%%d,"duration_us":%%d,"errors":%%d,' ..
+    '"p50":%%d,"p95":%%d,"p99":%%d,"max":%%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def ensure_wrk(allow_install: bool) -> str | None:
+    """The path of wrk, installing the Debian package when missing and allowed (root only)."""
+    found = which("wrk")
+    if found or not allow_install or os.geteuid() != 0 or which("apt-get") is None:
+        return found
+    progress("wrk is missing: apt-get install -y wrk")
+    for command in (
+        ["apt-get", "install", "-y", "wrk"],
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "wrk"],
+    ):
+        subprocess.run(command, capture_output=True, timeout=300, check=False)
+        if which("wrk"):
+            break
+    return which("wrk")
+
+
+def run_wrk(
+    wrk: str,
+    port: int,
+    path: str,
+    requests: list[tuple[bytes, dict[str, str]]],
+    concurrency: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """One wrk run (closed loop, keep-alive, one thread); its summary in microseconds."""
+    method_requests = requests or [(b"", {})]
+    bodies = ", ".join(_lua_string(body.decode()) for body, _ in method_requests)
+    headers = ", ".join(
+        "{" + ", ".join(f'["{k}"]={_lua_string(v)}' for k, v in h.items()) + "}"
+        for _, h in method_requests
+    )
+    script_text = _WRK_SCRIPT % {"bodies": bodies, "headers": headers, "path": path}
+    if not requests:  # a plain GET
+        script_text = script_text.replace('wrk.format("POST"', 'wrk.format("GET"')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(script_text)
+    try:
+        done = subprocess.run(
+            [
+                wrk,
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{seconds:g}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}{path}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+    finally:
+        os.unlink(script.name)
+    for line in done.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            return dict(json.loads(line[8:]))
+    raise RuntimeError(f"wrk gave no summary: {done.stdout[-1000:]} {done.stderr[-1000:]}")
+
+
+# -- the Python fall-back generator -------------------------------------------------------
+
+
+def python_load(
+    port: int, path: str, spec_file: Path, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    """Closed-loop load from `concurrency` threads with keep-alive connections (child process)."""
+    spec = json.loads(spec_file.read_text())
+    requests = [(bytes.fromhex(body), headers) for body, headers in spec] or [(b"", {})]
+    deadline = time.perf_counter() + seconds
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        i = index
+        while time.perf_counter() < deadline:
+            body, headers = requests[i % len(requests)]
+            i += 1
+            begun = time.perf_counter()
+            try:
+                if body:
+                    connection.request("POST", path, body, headers)
+                else:
+                    connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[index] += 1
+            except OSError:
+                errors[index] += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                continue
+            latencies[index].append((time.perf_counter() - begun) * 1e6)
+        connection.close()
+
+    begun = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    duration = time.perf_counter() - begun
+    every = [v for per in latencies for v in per]
+    return {
+        "requests": len(every) + sum(errors),
+        "duration_us": int(duration * 1e6),
+        "errors": sum(errors),
+        "p50": percentile(every, 0.50),
+        "p95": percentile(every, 0.95),
+        "p99": percentile(every, 0.99),
+        "max": max(every, default=float("nan")),
+    }
+
+
+def run_python(
+    port: int,
+    path: str,
+    requests: list[tuple[bytes, dict[str, str]]],
+    concurrency: int,
+    seconds: float,
+) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+        json.dump([(body.hex(), headers) for body, headers in requests], spec)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--python-load",
+                spec.name,
+                "--port",
+                str(port),
+                "--path",
+                path,
+                "--concurrency",
+                str(concurrency),
+                "--seconds",
+                str(seconds),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 90,
+            check=False,
+        )
+    finally:
+        os.unlink(spec.name)
+    if done.returncode != 0:
+        raise RuntimeError(f"the Python generator failed: {done.stderr[-2000:]}")
+    return dict(json.loads(done.stdout))
+
+
+# -- the answer-latency probe -------------------------------------------------------------
+
+
+class Probe:
+    """Sends one signed request every PROBE_INTERVAL with a fresh response_url, in a thread."""
+
+    def __init__(self, standin: Any, port: int) -> None:
+        self.standin = standin
+        self.port = port
+        self.sent: dict[str, dt.datetime] = {}  # response_url -> when the request left
+        self.acks: list[float] = []  # milliseconds to each probe's HTTP answer
+        self.failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        n = 0
+        while not self._stop.wait(PROBE_INTERVAL):
+            url = self.standin.response_url()
+            body, headers = signed_requests(url, [QUESTIONS[n % len(QUESTIONS)]])[0]
+            n += 1
+            self.sent[url] = dt.datetime.now(dt.UTC)
+            begun = time.perf_counter()
+            try:
+                connection.request("POST", "/slack/events", body, headers)
+                response = connection.getresponse()
+                response.read()
+                self.acks.append((time.perf_counter() - begun) * 1000)
+                if response.status != 200:
+                    self.failed += 1
+            except OSError:
+                self.failed += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection.close()
+
+    def answer_latencies(self, arrived: dict[str, dt.datetime]) -> list[float]:
+        """Milliseconds from each probe request to its answer, for the answers that arrived."""
+        return [
+            (arrived[url] - sent).total_seconds() * 1000
+            for url, sent in self.sent.items()
+            if url in arrived
+        ]
+
+
+# -- one measurement ----------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def questions_answered(port: int) -> int:
+    """policybot's own count of Slack questions answered, from its /metrics."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("policybot_questions_total{") and 'channel="slack"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def measure(
+    standin: Any,
+    target: Target,
+    concurrency: int,
+    seconds: float,
+    generator: str,
+    wrk: str | None,
+    path: str = "/slack/events",
+) -> LoadResult:
+    """Load `target` for `seconds`; for policybot, wait for and check every answer."""
+    requests = signed_requests(target.response_url) if path == "/slack/events" else []
+    before = len(standin.responses)
+    counted_before = questions_answered(target.port) if target.answers else 0
+    cpu_before = cpu_seconds(target.process.pid)
+    load_started = dt.datetime.now(dt.UTC)
+    probe = Probe(standin, target.port) if target.answers and path == "/slack/events" else None
+    with probe if probe is not None else ExitStack():
+        if generator == "wrk" and wrk is not None:
+            summary = run_wrk(wrk, target.port, path, requests, concurrency, seconds)
+        else:
+            summary = run_python(target.port, path, requests, concurrency, seconds)
+    load_ended = time.perf_counter()
+    cpu_used = cpu_seconds(target.process.pid) - cpu_before
+    duration = summary["duration_us"] / 1e6
+    ok = summary["requests"] - summary["errors"]
+    result = LoadResult(
+        target=target.name,
+        concurrency=concurrency,
+        seconds=duration,
+        requests=summary["requests"],
+        errors=summary["errors"],
+        rps=ok / duration if duration else 0.0,
+        p50=summary["p50"] / 1000,
+        p95=summary["p95"] / 1000,
+        p99=summary["p99"] / 1000,
+        max=summary["max"] / 1000,
+        generator=generator,
+        server_cpu_ms=1000 * cpu_used / max(1, summary["requests"]),
+    )
+    if probe is None:
+        return result
+    # Every acknowledged request owes one answer at its response_url. Requests still in
+    # flight when the generator stopped (at most one per connection) are answered too.
+    acknowledged = ok + len(probe.sent) - probe.failed
+    deadline = load_ended + DRAIN_TIMEOUT
+    while len(standin.responses) - before < acknowledged and time.perf_counter() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the in-flight ones, and anything doubled, arrive now
+    posts = standin.responses[before:]
+    counted = questions_answered(target.port) - counted_before
+    result.answers_expected = counted
+    result.answers_delivered = len(posts)
+    if not acknowledged <= counted <= acknowledged + concurrency:
+        result.notes.append(
+            f"policybot counted {counted} questions for {acknowledged} acknowledged requests"
+        )
+    per_probe: dict[str, int] = {}
+    for post in posts:
+        if post.url in probe.sent:
+            per_probe[post.url] = per_probe.get(post.url, 0) + 1
+    odd = sum(1 for url in probe.sent if per_probe.get(url, 0) != 1)
+    if odd:
+        result.notes.append(f"{odd} of {len(probe.sent)} probes did not get exactly one answer")
+    if posts:
+        last = max(post.time for post in posts)
+        result.drain_s = max(0.0, (last - load_started).total_seconds() - duration)
+    arrived = {post.url: post.time for post in posts}
+    latencies = probe.answer_latencies(arrived)
+    result.probes = len(latencies)
+    result.probe_ack_p50 = median(probe.acks)
+    result.answer_p50 = median(latencies)
+    result.answer_p99 = percentile(latencies, 0.99)
+    if result.answers_delivered != counted:
+        result.notes.append(f"{result.answers_delivered - counted:+d} answers vs questions counted")
+    return result
+
+
+# -- the whole run -------------------------------------------------------------------------
+
+
+@dataclass
+class EndpointReport:
+    generator: str
+    ceiling: list[LoadResult]
+    results: list[LoadResult]
+    postgres: str  # "ran" or why not
+
+
+def run(
+    concurrency: Sequence[int], seconds: float, generator: str, postgres: bool, install: bool
+) -> EndpointReport:
+    from tests.standin import StandinSlack
+
+    wrk = ensure_wrk(install) if generator in ("auto", "wrk") else None
+    if generator == "wrk" and wrk is None:
+        raise SystemExit("wrk is not installed and could not be installed; use --generator python")
+    chosen = "wrk" if wrk is not None else "python"
+    progress(f"load generator: {chosen}")
+    report = EndpointReport(chosen, [], [], "not asked for")
+    with StandinSlack() as standin, tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        targets: list[Target] = []
+        bare_port = free_port()
+        progress("starting the bare Bolt app")
+        targets.append(
+            stack.enter_context(
+                started(
+                    "bare Bolt (ack only)",
+                    [
+                        sys.executable,
+                        str(Path(__file__).resolve()),
+                        "--serve-bare",
+                        "--port",
+                        str(bare_port),
+                    ],
+                    server_env(standin.api_url, f"sqlite:///{tmp}/bare.db"),
+                    bare_port,
+                    answers=False,
+                )
+            )
+        )
+        databases = [("SQLite", f"sqlite:///{tmp}/policybot.db")]
+        if postgres:
+            url = postgres_database(PG_DATABASE)
+            if url is None:
+                report.postgres = "no PostgreSQL answers at 127.0.0.1:5432: skipped"
+            else:
+                stack.callback(drop_postgres_database, PG_DATABASE)
+                databases.append(("PostgreSQL", url))
+                report.postgres = "ran"
+        progress(f"PostgreSQL: {report.postgres}")
+        for label, url in databases:
+            port = free_port()
+            progress(f"starting policybot serve ({label})")
+            targets.append(
+                stack.enter_context(
+                    started(
+                        f"policybot ({label})",
+                        [*policybot_command(), "serve", "--port", str(port), "--host", "127.0.0.1"],
+                        server_env(standin.api_url, url),
+                        port,
+                        answers=True,
+                    )
+                )
+            )
+        for target in targets:
+            target.response_url = standin.response_url()
+            measure(standin, target, 10, 1.0, chosen, wrk)  # warm-up, not reported
+        top = max(concurrency)
+        progress(f"ceiling: GET /healthz at {top} concurrent")
+        report.ceiling.append(
+            measure(standin, targets[-1], top, seconds, chosen, wrk, path="/healthz")
+        )
+        for level in concurrency:
+            for target in targets:
+                progress(f"{target.name}: {level} concurrent for {seconds:g} s")
+                report.results.append(measure(standin, target, level, seconds, chosen, wrk))
+    return report
+
+
+def table(report: EndpointReport) -> str:
+    """The results as a Markdown table, each policybot row with its share of the bare rps."""
+    bare = {r.concurrency: r.rps for r in report.results if r.target.startswith("bare")}
+    lines = [
+        "| server | concurrent | req/s | vs bare | p50 | p95 | p99 | max | errors "
+        "| answers posted / questions counted | answer p50 | answer p99 | drain | server CPU/req |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in report.results:
+        share = f"{100 * r.rps / bare[r.concurrency]:.0f}%" if bare.get(r.concurrency) else "—"
+        answered = (
+            f"{r.answers_delivered}/{r.answers_expected}" if r.answers_expected else "(acks only)"
+        )
+        answer = (
+            (f"{r.answer_p50:.0f} ms", f"{r.answer_p99:.0f} ms", f"{r.drain_s:.1f} s")
+            if r.answers_expected
+            else ("—", "—", "—")
+        )
+        lines.append(
+            f"| {r.target} | {r.concurrency} | {r.rps:,.0f} "
+            f"| {share if r.answers_expected else '100%'} "
+            f"| {r.p50:.1f} ms | {r.p95:.1f} ms | {r.p99:.1f} ms | {r.max:.0f} ms | {r.errors} "
+            f"| {answered} | {answer[0]} | {answer[1]} | {answer[2]} | {r.server_cpu_ms:.2f} ms |"
+        )
+    for c in report.ceiling:
+        lines.append(
+            f"| ceiling: GET /healthz (policybot's server, no Bolt) | {c.concurrency} "
+            f"| {c.rps:,.0f} | — | {c.p50:.1f} ms | {c.p95:.1f} ms | {c.p99:.1f} ms "
+            f"| {c.max:.0f} ms | {c.errors} | — | — | — | — | {c.server_cpu_ms:.2f} ms |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", default="1,10,50,100", help="comma-separated levels")
+    parser.add_argument("--seconds", type=float, default=4.0, help="load time per level and server")
+    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--python-load", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--path", default="/slack/events", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        serve_bare(args.port)
+        return 0
+    if args.python_load:
+        level = int(args.concurrency)
+        print(json.dumps(python_load(args.port, args.path, args.python_load, level, args.seconds)))
+        return 0
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    report = run(levels, args.seconds, args.generator, not args.no_postgres, not args.no_install)
+    print(f"load generator: {report.generator}; PostgreSQL: {report.postgres}")
+    print(table(report))
+    for r in report.results:
+        for note in r.notes:
+            print(f"  {r.target} at {r.concurrency}: {note}")
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,575 @@
+"""Announcements of policy changes, the outbox rows that deliver them, and acknowledgements.
+
+A material change (status, conditions, data limit, alternatives, effective date) becomes an
+`Announcement` with, in the same transaction as the change itself:
+
+* a Delivery to the announce channel, due now;
+* a Delivery to the channel for each effective-date reminder still ahead (7d, 1d, 0d before);
+* a ScheduledStep `audience` (read the channel's members) due now, and `reminder-N` steps that
+  DM whoever has not acknowledged, at the configured offsets.
+
+Nothing here talks to Slack: `bot/schedule` reads the due rows and sends them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.core.models import (
+    Acknowledgement,
+    Announcement,
+    AudienceMember,
+    Delivery,
+    QuestionLog,
+    Revision,
+    ScheduledStep,
+)
+from bot.core.policy import Status, ToolPolicy
+from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, name_key
+
+# Fields whose change staff must hear about; a reworded reason or a new alias is not news.
+MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effective")
+# Effective-date reminders go out at this hour (in the configured zone) on their day.
+REMINDER_HOUR = 9
+DIGEST_KIND = "digest"
+
+
+class AnnouncementError(PolicyError):
+    """An announcement that cannot be made; the message is a sentence for people."""
+
+
+@dataclass(frozen=True)
+class AnnouncementConfig:
+    """The settings announcements need, without the rest of Settings."""
+
+    channel: str | None
+    admin_channel: str | None = None
+    reminder_after: tuple[dt.timedelta, ...] = (dt.timedelta(days=2), dt.timedelta(days=7))
+    max_reminders: int = 2
+    effective_reminders: tuple[dt.timedelta, ...] = (
+        dt.timedelta(days=7),
+        dt.timedelta(days=1),
+        dt.timedelta(0),
+    )
+    zone: dt.tzinfo = dt.UTC
+
+    def reminder_offsets(self) -> list[dt.timedelta]:
+        """When to DM non-acknowledgers, after the announcement: the cadence, at most
+        `max_reminders` of it."""
+        return sorted(self.reminder_after)[: self.max_reminders]
+
+
+@dataclass(frozen=True)
+class AnnouncementView:
+    """An announcement as the renderers need it (no session attached)."""
+
+    id: int
+    kind: str
+    tool_name: str | None
+    summary: str
+    reason: str | None
+    details: dict[str, Any]
+    effective: dt.date | None
+    author: str
+    channel: str
+    message_ts: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AckResult:
+    announcement: AnnouncementView
+    first_time: bool
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AckStats:
+    """Who acknowledged the latest announcement of a tool, and who has not."""
+
+    announcement: AnnouncementView
+    acknowledged: int
+    # None until the scheduler first read the channel's members for this announcement.
+    audience: int | None
+    missing: list[str] = field(default_factory=list)
+    reminders_sent: int = 0
+    failed: int = 0
+
+
+def duration_label(offset: dt.timedelta) -> str:
+    """7 days -> '7d', 12 hours -> '12h', 30 seconds -> '30s'."""
+    seconds = int(offset.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s" if seconds else "0d"
+
+
+def status_words(status: Status | str | None) -> str:
+    return "—" if status is None else str(status).replace("-", " ")
+
+
+def is_material(event: ChangeEvent) -> bool:
+    """A change staff must hear about: a new or changed policy in a material field."""
+    change = event.change
+    if change.after is None:  # removing a tool leaves nothing to acknowledge
+        return False
+    return any(name in change.changed for name in MATERIAL_FIELDS)
+
+
+def headline(
+    before: ToolPolicy | None,
+    after: ToolPolicy,
+    changed: dict[str, Any],
+    today: dt.date,
+) -> str:
+    """'Claude Code: allowed → banned from 2026-12-01; use Qoder instead'."""
+    if before is not None and "status" in changed:
+        status = f"{status_words(before.status)} → {status_words(after.status)}"
+    else:
+        status = status_words(after.status)
+    text = f"{after.name}: {status}"
+    if after.effective and ("effective" in changed or after.effective >= today):
+        text += f" from {after.effective.isoformat()}"
+    extras = []
+    if "conditions" in changed:
+        extras.append(f"conditions: {after.conditions}" if after.conditions else "no conditions")
+    if "max_data" in changed:
+        extras.append(f"data up to {after.max_data}" if after.max_data else "no data limit")
+    if after.alternatives and ("alternatives" in changed or "status" in changed):
+        extras.append(f"use {' or '.join(after.alternatives)} instead")
+    return "; ".join([text, *extras])
+
+
+def current_headline(policy: ToolPolicy, today: dt.date) -> str:
+    """The headline of a policy as it stands, for `announce <tool>`."""
+    fields = {"alternatives": policy.alternatives} if policy.alternatives else {}
+    return headline(None, policy, fields, today)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def policy_details(policy: ToolPolicy) -> dict[str, Any]:
+    return {
+        "status": str(policy.status),
+        "conditions": policy.conditions,
+        "max_data": _plain(policy.max_data),
+        "alternatives": list(policy.alternatives),
+        "effective": _plain(policy.effective),
+        "link": policy.link,
+    }
+
+
+def policy_digest(policy: ToolPolicy) -> str:
+    """A short fingerprint of a policy's material fields."""
+    text = repr(sorted(policy_details(policy).items()))
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def view_of(row: Announcement) -> AnnouncementView:
+    assert row.id is not None
+    return AnnouncementView(
+        id=row.id,
+        kind=row.kind,
+        tool_name=row.tool_name,
+        summary=row.summary,
+        reason=row.reason,
+        details=dict(row.details or {}),
+        effective=row.effective,
+        author=row.author,
+        channel=row.channel,
+        message_ts=row.message_ts,
+        created_at=row.created_at,
+    )
+
+
+class Announcements:
+    """Creates announcements with their outbox rows; records and counts acknowledgements."""
+
+    def __init__(self, store: Store, config: AnnouncementConfig) -> None:
+        self.store = store
+        self.config = config
+        # Called after a commit that created deliveries, so a running scheduler sends them
+        # now instead of at its next poll (set by bot/schedule).
+        self.wake: Callable[[], None] | None = None
+
+    # -- creating --------------------------------------------------------------------------
+
+    def on_change(self, session: Session, event: ChangeEvent) -> None:
+        """The store listener: runs inside the change's transaction, so both commit or neither."""
+        if event.quiet or not self.config.channel or not is_material(event):
+            return
+        change = event.change
+        assert change.after is not None
+        today = event.at.astimezone(self.config.zone).date()
+        details = policy_details(change.after)
+        details["changes"] = {
+            name: [_plain(old), _plain(new)]
+            for name, (old, new) in change.changed.items()
+            if name in MATERIAL_FIELDS
+        }
+        details["new_tool"] = change.before is None
+        details["digest"] = policy_digest(change.after)
+        self._create(
+            session,
+            kind="change",
+            policy=change.after,
+            summary=headline(change.before, change.after, change.changed, today),
+            details=details,
+            author=event.author,
+            now=event.at,
+        )
+        self._wake_after_commit(session)
+
+    def announce_again(self, tool: str, *, author: str) -> AnnouncementView:
+        """`announce <tool>`: send the tool's current policy to the channel again.
+
+        It is a new announcement (its own acknowledgements and reminders) and replaces the
+        tool's earlier one, whose pending reminders are cancelled.
+        """
+        if not self.config.channel:
+            raise AnnouncementError(
+                "announcements are off: set POLICYBOT_ANNOUNCE_CHANNEL to a channel id"
+            )
+        policy = self.store.resolve(tool)
+        now = self.store.clock()
+        today = now.astimezone(self.config.zone).date()
+        details = policy_details(policy)
+        details["changes"] = {}
+        details["digest"] = policy_digest(policy)
+        with self.store.session() as session:
+            row = self._create(
+                session,
+                kind="manual",
+                policy=policy,
+                summary=current_headline(policy, today),
+                details=details,
+                author=author,
+                now=now,
+            )
+            view = view_of(row)
+        self._wake()
+        return view
+
+    def _create(
+        self,
+        session: Session,
+        *,
+        kind: str,
+        policy: ToolPolicy,
+        summary: str,
+        details: dict[str, Any],
+        author: str,
+        now: dt.datetime,
+    ) -> Announcement:
+        channel = self.config.channel
+        assert channel is not None
+        key = name_key(policy.name)
+        self._supersede(session, key, now)
+        row = Announcement(
+            kind=kind,
+            tool_key=key,
+            tool_name=policy.name,
+            summary=summary,
+            reason=policy.reason,
+            details=details,
+            effective=policy.effective,
+            author=author,
+            channel=channel,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        session.add(
+            Delivery(announcement_id=row.id, recipient=channel, kind="announcement", due_at=now)
+        )
+        for offset, due in self._effective_reminders(policy.effective, now):
+            session.add(
+                Delivery(
+                    announcement_id=row.id,
+                    recipient=channel,
+                    kind=f"effective-{duration_label(offset)}",
+                    due_at=due,
+                )
+            )
+        session.add(ScheduledStep(announcement_id=row.id, kind="audience", due_at=now))
+        for number, offset in enumerate(self.config.reminder_offsets(), start=1):
+            session.add(
+                ScheduledStep(
+                    announcement_id=row.id, kind=f"reminder-{number}", due_at=now + offset
+                )
+            )
+        session.flush()
+        return row
+
+    def _effective_reminders(
+        self, effective: dt.date | None, now: dt.datetime
+    ) -> list[tuple[dt.timedelta, dt.datetime]]:
+        """(offset, when) for each effective-date reminder still ahead of `now`."""
+        if effective is None:
+            return []
+        start = dt.datetime.combine(effective, dt.time(REMINDER_HOUR), tzinfo=self.config.zone)
+        due = [(offset, start - offset) for offset in self.config.effective_reminders]
+        return [(offset, when.astimezone(dt.UTC)) for offset, when in due if when > now]
+
+    def _supersede(self, session: Session, key: str, now: dt.datetime) -> None:
+        """Stop what is still pending for the tool's earlier announcements."""
+        older = list(
+            session.exec(
+                select(Announcement.id).where(
+                    Announcement.tool_key == key,
+                    col(Announcement.superseded_at).is_(None),
+                    Announcement.kind != DIGEST_KIND,
+                )
+            ).all()
+        )
+        if not older:
+            return
+        session.exec(
+            sa.update(Announcement).where(col(Announcement.id).in_(older)).values(superseded_at=now)
+        )
+        session.exec(
+            sa.update(Delivery)
+            .where(col(Delivery.announcement_id).in_(older), col(Delivery.status) == "pending")
+            .values(status="cancelled", last_error="replaced by a later announcement")
+        )
+        session.exec(
+            sa.update(ScheduledStep)
+            .where(
+                col(ScheduledStep.announcement_id).in_(older),
+                col(ScheduledStep.done_at).is_(None),
+            )
+            .values(done_at=now)
+        )
+
+    def _wake_after_commit(self, session: Session) -> None:
+        if self.wake is not None:
+            sa.event.listen(session, "after_commit", lambda _s: self._wake(), once=True)
+
+    def _wake(self) -> None:
+        if self.wake is not None:
+            self.wake()
+
+    # -- acknowledging ---------------------------------------------------------------------
+
+    def acknowledge(self, announcement_id: int, user: str) -> AckResult:
+        """Record that `user` acknowledged; pressing twice keeps the first time."""
+        try:
+            return self._acknowledge(announcement_id, user)
+        except sa.exc.IntegrityError:  # a double click raced us; the first one counts
+            return self._acknowledge(announcement_id, user)
+
+    def _acknowledge(self, announcement_id: int, user: str) -> AckResult:
+        now = self.store.clock()
+        with self.store.session() as session:
+            row = session.get(Announcement, announcement_id)
+            if row is None:
+                raise AnnouncementError("that announcement no longer exists")
+            existing = session.exec(
+                select(Acknowledgement).where(
+                    Acknowledgement.announcement_id == announcement_id,
+                    Acknowledgement.user_id == user,
+                )
+            ).first()
+            if existing is not None:
+                return AckResult(view_of(row), False, existing.at)
+            session.add(Acknowledgement(announcement_id=announcement_id, user_id=user, at=now))
+            # Reminders not yet sent to this person are no longer needed.
+            session.exec(
+                sa.update(Delivery)
+                .where(
+                    col(Delivery.announcement_id) == announcement_id,
+                    col(Delivery.recipient) == user,
+                    col(Delivery.status) == "pending",
+                )
+                .values(status="skipped", last_error="acknowledged")
+            )
+            return AckResult(view_of(row), True, now)
+
+    def latest(self, tool: str) -> AnnouncementView | None:
+        """The most recent announcement of a tool (by name or alias, or a removed tool's name)."""
+        try:
+            key = name_key(self.store.resolve(tool).name)
+        except UnknownToolError:
+            key = name_key(tool)
+        with Session(self.store.engine) as session:
+            row = session.exec(
+                select(Announcement)
+                .where(Announcement.tool_key == key, Announcement.kind != DIGEST_KIND)
+                .order_by(col(Announcement.id).desc())
+            ).first()
+            return view_of(row) if row else None
+
+    def ack_stats(self, tool: str) -> AckStats:
+        """How many acknowledged the tool's latest announcement and who of the channel has not.
+
+        The audience is the announce channel's members as the scheduler last read them (when
+        the announcement went out and at each reminder round), so people who joined later count
+        from the next round on.
+        """
+        view = self.latest(tool)
+        if view is None:
+            self.store.resolve(tool)  # UnknownToolError for a name that is not a tool
+            raise AnnouncementError(
+                f"{tool} has not been announced yet: use `announce {tool}` to send its policy"
+            )
+        with Session(self.store.engine) as session:
+            acked = set(
+                session.exec(
+                    select(Acknowledgement.user_id).where(
+                        Acknowledgement.announcement_id == view.id
+                    )
+                ).all()
+            )
+            audience = set(
+                session.exec(
+                    select(AudienceMember.user_id).where(AudienceMember.announcement_id == view.id)
+                ).all()
+            )
+            read = session.exec(
+                select(ScheduledStep.id).where(
+                    ScheduledStep.announcement_id == view.id,
+                    col(ScheduledStep.recipients).is_not(None),
+                )
+            ).first()
+            counts = dict(
+                session.exec(
+                    select(Delivery.status, sa.func.count())
+                    .where(
+                        Delivery.announcement_id == view.id,
+                        col(Delivery.kind).startswith("reminder-"),
+                    )
+                    .group_by(col(Delivery.status))
+                ).all()
+            )
+        return AckStats(
+            announcement=view,
+            acknowledged=len(acked),
+            audience=len(audience | acked) if read is not None else None,
+            missing=sorted(audience - acked),
+            reminders_sent=int(counts.get("sent", 0)),
+            failed=int(counts.get("failed", 0)),
+        )
+
+    # -- the weekly digest -----------------------------------------------------------------
+
+    def create_digest(self, now: dt.datetime, *, days: int = 7) -> AnnouncementView | None:
+        """Write this week's digest for the admin channel (once per run time), to be sent."""
+        channel = self.config.admin_channel
+        if not channel:
+            return None
+        since = now - dt.timedelta(days=days)
+        details = self.digest_details(since, now)
+        key = f"digest:{now.astimezone(dt.UTC).isoformat(timespec='minutes')}"
+        try:
+            with self.store.session() as session:
+                row = Announcement(
+                    kind=DIGEST_KIND,
+                    summary=f"Weekly AI-policy digest: {len(details['changes'])} changes",
+                    details=details,
+                    author="policybot",
+                    channel=channel,
+                    dedupe_key=key,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                assert row.id is not None
+                session.add(
+                    Delivery(announcement_id=row.id, recipient=channel, kind="digest", due_at=now)
+                )
+                view = view_of(row)
+        except sa.exc.IntegrityError:  # another replica wrote this run's digest already
+            return None
+        self._wake()
+        return view
+
+    def digest_details(self, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+        """Changes since `since`, acknowledgement rates, and the most asked unanswered questions."""
+        with Session(self.store.engine) as session:
+            revisions = session.exec(
+                select(Revision)
+                .where(col(Revision.at) >= since, col(Revision.at) < until)
+                .order_by(col(Revision.id))
+            ).all()
+            changes = [
+                {
+                    "tool": r.tool_name,
+                    "action": r.action,
+                    "author": r.author,
+                    "at": r.at.isoformat(),
+                    "fields": sorted(r.changes),
+                }
+                for r in revisions
+            ]
+            recent = session.exec(
+                select(Announcement)
+                .where(
+                    Announcement.kind != DIGEST_KIND,
+                    col(Announcement.superseded_at).is_(None),
+                    col(Announcement.created_at) >= until - dt.timedelta(days=30),
+                )
+                .order_by(col(Announcement.id))
+            ).all()
+            rates = []
+            for row in recent:
+                acked = set(
+                    session.exec(
+                        select(Acknowledgement.user_id).where(
+                            Acknowledgement.announcement_id == row.id
+                        )
+                    ).all()
+                )
+                audience = set(
+                    session.exec(
+                        select(AudienceMember.user_id).where(
+                            AudienceMember.announcement_id == row.id
+                        )
+                    ).all()
+                )
+                rates.append(
+                    {
+                        "tool": row.tool_name,
+                        "announced": row.created_at.isoformat(),
+                        "acknowledged": len(acked),
+                        "audience": len(audience | acked),
+                    }
+                )
+            questions = session.exec(
+                select(QuestionLog.question).where(
+                    col(QuestionLog.answered).is_(False),
+                    col(QuestionLog.asked_at) >= since,
+                    col(QuestionLog.asked_at) < until,
+                )
+            ).all()
+        return {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "changes": changes,
+            "acks": rates,
+            "unanswered": top_questions(questions),
+        }
+
+
+def top_questions(questions: Sequence[str], limit: int = 5) -> list[list[Any]]:
+    """[[question, times asked], ...], most asked first, ignoring case and end punctuation."""
+    grouped: dict[str, list[Any]] = {}
+    for question in questions:
+        key = " ".join(question.casefold().split()).rstrip("?!. \uff01\uff1f")
+        entry = grouped.setdefault(key, [question, 0])
+        entry[1] += 1
+    return sorted(grouped.values(), key=lambda item: -item[1])[:limit]

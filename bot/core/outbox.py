@@ -1,0 +1,336 @@
+"""The delivery outbox: find due rows, claim them before sending, mark them after.
+
+A row's life: pending -> claimed (claimed_at and claimed_by written and committed *before* the
+message goes to Slack) -> sent | failed. A crash between Slack accepting a message and `mark_sent`
+leaves the row claimed; `stale_claims` finds it later and the scheduler reconciles it against
+the conversation's history before it would send again. Claiming uses `FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so two claimers never take the same row; SQLite serialises writers anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from bot.core.announcements import AnnouncementView, view_of
+from bot.core.models import Acknowledgement, Announcement, AudienceMember, Delivery, ScheduledStep
+from bot.core.store import Store
+
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class Due:
+    """A claimed delivery, ready to send (or to reconcile, when its claim went stale)."""
+
+    id: int
+    announcement_id: int
+    recipient: str
+    kind: str
+    attempts: int
+    claimed_at: dt.datetime | None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    id: int
+    announcement_id: int
+    kind: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Slack accepted delivery `id` as message `ts` in `channel`."""
+
+    id: int
+    channel: str
+    ts: str
+    at: dt.datetime
+    announcement_id: int = 0
+    kind: str = ""
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _due(row: Any) -> Due:
+    return Due(
+        id=row.id,
+        announcement_id=row.announcement_id,
+        recipient=row.recipient,
+        kind=row.kind,
+        attempts=row.attempts,
+        claimed_at=row.claimed_at,
+        channel=row.channel,
+    )
+
+
+class Outbox:
+    """Reads and writes delivery rows for one sender (`worker` names it in claims)."""
+
+    def __init__(self, store: Store, worker: str) -> None:
+        self.store = store
+        self.worker = worker
+
+    # -- steps: who to remind ---------------------------------------------------------------
+
+    def due_steps(self, now: dt.datetime) -> list[Step]:
+        with Session(self.store.engine) as session:
+            rows = session.exec(
+                select(ScheduledStep, Announcement.channel)
+                .join(Announcement, col(Announcement.id) == col(ScheduledStep.announcement_id))
+                .where(col(ScheduledStep.done_at).is_(None), col(ScheduledStep.due_at) <= now)
+                .order_by(col(ScheduledStep.due_at), col(ScheduledStep.id))
+            ).all()
+            return [Step(s.id or 0, s.announcement_id, s.kind, channel) for s, channel in rows]
+
+    def expand_step(self, step: Step, members: Iterable[str], now: dt.datetime) -> int:
+        """Record the audience and, for a reminder step, one DM row per non-acknowledger.
+
+        One transaction with marking the step done: a crash leaves the step to be done again,
+        and the unique keys make doing it twice harmless. Returns how many DMs it queued.
+        """
+        members = sorted(set(members))
+        with self.store.session() as session:
+            announcement = session.get(Announcement, step.announcement_id)
+            if announcement is None or announcement.superseded_at is not None:
+                self._finish_step(session, step, now, 0)
+                return 0
+            if members:
+                session.execute(
+                    _insert(session, AudienceMember.__table__),  # type: ignore[attr-defined]
+                    [{"announcement_id": step.announcement_id, "user_id": m} for m in members],
+                )
+            queued = 0
+            if step.kind.startswith("reminder-"):
+                acked = set(
+                    session.exec(
+                        select(Acknowledgement.user_id).where(
+                            Acknowledgement.announcement_id == step.announcement_id
+                        )
+                    ).all()
+                )
+                recipients = [m for m in members if m not in acked]
+                if recipients:
+                    session.execute(
+                        _insert(session, _DELIVERY),
+                        [
+                            {
+                                "announcement_id": step.announcement_id,
+                                "recipient": user,
+                                "kind": step.kind,
+                                "due_at": now,
+                                "status": "pending",
+                                "attempts": 0,
+                            }
+                            for user in recipients
+                        ],
+                    )
+                queued = len(recipients)
+            self._finish_step(session, step, now, queued)
+            return queued
+
+    def _finish_step(self, session: Session, step: Step, now: dt.datetime, count: int) -> None:
+        done = session.execute(
+            sa.update(ScheduledStep)
+            .where(col(ScheduledStep.id) == step.id, col(ScheduledStep.done_at).is_(None))
+            .values(done_at=now, recipients=count),
+            execution_options=_NO_SYNC,
+        )
+        if rowcount(done) != 1:  # done meanwhile by someone else: keep theirs
+            raise StepAlreadyDone(step.id)
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def claim_due(self, now: dt.datetime, limit: int) -> list[Due]:
+        """Claim up to `limit` due rows for this worker, oldest first, in one short transaction."""
+        with self.store.session() as session:
+            # Reminders to people who acknowledged after the step expanded are not sent.
+            acked = (
+                sa.select(col(Acknowledgement.id))
+                .where(
+                    col(Acknowledgement.announcement_id) == col(Delivery.announcement_id),
+                    col(Acknowledgement.user_id) == col(Delivery.recipient),
+                )
+                .exists()
+            )
+            session.execute(
+                sa.update(Delivery)
+                .where(
+                    col(Delivery.status) == "pending",
+                    col(Delivery.due_at) <= now,
+                    col(Delivery.kind).startswith("reminder-"),
+                    acked,
+                )
+                .values(status="skipped", last_error="acknowledged"),
+                execution_options=_NO_SYNC,
+            )
+            # A CTE runs once: PostgreSQL may run an IN (subquery) again per row, and with
+            # SKIP LOCKED each run can pick other rows, so LIMIT would not hold.
+            due = _DELIVERY.alias("due")
+            wanted = (
+                sa.select(due.c.id)
+                .where(due.c.status == "pending", due.c.due_at <= now)
+                .order_by(due.c.due_at, due.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
+                .cte("wanted")
+            )
+            rows = session.execute(
+                sa.update(_DELIVERY)
+                .where(_DELIVERY.c.id == wanted.c.id, _DELIVERY.c.status == "pending")
+                .values(status="claimed", claimed_at=now, claimed_by=self.worker)
+                .returning(*_DELIVERY.c)
+            ).all()
+        return sorted((_due(r) for r in rows), key=lambda d: d.id)
+
+    def stale_claims(self, now: dt.datetime, timeout: dt.timedelta, limit: int = 500) -> list[Due]:
+        """Rows claimed longer ago than `timeout` and never finished (a crash, a lost reply)."""
+        with Session(self.store.engine) as session:
+            rows = session.execute(
+                sa.select(_DELIVERY)
+                .where(_DELIVERY.c.status == "claimed", _DELIVERY.c.claimed_at < now - timeout)
+                .order_by(_DELIVERY.c.id)
+                .limit(limit)
+            ).all()
+        return [_due(r) for r in rows]
+
+    def reclaim(self, due: Due, now: dt.datetime) -> Due | None:
+        """Take over a stale claim (compare-and-set on its claim time); None if someone did."""
+        with self.store.session() as session:
+            taken = session.execute(
+                sa.update(_DELIVERY)
+                .where(
+                    _DELIVERY.c.id == due.id,
+                    _DELIVERY.c.status == "claimed",
+                    _DELIVERY.c.claimed_at == due.claimed_at,
+                )
+                .values(claimed_at=now, claimed_by=self.worker)
+            )
+        if rowcount(taken) != 1:
+            return None
+        return Due(due.id, due.announcement_id, due.recipient, due.kind, due.attempts, now)
+
+    # -- finishing --------------------------------------------------------------------------
+
+    def mark_sent(self, marks: Sequence[Sent]) -> None:
+        """Record messages Slack accepted, in one transaction."""
+        if not marks:
+            return
+        with self.store.session() as session:
+            session.execute(
+                sa.update(_DELIVERY)
+                .where(_DELIVERY.c.id == sa.bindparam("b_id"), _DELIVERY.c.status == "claimed")
+                .values(
+                    status="sent",
+                    sent_at=sa.bindparam("b_at"),
+                    channel=sa.bindparam("b_channel"),
+                    message_ts=sa.bindparam("b_ts"),
+                    last_error=None,
+                ),
+                [{"b_id": m.id, "b_at": m.at, "b_channel": m.channel, "b_ts": m.ts} for m in marks],
+            )
+            for mark in marks:
+                if mark.kind == "announcement":
+                    session.execute(
+                        sa.update(Announcement)
+                        .where(col(Announcement.id) == mark.announcement_id)
+                        .values(channel=mark.channel, message_ts=mark.ts),
+                        execution_options=_NO_SYNC,
+                    )
+
+    def retry_later(self, delivery_id: int, error: str, due_at: dt.datetime) -> None:
+        """Give the row back as pending, due again at `due_at`, counting the attempt."""
+        self._finish(delivery_id, status="pending", error=error, due_at=due_at, attempt=True)
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        self._finish(delivery_id, status="failed", error=error, attempt=True)
+
+    def release(self, delivery_ids: Iterable[int]) -> None:
+        """Give claimed rows back untouched: they were never sent (the sender is stopping)."""
+        ids = list(delivery_ids)
+        if not ids:
+            return
+        with self.store.session() as session:
+            session.execute(
+                sa.update(_DELIVERY)
+                .where(_DELIVERY.c.id.in_(ids), _DELIVERY.c.status == "claimed")
+                .values(status="pending", claimed_at=None, claimed_by=None)
+            )
+
+    def _finish(
+        self,
+        delivery_id: int,
+        *,
+        status: str,
+        error: str,
+        due_at: dt.datetime | None = None,
+        attempt: bool,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "last_error": error[:200]}
+        if attempt:
+            values["attempts"] = _DELIVERY.c.attempts + 1
+        if status == "pending":
+            values.update(claimed_at=None, claimed_by=None)
+        if due_at is not None:
+            values["due_at"] = due_at
+        with self.store.session() as session:
+            session.execute(
+                sa.update(_DELIVERY)
+                .where(_DELIVERY.c.id == delivery_id, _DELIVERY.c.status == "claimed")
+                .values(**values)
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def announcement(self, announcement_id: int) -> AnnouncementView | None:
+        with Session(self.store.engine) as session:
+            row = session.get(Announcement, announcement_id)
+            return view_of(row) if row else None
+
+    def counts(self, announcement_id: int | None = None) -> dict[str, int]:
+        """Deliveries by status (for one announcement, or all)."""
+        query = sa.select(_DELIVERY.c.status, sa.func.count()).group_by(_DELIVERY.c.status)
+        if announcement_id is not None:
+            query = query.where(_DELIVERY.c.announcement_id == announcement_id)
+        with Session(self.store.engine) as session:
+            return {status: int(n) for status, n in session.execute(query).all()}
+
+    def next_due(self) -> dt.datetime | None:
+        """When the earliest pending row or unexpanded step falls due."""
+        with Session(self.store.engine) as session:
+            row = session.execute(
+                sa.select(sa.func.min(_DELIVERY.c.due_at)).where(_DELIVERY.c.status == "pending")
+            ).scalar()
+            step = session.exec(
+                select(sa.func.min(ScheduledStep.due_at)).where(
+                    col(ScheduledStep.done_at).is_(None)
+                )
+            ).first()
+        times = [t for t in (row, step) if t is not None]
+        if not times:
+            return None
+        aware = [t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t for t in times]
+        return min(aware)
+
+
+class StepAlreadyDone(RuntimeError):
+    """Another sender expanded this step first; the expansion here was rolled back."""

@@ -1,0 +1,194 @@
+"""APScheduler wiring: the outbox tick, the weekly digest and the daily purge.
+
+APScheduler only drives the timing; what to send lives in the database. Every tick the process
+takes or renews the scheduler lease; only the lease holder expands steps and sends, so several
+replicas on one database never send twice, and when the holder dies another takes over at the
+lease's expiry. A tick (or a committed change) starts one drain on a background thread; a
+tick that comes while one runs asks it to go round once more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.bootstrap import Runtime
+from bot.core.announcements import AnnouncementView
+from bot.core.outbox import Outbox
+from bot.schedule.dispatcher import Dispatcher
+from bot.schedule.leader import Lease
+from bot.schedule.pacing import Pacer
+from bot.schedule.slackapi import SlackGateway, make_client
+from bot.slack.announcements import delivery_message
+from bot.slack.blocks import SlackMessage
+
+log = logging.getLogger(__name__)
+
+# Processed Slack event ids only guard against Slack's re-sends, which come within minutes.
+EVENT_RETENTION = dt.timedelta(days=2)
+
+
+def worker_name() -> str:
+    """Unique per process, readable in the database: host, pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class AnnouncementScheduler:
+    """The running scheduler of one process; `start()` then `stop()`."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        client: WebClient | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        poll_seconds: float = 1.0,
+        worker: str | None = None,
+    ) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.settings = settings
+        self.clock = clock or runtime.store.clock
+        self.poll_seconds = poll_seconds
+        self.worker = worker or worker_name()
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        self.client = client or make_client(token, settings.slack_api_url)
+        self.lease = Lease(runtime.store, self.worker, settings.lease_ttl, clock=self.clock)
+        self.outbox = Outbox(runtime.store, self.worker)
+        self.pacer = Pacer(settings.send_rate)
+        self.dispatcher = Dispatcher(
+            self.outbox,
+            SlackGateway(self.client),
+            self.render,
+            pacer=self.pacer,
+            clock=self.clock,
+            claim_timeout=settings.claim_timeout,
+            max_attempts=settings.send_attempts,
+            concurrency=settings.send_concurrency,
+            may_send=self.lease.holds,
+        )
+        self._scheduler = BackgroundScheduler(timezone=settings.zone)
+        self._lock = threading.Lock()
+        self._drain_thread: threading.Thread | None = None
+        self._again = False
+        self._stopped = False
+
+    def render(self, view: AnnouncementView, kind: str) -> SlackMessage:
+        return delivery_message(view, kind, self.settings.zone)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        zone = self.settings.zone
+        self._scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.poll_seconds, timezone=zone),
+            id="outbox",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=dt.datetime.now(zone),
+        )
+        self._scheduler.add_job(
+            self.send_digest,
+            CronTrigger.from_crontab(self.settings.digest_cron, timezone=zone),
+            id="digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        self._scheduler.add_job(
+            self.purge,
+            CronTrigger(hour=3, minute=30, timezone=zone),
+            id="purge",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+        if self.runtime.announcements is not None:
+            self.runtime.announcements.wake = self.kick
+        self._scheduler.start()
+        log.info("scheduler started", extra={"worker": self.worker})
+
+    def stop(self) -> None:
+        """Stop the jobs, let in-flight sends finish and record them, give up the lease."""
+        with self._lock:
+            self._stopped = True
+            thread = self._drain_thread
+        if self.runtime.announcements is not None:
+            self.runtime.announcements.wake = None
+        self._scheduler.shutdown(wait=True)
+        self.dispatcher.stop()
+        if thread is not None:
+            thread.join(timeout=30)
+        self.lease.release()
+        log.info("scheduler stopped", extra={"worker": self.worker})
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Take or renew the lease; if ours, drain what is due."""
+        if self.lease.acquire():
+            self.kick()
+
+    def kick(self) -> None:
+        """Start a drain now unless one is running; then it goes round once more."""
+        if not self.lease.holds():
+            return
+        with self._lock:
+            if self._stopped:
+                return
+            if self._drain_thread is not None and self._drain_thread.is_alive():
+                self._again = True
+                return
+            self._again = False
+            self._drain_thread = threading.Thread(
+                target=self._drain, name="policybot-outbox", daemon=True
+            )
+            self._drain_thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self.dispatcher.run_once()
+            except Exception:
+                log.exception("sending due announcements failed; trying again next tick")
+            with self._lock:
+                if not self._again or self._stopped:
+                    self._drain_thread = None
+                    return
+                self._again = False
+
+    def send_digest(self) -> None:
+        if not self.lease.holds() or self.runtime.announcements is None:
+            return
+        view = self.runtime.announcements.create_digest(self.clock())
+        if view is not None:
+            log.info("weekly digest queued for %s", view.channel)
+
+    def purge(self) -> None:
+        if not self.lease.holds():
+            return
+        now = self.clock()
+        store = self.runtime.store
+        days = self.settings.retention_days
+        if days:
+            removed = store.purge_questions(now - dt.timedelta(days=days))
+            log.info("purged %d question log rows older than %d days", removed, days)
+        store.purge_events(now - EVENT_RETENTION)
+
+
+def start_scheduler(runtime: Runtime, **options: object) -> AnnouncementScheduler:
+    """Start the scheduler for `policybot serve`; call `.stop()` on shutdown."""
+    scheduler = AnnouncementScheduler(runtime, **options)  # type: ignore[arg-type]
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,314 @@
+"""Block Kit rendering of answers and replies, within Slack's limits, with mrkdwn escaped.
+
+Everything people write (tool names, reasons, conditions, owners, questions) goes through
+`escape()` before it enters mrkdwn, so `<!channel>`, `<@U…>` or `<https://evil|innocent>` in a
+policy or a question shows as typed and never pings anyone or hides a link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.admin import STATUS_LABEL
+from bot.core.answers import Answer, Intent, ToolAnswer, render_text
+from bot.core.commands import usage
+from bot.core.policy import Status, ToolPolicy
+from bot.core.service import Reply
+
+Block = dict[str, Any]
+
+# Slack's documented limits (https://api.slack.com/reference/block-kit/blocks).
+MAX_BLOCKS = 50  # per message
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTON_TEXT = 75
+MAX_MESSAGE_TEXT = 39000  # `text` is cut by Slack at 40,000 characters
+
+STATUS_EMOJI = {
+    Status.ALLOWED: ":white_check_mark:",
+    Status.CONDITIONAL: ":large_yellow_circle:",
+    Status.UNDER_REVIEW: ":hourglass_flowing_sand:",
+    Status.BANNED: ":no_entry:",
+}
+
+ASK_SUGGESTION_ACTION = "ask_suggestion"  # a "did you mean" button; the value is a tool name
+OPEN_LINK_ACTION = "open_policy_link"  # a link button; Slack still sends the click
+
+_SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A message's plain-text fallback and its blocks, ready for chat.postMessage or respond."""
+
+    text: str
+    blocks: list[Block]
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def escape(text: str) -> str:
+    """Text as mrkdwn shows it literally: `&`, `<` and `>` become entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Slack's escaped message text back to what the person typed (`&lt;` -> `<`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, ending in "…" when cut, never halfway through an entity."""
+    if len(text) <= limit:
+        return text
+    cut = _PARTIAL_ENTITY.sub("", text[: limit - 1])
+    return cut + "…"
+
+
+def section(text: str, fields: Sequence[str] = ()) -> Block:
+    """A section of already-escaped mrkdwn, clipped to Slack's limits."""
+    block: Block = {"type": "section", "text": mrkdwn(clip(text, MAX_SECTION_TEXT))}
+    if fields:
+        block["fields"] = [mrkdwn(clip(f, MAX_FIELD_TEXT)) for f in fields[:MAX_FIELDS]]
+    return block
+
+
+def context(*texts: str) -> Block:
+    """A context block of already-escaped mrkdwn elements."""
+    elements = [mrkdwn(clip(t, MAX_SECTION_TEXT)) for t in texts[:MAX_CONTEXT_ELEMENTS]]
+    return {"type": "context", "elements": elements}
+
+
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    """Plain text is never parsed for mentions or links, so it needs no escaping."""
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def safe_link(url: str | None) -> str | None:
+    """`url` if it is a plain http(s) URL that cannot break out of `<url|label>`, else None."""
+    if url and _SAFE_URL.match(url):
+        return url
+    return None
+
+
+def status_line(policy: ToolPolicy, today: dt.date | None) -> str:
+    """`:no_entry: *Claude Code* is *banned* since 2026-11-20`, escaped."""
+    emoji = STATUS_EMOJI[policy.status]
+    name = escape(policy.name)
+    label = STATUS_LABEL[policy.status]
+    effective = policy.effective
+    if effective is None:
+        return f"{emoji} *{name}* is *{label}*"
+    if today is not None and effective > today:
+        return f"{emoji} *{name}* will be *{label}* from {effective.isoformat()}"
+    return f"{emoji} *{name}* is *{label}* since {effective.isoformat()}"
+
+
+def alternatives_text(tool: ToolAnswer) -> str | None:
+    names = [
+        f"{STATUS_EMOJI[alt.status]} {escape(alt.name)} ({STATUS_LABEL[alt.status]})"
+        for alt in tool.alternatives
+    ]
+    names += [f"{escape(name)} (not in the registry)" for name in tool.unknown_alternatives]
+    return f"*Instead use:* {', '.join(names)}" if names else None
+
+
+def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
+    """One tool: status line and the part the question asks about, facts, alternatives, link."""
+    policy = tool.policy
+    owner = escape(policy.owner or contact)
+    lines = [status_line(policy, answer.today)]
+    alternatives = alternatives_text(tool)
+    lead = {
+        Intent.WHY: f"*Why:* {escape(policy.reason)}"
+        if policy.reason
+        else f"No reason is recorded; ask {owner}.",
+        Intent.INSTEAD: alternatives or f"No alternatives are listed; ask {owner}.",
+        Intent.WHO: f"*Owner:* {owner}",
+        Intent.DATA: f"*Data up to:* {policy.max_data.value}"
+        if policy.max_data
+        else f"No data limit is recorded; ask {owner} first.",
+    }.get(answer.intent)
+    if lead:
+        lines.append(lead)
+    if policy.reason and answer.intent is not Intent.WHY:
+        lines.append(f"*Why:* {escape(policy.reason)}")
+
+    fields = []
+    if policy.vendor:
+        fields.append(f"*Vendor*\n{escape(policy.vendor)}")
+    if policy.effective:
+        fields.append(f"*Effective*\n{policy.effective.isoformat()}")
+    if policy.max_data:
+        fields.append(f"*Data up to*\n{policy.max_data.value}")
+    elif policy.status is Status.BANNED:
+        fields.append("*Data up to*\nnone, the tool is banned")
+    if policy.conditions:
+        fields.append(f"*Conditions*\n{escape(policy.conditions)}")
+    fields.append(f"*Owner*\n{owner}")
+
+    blocks = [section("\n".join(lines), fields)]
+    notes = [alternatives] if alternatives and answer.intent is not Intent.INSTEAD else []
+    link = safe_link(policy.link)
+    if link:
+        notes.append(f"<{escape(link)}|Read the full policy>")
+    elif policy.link:
+        notes.append(f"More: {escape(policy.link)}")
+    if notes:
+        blocks.append(context(*notes))
+    return blocks
+
+
+def _ambiguity_notes(answer: Answer) -> dict[int, str]:
+    """Index of the first tool of each ambiguous phrase -> the note that goes before it."""
+    notes: dict[int, str] = {}
+    seen: set[str] = set()
+    for index, tool in enumerate(answer.tools):
+        key = tool.matched.lower()
+        if tool.ambiguous and key not in seen:
+            seen.add(key)
+            names = [escape(t.policy.name) for t in answer.tools if t.matched == tool.matched]
+            notes[index] = (
+                f"“{escape(tool.matched)}” matches several tools: {', '.join(names)}. "
+                "Here is the policy for each:"
+            )
+    return notes
+
+
+def suggestion_buttons(names: Iterable[str]) -> Block:
+    """Buttons that ask about a suggested tool, one per name (at most five)."""
+    elements = [
+        {
+            "type": "button",
+            "action_id": f"{ASK_SUGGESTION_ACTION}:{index}",
+            "text": plain(name, MAX_BUTTON_TEXT),
+            "value": name[:2000],
+        }
+        for index, name in enumerate(list(names)[:5])
+    ]
+    return {"type": "actions", "block_id": "suggestions", "elements": elements}
+
+
+def answer_message(answer: Answer, contact: str, *, echo_question: bool = False) -> SlackMessage:
+    """An Answer as Block Kit, with `render_text` (escaped) as the fallback text."""
+    text = clip(escape(render_text(answer, contact)), MAX_MESSAGE_TEXT)
+    blocks: list[Block] = []
+    if echo_question:
+        blocks.append(context(f"You asked: {escape(answer.question)}"))
+    if not answer.answered:
+        topic = escape(answer.topic or answer.question)
+        lines = [f":grey_question: There is no policy for “{topic}” in the registry."]
+        if answer.suggestions:
+            lines.append(f"Did you mean {_or_list([escape(s) for s in answer.suggestions])}?")
+        lines.append(f"Ask {escape(contact)}.")
+        blocks.append(section("\n".join(lines)))
+        if answer.suggestions:
+            blocks.append(suggestion_buttons(answer.suggestions))
+        return SlackMessage(text, blocks)
+
+    notes = _ambiguity_notes(answer)
+    # Each tool takes up to three blocks; keep room for the "more tools" line.
+    room = MAX_BLOCKS - len(blocks) - 1
+    shown = 0
+    for index, tool in enumerate(answer.tools):
+        tool_blocks = _tool_blocks(tool, answer, contact)
+        note = [context(notes[index])] if index in notes else []
+        spacer = [divider()] if shown else []
+        needed = [*spacer, *note, *tool_blocks]
+        if len(needed) > room:
+            break
+        blocks += needed
+        room -= len(needed)
+        shown += 1
+    hidden = answer.tools[shown:]
+    if hidden:
+        names = ", ".join(escape(t.policy.name) for t in hidden)
+        blocks.append(
+            context(f"…and {len(hidden)} more tools: {names}. Ask about one at a time for more.")
+        )
+    return SlackMessage(text, blocks)
+
+
+def text_message(text: str, *, icon: str = "") -> SlackMessage:
+    """Plain words from the core (admin results, errors) as escaped sections, within limits."""
+    escaped = escape(text)
+    chunks = _chunks(escaped.splitlines() or [""], MAX_SECTION_TEXT)
+    blocks = [section(chunk) for chunk in chunks[:MAX_BLOCKS]]
+    if len(chunks) > MAX_BLOCKS:
+        blocks[-1] = section(f"…{len(chunks) - MAX_BLOCKS + 1} more parts left out.")
+    if icon and blocks:
+        blocks[0]["text"]["text"] = clip(f"{icon} {blocks[0]['text']['text']}", MAX_SECTION_TEXT)
+    fallback = clip(f"{icon} {escaped}" if icon else escaped, MAX_MESSAGE_TEXT)
+    return SlackMessage(fallback, blocks)
+
+
+_REPLY_ICONS = {"error": ":warning:", "refused": ":lock:", "admin": ":memo:"}
+
+
+def reply_message(reply: Reply, contact: str, *, echo_question: bool = False) -> SlackMessage:
+    """What `PolicyService.handle` said, as a Slack message."""
+    if reply.answer is not None:
+        return answer_message(reply.answer, contact, echo_question=echo_question)
+    return text_message(reply.text, icon=_REPLY_ICONS.get(reply.kind, ""))
+
+
+def help_message(command: str, *, is_admin: bool, contact: str) -> SlackMessage:
+    """What the bot does and how to ask; the admin commands too for admins."""
+    ask = (
+        "*Ask me whether you may use an AI tool*, in your own words:\n"
+        f"• `{escape(command)} can I use Claude Code?` here: only you see the answer\n"
+        "• mention me in a channel: I answer in a thread under your question\n"
+        "• send me a direct message\n"
+        "Follow-ups work too: _why is it banned?_, _what can I use instead?_, "
+        "_who owns the Cursor policy?_, _can I paste customer data into ChatGPT?_"
+    )
+    blocks = [section(ask)]
+    lines = [ask]
+    if is_admin:
+        admin = (
+            f"*Admin commands* (after `{escape(command)}`; `edit` and `add` open a form):\n"
+            f"```{escape(usage())}```"
+        )
+        blocks.append(section(admin))
+        lines.append(admin)
+    else:
+        note = f"Policies are kept by {escape(contact)}; ask them to change one."
+        blocks.append(context(note))
+        lines.append(note)
+    return SlackMessage(clip("\n\n".join(lines), MAX_MESSAGE_TEXT), blocks)
+
+
+def _chunks(lines: Sequence[str], limit: int) -> list[str]:
+    """Lines joined into pieces of at most `limit` characters (a long line is clipped)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = clip(line, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    chunks.append(current)
+    return [chunk if chunk.strip() else " " for chunk in chunks]
+
+
+def _or_list(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

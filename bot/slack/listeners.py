@@ -1,0 +1,250 @@
+"""Slack listeners: parse what arrived, call the core, render, send. No policy rules here.
+
+Where people ask: the slash command (answered privately through response_url), an @-mention
+(answered in a thread), a DM (answered in the DM). Every event is handled once: Slack re-sends
+events it thinks were missed, so event ids are recorded in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+
+from bot.bootstrap import Runtime
+from bot.core.admin import describe_changes
+from bot.core.commands import CommandError, EditTool, is_command, parse_command
+from bot.core.policy import Status, ToolPolicy
+from bot.core.store import PolicyError, StaleEditError, UnknownToolError
+from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
+from bot.slack import modal
+from bot.slack.blocks import (
+    ASK_SUGGESTION_ACTION,
+    SlackMessage,
+    answer_message,
+    help_message,
+    reply_message,
+    text_message,
+    unescape,
+)
+from bot.slack.home import home_view
+
+log = logging.getLogger(__name__)
+
+SOURCE = "slack"  # the revision source of every change made through Slack
+CHANNEL = "slack"  # the question-log channel
+
+
+def question_text(raw: str, bot_user_id: str | None) -> str:
+    """What the person typed: the bot's own mention removed, Slack's escaping undone."""
+    if bot_user_id:
+        raw = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", raw)
+    return " ".join(unescape(raw).split())
+
+
+def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """True for messages by bots (this one included) and by no one in particular."""
+    return bool(
+        event.get("bot_id")
+        or event.get("subtype") == "bot_message"
+        or not event.get("user")
+        or event.get("user") == bot_user_id
+    )
+
+
+def edit_command(text: str) -> EditTool | None:
+    """The `edit <tool>` / `add <tool>` command in `text`, if that is what it is."""
+    if not is_command(text):
+        return None
+    try:
+        command = parse_command(text)
+    except CommandError:
+        return None
+    return command if isinstance(command, EditTool) else None
+
+
+class Listeners:
+    """Every policybot listener, sharing one runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.service = runtime.service
+        self.store = runtime.store
+        self.command = runtime.settings.command
+        self.contact = runtime.settings.contact
+
+    def register(self, app: App) -> None:
+        app.middleware(self.skip_repeated_events)
+        app.command(self.command)(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.action(re.compile(rf"^{ASK_SUGGESTION_ACTION}:"))(self.on_suggestion)
+        app.view(modal.CALLBACK_ID)(self.on_form_submitted)
+
+    # -- every event once ------------------------------------------------------------------
+
+    def skip_repeated_events(
+        self, body: dict[str, Any], next_: Any, logger: logging.Logger
+    ) -> BoltResponse | None:
+        """Acknowledge and drop an event this bot already handled (a Slack re-send)."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and not self.store.first_time_event(event_id):
+            log.info("skipped a re-sent event", extra={"event_id": event_id})
+            return BoltResponse(status=200, body="")
+        next_()
+        return None
+
+    # -- questions and commands ------------------------------------------------------------
+
+    def reply_to(self, text: str, user: str, *, echo_question: bool = False) -> SlackMessage:
+        """The reply to what `user` wrote: help, an answer, an admin result or a refusal."""
+        if text.lower() in ("", "help", "?"):
+            return help_message(
+                self.command, is_admin=self.service.is_admin(user), contact=self.contact
+            )
+        edit = edit_command(text)
+        if edit is not None and self.service.is_admin(user):
+            # A form needs a trigger only a slash command brings.
+            return text_message(
+                f"{edit.tool}: the form opens from the slash command: "
+                f"{self.command} {'add' if edit.create else 'edit'} {edit.tool}",
+                icon=":memo:",
+            )
+        reply = self.service.handle(text, user=user, source=SOURCE, channel=CHANNEL)
+        return reply_message(reply, self.contact, echo_question=echo_question)
+
+    def on_command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()  # Slack wants an answer within 3 seconds; the work comes after
+        text = question_text(command.get("text") or "", None)
+        user = str(command.get("user_id") or "")
+        edit = edit_command(text)
+        if edit is not None and self.service.is_admin(user):
+            problem = self.open_form(edit, str(command.get("trigger_id") or ""), client)
+            if problem is not None:
+                respond(response_type="ephemeral", **problem.as_kwargs())
+            return
+        message = self.reply_to(text, user, echo_question=True)
+        sent = respond(response_type="ephemeral", **message.as_kwargs())
+        if sent.status_code != 200:
+            log.warning("response_url refused the answer", extra={"status": sent.status_code})
+
+    def on_mention(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if from_a_bot(event, context.bot_user_id):
+            return
+        text = question_text(event.get("text") or "", context.bot_user_id)
+        message = self.reply_to(text, str(event["user"]))
+        client.chat_postMessage(
+            channel=event["channel"],
+            thread_ts=event.get("thread_ts") or event["ts"],
+            **message.as_kwargs(),
+        )
+
+    def on_message(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        # Only plain messages people send the bot directly: no edits, joins or bot posts.
+        if event.get("channel_type") != "im" or event.get("subtype"):
+            return
+        if from_a_bot(event, context.bot_user_id):
+            return
+        text = question_text(event.get("text") or "", context.bot_user_id)
+        message = self.reply_to(text, str(event["user"]))
+        client.chat_postMessage(channel=event["channel"], **message.as_kwargs())
+
+    def on_suggestion(
+        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond
+    ) -> None:
+        """A "did you mean" button: answer about that tool, privately."""
+        ack()
+        user = str(body.get("user", {}).get("id") or "")
+        answer = self.service.ask(str(action.get("value") or ""), asker=user, channel=CHANNEL)
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **answer_message(answer, self.contact).as_kwargs(),
+        )
+
+    def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        view = home_view(
+            self.store.policies(),
+            self.store.recent_changes(limit=5),
+            command=self.command,
+            contact=self.contact,
+            tz=self.service.tz,
+        )
+        client.views_publish(user_id=event["user"], view=view)
+
+    # -- the edit form ---------------------------------------------------------------------
+
+    def open_form(self, edit: EditTool, trigger_id: str, client: WebClient) -> SlackMessage | None:
+        """Open the edit/add form; a message saying why not when it cannot open."""
+        if edit.create:
+            name = " ".join(edit.tool.split())
+            existing = self.store.get(name)
+            if existing is not None:
+                return text_message(
+                    f"{existing.name} is already in the registry: "
+                    f"{self.command} edit {existing.name}",
+                    icon=":warning:",
+                )
+            policy = ToolPolicy(name=name, status=Status.UNDER_REVIEW)
+            target = modal.EditTarget(name, None, create=True)
+        else:
+            # The version first: if the tool changes in between, saving is refused, not lost.
+            version = self.store.version_of(edit.tool)
+            try:
+                policy = self.store.resolve(edit.tool)
+            except UnknownToolError as error:
+                return text_message(str(error), icon=":warning:")
+            target = modal.EditTarget(policy.name, version, create=False)
+        client.views_open(trigger_id=trigger_id, view=modal.edit_view(policy, target))
+        return None
+
+    def on_form_submitted(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        user = str(body.get("user", {}).get("id") or "")
+        target = modal.EditTarget.load(str(view.get("private_metadata") or ""))
+        general = modal.first_field(target)
+        if not self.service.is_admin(user):
+            ADMIN_REFUSALS.inc()
+            log.warning("refused a policy form from a non-admin", extra={"user": user})
+            ack(
+                response_action="errors",
+                errors={general: f"Only policy admins can change policies; ask {self.contact}."},
+            )
+            return
+        values = view.get("state", {}).get("values", {})
+        policy, errors = modal.read_submission(values, target, self.store)
+        if policy is None:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            change = self.store.save(
+                policy,
+                author=user,
+                source=SOURCE,
+                expected_version=target.version,
+                create=target.create,
+            )
+        except StaleEditError as error:
+            ack(response_action="errors", errors={general: f"Nothing was saved: {error}"})
+            return
+        except PolicyError as error:
+            ack(response_action="errors", errors={general: f"Nothing was saved: {error}"})
+            return
+        ack()
+        if change.is_noop:
+            summary = f"{policy.name} already had that policy; nothing changed."
+        else:
+            ADMIN_CHANGES.labels(SOURCE).inc()
+            verb = "Added" if target.create else "Saved"
+            summary = f"{verb} {policy.name}: {describe_changes(change.changed)}."
+        client.chat_postMessage(channel=user, **text_message(summary, icon=":memo:").as_kwargs())

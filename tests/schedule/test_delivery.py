@@ -1,0 +1,206 @@
+"""The outbox sender in-process, against the stand-in Slack over real HTTP, on a FakeClock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+
+from bot.core.outbox import Outbox
+from bot.metrics import ANNOUNCEMENTS_FAILED, RATE_LIMIT_WAITS
+from bot.schedule.runner import AnnouncementScheduler
+from bot.slack.announcements import ACK_ACTION, DELIVERY_EVENT, delivery_metadata
+from tests.conftest import FakeClock
+from tests.schedule.conftest import (
+    BOT,
+    CHANNEL,
+    ban_claude,
+    deliveries,
+    dm_counts,
+    drain,
+)
+from tests.standin import RateLimit, StandinSlack
+
+
+def test_announcement_is_posted_with_acknowledge_button_and_delivery_metadata(
+    scheduler: AnnouncementScheduler, slack: StandinSlack
+) -> None:
+    ban_claude(scheduler.runtime.store)
+
+    drain(scheduler)
+
+    [message] = slack.messages(CHANNEL)
+    [post] = deliveries(scheduler.runtime.store)
+    assert "Claude Code: allowed → banned; use Qoder instead" in message.text
+    [actions] = [b for b in message.blocks or [] if b["type"] == "actions"]
+    [button] = actions["elements"]
+    assert button["action_id"] == ACK_ACTION
+    assert button["value"] == str(post.announcement_id)
+    assert message.metadata is not None
+    assert message.metadata["event_type"] == DELIVERY_EVENT
+    assert message.metadata["event_payload"]["delivery_id"] == post.id
+    assert (post.status, post.message_ts) == ("sent", message.ts)
+
+
+def test_due_rows_are_sent_once_however_often_the_scheduler_runs(
+    scheduler: AnnouncementScheduler, slack: StandinSlack
+) -> None:
+    ban_claude(scheduler.runtime.store)
+
+    for _ in range(3):
+        drain(scheduler)
+
+    assert len(slack.messages(CHANNEL)) == 1
+
+
+def test_reminders_reach_exactly_the_members_who_did_not_acknowledge(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    announcements = scheduler.runtime.announcements
+    assert announcements is not None
+    ban_claude(store)
+    drain(scheduler)
+    [post] = deliveries(store)
+    announcements.acknowledge(post.announcement_id, "U0BOB")
+
+    clock.advance(days=2)
+    drain(scheduler)
+    first_round = dm_counts(slack)
+    announcements.acknowledge(post.announcement_id, "U0ALICE")
+    clock.advance(days=5)
+    drain(scheduler)
+
+    assert first_round == {"DU0ALICE": 1, "DU0CAROL": 1}  # not Bob, not the bot itself
+    assert dm_counts(slack) == {"DU0ALICE": 1, "DU0CAROL": 2}
+    assert f"D{BOT}" not in dm_counts(slack)
+
+
+def test_reminders_due_during_downtime_go_out_after_restart_once_per_person(
+    make_scheduler: Callable[..., AnnouncementScheduler], slack: StandinSlack, clock: FakeClock
+) -> None:
+    before = make_scheduler(slack)
+    ban_claude(before.runtime.store)
+    drain(before)
+    before.dispatcher.stop()
+    before.lease.release()
+
+    clock.advance(days=8)  # both reminder rounds fell due while nothing ran
+    after = make_scheduler(slack)
+    drain(after)
+
+    assert dm_counts(slack) == {"DU0ALICE": 1, "DU0BOB": 1, "DU0CAROL": 1}
+    reminders = [d for d in deliveries(after.runtime.store) if d.kind.startswith("reminder-")]
+    assert {d.kind for d in reminders} == {"reminder-2"}
+
+
+def test_claimed_row_already_in_history_is_marked_sent_without_posting_again(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    ban_claude(store)
+    # A process claimed the row, Slack accepted the post, and the process died before marking.
+    [claimed] = Outbox(store, "dead-worker").claim_due(clock.now, 10)
+    posted = WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(
+        channel=CHANNEL,
+        text="posted before the crash",
+        metadata=delivery_metadata(claimed.id, claimed.announcement_id, claimed.kind),
+    )
+
+    clock.advance(minutes=1)  # older than the 30 s claim timeout
+    drain(scheduler)
+
+    assert len(slack.messages(CHANNEL)) == 1
+    [row] = deliveries(store)
+    assert (row.status, row.message_ts) == ("sent", posted["ts"])
+    assert slack.calls_to("conversations.history")
+
+
+def test_claimed_row_missing_from_history_is_sent(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    ban_claude(store)
+    Outbox(store, "dead-worker").claim_due(clock.now, 10)  # died before posting
+
+    clock.advance(minutes=1)
+    drain(scheduler)
+
+    assert len(slack.messages(CHANNEL)) == 1
+    assert [d.status for d in deliveries(store)] == ["sent"]
+
+
+def test_young_claims_of_another_process_are_left_alone(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    ban_claude(store)
+    Outbox(store, "busy-worker").claim_due(clock.now, 10)
+
+    clock.advance(seconds=10)  # within the claim timeout: it may still be sending
+    drain(scheduler)
+
+    assert slack.messages(CHANNEL) == []
+    assert [d.status for d in deliveries(store)] == ["claimed"]
+
+
+def test_rate_limited_fan_out_honours_retry_after_and_loses_nothing(
+    make_slack: Callable[..., StandinSlack],
+    make_scheduler: Callable[..., AnnouncementScheduler],
+    clock: FakeClock,
+) -> None:
+    members = [f"U{n:05d}" for n in range(60)]
+    slack = make_slack(members=members, rate_limit=RateLimit(per_second=40, burst=5))
+    scheduler = make_scheduler(slack, send_rate=200.0)
+    waits_before = RATE_LIMIT_WAITS.labels("chat.postMessage")._value.get()
+    ban_claude(scheduler.runtime.store)
+    drain(scheduler)
+
+    clock.advance(days=2)
+    drain(scheduler)
+
+    assert slack.refusals > 0
+    assert RATE_LIMIT_WAITS.labels("chat.postMessage")._value.get() > waits_before
+    assert dm_counts(slack) == {f"D{m}": 1 for m in members}
+    assert {d.status for d in deliveries(scheduler.runtime.store)} == {"sent"}
+
+
+def test_failed_send_is_retried_with_backoff_then_recorded_as_failed(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    failed_before = ANNOUNCEMENTS_FAILED.labels("announcement")._value.get()
+    slack.fail_next("chat.postMessage", status=400, count=3)
+    ban_claude(store)
+    start = clock.now
+
+    drain(scheduler)
+    [first] = deliveries(store)
+    clock.advance(seconds=15)
+    drain(scheduler)
+    clock.advance(seconds=25)
+    drain(scheduler)
+
+    assert (first.status, first.attempts) == ("pending", 1)
+    assert first.due_at == start + dt.timedelta(seconds=10)  # then 20 s after the second
+    [row] = deliveries(store)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "invalid_request")
+    assert ANNOUNCEMENTS_FAILED.labels("announcement")._value.get() == failed_before + 1
+    assert slack.messages(CHANNEL) == []
+
+
+def test_server_error_is_looked_up_in_history_then_retried(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    slack.fail_next("chat.postMessage", status=500)
+    ban_claude(store)
+
+    drain(scheduler)
+    clock.advance(seconds=15)
+    drain(scheduler)
+
+    assert slack.calls_to("conversations.history")
+    assert len(slack.messages(CHANNEL)) == 1
+    assert [(d.status, d.attempts) for d in deliveries(store)] == [("sent", 1)]

@@ -1,0 +1,154 @@
+"""One scheduler per database: the lease, two schedulers racing, and SKIP LOCKED claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from bot.core import db
+from bot.core.outbox import Outbox
+from bot.core.store import Store
+from bot.schedule.leader import Lease
+from bot.schedule.runner import AnnouncementScheduler
+from tests.conftest import POSTGRES_URL, FakeClock
+from tests.schedule.conftest import CHANNEL, ban_claude, deliveries, dm_counts
+from tests.slack.harness import wait_until
+from tests.standin import StandinSlack
+
+TTL = dt.timedelta(seconds=30)
+needs_postgres = pytest.mark.skipif(
+    POSTGRES_URL is None,
+    reason="PostgreSQL concurrency: set TEST_DATABASE_URL to run it against a real server",
+)
+
+
+def test_only_one_holder_at_a_time(store: Store) -> None:
+    first, second = Lease(store, "a", TTL), Lease(store, "b", TTL)
+
+    assert first.acquire()
+    assert not second.acquire()
+    assert first.acquire()  # renewing
+    assert first.holds() and not second.holds()
+
+
+def test_another_takes_over_when_the_holder_stops_renewing(store: Store, clock: FakeClock) -> None:
+    first, second = Lease(store, "a", TTL), Lease(store, "b", TTL)
+    first.acquire()
+
+    clock.advance(seconds=21)
+    assert not first.holds()  # stops trusting it a third of the TTL early
+    assert not second.acquire()
+    clock.advance(seconds=10)
+
+    assert second.acquire()
+    assert not first.acquire()
+
+
+def test_released_lease_is_taken_over_at_once(store: Store) -> None:
+    first, second = Lease(store, "a", TTL), Lease(store, "b", TTL)
+    first.acquire()
+
+    first.release()
+
+    assert second.acquire()
+
+
+def test_two_running_schedulers_on_one_database_send_each_message_once(
+    make_scheduler: Callable[..., AnnouncementScheduler],
+    make_slack: Callable[..., StandinSlack],
+    clock: FakeClock,
+) -> None:
+    members = [f"U{n:04d}" for n in range(40)]
+    slack = make_slack(members=members)
+    one, two = make_scheduler(slack), make_scheduler(slack)
+    ban_claude(one.runtime.store)
+    clock.advance(days=2)  # the channel post and the first reminder round are due together
+    one.start()
+    two.start()
+    try:
+        wait_until(lambda: len(dm_counts(slack)) == len(members), 20, "every member's DM")
+        wait_until(
+            lambda: {d.status for d in deliveries(one.runtime.store)} == {"sent"},
+            10,
+            "every row marked sent",
+        )
+    finally:
+        one.stop()
+        two.stop()
+
+    assert dm_counts(slack) == {f"D{m}": 1 for m in members}
+    assert len(slack.messages(CHANNEL)) == 1
+    senders = {d.claimed_by for d in deliveries(one.runtime.store)}
+    assert len(senders) == 1  # the lease holder sent everything
+
+
+@needs_postgres
+def test_concurrent_claims_skip_each_others_rows(
+    make_scheduler: Callable[..., AnnouncementScheduler],
+    make_slack: Callable[..., StandinSlack],
+    clock: FakeClock,
+) -> None:
+    members = [f"U{n:04d}" for n in range(300)]
+    scheduler = make_scheduler(make_slack(members=members))
+    store = scheduler.runtime.store
+    ban_claude(store)
+    [step] = scheduler.outbox.due_steps(clock.now)
+    clock.advance(days=2)
+    [_, reminder] = scheduler.outbox.due_steps(clock.now)
+    scheduler.outbox.expand_step(reminder, members, clock.now)
+    # Two engines: two real connections claiming at the same time.
+    url = store.engine.url.render_as_string(hide_password=False)
+    engines = [db.make_engine(url) for _ in range(2)]
+    claimed: dict[str, list[int]] = {"a": [], "b": []}
+    start = threading.Barrier(2)
+
+    def claim(name: str, engine: sa.Engine) -> None:
+        outbox = Outbox(Store(engine, clock=clock), name)
+        start.wait()
+        while batch := outbox.claim_due(clock.now, 7):
+            claimed[name] += [d.id for d in batch]
+
+    threads = [threading.Thread(target=claim, args=p) for p in zip("ab", engines, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for engine in engines:
+        engine.dispose()
+
+    assert step.kind == "audience"
+    assert not set(claimed["a"]) & set(claimed["b"])
+    assert len(claimed["a"]) + len(claimed["b"]) == 301  # the channel post and 300 reminders
+    assert claimed["a"] and claimed["b"]
+
+
+@needs_postgres
+def test_racing_leases_on_postgres_never_have_two_holders(
+    engine: sa.Engine, clock: FakeClock
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [db.make_engine(url) for _ in range(4)]
+    leases = [Lease(Store(e, clock=clock), f"w{i}", TTL) for i, e in enumerate(engines)]
+    start = threading.Barrier(len(leases))
+    won: list[str] = []
+    lock = threading.Lock()
+
+    def race(lease: Lease) -> None:
+        start.wait()
+        if lease.acquire():
+            with lock:
+                won.append(lease.holder)
+
+    threads = [threading.Thread(target=race, args=(lease,)) for lease in leases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for engine in engines:
+        engine.dispose()
+
+    assert len(won) == 1

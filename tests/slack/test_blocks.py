@@ -1,0 +1,174 @@
+"""Block Kit rendering: escaping of everything people write, and Slack's size limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from bot.core.answers import Answer, Intent, Registry, answer_question
+from bot.core.policy import Status
+from bot.core.service import Reply
+from bot.slack.blocks import (
+    MAX_BLOCKS,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_SECTION_TEXT,
+    STATUS_EMOJI,
+    answer_message,
+    clip,
+    escape,
+    reply_message,
+    safe_link,
+    text_message,
+)
+from bot.slack.home import home_view
+from tests.factories import make_policy, seed_registry
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def sections(blocks: list[dict[str, object]]) -> list[str]:
+    """Every mrkdwn/plain text in the blocks, fields and context elements included."""
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if value.get("type") in ("mrkdwn", "plain_text"):
+                found.append(str(value["text"]))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(blocks)
+    return found
+
+
+def ask(question: str, registry: Registry) -> Answer:
+    return answer_question(question, registry, today=TODAY)
+
+
+def test_escape_turns_markup_into_entities() -> None:
+    assert escape("<!channel> & <@U1> <http://x|y>") == (
+        "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;http://x|y&gt;"
+    )
+
+
+def test_clip_never_cuts_an_entity_in_half() -> None:
+    assert clip("ab&amp;cd", 5) == "ab…"
+    assert clip("short", 10) == "short"
+
+
+def test_each_status_has_its_emoji() -> None:
+    registry = Registry(seed_registry())
+
+    shown = {
+        status: json.dumps(answer_message(ask(f"can I use {name}?", registry), "#ai").blocks)
+        for status, name in [
+            (Status.ALLOWED, "Qoder"),
+            (Status.CONDITIONAL, "GitHub Copilot"),
+            (Status.UNDER_REVIEW, "Cursor"),
+            (Status.BANNED, "Claude Code"),
+        ]
+    }
+
+    assert all(STATUS_EMOJI[status] in text for status, text in shown.items())
+
+
+def test_answer_has_facts_as_fields_alternatives_owner_and_link() -> None:
+    message = answer_message(ask("can I use claude code?", Registry(seed_registry())), "#ai")
+
+    [main, notes] = message.blocks
+    fields = [f["text"] for f in main["fields"]]
+    assert "*Vendor*\nAnthropic" in fields and "*Owner*\n#ai-governance" in fields
+    assert "*Effective*\n2026-11-20" in fields
+    assert "Qoder" in notes["elements"][0]["text"]
+    assert "<https://intranet.example.com/ai-policy/claude-code|" in notes["elements"][1]["text"]
+    assert "Claude Code is BANNED" in message.text
+
+
+def test_people_written_text_is_escaped_in_blocks_and_fallback() -> None:
+    tool = make_policy(
+        "Sneaky <@U0BOSS>",
+        aliases=("sneaky",),
+        status=Status.BANNED,
+        reason="see <!channel> & <https://evil.example|the intranet>",
+        conditions="<!here>",
+        owner="<!everyone>",
+        link="https://evil.example|click>",
+    )
+    message = answer_message(
+        ask("why is sneaky banned <@U123>?", Registry([tool])), "#ai", echo_question=True
+    )
+    shown = " ".join(sections(message.blocks)) + message.text
+
+    for markup in ("<@U0BOSS>", "<!channel>", "<!here>", "<!everyone>", "<@U123>", "<https://evil"):
+        assert markup not in shown
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|the intranet&gt;" in shown
+
+
+def test_unsafe_link_is_shown_not_linked() -> None:
+    assert safe_link("https://ok.example/a?b=c&d=e") == "https://ok.example/a?b=c&d=e"
+    assert safe_link("https://x.example|fake") is None
+    assert safe_link("javascript:alert(1)") is None
+
+
+def test_many_tools_stay_within_block_kit_limits() -> None:
+    long = "x" * 5000
+    tools = [
+        make_policy(f"Tool{i:02d}", vendor=long, reason=long, conditions=long, status=Status.BANNED)
+        for i in range(40)
+    ]
+    question = "can I use " + " ".join(f"Tool{i:02d}" for i in range(40)) + "?"
+
+    message = answer_message(ask(question, Registry(tools)), "#ai")
+
+    assert len(message.blocks) <= MAX_BLOCKS
+    for block in message.blocks:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= MAX_SECTION_TEXT
+            assert len(block.get("fields", [])) <= MAX_FIELDS
+            assert all(len(f["text"]) <= MAX_FIELD_TEXT for f in block.get("fields", []))
+    assert "more tools" in message.blocks[-1]["elements"][0]["text"]
+
+
+def test_long_admin_reply_is_split_into_sections_within_limits() -> None:
+    text = "\n".join(f"• line {i} " + "y" * 200 for i in range(2000))
+
+    message = text_message(text)
+
+    assert len(message.blocks) <= MAX_BLOCKS
+    assert all(len(b["text"]["text"]) <= MAX_SECTION_TEXT for b in message.blocks)
+
+
+def test_refusal_reply_is_marked_and_escaped() -> None:
+    message = reply_message(Reply("refused", "Only admins <!here>"), "#ai")
+
+    assert message.blocks[0]["text"]["text"] == ":lock: Only admins &lt;!here&gt;"
+
+
+def test_unanswered_question_offers_suggestion_buttons() -> None:
+    answer = Answer(
+        question="can I use claud?",
+        intent=Intent.STATUS,
+        tools=(),
+        suggestions=("Claude Code", "Claude"),
+        topic="claud",
+    )
+
+    message = answer_message(answer, "#ai")
+
+    [buttons] = [b for b in message.blocks if b["type"] == "actions"]
+    assert [e["value"] for e in buttons["elements"]] == ["Claude Code", "Claude"]
+
+
+def test_home_view_groups_by_status_and_escapes() -> None:
+    policies = [*seed_registry(), make_policy("Evil <!channel>", status=Status.BANNED)]
+
+    view = home_view(policies, [], command="/aipolicy", contact="#ai")
+    shown = " ".join(sections(view["blocks"]))
+
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    assert shown.index("*Allowed* (1)") < shown.index("*Banned* (2)")
+    assert "<!channel>" not in shown and "Evil &lt;!channel&gt;" in shown
