@@ -163,6 +163,10 @@ def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) 
         typer.echo(f"{path}: {len(policies)} tools, no problems")
 
 
+def engine_or_exit(database_url: str | None) -> sa.Engine:
+    return db.make_engine(settings_or_exit(database_url=database_url).database_url)
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
@@ -170,8 +174,7 @@ def db_upgrade(
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     with friendly_errors():
-        settings = settings_or_exit(database_url=database_url)
-        engine = db.make_engine(settings.database_url)
+        engine = engine_or_exit(database_url)
         db.upgrade(engine, revision)
         typer.echo(f"database at {db.current_revision(engine)} (head {db.head_revision(engine)})")
 
@@ -183,8 +186,7 @@ def db_downgrade(
 ) -> None:
     """Undo migrations down to REVISION."""
     with friendly_errors():
-        settings = settings_or_exit(database_url=database_url)
-        engine = db.make_engine(settings.database_url)
+        engine = engine_or_exit(database_url)
         db.downgrade(engine, revision)
         typer.echo(f"database at {db.current_revision(engine) or 'base (empty)'}")
 
@@ -193,8 +195,7 @@ def db_downgrade(
 def db_current(database_url: DatabaseOption = None) -> None:
     """Show the database's migration revision and the newest one."""
     with friendly_errors():
-        settings = settings_or_exit(database_url=database_url)
-        engine = db.make_engine(settings.database_url)
+        engine = engine_or_exit(database_url)
         current, head = db.current_revision(engine), db.head_revision(engine)
         state = "up to date" if current == head else "needs `policybot db upgrade`"
         typer.echo(f"current {current or 'base (empty)'}, head {head}: {state}")

@@ -100,6 +100,15 @@ class PolicyService:
             )
         except Exception:  # logging a question must never cost the asker the answer
             log.exception("could not log a question")
+        fields: dict[str, object] = {
+            "channel": channel,
+            "intent": answer.intent.value,
+            "matched": [t.policy.name for t in answer.tools],
+            "answered": answer.answered,
+        }
+        if self.log_askers and asker:
+            fields["asker"] = asker
+        log.info("question answered", extra=fields)
         return answer
 
     def render(self, answer: Answer) -> str:

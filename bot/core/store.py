@@ -491,13 +491,7 @@ class Store:
             if key in seen:
                 raise PolicyError(f"'{text}' is given twice for '{policy.name}'")
             seen.add(key)
-            other = session.exec(select(Tool).where(Tool.name_key == key)).first()
-            if other is None:
-                other = session.exec(
-                    select(Tool)
-                    .join(Alias, col(Alias.tool_id) == col(Tool.id))
-                    .where(Alias.alias_key == key)
-                ).first()
+            other = self._find(session, text)
             if other is not None and other.id != tool_id:
                 raise PolicyError(f"'{text}' already names '{other.name}'")
 

@@ -26,21 +26,8 @@ _MAX_LENGTH = {"name": 200, "vendor": 200, "category": 100, "owner": 200, "link"
 _TEXT_LENGTH = 2000
 _URL = re.compile(r"^https?://\S+$")
 
-# The order of the inputs in the form.
-FIELDS = (
-    "name",
-    "status",
-    "vendor",
-    "aliases",
-    "category",
-    "reason",
-    "conditions",
-    "max_data",
-    "alternatives",
-    "effective",
-    "owner",
-    "link",
-)
+# The order of the inputs in the form: the policy's fields, with the status up front.
+FIELDS = ("name", "status", *(f for f in ToolPolicy.FIELDS if f not in ("name", "status")))
 
 
 @dataclass(frozen=True)
