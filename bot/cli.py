@@ -209,6 +209,7 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
 ) -> None:
     """Start the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
+    from bot.core.questionlog import BatchedQuestionLog
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import StartError, slack_settings_problem
@@ -229,8 +230,13 @@ def serve(
             fail(f"cannot start the Slack app: {error}", 2)
         # The scheduler starts once the server is up and stops before it closes.
         scheduler = AnnouncementScheduler(rt)
+        # Questions are logged in batches off the request thread; stop() writes the rest.
+        question_log = BatchedQuestionLog(rt.store)
+        rt.service.question_log = question_log
         try:
-            run_server(rt, slack_app, port=settings.port, host=host, background=[scheduler])
+            run_server(
+                rt, slack_app, port=settings.port, host=host, background=[question_log, scheduler]
+            )
         except StartError as error:
             fail(str(error), 2)
 

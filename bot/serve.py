@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "0.0.0.0"
 SERVER_THREADS = 8
+# waitress accepts 100 connections by default; a burst from Slack or a proxy may hold more.
+SERVER_CONNECTION_LIMIT = 1000
 SOCKET_PING_SECONDS = 5.0
 
 
@@ -82,7 +84,12 @@ def serve(
     wsgi = make_wsgi_app(runtime.engine, None if socket_mode else app)
     try:
         server = create_server(
-            wsgi, host=host, port=port, threads=SERVER_THREADS, ident="policybot"
+            wsgi,
+            host=host,
+            port=port,
+            threads=SERVER_THREADS,
+            connection_limit=SERVER_CONNECTION_LIMIT,
+            ident="policybot",
         )
     except OSError as error:
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error

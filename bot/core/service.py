@@ -17,6 +17,7 @@ from bot.core.admin import Admin, AdminResult
 from bot.core.answers import Answer, Registry, answer_question, render_text
 from bot.core.commands import ADMIN_COMMANDS, CommandError, is_command, parse_command
 from bot.core.models import utcnow
+from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import ChangeEvent, PolicyError, Store
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
 
@@ -59,6 +60,8 @@ class PolicyService:
         self.tz = tz
         self.clock = clock
         self.admin = Admin(store, tz)
+        # The server sets a batched writer here; the CLI and console write each question at once.
+        self.question_log: BatchedQuestionLog | None = None
         self._lock = threading.Lock()
         self._registry: Registry | None = None
         self._generation = -1
@@ -91,13 +94,21 @@ class PolicyService:
         QUESTIONS.labels(channel).inc()
         if not answer.answered:
             UNMATCHED.labels(channel).inc()
+        matched = [t.policy.name for t in answer.tools]
+        kept_asker = asker if self.log_askers else None
         try:
-            self.store.log_question(
-                question,
-                matched=[t.policy.name for t in answer.tools],
-                asker=asker if self.log_askers else None,
-                channel=channel,
-            )
+            if self.question_log is not None:
+                self.question_log.add(
+                    question,
+                    matched=matched,
+                    asker=kept_asker,
+                    channel=channel,
+                    asked_at=self.clock(),
+                )
+            else:
+                self.store.log_question(
+                    question, matched=matched, asker=kept_asker, channel=channel
+                )
         except Exception:  # logging a question must never cost the asker the answer
             log.exception("could not log a question")
         fields: dict[str, object] = {

@@ -169,6 +169,20 @@ def diff(before: ToolPolicy | None, after: ToolPolicy | None) -> dict[str, tuple
     return changed
 
 
+def question_row(
+    question: str, *, matched: Sequence[str], asker: str | None, channel: str, at: dt.datetime
+) -> dict[str, Any]:
+    """A question_log row as `Store.log_questions` takes it."""
+    return {
+        "question": question[:2000],
+        "asker": asker,
+        "channel": channel,
+        "matched": list(matched),
+        "answered": bool(matched),
+        "asked_at": at,
+    }
+
+
 class Store:
     """Reads and writes the registry; each public method is one transaction."""
 
@@ -393,17 +407,15 @@ class Store:
     def log_question(
         self, question: str, *, matched: Sequence[str], asker: str | None, channel: str
     ) -> None:
-        with self.session() as session:
-            session.add(
-                QuestionLog(
-                    question=question[:2000],
-                    asker=asker,
-                    channel=channel,
-                    matched=list(matched),
-                    answered=bool(matched),
-                    asked_at=self.clock(),
-                )
-            )
+        self.log_questions(
+            [question_row(question, matched=matched, asker=asker, channel=channel, at=self.clock())]
+        )
+
+    def log_questions(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Several question-log rows (QuestionLog columns) in one transaction and one INSERT."""
+        if rows:
+            with self.session() as session:
+                session.execute(sa.insert(QuestionLog), list(rows))
 
     def unanswered(self, limit: int = 20) -> list[UnansweredQuestion]:
         """The questions that found no tool, most asked first."""

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -134,4 +135,14 @@ def test_concurrent_upgrades_without_a_head_start_all_succeed(fresh_database_url
     else:
         assert [p.returncode for p in replicas] == [0, 0, 0], outputs
         assert db.is_at_head(engine)
+    engine.dispose()
+
+
+def test_a_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
+    # A URL-encoded password such as p%40ss must not break Alembic's config parsing.
+    folder = tmp_path / "50%off"
+    folder.mkdir()
+    engine = db.make_engine(f"sqlite:///{folder}/x.db")
+    db.upgrade(engine)
+    assert db.is_at_head(engine)
     engine.dispose()

@@ -1,0 +1,36 @@
+"""BatchedQuestionLog: questions queued by the server are written, in batches, and none lost."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.core.models import QuestionLog
+from bot.core.questionlog import BatchedQuestionLog
+from bot.core.service import PolicyService
+from bot.core.store import Store
+from tests.factories import seed_registry
+
+
+def _logged(store: Store) -> list[str]:
+    with Session(store.engine) as session:
+        return [row.question for row in session.exec(select(QuestionLog)).all()]
+
+
+def test_questions_queued_while_running_are_all_written_by_stop(store: Store) -> None:
+    store.import_policies(seed_registry(), author="seed")
+    service = PolicyService(store)
+    service.question_log = BatchedQuestionLog(store, interval=60)  # only stop() flushes
+    service.question_log.start()
+    for n in range(25):
+        service.ask(f"can I use cursor {n}?", channel="slack")
+    service.question_log.stop()
+    assert sorted(_logged(store)) == sorted(f"can I use cursor {n}?" for n in range(25))
+
+
+def test_a_question_asked_before_start_is_written_at_once(store: Store) -> None:
+    writer = BatchedQuestionLog(store)
+    service = PolicyService(store)
+    service.question_log = writer
+    service.ask("can I use photoshop?", channel="slack")
+    assert _logged(store) == ["can I use photoshop?"]
+    assert [q.question for q in store.unanswered()] == ["can I use photoshop?"]
