@@ -14,9 +14,11 @@ Starts, each as its own process on 127.0.0.1, all pointed at one StandinSlack (t
 Then, per concurrency level and server back to back, signed `/aipolicy` requests (a fixed
 set of questions, replayed; a signature stays valid for 5 minutes and is renewed per level)
 for a fixed time: requests per second and latency percentiles of the HTTP answer (Slack's
-3-second ack). Every policybot request must also produce one answer at the response_url: the
-stand-in counts them (lost or doubled answers show as a mismatch), and a probe sending 5
-requests a second with unique response_urls measures the time until the answer arrives.
+3-second ack). policybot answers a question in the acknowledgement itself (a command at the
+response_url after it): every acknowledged request must carry one answer, policybot's own
+count of questions answered (/metrics) must match, and nothing may also arrive at a
+response_url. A probe sending 5 requests a second with unique response_urls checks that its
+replies carry the answer and measures the time until the answer arrives.
 
 The load generator is `wrk` (installed with apt-get when missing and allowed) or, as a
 fall-back, a Python generator in its own process with keep-alive connections; its ceiling is
@@ -393,6 +395,7 @@ class Probe:
         self.port = port
         self.sent: dict[str, dt.datetime] = {}  # response_url -> when the request left
         self.acks: list[float] = []  # milliseconds to each probe's HTTP answer
+        self.answered_in_ack: dict[str, float] = {}  # response_url -> ms, answer in the body
         self.failed = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
@@ -417,10 +420,13 @@ class Probe:
             try:
                 connection.request("POST", "/slack/events", body, headers)
                 response = connection.getresponse()
-                response.read()
-                self.acks.append((time.perf_counter() - begun) * 1000)
+                reply = response.read()
+                elapsed = (time.perf_counter() - begun) * 1000
+                self.acks.append(elapsed)
                 if response.status != 200:
                     self.failed += 1
+                elif b'"blocks"' in reply:  # the answer itself came with the acknowledgement
+                    self.answered_in_ack[url] = elapsed
             except OSError:
                 self.failed += 1
                 connection.close()
@@ -428,11 +434,14 @@ class Probe:
         connection.close()
 
     def answer_latencies(self, arrived: dict[str, dt.datetime]) -> list[float]:
-        """Milliseconds from each probe request to its answer, for the answers that arrived."""
+        """Milliseconds from each probe request to its answer: in the HTTP reply itself (how
+        policybot answers questions) or at the response_url."""
         return [
-            (arrived[url] - sent).total_seconds() * 1000
+            self.answered_in_ack[url]
+            if url in self.answered_in_ack
+            else (arrived[url] - sent).total_seconds() * 1000
             for url, sent in self.sent.items()
-            if url in arrived
+            if url in self.answered_in_ack or url in arrived
         ]
 
 
@@ -501,17 +510,25 @@ def measure(
     )
     if probe is None:
         return result
-    # Every acknowledged request owes one answer at its response_url. Requests still in
-    # flight when the generator stopped (at most one per connection) are answered too.
+    # Every acknowledged request owes one answer: in its HTTP reply (policybot answers a
+    # question in the acknowledgement) or at its response_url. policybot's own count of
+    # questions answered must match, and no answer may come twice.
     acknowledged = ok + len(probe.sent) - probe.failed
+    in_ack = len(probe.answered_in_ack) == len(probe.sent) - probe.failed and probe.sent
     deadline = load_ended + DRAIN_TIMEOUT
-    while len(standin.responses) - before < acknowledged and time.perf_counter() < deadline:
+    while (
+        not in_ack
+        and len(standin.responses) - before < acknowledged
+        and time.perf_counter() < deadline
+    ):
         time.sleep(0.02)
     time.sleep(0.3)  # the in-flight ones, and anything doubled, arrive now
     posts = standin.responses[before:]
     counted = questions_answered(target.port) - counted_before
     result.answers_expected = counted
-    result.answers_delivered = len(posts)
+    result.answers_delivered = counted if in_ack else len(posts)
+    if in_ack and posts:
+        result.notes.append(f"{len(posts)} answers came twice (also at a response_url)")
     if not acknowledged <= counted <= acknowledged + concurrency:
         result.notes.append(
             f"policybot counted {counted} questions for {acknowledged} acknowledged requests"
@@ -520,6 +537,8 @@ def measure(
     for post in posts:
         if post.url in probe.sent:
             per_probe[post.url] = per_probe.get(post.url, 0) + 1
+    for url in probe.answered_in_ack:
+        per_probe[url] = per_probe.get(url, 0) + 1
     odd = sum(1 for url in probe.sent if per_probe.get(url, 0) != 1)
     if odd:
         result.notes.append(f"{odd} of {len(probe.sent)} probes did not get exactly one answer")
@@ -532,6 +551,13 @@ def measure(
     result.probe_ack_p50 = median(probe.acks)
     result.answer_p50 = median(latencies)
     result.answer_p99 = percentile(latencies, 0.99)
+    expected_probes = int(duration / PROBE_INTERVAL)
+    if result.probes < expected_probes // 2:
+        result.notes.append(
+            f"only {result.probes} of ~{expected_probes} probes went through, the first after "
+            f"{max(probe.acks, default=0) / 1000:.1f} s: the probe's connection waited to be "
+            "accepted (waitress takes at most `connection_limit`, 100 by default)"
+        )
     if result.answers_delivered != counted:
         result.notes.append(f"{result.answers_delivered - counted:+d} answers vs questions counted")
     return result
@@ -624,7 +650,8 @@ def table(report: EndpointReport) -> str:
     bare = {r.concurrency: r.rps for r in report.results if r.target.startswith("bare")}
     lines = [
         "| server | concurrent | req/s | vs bare | p50 | p95 | p99 | max | errors "
-        "| answers posted / questions counted | answer p50 | answer p99 | drain | server CPU/req |",
+        "| answers delivered / questions counted | answer p50 | answer p99 | drain "
+        "| server CPU/req |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in report.results:
@@ -633,7 +660,11 @@ def table(report: EndpointReport) -> str:
             f"{r.answers_delivered}/{r.answers_expected}" if r.answers_expected else "(acks only)"
         )
         answer = (
-            (f"{r.answer_p50:.0f} ms", f"{r.answer_p99:.0f} ms", f"{r.drain_s:.1f} s")
+            (
+                f"{r.answer_p50:.0f} ms (n={r.probes})",
+                f"{r.answer_p99:.0f} ms",
+                f"{r.drain_s:.1f} s",
+            )
             if r.answers_expected
             else ("—", "—", "—")
         )

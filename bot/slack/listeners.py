@@ -1,7 +1,8 @@
 """Slack listeners: parse what arrived, call the core, render, send. No policy rules here.
 
-Where people ask: the slash command (answered privately through response_url), an @-mention
-(answered in a thread), a DM (answered in the DM). Every event is handled once: Slack re-sends
+Where people ask: the slash command (answered privately: a question in the acknowledgement,
+a command through response_url after it), an @-mention (answered in a thread), a DM
+(answered in the DM). Every event is handled once: Slack re-sends
 events it thinks were missed, so event ids are recorded in the database.
 """
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "slack"  # the revision source of every change made through Slack
 CHANNEL = "slack"  # the question-log channel
+HELP_WORDS = ("", "help", "?")
 
 
 def question_text(raw: str, bot_user_id: str | None) -> str:
@@ -103,7 +105,7 @@ class Listeners:
 
     def reply_to(self, text: str, user: str, *, echo_question: bool = False) -> SlackMessage:
         """The reply to what `user` wrote: help, an answer, an admin result or a refusal."""
-        if text.lower() in ("", "help", "?"):
+        if text.lower() in HELP_WORDS:
             return help_message(
                 self.command, is_admin=self.service.is_admin(user), contact=self.contact
             )
@@ -121,9 +123,15 @@ class Listeners:
     def on_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        ack()  # Slack wants an answer within 3 seconds; the work comes after
         text = question_text(command.get("text") or "", None)
         user = str(command.get("user_id") or "")
+        if not is_command(text) and text.lower() not in HELP_WORDS:
+            # A question is answered in the acknowledgement itself: answering takes well under
+            # a millisecond, so it fits Slack's 3 seconds and saves a response_url round trip.
+            message = self.reply_to(text, user, echo_question=True)
+            ack(response_type="ephemeral", **message.as_kwargs())
+            return
+        ack()  # commands may write and call Slack: acknowledge first, work after
         edit = edit_command(text)
         if edit is not None and self.service.is_admin(user):
             problem = self.open_form(edit, str(command.get("trigger_id") or ""), client)

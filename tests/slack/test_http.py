@@ -26,9 +26,14 @@ def command(served: Served, text: str, *, user: str = STAFF, **options: Any) -> 
 
 
 def ask(served: Served, text: str, *, user: str = STAFF) -> dict[str, Any]:
-    """The body the bot posted to the response_url of `/aipolicy text`."""
-    status, url = command(served, text, user=user)
-    assert status == 200
+    """The bot's reply to `/aipolicy text`: in the acknowledgement, or at the response_url."""
+    url = served.standin.response_url()
+    form = payloads.slash_command(COMMAND, text, response_url=url, user_id=user)
+    result = served.slack.command(form)
+    assert result.status == 200
+    if result.body:
+        reply: dict[str, Any] = result.json()
+        return reply
     return response_to(served.standin, url).body
 
 
@@ -54,16 +59,30 @@ def mention(
 # -- asking --------------------------------------------------------------------------------------
 
 
-def test_slash_question_is_acknowledged_at_once_and_answered_privately(http_bot: Served) -> None:
+def test_slash_question_is_answered_privately_in_the_acknowledgement(http_bot: Served) -> None:
+    url = http_bot.standin.response_url()
+    form = payloads.slash_command(COMMAND, "can I use claude code?", response_url=url)
     started = time.monotonic()
-    status, url = command(http_bot, "can I use claude code?")
+    result = http_bot.slack.command(form)
     acknowledged = time.monotonic() - started
 
-    body = response_to(http_bot.standin, url).body
-    assert status == 200 and acknowledged < 3
+    body = result.json()
+    assert result.status == 200 and acknowledged < 3
     assert body["response_type"] == "ephemeral"
     assert ":no_entry: *Claude Code* is *banned*" in all_text(body["blocks"])
     assert "Claude Code is BANNED" in body["text"]
+    assert all(post.url != url for post in http_bot.standin.responses)  # answered once
+
+
+def test_slash_command_is_acknowledged_then_answered_at_the_response_url(
+    http_bot: Served,
+) -> None:
+    status, url = command(http_bot, "list banned", user=ADMIN)
+
+    body = response_to(http_bot.standin, url).body
+    assert status == 200
+    assert body["response_type"] == "ephemeral"
+    assert "Claude Code" in body["text"]
 
 
 def test_slash_help_explains_how_to_ask(http_bot: Served) -> None:

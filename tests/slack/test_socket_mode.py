@@ -17,7 +17,7 @@ def replies_in(served: Served, channel: str, count: int = 1) -> list[Message]:
 
 
 def send_command(served: Served, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`/aipolicy text` over the socket; returns (the ack, the response_url post's body)."""
+    """`/aipolicy text` over the socket; returns (the ack, the reply: ack payload or post)."""
     url = served.standin.response_url()
     envelope_id = served.standin.send_envelope(
         "slash_commands",
@@ -25,6 +25,8 @@ def send_command(served: Served, text: str) -> tuple[dict[str, Any], dict[str, A
         accepts_response_payload=True,
     )
     ack = served.standin.wait_for_ack(envelope_id)
+    if ack.get("payload"):  # a question is answered in the acknowledgement
+        return ack, ack["payload"]
     return ack, response_to(served.standin, url).body
 
 
