@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.matching import Matcher, strip_markup
+from bot.core.matching import Matcher, Mention, strip_markup
+from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "answer_question",
     "as_json",
     "detect_intent",
+    "detect_language",
     "render_text",
 ]
 
@@ -131,6 +133,7 @@ class Answer:
     topic: str = ""  # the question's content words, for "no policy for <topic>"
     today: dt.date | None = None  # the day the answer was given, for "since" vs "from"
     asked_data: DataClass | None = None  # a data class named in the question
+    language: str = "en"  # the language the answer is worded in: "en" or "zh"
 
     @property
     def answered(self) -> bool:
@@ -162,6 +165,22 @@ def _asked_data(text: str) -> DataClass | None:
     return max(named, key=_DATA_ORDER.index) if named else None
 
 
+# CJK ideographs (Chinese characters); Chinese punctuation alone does not make text Chinese.
+_IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def detect_language(question: str, mentions: Iterable[Mention] = ()) -> str:
+    """The answer's language: "zh" when Chinese words remain besides the tool names, else "en".
+
+    Slack markup and the matched names are taken out first, so "can I use 通义灵码?" is
+    English while "通义灵码能用吗" and "我可以用Claude Code吗" are Chinese.
+    """
+    remaining = strip_markup(question).lower()
+    for mention in mentions:
+        remaining = remaining.replace(mention.matched.lower(), " ")
+    return "zh" if _IDEOGRAPH.search(remaining) else "en"
+
+
 def answer_question(question: str, registry: Registry, today: dt.date | None = None) -> Answer:
     """The structured answer to `question`: the tools it names, their policies, the intent."""
     result = registry.matcher.find(question)
@@ -189,53 +208,47 @@ def answer_question(question: str, registry: Registry, today: dt.date | None = N
         topic=result.topic,
         today=today or dt.datetime.now(dt.UTC).date(),
         asked_data=_asked_data(question),
+        language=detect_language(question, result.mentions),
     )
 
 
 # -- plain-text rendering ---------------------------------------------------------------
 
-_STATUS_WORDS = {
-    Status.ALLOWED: "ALLOWED",
-    Status.CONDITIONAL: "CONDITIONAL",
-    Status.UNDER_REVIEW: "UNDER REVIEW",
-    Status.BANNED: "BANNED",
-}
-_STATUS_GLOSS = {
-    Status.ALLOWED: "",
-    Status.CONDITIONAL: " (allowed only under the conditions below)",
-    Status.UNDER_REVIEW: " (not approved yet: don't use it for work until it is decided)",
-    Status.BANNED: "",
-}
+
+def _status_line(
+    policy: ToolPolicy, today: dt.date | None, date_first: bool, phrases: Phrases
+) -> str:
+    fill = {
+        "name": policy.name,
+        "word": phrases.status_words[policy.status],
+        "gloss": phrases.status_glosses[policy.status],
+        "date": policy.effective.isoformat() if policy.effective else "",
+    }
+    if policy.effective is None:
+        frame = phrases.status_undated_date_first if date_first else phrases.status_undated
+    elif _in_future(policy, today):
+        frame = phrases.status_from_date_first if date_first else phrases.status_from
+    else:
+        frame = phrases.status_since_date_first if date_first else phrases.status_since
+    return frame.format(**fill)
 
 
-def _status_line(policy: ToolPolicy, today: dt.date | None, date_first: bool) -> str:
-    word = _STATUS_WORDS[policy.status]
-    gloss = _STATUS_GLOSS[policy.status]
-    effective = policy.effective
-    if effective is None:
-        if date_first:
-            return f"{policy.name} is {word}{gloss}; no effective date is recorded."
-        return f"{policy.name} is {word}{gloss}."
-    if _in_future(policy, today):
-        if date_first:
-            return f"From {effective.isoformat()}, {policy.name} will be {word}{gloss}."
-        return f"{policy.name} will be {word} from {effective.isoformat()}{gloss}."
-    if date_first:
-        return f"Since {effective.isoformat()}, {policy.name} is {word}{gloss}."
-    return f"{policy.name} is {word} since {effective.isoformat()}{gloss}."
-
-
-def _data_line(policy: ToolPolicy, asked: DataClass | None, today: dt.date | None) -> str | None:
+def _data_line(
+    policy: ToolPolicy, asked: DataClass | None, today: dt.date | None, phrases: Phrases
+) -> str | None:
     limit = policy.max_data
     if limit is None:
         banned_now = policy.status is Status.BANNED and not _in_future(policy, today)
-        return "Data: none, the tool is banned." if banned_now else None
-    line = f"Data up to: {limit.value}."
+        return phrases.label(phrases.data, phrases.no_data) + phrases.stop if banned_now else None
+    limit_name = phrases.data_names[limit]
+    line = phrases.label(phrases.data_up_to, limit_name) + phrases.stop
     if asked is not None:
+        asked_name = phrases.data_names[asked]
         if _DATA_ORDER.index(asked) <= _DATA_ORDER.index(limit):
-            line += f" {asked.value.capitalize()} data is within that limit."
+            # capitalize() starts the English sentence; it leaves Chinese as it is.
+            line += phrases.data_within.format(asked=asked_name.capitalize())
         else:
-            line += f" Not {asked.value} data: that is more sensitive than {limit.value}."
+            line += phrases.data_beyond.format(asked=asked_name, limit=limit_name)
     return line
 
 
@@ -243,64 +256,82 @@ def _in_future(policy: ToolPolicy, today: dt.date | None) -> bool:
     return policy.effective is not None and today is not None and policy.effective > today
 
 
-def _alternatives(tool: ToolAnswer) -> str | None:
-    names = [f"{alt.name} ({alt.status.value})" for alt in tool.alternatives]
-    names += [f"{name} (not in the registry)" for name in tool.unknown_alternatives]
-    return ", ".join(names) if names else None
+def _alternatives(tool: ToolAnswer, phrases: Phrases) -> str | None:
+    names = [
+        phrases.alternative.format(name=alt.name, status=phrases.status_names[alt.status])
+        for alt in tool.alternatives
+    ]
+    names += [
+        phrases.alternative.format(name=name, status=phrases.not_in_registry)
+        for name in tool.unknown_alternatives
+    ]
+    return phrases.listing(names) if names else None
 
 
-def _tool_block(tool: ToolAnswer, answer: Answer, contact: str) -> list[str]:
+def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases) -> list[str]:
     """The lines about one tool, with the part the intent asks for first."""
     policy = tool.policy
     name = policy.name
     owner = policy.owner or contact
-    data = _data_line(policy, answer.asked_data, answer.today)
-    alternatives = _alternatives(tool)
+    data = _data_line(policy, answer.asked_data, answer.today, phrases)
+    alternatives = _alternatives(tool, phrases)
     # Each follow-up part: its line in the body, and its lead when the question asks for it
     # (the lead names the tool, since it comes before the status line does).
     parts: dict[Intent, tuple[str | None, str]] = {
         Intent.DATA: (
             data,
-            f"{name}: {data[0].lower()}{data[1:]}"
+            # The data line continues the lead's sentence: "Tabnine: data up to: …".
+            phrases.data_lead.format(name=name, data=f"{data[0].lower()}{data[1:]}")
             if data
-            else f"No data limit is recorded for {name}; ask {owner} first.",
+            else phrases.no_data_limit.format(name=name, contact=owner),
         ),
         Intent.WHY: (
-            f"Why: {policy.reason}" if policy.reason else None,
-            f"Why {name} is {policy.status.value.replace('-', ' ')}: {policy.reason}"
+            phrases.label(phrases.why, policy.reason) if policy.reason else None,
+            phrases.why_lead.format(
+                name=name,
+                status=phrases.status_names[policy.status].replace("-", " "),
+                reason=policy.reason,
+            )
             if policy.reason
-            else f"No reason is recorded for {name}; ask {owner}.",
+            else phrases.no_reason.format(name=name, contact=owner),
         ),
         Intent.INSTEAD: (
-            f"Instead use: {alternatives}." if alternatives else None,
-            f"Instead of {name}, use: {alternatives}."
+            phrases.label(phrases.instead, alternatives) + phrases.stop if alternatives else None,
+            phrases.instead_lead.format(name=name, alternatives=alternatives)
             if alternatives
-            else f"No alternatives are listed for {name}; ask {owner}.",
+            else phrases.no_alternatives.format(name=name, contact=owner),
         ),
         Intent.WHO: (
-            f"Owner: {policy.owner}" if policy.owner else None,
-            f"Owner of {name}: {policy.owner}"
+            phrases.label(phrases.owner, policy.owner) if policy.owner else None,
+            phrases.owner_lead.format(name=name, owner=policy.owner)
             if policy.owner
-            else f"No owner is recorded for {name}; ask {contact}.",
+            else phrases.no_owner.format(name=name, contact=contact),
         ),
     }
     lines: list[str | None] = []
     if answer.intent in parts:
         lines.append(parts[answer.intent][1])
-    lines.append(_status_line(policy, answer.today, date_first=answer.intent is Intent.SINCE))
-    lines.append(f"Conditions: {policy.conditions}" if policy.conditions else None)
+    date_first = answer.intent is Intent.SINCE
+    lines.append(_status_line(policy, answer.today, date_first, phrases))
+    lines.append(
+        phrases.label(phrases.conditions, policy.conditions) if policy.conditions else None
+    )
     lines.extend(body for intent, (body, _) in parts.items() if intent is not answer.intent)
-    lines.append(f"More: {policy.link}" if policy.link else None)
+    lines.append(phrases.label(phrases.more, policy.link) if policy.link else None)
     return [line for line in lines if line]
 
 
 def render_text(answer: Answer, contact: str) -> str:
-    """The answer as plain text for the console and CLI; `contact` is who to ask otherwise."""
+    """The answer as plain text for the console and CLI; `contact` is who to ask otherwise.
+
+    The bot's own words are in the answer's language; policy texts stay as written.
+    """
+    phrases = phrases_for(answer.language)
     if not answer.answered:
-        lines = [f"There is no policy for “{answer.topic or answer.question}” in the registry."]
+        lines = [phrases.no_policy.format(topic=answer.topic or answer.question)]
         if answer.suggestions:
-            lines.append(f"Did you mean {_or_list(answer.suggestions)}?")
-        lines.append(f"Ask {contact}.")
+            lines.append(phrases.did_you_mean.format(names=phrases.or_list(answer.suggestions)))
+        lines.append(phrases.ask.format(contact=contact))
         return "\n".join(lines)
 
     blocks: list[str] = []
@@ -310,15 +341,10 @@ def render_text(answer: Answer, contact: str) -> str:
             announced.add(tool.matched.lower())
             names = [t.policy.name for t in answer.tools if t.matched == tool.matched]
             blocks.append(
-                f"“{tool.matched}” matches several tools: {', '.join(names)}. "
-                "Here is the policy for each:"
+                phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
-        blocks.append("\n".join(_tool_block(tool, answer, contact)))
+        blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
     return "\n\n".join(blocks)
-
-
-def _or_list(names: tuple[str, ...]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def as_json(answer: Answer, text: str) -> dict[str, Any]:
@@ -326,6 +352,7 @@ def as_json(answer: Answer, text: str) -> dict[str, Any]:
     return {
         "question": answer.question,
         "intent": answer.intent.value,
+        "language": answer.language,
         "matches": [
             {
                 "tool": tool.policy.name,

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.admin import STATUS_LABEL
 from bot.core.answers import Answer, Intent, ToolAnswer, render_text
 from bot.core.commands import usage
+from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import Status, ToolPolicy
 from bot.core.service import Reply
 
@@ -107,69 +107,90 @@ def safe_link(url: str | None) -> str | None:
     return None
 
 
-def status_line(policy: ToolPolicy, today: dt.date | None) -> str:
-    """`:no_entry: *Claude Code* is *banned* since 2026-11-20`, escaped."""
-    emoji = STATUS_EMOJI[policy.status]
-    name = escape(policy.name)
-    label = STATUS_LABEL[policy.status]
+def status_line(policy: ToolPolicy, today: dt.date | None, language: str = "en") -> str:
+    """`:no_entry: *Claude Code* is *banned* since 2026-11-20`, escaped, in `language`."""
+    phrases = phrases_for(language)
     effective = policy.effective
     if effective is None:
-        return f"{emoji} *{name}* is *{label}*"
-    if today is not None and effective > today:
-        return f"{emoji} *{name}* will be *{label}* from {effective.isoformat()}"
-    return f"{emoji} *{name}* is *{label}* since {effective.isoformat()}"
+        frame = phrases.slack_status_undated
+    elif today is not None and effective > today:
+        frame = phrases.slack_status_from
+    else:
+        frame = phrases.slack_status_since
+    return frame.format(
+        emoji=STATUS_EMOJI[policy.status],
+        name=escape(policy.name),
+        label=phrases.status_labels[policy.status],
+        date=effective.isoformat() if effective else "",
+    )
 
 
-def alternatives_text(tool: ToolAnswer) -> str | None:
+def alternatives_text(tool: ToolAnswer, language: str = "en") -> str | None:
+    """`*Instead use:* :white_check_mark: Qoder (allowed), …`, escaped; None without any."""
+    phrases = phrases_for(language)
     names = [
-        f"{STATUS_EMOJI[alt.status]} {escape(alt.name)} ({STATUS_LABEL[alt.status]})"
+        f"{STATUS_EMOJI[alt.status]} "
+        + phrases.alternative.format(
+            name=escape(alt.name), status=phrases.status_labels[alt.status]
+        )
         for alt in tool.alternatives
     ]
-    names += [f"{escape(name)} (not in the registry)" for name in tool.unknown_alternatives]
-    return f"*Instead use:* {', '.join(names)}" if names else None
+    names += [
+        phrases.alternative.format(name=escape(name), status=phrases.not_in_registry)
+        for name in tool.unknown_alternatives
+    ]
+    return f"{_bold_label(phrases, phrases.instead)} {phrases.listing(names)}" if names else None
+
+
+def _bold_label(phrases: Phrases, label: str) -> str:
+    """`*Why:*`: a label and its colon in bold, for a value that follows after a space."""
+    return f"*{label}{phrases.colon.rstrip()}*"
 
 
 def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
     """One tool: status line and the part the question asks about, facts, alternatives, link."""
+    phrases = phrases_for(answer.language)
     policy = tool.policy
     owner = escape(policy.owner or contact)
-    lines = [status_line(policy, answer.today)]
-    alternatives = alternatives_text(tool)
-    lead = {
-        Intent.WHY: f"*Why:* {escape(policy.reason)}"
-        if policy.reason
-        else f"No reason is recorded; ask {owner}.",
-        Intent.INSTEAD: alternatives or f"No alternatives are listed; ask {owner}.",
-        Intent.WHO: f"*Owner:* {owner}",
-        Intent.DATA: f"*Data up to:* {policy.max_data.value}"
+    lines = [status_line(policy, answer.today, answer.language)]
+    alternatives = alternatives_text(tool, answer.language)
+    why = f"{_bold_label(phrases, phrases.why)} {escape(policy.reason or '')}"
+    data = (
+        f"{_bold_label(phrases, phrases.data_up_to)} {phrases.data_names[policy.max_data]}"
         if policy.max_data
-        else f"No data limit is recorded; ask {owner} first.",
+        else phrases.slack_no_data_limit.format(contact=owner)
+    )
+    lead = {
+        Intent.WHY: why if policy.reason else phrases.slack_no_reason.format(contact=owner),
+        Intent.INSTEAD: alternatives or phrases.slack_no_alternatives.format(contact=owner),
+        Intent.WHO: f"{_bold_label(phrases, phrases.owner)} {owner}",
+        Intent.DATA: data,
     }.get(answer.intent)
     if lead:
         lines.append(lead)
     if policy.reason and answer.intent is not Intent.WHY:
-        lines.append(f"*Why:* {escape(policy.reason)}")
+        lines.append(why)
 
     fields = []
     if policy.vendor:
-        fields.append(f"*Vendor*\n{escape(policy.vendor)}")
+        fields.append(f"*{phrases.vendor}*\n{escape(policy.vendor)}")
     if policy.effective:
-        fields.append(f"*Effective*\n{policy.effective.isoformat()}")
+        fields.append(f"*{phrases.effective}*\n{policy.effective.isoformat()}")
     if policy.max_data:
-        fields.append(f"*Data up to*\n{policy.max_data.value}")
+        fields.append(f"*{phrases.data_up_to}*\n{phrases.data_names[policy.max_data]}")
     elif policy.status is Status.BANNED:
-        fields.append("*Data up to*\nnone, the tool is banned")
+        fields.append(f"*{phrases.data_up_to}*\n{phrases.no_data}")
     if policy.conditions:
-        fields.append(f"*Conditions*\n{escape(policy.conditions)}")
-    fields.append(f"*Owner*\n{owner}")
+        fields.append(f"*{phrases.conditions}*\n{escape(policy.conditions)}")
+    fields.append(f"*{phrases.owner}*\n{owner}")
 
     blocks = [section("\n".join(lines), fields)]
     notes = [alternatives] if alternatives and answer.intent is not Intent.INSTEAD else []
     link = safe_link(policy.link)
     if link:
-        notes.append(f"<{escape(link)}|Read the full policy>")
+        notes.append(f"<{escape(link)}|{phrases.read_full_policy}>")
     elif policy.link:
-        notes.append(f"More: {escape(policy.link)}")
+        notes.append(phrases.label(phrases.more, escape(policy.link)))
     if notes:
         blocks.append(context(*notes))
     return blocks
@@ -177,6 +198,7 @@ def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
 
 def _ambiguity_notes(answer: Answer) -> dict[int, str]:
     """Index of the first tool of each ambiguous phrase -> the note that goes before it."""
+    phrases = phrases_for(answer.language)
     notes: dict[int, str] = {}
     seen: set[str] = set()
     for index, tool in enumerate(answer.tools):
@@ -184,9 +206,8 @@ def _ambiguity_notes(answer: Answer) -> dict[int, str]:
         if tool.ambiguous and key not in seen:
             seen.add(key)
             names = [escape(t.policy.name) for t in answer.tools if t.matched == tool.matched]
-            notes[index] = (
-                f"“{escape(tool.matched)}” matches several tools: {', '.join(names)}. "
-                "Here is the policy for each:"
+            notes[index] = phrases.ambiguous.format(
+                matched=escape(tool.matched), names=phrases.listing(names)
             )
     return notes
 
@@ -206,17 +227,19 @@ def suggestion_buttons(names: Iterable[str]) -> Block:
 
 
 def answer_message(answer: Answer, contact: str, *, echo_question: bool = False) -> SlackMessage:
-    """An Answer as Block Kit, with `render_text` (escaped) as the fallback text."""
+    """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback."""
+    phrases = phrases_for(answer.language)
     text = clip(escape(render_text(answer, contact)), MAX_MESSAGE_TEXT)
     blocks: list[Block] = []
     if echo_question:
-        blocks.append(context(f"You asked: {escape(answer.question)}"))
+        blocks.append(context(phrases.you_asked.format(question=escape(answer.question))))
     if not answer.answered:
         topic = escape(answer.topic or answer.question)
-        lines = [f":grey_question: There is no policy for “{topic}” in the registry."]
+        lines = [f":grey_question: {phrases.no_policy.format(topic=topic)}"]
         if answer.suggestions:
-            lines.append(f"Did you mean {_or_list([escape(s) for s in answer.suggestions])}?")
-        lines.append(f"Ask {escape(contact)}.")
+            names = phrases.or_list([escape(s) for s in answer.suggestions])
+            lines.append(phrases.did_you_mean.format(names=names))
+        lines.append(phrases.ask.format(contact=escape(contact)))
         blocks.append(section("\n".join(lines)))
         if answer.suggestions:
             blocks.append(suggestion_buttons(answer.suggestions))
@@ -238,10 +261,8 @@ def answer_message(answer: Answer, contact: str, *, echo_question: bool = False)
         shown += 1
     hidden = answer.tools[shown:]
     if hidden:
-        names = ", ".join(escape(t.policy.name) for t in hidden)
-        blocks.append(
-            context(f"…and {len(hidden)} more tools: {names}. Ask about one at a time for more.")
-        )
+        names = phrases.listing([escape(t.policy.name) for t in hidden])
+        blocks.append(context(phrases.more_tools.format(count=len(hidden), names=names)))
     return SlackMessage(text, blocks)
 
 
@@ -308,7 +329,3 @@ def _chunks(lines: Sequence[str], limit: int) -> list[str]:
             current = candidate
     chunks.append(current)
     return [chunk if chunk.strip() else " " for chunk in chunks]
-
-
-def _or_list(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -1,11 +1,15 @@
 """Answers: intents in English and Chinese, what the answer is about, and how it reads."""
 
+# Chinese answers use full-width punctuation, which RUF001 reads as look-alikes of ASCII.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
+from bot.core.admin import STATUS_LABEL
 from bot.core.answers import (
     Answer,
     Intent,
@@ -15,6 +19,7 @@ from bot.core.answers import (
     detect_intent,
     render_text,
 )
+from bot.core.phrases import EN, phrases_for
 from bot.core.policy import DataClass, Status
 from tests.core.factories import generated_policies, make_policy, sample_policies
 
@@ -207,3 +212,130 @@ def test_banned_tool_without_data_limit_takes_no_data() -> None:
 def test_allowed_tool_data_limit_is_shown() -> None:
     registry = Registry([make_policy("Zorp", max_data=DataClass.RESTRICTED)])
     assert "Data up to: restricted." in text_for(registry, "zorp?")
+
+
+# -- answers in the asker's language ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("can I use chatgpt?", "en"),
+        ("ChatGPT为什么被禁止", "zh"),
+        ("我可以用 Photoshop 吗", "zh"),  # no tool matched: still asked in Chinese
+        ("can I use 豆包?", "en"),  # only the tool's Chinese alias is Chinese
+        ("why is 文心一言 conditional?", "en"),
+        ("<@U123> 豆包？", "en"),  # markup and full-width punctuation are not words
+        ("豆包能用吗？", "zh"),
+        ("is Bolt ok? 谢谢", "zh"),  # mixed: Chinese words beside the tool names
+    ],
+)
+def test_language_is_the_questions_besides_tool_names(
+    registry: Registry, question: str, language: str
+) -> None:
+    assert ask(registry, question).language == language
+
+
+def test_answer_built_by_hand_is_english() -> None:
+    answer = Answer(question="x", intent=Intent.STATUS, tools=(), suggestions=())
+    assert answer.language == "en"
+
+
+def test_chinese_status_answer_keeps_policy_texts_as_written(registry: Registry) -> None:
+    assert text_for(registry, "chatgpt能用吗？") == (
+        "ChatGPT 自 2025-03-01 起禁止使用。\n"
+        "数据：无（该工具已禁止使用）。\n"
+        "原因：Prompts may be used for training.\n"
+        "替代方案：ChatGPT Enterprise（允许使用）、Doubao（允许使用）、"
+        "Grammar Wizard（不在登记册中）。\n"
+        "负责人：#ai-office\n"
+        "详情：https://intranet.example/ai/chatgpt"
+    )
+
+
+def test_chinese_future_effective_date_says_will_be(registry: Registry) -> None:
+    text = text_for(registry, "midjourney可以用吗")
+    assert text.startswith("Midjourney 将自 2030-01-15 起禁止使用。")
+
+
+def test_chinese_conditional_status_has_its_gloss_and_conditions(registry: Registry) -> None:
+    assert text_for(registry, "Continue 可以用吗") == (
+        "Continue 有条件允许（须满足下列条件）。\n"
+        "使用条件：Local models only.\n"
+        "数据级别上限：内部。"
+    )
+
+
+def test_chinese_under_review_without_date(registry: Registry) -> None:
+    assert text_for(registry, "Lovable 能用吗") == (
+        "Lovable 评估中（尚未批准，有结论之前请勿用于工作）。"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        ("ChatGPT为什么被禁止", "ChatGPT 禁止使用的原因：Prompts may be used for training."),
+        ("chatgpt 用什么替代", "ChatGPT 的替代方案：ChatGPT Enterprise（允许使用）、"),
+        ("chatgpt 什么时候开始禁止", "自 2025-03-01 起，ChatGPT 禁止使用。"),
+        ("chatgpt 的规定找谁", "ChatGPT 的负责人：#ai-office"),
+        ("tabnine 能处理机密数据吗", "Tabnine 的数据级别上限：受限。机密数据在此上限之内。"),
+        (
+            "GitHub Copilot 可以处理机密代码吗",
+            "GitHub Copilot 的数据级别上限：公开。不可用于机密数据：其敏感级别高于公开。",
+        ),
+    ],
+)
+def test_chinese_intent_puts_its_part_first(
+    registry: Registry, question: str, first_line: str
+) -> None:
+    assert text_for(registry, question).split("\n")[0].startswith(first_line)
+
+
+def test_chinese_missing_part_says_whom_to_contact(registry: Registry) -> None:
+    assert text_for(registry, "豆包找谁").startswith("Doubao 未记录负责人；请联系 #ai-help。")
+
+
+def test_chinese_no_match_names_the_topic_and_the_contact(registry: Registry) -> None:
+    assert text_for(registry, "我可以用 Photoshop 吗") == (
+        "登记册中没有关于“Photoshop”的政策。\n请联系 #ai-help。"
+    )
+
+
+def test_chinese_no_match_offers_did_you_mean(registry: Registry) -> None:
+    assert "你是不是想问 Perplexity？" in text_for(registry, "perplex 可以用吗？")
+
+
+def test_chinese_did_you_mean_lists_several_names() -> None:
+    answer = Answer(
+        question="claud 能用吗",
+        intent=Intent.STATUS,
+        tools=(),
+        suggestions=("Claude Code", "Claude", "Clova"),
+        topic="claud",
+        language="zh",
+    )
+    assert "你是不是想问 Claude Code、Claude 或 Clova？" in render_text(answer, CONTACT)
+
+
+def test_chinese_ambiguous_word_answers_each_candidate_and_says_so(registry: Registry) -> None:
+    text = text_for(registry, "copilot 能处理客户数据吗")
+    assert text.startswith(
+        "“copilot”对应多个工具：GitHub Copilot、GitHub Copilot Enterprise、Microsoft Copilot。"
+        "以下分别是各自的政策："
+    )
+    assert "GitHub Copilot 的数据级别上限：公开。" in text
+    assert "Microsoft Copilot 未记录数据级别上限；请先联系 #ai-help。" in text
+
+
+def test_as_json_carries_the_language(registry: Registry) -> None:
+    assert as_json(ask(registry, "豆包能用吗"), "rendered")["language"] == "zh"
+
+
+def test_english_phrasebook_uses_the_admin_status_labels() -> None:
+    assert dict(EN.status_labels) == STATUS_LABEL
+
+
+def test_unknown_language_has_no_phrasebook() -> None:
+    with pytest.raises(ValueError, match="use en or zh"):
+        phrases_for("fr")

@@ -1,5 +1,8 @@
 """Block Kit rendering: escaping of everything people write, and Slack's size limits."""
 
+# Chinese answers use full-width punctuation, which RUF001 reads as look-alikes of ASCII.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,6 +22,7 @@ from bot.slack.blocks import (
     escape,
     reply_message,
     safe_link,
+    status_line,
     text_message,
 )
 from bot.slack.home import home_view
@@ -172,3 +176,75 @@ def test_home_view_groups_by_status_and_escapes() -> None:
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     assert shown.index("*Allowed* (1)") < shown.index("*Banned* (2)")
     assert "<!channel>" not in shown and "Evil &lt;!channel&gt;" in shown
+
+
+def test_status_line_is_english_unless_asked_otherwise() -> None:
+    [_, claude_code, *_] = seed_registry()
+
+    assert status_line(claude_code, TODAY) == (
+        ":no_entry: *Claude Code* is *banned* since 2026-11-20"
+    )
+    assert status_line(claude_code, TODAY, "zh") == (
+        ":no_entry: *Claude Code* 自 2026-11-20 起 *禁止使用*"
+    )
+
+
+def test_chinese_question_gets_chinese_labels_in_blocks_and_fallback() -> None:
+    message = answer_message(ask("Claude Code 可以用吗？", Registry(seed_registry())), "#ai")
+
+    [main, notes] = message.blocks
+    assert main["text"]["text"] == (
+        ":no_entry: *Claude Code* 自 2026-11-20 起 *禁止使用*\n"
+        "*原因：* Sends environment metadata with every request."
+    )
+    fields = [f["text"] for f in main["fields"]]
+    assert fields == [
+        "*供应商*\nAnthropic",
+        "*生效日期*\n2026-11-20",
+        "*数据级别上限*\n无（该工具已禁止使用）",
+        "*负责人*\n#ai-governance",
+    ]
+    assert notes["elements"][0]["text"] == "*替代方案：* :white_check_mark: Qoder（允许使用）"
+    assert notes["elements"][1]["text"].endswith("|查看完整政策>")
+    assert message.text.startswith("Claude Code 自 2026-11-20 起禁止使用。\n数据：无")
+
+
+def test_chinese_answer_still_escapes_people_written_text() -> None:
+    tool = make_policy(
+        "Sneaky <@U0BOSS>",
+        aliases=("sneaky",),
+        status=Status.BANNED,
+        reason="see <!channel> & <https://evil.example|the intranet>",
+        owner="<!everyone>",
+    )
+    message = answer_message(
+        ask("为什么禁止 sneaky <@U123>？", Registry([tool])), "#ai", echo_question=True
+    )
+    shown = " ".join(sections(message.blocks)) + message.text
+
+    for markup in ("<@U0BOSS>", "<!channel>", "<!everyone>", "<@U123>", "<https://evil"):
+        assert markup not in shown
+    assert "*原因：* see &lt;!channel&gt; &amp; &lt;https://evil.example|the intranet&gt;" in shown
+    assert "你的问题：为什么禁止 sneaky &lt;@U123&gt;？" in shown
+    assert "*负责人*\n&lt;!everyone&gt;" in shown
+
+
+def test_chinese_unanswered_question_offers_suggestions_in_chinese() -> None:
+    answer = Answer(
+        question="claud 能用吗？",
+        intent=Intent.STATUS,
+        tools=(),
+        suggestions=("Claude Code", "Claude"),
+        topic="claud",
+        language="zh",
+    )
+
+    message = answer_message(answer, "#ai")
+
+    assert message.blocks[0]["text"]["text"] == (
+        ":grey_question: 登记册中没有关于“claud”的政策。\n"
+        "你是不是想问 Claude Code 或 Claude？\n"
+        "请联系 #ai。"
+    )
+    [buttons] = [b for b in message.blocks if b["type"] == "actions"]
+    assert [e["value"] for e in buttons["elements"]] == ["Claude Code", "Claude"]
