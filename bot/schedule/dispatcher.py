@@ -80,6 +80,7 @@ class Dispatcher:
         self._in_flight: set[int] = set()
         self._sent: list[Sent] = []
         self._cache: dict[int, AnnouncementView] = {}
+        self.found_in_history = 0  # stale claims whose message Slack already had
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -277,13 +278,22 @@ class Dispatcher:
             if due is not None:
                 self._submit(due, functools.partial(self._reconcile_one, old))
         if stale:
-            log.info("reconciling %d unfinished claims", len(stale))
+            found_before = self.found_in_history
             self._wait_until(lambda: not self._in_flight)
+            found = self.found_in_history - found_before
+            log.info(
+                "reconciled %d unfinished claims: %d were already in Slack, %d sent now",
+                len(stale),
+                found,
+                len(stale) - found,
+            )
         return len(stale)
 
     def _reconcile_one(self, old: Due, due: Due) -> None:
         try:
             if self._found(due, old.claimed_at):
+                with self._lock:
+                    self.found_in_history += 1
                 return
         except (SlackApiError, URLError, OSError) as error:
             log.warning("cannot check delivery %s in Slack: %s; later", due.id, error)

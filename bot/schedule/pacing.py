@@ -1,11 +1,12 @@
 """How fast to send: a shared pace that adapts to Slack's 429 answers (AIMD).
 
 Every sending thread waits its turn here, so the pace holds across threads. It starts at the
-configured rate and doubles about every second (slow start) until Slack first answers 429; then
-it drops to just under what Slack accepted and grows by 1% a second while no 429 comes
-(additive increase), dropping by 10% (multiplicative decrease) at each later 429. A 429 pauses
-every thread for its Retry-After; the 429s of requests already in flight during that pause
-count as one.
+configured rate and doubles about every second (slow start) until Slack first answers 429;
+then it drops to 85% of what Slack accepted in the last second, grows by 0.3% a second while
+no 429 comes and drops by 5% at each later 429. Slack's Retry-After is whole seconds, so each
+429 costs about a second of sending: small cuts and slow growth keep 429s rare instead of
+steady. A 429 pauses every thread for its Retry-After; the 429s of requests already in flight
+during that pause count as one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+# Seconds of accepted sends that estimate the ceiling when slow start first hits a 429.
+ESTIMATE_WINDOW = 1.0
+# The first cut is deeper: slow start overshoots more than later probing does.
+SLOW_START_BACKOFF = 0.85
 
 
 class Pacer:
@@ -25,8 +31,8 @@ class Pacer:
         *,
         min_rate: float = 0.5,
         max_rate: float = 1000.0,
-        growth: float = 0.01,
-        backoff: float = 0.9,
+        growth: float = 0.003,
+        backoff: float = 0.95,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.min_rate = min_rate
@@ -64,7 +70,7 @@ class Pacer:
         with self._lock:
             now = self._clock()
             self._accepted.append(now)
-            while self._accepted and self._accepted[0] < now - 1.0:
+            while self._accepted and self._accepted[0] < now - ESTIMATE_WINDOW:
                 self._accepted.popleft()
             # Per message: +1/s in slow start (doubling each second), else +growth*rate per second.
             step = 1.0 if self._slow_start else self._growth
@@ -81,8 +87,8 @@ class Pacer:
             self._next_slot = max(self._next_slot, self._paused_until)
             if self._slow_start:
                 # What Slack accepted in the last second is the best guess of its ceiling.
-                accepted = float(len(self._accepted))
-                self._rate = max(self.min_rate, min(self._rate, accepted) * self._backoff)
+                accepted = len(self._accepted) / ESTIMATE_WINDOW
+                self._rate = max(self.min_rate, min(self._rate, accepted) * SLOW_START_BACKOFF)
                 self._slow_start = False
             else:
                 self._rate = max(self.min_rate, self._rate * self._backoff)

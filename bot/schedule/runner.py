@@ -116,6 +116,8 @@ class AnnouncementScheduler:
         )
         if self.runtime.announcements is not None:
             self.runtime.announcements.wake = self.kick
+        # A tick a second would fill the log with "Running job ..." lines.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self._scheduler.start()
         log.info("scheduler started", extra={"worker": self.worker})
 

@@ -60,9 +60,7 @@ def command(bot: BotProcess, standin: StandinSlack, text: str, user: str = ADMIN
     return str(response_to(standin, url, timeout=10).body.get("text", ""))
 
 
-def press_acknowledge(
-    bot: BotProcess, standin: StandinSlack, message: Message, user: str
-) -> str:
+def press_acknowledge(bot: BotProcess, standin: StandinSlack, message: Message, user: str) -> str:
     """Press the message's Acknowledge button as `user`; returns the response_url it carried."""
     [button] = [
         element
@@ -163,9 +161,7 @@ def test_killed_mid_fan_out_and_restarted_every_member_is_messaged_exactly_once(
         second.start()
         engine = db.make_engine(url)
         try:
-            wait_until(
-                lambda: len(dm_counts(standin)) == len(members), 120, "a DM to every member"
-            )
+            wait_until(lambda: len(dm_counts(standin)) == len(members), 120, "a DM to every member")
             wait_until(lambda: _all_sent(engine), 30, "every delivery marked sent")
         finally:
             second.stop()
