@@ -25,7 +25,7 @@ from bot.core.commands import (
     usage,
 )
 from bot.core.policy import Status, ToolPolicy
-from bot.core.store import Change, RevisionView, Store, UnknownToolError
+from bot.core.store import Change, RevisionView, Store, UnknownToolError, plain_value
 
 STATUS_LABEL = {
     Status.ALLOWED: "allowed",
@@ -149,7 +149,7 @@ class Admin:
         policy = self.store.resolve(tool)
         lines = [summarize(policy)]
         for name in ToolPolicy.FIELDS[1:]:
-            lines.append(f"  {name}: {describe_value(_plain(getattr(policy, name)))}")
+            lines.append(f"  {name}: {describe_value(plain_value(getattr(policy, name)))}")
         return AdminResult("\n".join(lines))
 
     def _announce(self, tool: str, author: str) -> str:
@@ -224,11 +224,3 @@ def describe_acks(stats: AckStats, tz: dt.tzinfo, *, names: int = 30) -> str:
         text += f" Reminders sent: {stats.reminders_sent}"
         text += f", failed: {stats.failed}." if stats.failed else "."
     return text
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dt.date | Status):
-        return str(value)
-    return value

@@ -32,7 +32,14 @@ from bot.core.models import (
     ScheduledStep,
 )
 from bot.core.policy import Status, ToolPolicy
-from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, name_key
+from bot.core.store import (
+    ChangeEvent,
+    PolicyError,
+    Store,
+    UnknownToolError,
+    name_key,
+    plain_value,
+)
 
 # Fields whose change staff must hear about; a reworded reason or a new alias is not news.
 MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effective")
@@ -154,21 +161,13 @@ def current_headline(policy: ToolPolicy, today: dt.date) -> str:
     return headline(None, policy, fields, today)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def policy_details(policy: ToolPolicy) -> dict[str, Any]:
     return {
         "status": str(policy.status),
         "conditions": policy.conditions,
-        "max_data": _plain(policy.max_data),
+        "max_data": plain_value(policy.max_data),
         "alternatives": list(policy.alternatives),
-        "effective": _plain(policy.effective),
+        "effective": plain_value(policy.effective),
         "link": policy.link,
     }
 
@@ -217,7 +216,7 @@ class Announcements:
         today = event.at.astimezone(self.config.zone).date()
         details = policy_details(change.after)
         details["changes"] = {
-            name: [_plain(old), _plain(new)]
+            name: [plain_value(old), plain_value(new)]
             for name, (old, new) in change.changed.items()
             if name in MATERIAL_FIELDS
         }

@@ -106,8 +106,8 @@ class UnansweredQuestion:
     last_asked: dt.datetime
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-friendly form of a policy value, for revisions."""
+def plain_value(value: Any) -> Any:
+    """A JSON-friendly form of a policy value (lists, ISO dates), for revisions and messages."""
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dt.date):
@@ -156,8 +156,8 @@ def diff(before: ToolPolicy | None, after: ToolPolicy | None) -> dict[str, tuple
     """Each tracked field whose value differs, as (old, new) in JSON-friendly form."""
     changed: dict[str, tuple[Any, Any]] = {}
     for name in _TRACKED:
-        old = _plain(getattr(before, name)) if before else None
-        new = _plain(getattr(after, name)) if after else None
+        old = plain_value(getattr(before, name)) if before else None
+        new = plain_value(getattr(after, name)) if after else None
         if name in ("aliases", "alternatives"):
             old, new = old or [], new or []
             if before is None:
