@@ -77,6 +77,10 @@ class PolicyService:
         if registry is not None and now - self._checked_at < REGISTRY_CHECK_SECONDS:
             return registry
         with self._lock:
+            if self._registry is not None and time.monotonic() - self._checked_at < (
+                REGISTRY_CHECK_SECONDS
+            ):
+                return self._registry  # another thread checked while this one waited
             generation = self.store.generation()
             if self._registry is None or generation != self._generation:
                 self._registry = Registry(self.store.policies())

@@ -117,3 +117,35 @@ def test_another_process_change_is_seen_after_the_cache_window(
     reply = service.handle("cursor ok?", user="U1", source="slack")
     assert reply.answer is not None
     assert reply.answer.tools[0].policy.status == Status.BANNED
+
+
+def test_threads_waiting_for_the_registry_check_do_not_each_query_the_database(
+    store: Store,
+) -> None:
+    import threading
+
+    class CountingStore(Store):
+        checks = 0
+
+        def generation(self) -> int:
+            CountingStore.checks += 1
+            return super().generation()
+
+    counting = CountingStore(store.engine)
+    counting.import_policies(seed_registry(), author="seed")
+    service = PolicyService(counting)
+    service.registry()
+    service._checked_at = 0.0  # the cache window has passed for everyone at once
+    CountingStore.checks = 0
+    start = threading.Barrier(20)
+
+    def ask() -> None:
+        start.wait(timeout=5)
+        service.registry()
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert CountingStore.checks == 1
