@@ -554,9 +554,8 @@ def measure(
     expected_probes = int(duration / PROBE_INTERVAL)
     if result.probes < expected_probes // 2:
         result.notes.append(
-            f"only {result.probes} of ~{expected_probes} probes went through, the first after "
-            f"{max(probe.acks, default=0) / 1000:.1f} s: the probe's connection waited to be "
-            "accepted (waitress takes at most `connection_limit`, 100 by default)"
+            f"only {result.probes} of ~{expected_probes} probes were answered (the slowest "
+            f"after {max(probe.acks, default=0) / 1000:.1f} s): the server fell behind the load"
         )
     if result.answers_delivered != counted:
         result.notes.append(f"{result.answers_delivered - counted:+d} answers vs questions counted")

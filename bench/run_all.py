@@ -289,35 +289,37 @@ generator: far above every Slack row, so the generator is not what limits."""
 FINDINGS = """\
 ## What the numbers showed, and what changed
 
+Figures in this section come from runs of `bench/http_endpoint.py` on this machine on
+2026-11-25, before and after each change; the tables above are from the latest full run.
+
 - **Matching is not the bottleneck at any size.** `answer_question` looks up a few dozen
   n-grams in dicts and a symmetric-deletion index, so its median barely moves from 40 to
   10,000 tools while the naive `extractOne` grows linearly with the number of names and
   aliases (and gets multi-tool, no-match and most typo questions wrong). The price is memory
   and build time: the deletion index for 10,000 tools costs about 120 MiB and close to a
-  second to build, which happens once per registry change (off the request path of other
-  processes only after their 1-second generation check).
-- **The HTTP path was held back by the question log, not by matching.** Profiling the server
-  under load (py-spy, GIL-holding samples only) put about a third of policybot's CPU time in
-  `Store.log_question`: an ORM session, flush and commit per question, in the Bolt listener
-  thread, on SQLite serialised by its write lock. Bolt acknowledges a slash command from the
-  same 5-thread listener pool that runs the work, so a slow listener also delays the next
-  request's `ack()`. Answering the Slack response_url with a new urllib connection per
-  answer is the next largest cost (about a fifth). Matching and rendering together are under
-  a tenth.
-- **The fix: log questions in batches off the request thread** (`BatchedQuestionLog`: the
-  listener only queues the row; one background thread inserts everything queued every 0.25 s
-  in one transaction, and `stop()` writes the rest when the server stops). Measured with the
-  patch applied to a copy of this tree, same settings, on this machine (2026-11-25): server
-  CPU per request 2.2 -> 1.5 ms; at 50 concurrent 389 -> 624 req/s on SQLite (54% -> 82% of
-  the bare app) and 424 -> 574 on PostgreSQL (59% -> 76%), p99 under 0.25 s, every answer
-  delivered. The patch is handed over for review (it touches `bot/core/store.py`,
-  `bot/core/service.py` and the `serve` command); until it lands, the table above shows the
-  tree as it is. Next: answer the response_url over a kept-alive connection instead of a new
-  urllib connection per answer (a TLS handshake per answer against the real Slack).
-- **waitress accepts at most 100 connections by default** (`connection_limit`): at 100
-  concurrent keep-alive connections the probe's 101st connection waits in the backlog until
-  one closes, so its answer latency at that level is the wait, not policybot. Raise
-  `connection_limit` in `bot/serve.py` if Slack (or a proxy) may hold more connections.
+  second to build, once per registry change.
+- **First run: 54% (SQLite) and 46% (PostgreSQL) of the bare app at 50 concurrent.**
+  Profiling the server under load (py-spy, GIL-holding samples) put about a third of its CPU
+  time in `Store.log_question`: an ORM transaction per question, in the Bolt listener thread
+  whose `ack()` the next request waits for, serialised on SQLite by its write lock. Posting
+  the answer to the response_url with a new urllib connection was the next largest cost.
+- **Change 1: questions are logged in batches off the request thread**
+  (`bot/core/questionlog.py`: the listener queues the row; one thread inserts what is queued
+  every 0.25 s, and stopping the server writes the rest; a `kill -9` can lose at most the
+  last quarter second of the question log, never a policy change or a delivery). Server CPU
+  per request 2.2 -> 1.5 ms; 82% (SQLite) and 76% (PostgreSQL) of the bare app.
+- **Change 2: a slash-command question is answered in the acknowledgement itself** (Slack
+  shows an `ack` body to the asker only; commands that write are still acknowledged first and
+  answered at the response_url). Answering takes well under a millisecond, so the second
+  HTTP request per question is gone: 95-98% of the bare app at 10 and 50 concurrent, on both
+  databases.
+- **Change 3: one registry check per second, not one per waiting thread.** At 100 concurrent
+  PostgreSQL still fell to 59-64%: when the one-second cache window ended, every listener
+  thread queued on the lock and then each ran its own generation query, serially, while
+  their acknowledgements waited. Threads that waited now reuse the fresh result: 92-93% at
+  100 concurrent on PostgreSQL (`tests/core/test_service.py` counts the queries).
+- **waitress accepts 100 connections by default**; `bot/serve.py` raises `connection_limit`
+  to 1,000 so that a burst from Slack or a proxy is not left in the listen backlog.
 - **Bolt itself sets the bare ceiling.** Its listener runner polls for `ack()` every 10 ms,
   so one request at a time cannot go faster than about 95 per second, and 8 waitress threads
   cap the bare app near 750 per second on this machine, whatever the app does."""
