@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
@@ -39,7 +40,9 @@ CHANNEL = "C0ANNOUNCE"
 AIM_SHARE = 0.90
 
 
-def run(members: int, rate: float, burst: int, concurrency: int, start_rate: float) -> dict:
+def run(
+    members: int, rate: float, burst: int, concurrency: int, start_rate: float
+) -> dict[str, Any]:
     people = [f"U{n:06d}" for n in range(members)]
     limit = RateLimit(per_second=rate, burst=burst)
     with (
