@@ -121,6 +121,10 @@ class Admin:
     def _set(self, command: SetPolicy, author: str, source: str) -> AdminResult:
         current = self.store.resolve(command.tool)
         fields: dict[str, Any] = {"status": command.status}
+        if command.status is Status.BANNED:
+            # A banned tool has no conditions of use and no data it may see; the ones left
+            # from an earlier status would read as if it could still be used under them.
+            fields.update(conditions=None, max_data=None)
         for name in ("reason", "conditions", "effective", "max_data", "alternatives"):
             value = getattr(command, name)
             if value is not None:

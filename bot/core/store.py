@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 from sqlmodel import Session, col, select
 
 from bot.core.models import (
@@ -28,6 +28,10 @@ from bot.core.models import (
 from bot.core.policy import DataClass, Status, ToolPolicy
 
 Clock = Callable[[], dt.datetime]
+
+# "Did you mean" for unknown tool names: a score floor, and how far below the best to go.
+_SUGGEST_CUTOFF = 75.0
+_SUGGEST_SPREAD = 5.0
 
 # Fields compared and recorded per revision, in YAML order (name is the identity).
 _TRACKED = tuple(f for f in ToolPolicy.FIELDS if f != "name")
@@ -488,9 +492,27 @@ class Store:
         return _to_policy(tool, aliases)
 
     def _close_names(self, session: Session, name: str) -> list[str]:
-        names = list(session.exec(select(Tool.name)).all())
-        hits = process.extract(name, names, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
-        return [hit[0] for hit in hits]
+        """Up to three tool names close to `name` (by name or alias), the clearly best first."""
+        owners: dict[str, str] = {}
+        for tool in session.exec(select(Tool)).all():
+            owners[tool.name] = tool.name
+        for alias, tool_name in session.exec(
+            select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
+        ):
+            owners.setdefault(alias, tool_name)
+        hits = process.extract(
+            name, list(owners), scorer=fuzz.WRatio, processor=utils.default_process, limit=10
+        )
+        if not hits or hits[0][1] < _SUGGEST_CUTOFF:
+            return []
+        # Only names about as close as the best one: "Cluade Code" is Claude Code, not also
+        # every tool whose name contains "Code".
+        floor = max(_SUGGEST_CUTOFF, hits[0][1] - _SUGGEST_SPREAD)
+        names: list[str] = []
+        for text, score, _index in hits:
+            if score >= floor and owners[text] not in names:
+                names.append(owners[text])
+        return names[:3]
 
     def _check_names(self, session: Session, policy: ToolPolicy, tool_id: int | None) -> None:
         """Names and aliases are unique across the registry, ignoring case."""
@@ -505,7 +527,9 @@ class Store:
             seen.add(key)
             other = self._find(session, text)
             if other is not None and other.id != tool_id:
-                raise PolicyError(f"'{text}' already names '{other.name}'")
+                if other.name_key == key:
+                    raise PolicyError(f"'{text}' is already the name of a tool ('{other.name}')")
+                raise PolicyError(f"'{text}' is already an alias of '{other.name}'")
 
     def _check_alternatives(self, session: Session, policy: ToolPolicy) -> None:
         for alternative in policy.alternatives:

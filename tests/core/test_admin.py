@@ -101,3 +101,11 @@ def test_edit_describes_every_field(admin: Admin) -> None:
     text = admin.run(EditTool("Claude Code"), author="U1", source="t").text
     for field in ("vendor", "reason", "alternatives", "effective", "owner", "link"):
         assert f"{field}:" in text
+
+
+def test_banning_clears_conditions_and_data_limit(admin: Admin, store: Store) -> None:
+    result = admin.run(SetPolicy("GitHub Copilot", Status.BANNED), author="U1", source="t")
+    policy = store.get("GitHub Copilot")
+    assert policy is not None
+    assert (policy.conditions, policy.max_data) == (None, None)
+    assert "conditions: Public repositories only. → —" in result.text

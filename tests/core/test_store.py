@@ -38,7 +38,7 @@ def test_names_are_unique_ignoring_case(seeded: Store) -> None:
 
 
 def test_alias_cannot_take_another_tools_name(seeded: Store) -> None:
-    with pytest.raises(PolicyError, match="already names 'Qoder'"):
+    with pytest.raises(PolicyError, match=r"already the name of a tool \('Qoder'\)"):
         seeded.add_alias("Cursor", "qoder", author="u", source="test")
 
 
@@ -223,3 +223,21 @@ def test_purge_questions_deletes_only_old_ones(store: Store, clock: FakeClock) -
     store.log_question("new", matched=[], asker=None, channel="cli")
     assert store.purge_questions(clock.now - dt.timedelta(days=30)) == 1
     assert [q.question for q in store.unanswered()] == ["new"]
+
+
+def test_alias_already_used_by_another_tool_names_that_tool(seeded: Store) -> None:
+    with pytest.raises(PolicyError, match="'claude cli' is already an alias of 'Claude Code'"):
+        seeded.add_alias("Cursor", "claude cli", author="u", source="t")
+
+
+def test_suggestions_keep_only_names_about_as_close_as_the_best(seeded: Store) -> None:
+    seeded.save(make_policy("Gemini Code Assist"), author="u", source="t", create=True)
+    with pytest.raises(UnknownToolError) as error:
+        seeded.resolve("Cluade Code")
+    assert error.value.suggestions == ("Claude Code",)
+
+
+def test_suggestions_come_from_aliases_too(seeded: Store) -> None:
+    with pytest.raises(UnknownToolError) as error:
+        seeded.resolve("claude-cli")
+    assert error.value.suggestions == ("Claude Code",)
