@@ -466,14 +466,20 @@ class Announcements:
 
     # -- the weekly digest -----------------------------------------------------------------
 
-    def create_digest(self, now: dt.datetime, *, days: int = 7) -> AnnouncementView | None:
-        """Write this week's digest for the admin channel (once per run time), to be sent."""
+    def create_digest(
+        self, now: dt.datetime, *, days: int = 7, slot: dt.datetime | None = None
+    ) -> AnnouncementView | None:
+        """Write this week's digest for the admin channel, to be sent.
+
+        `slot` is the scheduled run it stands for (default: now); one digest per slot, however
+        many replicas or restarts try.
+        """
         channel = self.config.admin_channel
         if not channel:
             return None
         since = now - dt.timedelta(days=days)
         details = self.digest_details(since, now)
-        key = f"digest:{now.astimezone(dt.UTC).isoformat(timespec='minutes')}"
+        key = f"digest:{(slot or now).astimezone(dt.UTC).isoformat(timespec='minutes')}"
         try:
             with self.store.session() as session:
                 row = Announcement(
@@ -496,6 +502,13 @@ class Announcements:
             return None
         self._wake()
         return view
+
+    def last_digest_at(self) -> dt.datetime | None:
+        """When the newest digest was written, if ever."""
+        with Session(self.store.engine) as session:
+            return session.exec(
+                select(sa.func.max(Announcement.created_at)).where(Announcement.kind == DIGEST_KIND)
+            ).one()
 
     def digest_details(self, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
         """Changes since `since`, acknowledgement rates, and the most asked unanswered questions."""

@@ -82,6 +82,7 @@ class AnnouncementScheduler:
         self._drain_thread: threading.Thread | None = None
         self._again = False
         self._stopped = False
+        self._caught_up = False  # the missed-digest check runs once, when the lease is ours
 
     def render(self, view: AnnouncementView, kind: str) -> SlackMessage:
         return delivery_message(view, kind, self.settings.zone)
@@ -140,6 +141,9 @@ class AnnouncementScheduler:
     def tick(self) -> None:
         """Take or renew the lease; if ours, drain what is due."""
         if self.lease.acquire():
+            if not self._caught_up:
+                self._caught_up = True
+                self.send_missed_digest()
             self.kick()
 
     def kick(self) -> None:
@@ -170,6 +174,20 @@ class AnnouncementScheduler:
                     return
                 self._again = False
 
+    def send_missed_digest(self) -> None:
+        """Send the digest of a run that fell while no replica was up, once, on taking over."""
+        announcements = self.runtime.announcements
+        if announcements is None:
+            return
+        last_sent = announcements.last_digest_at()
+        if last_sent is None:  # never ran before: nothing was missed
+            return
+        slot = last_cron_time(self.settings.digest_cron, self.settings.zone, self.clock())
+        if slot is not None and last_sent < slot:
+            view = announcements.create_digest(self.clock(), slot=slot)
+            if view is not None:
+                log.info("missed weekly digest of %s queued for %s", slot, view.channel)
+
     def send_digest(self) -> None:
         if not self.lease.holds() or self.runtime.announcements is None:
             return
@@ -187,6 +205,19 @@ class AnnouncementScheduler:
             removed = store.purge_questions(now - dt.timedelta(days=days))
             log.info("purged %d question log rows older than %d days", removed, days)
         store.purge_events(now - EVENT_RETENTION)
+
+
+def last_cron_time(
+    cron: str, zone: dt.tzinfo, now: dt.datetime, within: dt.timedelta = dt.timedelta(days=7)
+) -> dt.datetime | None:
+    """The latest time at or before `now` (and within `within`) that `cron` fires."""
+    trigger = CronTrigger.from_crontab(cron, timezone=zone)
+    last = None
+    fire = trigger.get_next_fire_time(None, now - within)
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+    return last
 
 
 def start_scheduler(runtime: Runtime, **options: object) -> AnnouncementScheduler:
