@@ -15,7 +15,10 @@ How a question is read, in order:
    is not also "GitHub Copilot".
 5. Names that are everyday words ("continue", "cursor", "warp") only count when the question
    is about a tool: a usage verb or a verdict word next to it, capitalised mid-sentence, the
-   question being just the name, listed with other tools, or a vendor/product word beside it.
+   question being just the name, listed with other tools (Chinese names included), a
+   vendor/product word beside it, Chinese usage or policy words close by ("能用", "生效"), or
+   a short question opening with the name for a work task ("lovable for a landing page?").
+   Names with a famous other meaning ("gemini" and a horoscope) need such context too.
 
 Lookups are dict hits on a few dozen n-grams per question, so the cost does not grow with
 the size of the registry; building the index is O(registry) once.
@@ -65,6 +68,11 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _phrases(text: str) -> frozenset[tuple[str, ...]]:
+    """Comma-separated phrases, each as its words: "landing page" -> ("landing", "page")."""
+    return frozenset(tuple(phrase.split()) for phrase in text.split(",") if phrase.strip())
+
+
 # Tool names that are also everyday words. Alone, without tool context, they are read as
 # the word: "should I continue?", "the mouse cursor", "can I warp this text?".
 COMMON_WORDS = _words(
@@ -76,12 +84,13 @@ COMMON_WORDS = _words(
 )
 
 # Words that describe a product rather than name it: never a key on their own when they
-# come from a longer name ("Qwen Chat" is not "chat"; "Zed AI" is not "ai").
+# come from a longer name ("Qwen Chat" is not "chat"; "Zed AI" is not "ai"). Some name other
+# things people ask about: "spark" is also Apache Spark, "365" also Office 365.
 _GENERIC = _words(
     """
     ai app apps agent agents api assist assistant beta bot chat cli cloud code coder
-    desktop dev developer developers edition for ide lab labs llm model models mobile
-    online search studio suite the tool tools web x
+    companion desktop dev developer developers edition for ide lab labs llm magic model
+    models mobile new online search spark studio suite the tool tools web x 365
     """
 )
 
@@ -138,7 +147,45 @@ _FILLER = _words(
     """
 )
 _LIST_JOINERS = frozenset({"and", "or", "vs", "versus", "nor", "plus"})
-_CJK_SIGNALS = ("用", "可以", "能", "允许", "禁", "吗", "批准", "政策", "行不行", "好不好")
+
+# Chinese around a Latin name. A bare 可以 ("can") or 吗 (question mark) says nothing about a
+# tool ("这个 bolt 松了吗", is this bolt loose?), so only these count:
+# a usage or permission verb right before the name: "能用 Cursor 吗", "禁止 Bolt";
+_CJK_VERB_BEFORE = re.compile(r"(?:用|安装|禁止|允许|批准)[了过]?\s*$")  # 用 also ends 使用
+# may-I-use phrases soon after it: "Cursor 现在还可以用吗", "Lovable 行吗";
+_CJK_USE_AFTER = re.compile(
+    r"(?:能|可以|可不可以|能不能)(?:使)?用|(?:可以|能|行)(?:吗|么|嘛|不)|行不行|好不好"
+)
+_CJK_USE_WITHIN = 4  # characters; in "continue 这个任务可以吗" the 可以 is about the task
+# policy words a little further on: "Lovable 什么时候生效";
+_CJK_POLICY_AFTER = re.compile(r"政策|生效|禁止|禁用|允许|批准|审批|合规|白名单|黑名单")
+_CJK_POLICY_WITHIN = 10
+# or the question being just the name and a particle: "Lovable 吗", "那 Cursor 呢".
+_CJK_JUST_THE_NAME = re.compile(r"(?:那么?|还有)?(?:吗|呢)")
+_CJK_CLAUSE_END = re.compile(r"[,;:!?。\n()]")  # fullwidth ones are ASCII after NFKC
+_CJK_PUNCTUATION = re.compile(r"[\s,;:!?。、.~]+")
+
+# "lovable for a landing page?": a short question that opens with an everyday-word name and
+# asks about it for a work task is about the tool. The task list is what keeps
+# "continue for another hour?" and "bolt for the door?" plain words.
+_WORK_TASKS = _phrases(
+    """
+    prototype, prototypes, prototyping, mockup, mockups, mvp, landing page, landing pages,
+    refactor, refactoring, debugging, coding, scripting, scripts, tests, unit tests, frontend,
+    backend, ui, website, websites, web app, webapp, internal tool, internal tools,
+    code review, code reviews, pull requests, research, slides, presentations, meeting notes,
+    transcripts, transcription, summaries, images, diagrams, data analysis
+    """
+)
+# Names whose everyday sense is itself made for a task: "copy for a landing page?".
+_TASK_NOUNS = _words("canvas copy mode")
+_MAX_TASK_QUESTION = 7  # tokens; a longer sentence opening with "continue for" is prose
+
+# Names with a famous meaning outside software. When a word of that meaning is in the
+# question ("my gemini horoscope"), only explicit tool context counts, not capitals.
+_OTHER_SENSES: dict[str, frozenset[str]] = {
+    "gemini": _words("zodiac horoscope horoscopes constellation astrology astrological"),
+}
 
 _TOKEN_RE = re.compile(r"[a-z0-9\u00c0-\u024f]+")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
@@ -152,7 +199,7 @@ _QUOTES_RE = re.compile(
 )
 # Characters allowed between two tokens that still form one name ("claude-code", "otter.ai").
 _JOINING_GAP = re.compile(r"[ \t\-_.·]*")
-_LIST_GAP = re.compile(r"[\s,/&+、和或与]*(还是)?[\s,/&+、和或与]*")
+_LIST_GAP = re.compile(r"[\s,/&+、和或与跟及]*(还是|以及|或者)?[\s,/&+、和或与跟及]*")
 _CLAUSE_END = re.compile(r"[,;:!?()\n]|\.(?:\s|$)")
 # Words that may stand between a name and its verdict: "is Cursor still allowed".
 _ADVERBS = _words("still really now even actually also currently officially yet then")
@@ -205,6 +252,7 @@ class _Candidate:
     exact: bool
     partial: bool
     weak: bool  # an everyday word: needs tool context
+    key: str = ""  # the normalised name or alias it matched
 
     @property
     def size(self) -> tuple[int, int]:
@@ -311,7 +359,7 @@ class Matcher:
         candidates = self._exact(tokens) + self._fuzzy(tokens)
         chosen = _non_overlapping(candidates)
         cjk = self._find_cjk(lower)
-        confirmed = _confirm(chosen, tokens, cleaned, lower, self._related)
+        confirmed = _confirm(chosen, cjk, tokens, cleaned, lower, self._related)
         rejected = [c for c in chosen if c not in confirmed]
 
         mentions = _mentions(confirmed, cjk, cleaned)
@@ -357,6 +405,7 @@ class Matcher:
                         weak=_is_everyday(joined)
                         if last == first
                         else _split_words(tokens, first, last, key),
+                        key=joined,
                     )
                 )
         return found
@@ -388,6 +437,7 @@ class Matcher:
                         exact=False,
                         partial=partial,
                         weak=_is_everyday(key.text),
+                        key=key.text,
                     )
                 )
         return found
@@ -436,7 +486,7 @@ class Matcher:
                 continue
             end = position + len(hit.text)
             found.append(
-                _Candidate(-1, -1, position, end, hit.tools, 100.0, True, False, weak=False)
+                _Candidate(-1, -1, position, end, hit.tools, 100.0, True, False, False, hit.text)
             )
             position = end
         return found
@@ -525,32 +575,55 @@ def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
 
 def _confirm(
     chosen: list[_Candidate],
+    cjk: list[_Candidate],
     tokens: Sequence[_Token],
     cleaned: str,
     lower: str,
     related: dict[str, set[str]],
 ) -> list[_Candidate]:
-    """The candidates the question is really about: everyday words need tool context."""
+    """The Latin-name candidates the question is really about: everyday words need context."""
+    question_words = {t.text for t in tokens}
     confirmed = []
     for c in chosen:
         words = set().union(*(related[tool] for tool in c.tools)) - {tokens[c.first].text}
-        confirmed.append(not c.weak or _in_tool_context(c, tokens, cleaned, lower, words))
+        if _OTHER_SENSES.get(c.key, frozenset()) & question_words:  # "my gemini horoscope"
+            ok = _in_tool_context(c, tokens, cleaned, lower, words, capitals=False)
+        else:
+            ok = not c.weak or _in_tool_context(c, tokens, cleaned, lower, words)
+        confirmed.append(ok)
+    # "cursor, windsurf and kimi", "Bolt 和 豆包": a list of tools confirms its members.
+    # Chinese names are never everyday words, so they always confirm their neighbours.
+    listed = sorted(
+        [(c, ok) for c, ok in zip(chosen, confirmed, strict=True)] + [(c, True) for c in cjk],
+        key=lambda pair: pair[0].start,
+    )
+    names = [c for c, _ in listed]
+    ok_flags = [ok for _, ok in listed]
     changed = True
-    while changed:  # "cursor, windsurf and kimi": a list of tools confirms its members
+    while changed:
         changed = False
-        for i, candidate in enumerate(chosen):
-            if confirmed[i]:
+        for i, candidate in enumerate(names):
+            if ok_flags[i]:
                 continue
-            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(chosen) and confirmed[j]]
-            if any(_listed_together(candidate, chosen[j], tokens, lower) for j in neighbours):
-                confirmed[i] = changed = True
-    return [c for c, ok in zip(chosen, confirmed, strict=True) if ok]
+            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(names) and ok_flags[j]]
+            if any(_listed_together(candidate, names[j], lower) for j in neighbours):
+                ok_flags[i] = changed = True
+    return [c for c, ok in zip(names, ok_flags, strict=True) if ok and c.first >= 0]
 
 
 def _in_tool_context(
-    c: _Candidate, tokens: Sequence[_Token], cleaned: str, lower: str, related: set[str]
+    c: _Candidate,
+    tokens: Sequence[_Token],
+    cleaned: str,
+    lower: str,
+    related: set[str],
+    *,
+    capitals: bool = True,
 ) -> bool:
-    """Whether the words around an everyday-word name show the question is about the tool."""
+    """Whether the words around an everyday-word name show the question is about the tool.
+
+    With `capitals=False` a capitalised name is not enough ("what's my Gemini horoscope").
+    """
     before = _word_before(tokens, c.first, skip=("the", "a", "an"))  # "use the X"
     after = _word_after(tokens, c.last, skip=_ADVERBS)  # "is X still allowed"
     if before in _USE_BEFORE or after in _VERDICT_AFTER:
@@ -561,21 +634,58 @@ def _in_tool_context(
     neighbours = {_word_before(tokens, c.first), _word_after(tokens, c.last)}
     if neighbours & (_PRODUCT_NOUNS | related):
         return True
-    # Chinese around a Latin name: "可以用 Cursor 吗".
-    around = lower[max(0, c.start - 4) : c.start] + lower[c.end : c.end + 4]
-    if any(signal in around for signal in _CJK_SIGNALS):
+    if _in_chinese_tool_context(c, lower):
         return True
     # Capitalised mid-sentence, as names are ("is Cursor ok").
     sentence_start = c.first == 0 or bool(
         re.search(r"[.!?\n]\s*$", cleaned[tokens[c.first - 1].end : c.start])
     )
-    if cleaned[c.start].isupper() and not sentence_start:
+    if capitals and cleaned[c.start].isupper() and not sentence_start:
         return True
     # The question is just the name: "Curosr?", "what about bolt" (Chinese text is more).
     if _has_cjk(lower):
         return False
+    if _asks_about_a_task(c, tokens, cleaned):
+        return True
     others = [t.text for t in tokens[: c.first]] + [t.text for t in tokens[c.last + 1 :]]
     return all(w in _FILLER or w in _VERDICT_AFTER for w in others)
+
+
+def _in_chinese_tool_context(c: _Candidate, lower: str) -> bool:
+    """Chinese usage or policy words by a Latin name: "能用 Cursor 吗", "Lovable 什么时候生效"."""
+    if _CJK_VERB_BEFORE.search(lower, max(0, c.start - 4), c.start):
+        return True
+    # The clause after the name; a comma right after it marks a topic: "Cursor, 能用吗".
+    start = c.end + len(lower[c.end :]) - len(lower[c.end :].lstrip(" ,:;。!?"))
+    clause_end = _CJK_CLAUSE_END.search(lower, start)
+    after = lower[start : clause_end.start() if clause_end else len(lower)]
+    use = _CJK_USE_AFTER.search(after)
+    if use is not None and use.start() < _CJK_USE_WITHIN:
+        return True
+    policy = _CJK_POLICY_AFTER.search(after)
+    if policy is not None and policy.start() < _CJK_POLICY_WITHIN:
+        return True
+    rest = _CJK_PUNCTUATION.sub("", lower[: c.start] + lower[c.end :])
+    return _CJK_JUST_THE_NAME.fullmatch(rest) is not None
+
+
+def _asks_about_a_task(c: _Candidate, tokens: Sequence[_Token], cleaned: str) -> bool:
+    """Whether the name opens a short question about a work task: "bolt for a prototype?"."""
+    name = tokens[c.first].text
+    if (
+        c.first != 0
+        or not cleaned.endswith("?")
+        or len(tokens) > _MAX_TASK_QUESTION
+        or name in _GENERIC
+        or name in _TASK_NOUNS
+        or len(name) <= 2
+    ):
+        return False
+    rest = [t.text for t in tokens[c.last + 1 :]]
+    if rest[:1] != ["for"]:
+        return False
+    rest = rest[2:] if rest[1:2] in (["a"], ["an"]) else rest[1:]
+    return any(tuple(rest[: len(task)]) == task for task in _WORK_TASKS)
 
 
 def _word_after(tokens: Sequence[_Token], last: int, skip: Iterable[str] = ()) -> str:
@@ -598,7 +708,7 @@ def _word_before(tokens: Sequence[_Token], first: int, skip: Iterable[str] = ())
     return ""
 
 
-def _listed_together(a: _Candidate, b: _Candidate, tokens: Sequence[_Token], lower: str) -> bool:
+def _listed_together(a: _Candidate, b: _Candidate, lower: str) -> bool:
     """True when only list separators stand between two names: "cursor, windsurf and kimi"."""
     left, right = (a, b) if a.start < b.start else (b, a)
     gap = lower[left.end : right.start]

@@ -262,3 +262,133 @@ def test_generated_tools_are_found_in_a_large_registry() -> None:
     big = Matcher(generated)
     for policy in generated[::997]:
         assert policy.name in tools(big, f"is {policy.name} allowed?")
+
+
+# -- Chinese context, "<name> for <task>?", names with another famous meaning -----------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Lovable 什么时候生效",  # when does the Lovable policy take effect
+        "Lovable 的政策是什么",
+        "能用 Lovable 吗",
+        "Lovable 能用吗",
+        "Lovable 现在还可以用吗",
+        "Lovable\uff0c能用吗",  # fullwidth comma: the name as the topic
+        "禁止使用 Lovable 吗",
+        "Lovable 吗",
+    ],
+)
+def test_chinese_usage_and_policy_words_make_an_everyday_word_a_tool(
+    matcher: Matcher, question: str
+) -> None:
+    assert tools(matcher, question) == ["Lovable"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Bolt 和 豆包", ["Bolt", "Doubao"]),
+        ("Bolt 和 豆包能用吗", ["Bolt", "Doubao"]),
+        ("豆包和Bolt", ["Doubao", "Bolt"]),
+        ("豆包跟bolt", ["Doubao", "Bolt"]),
+        ("豆包或者 bolt", ["Doubao", "Bolt"]),
+        ("豆包、bolt、lovable", ["Doubao", "Bolt", "Lovable"]),
+    ],
+)
+def test_an_everyday_word_listed_with_a_chinese_name_is_a_tool(
+    matcher: Matcher, question: str, expected: list[str]
+) -> None:
+    assert tools(matcher, question) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "这个 bolt 松了吗",  # is this bolt loose?
+        "这个 bolt 可以拧紧吗",  # can this bolt be tightened?
+        "螺丝 bolt 和螺母",  # screw, bolt and nut
+        "我们明天 continue 吧",  # let's continue tomorrow
+        "请 continue 下一步",  # please continue with the next step
+        "continue 这个任务可以吗",  # can (we) continue this task?
+        "我们 continue 讨论一下公司的 AI 政策",  # let's continue discussing the AI policy
+        "should I continue 吗",
+    ],
+)
+def test_a_bare_chinese_question_word_does_not_make_an_everyday_word_a_tool(
+    matcher: Matcher, question: str
+) -> None:
+    assert tools(matcher, question) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("lovable for a landing page?", "Lovable"),
+        ("Bolt for a prototype?", "Bolt"),
+        ("continue for refactoring?", "Continue"),
+    ],
+)
+def test_a_short_question_opening_with_the_name_for_a_work_task_is_a_tool(
+    matcher: Matcher, question: str, tool: str
+) -> None:
+    assert tools(matcher, question) == [tool]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "continue for another hour?",
+        "bolt for the door?",
+        "continue for a bit?",
+        "lovable for a landing page",  # not a question
+        "should I continue for a prototype?",  # the name does not open the question
+        "continue for refactoring is what we agreed on last week, right?",  # prose
+    ],
+)
+def test_an_everyday_word_for_something_else_stays_a_word(matcher: Matcher, question: str) -> None:
+    assert tools(matcher, question) == []
+
+
+def test_a_task_noun_name_for_a_task_stays_a_word() -> None:
+    matcher = Matcher([make_policy("Copy", aliases=("copy.ai",)), make_policy("Cursor")])
+    assert tools(matcher, "copy for a landing page?") == []
+    assert tools(matcher, "cursor for the menu?") == []
+    assert tools(matcher, "cursor for refactoring?") == ["Cursor"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's my gemini horoscope?",
+        "gemini zodiac sign traits",
+        "Gemini horoscope today",
+        "the Gemini constellation",
+    ],
+)
+def test_a_name_in_its_other_famous_sense_is_not_the_tool(question: str) -> None:
+    matcher = Matcher([make_policy("Gemini", vendor="Google")])
+    assert tools(matcher, question) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Gemini for research?",
+        "can I use gemini",
+        "gemini?",
+        "can I use gemini for horoscopes?",
+        "is Gemini allowed for astrology content?",
+    ],
+)
+def test_a_name_with_another_sense_still_counts_in_tool_context(question: str) -> None:
+    matcher = Matcher([make_policy("Gemini", vendor="Google")])
+    assert tools(matcher, question) == ["Gemini"]
+
+
+def test_new_alone_is_not_a_name_ending_in_new() -> None:
+    matcher = Matcher([make_policy("Bolt.new", vendor="StackBlitz")])
+    assert tools(matcher, "is the new laptop ok?") == []
+    assert tools(matcher, "what's new?") == []
+    assert tools(matcher, "can I use bolt.new") == ["Bolt.new"]

@@ -79,3 +79,32 @@ def test_question_is_about_exactly_these_tools(
 ) -> None:
     answer = answer_question(question, registry)
     assert sorted(t.policy.name for t in answer.tools) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is the magic number ok?",
+        "is the companion app allowed?",
+        "can I use spark for data processing?",
+        "is office 365 ok?",
+    ],
+)
+def test_a_word_from_a_longer_tool_name_alone_is_not_that_tool(
+    registry: Registry, question: str
+) -> None:
+    assert answer_question(question, registry).tools == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("canva magic?", "Canva Magic Studio"),
+        ("zoom companion?", "Zoom AI Companion"),
+        ("iflytek spark?", "iFlytek Spark"),
+    ],
+)
+def test_the_distinctive_part_of_a_long_name_still_finds_it(
+    registry: Registry, question: str, expected: str
+) -> None:
+    assert [t.policy.name for t in answer_question(question, registry).tools] == [expected]
