@@ -326,10 +326,18 @@ class Matcher:
         if len(tokens) < 2:
             return []
         vendor = set(_tokens(policy.vendor or ""))
-        distinctive = [t for t in tokens if t not in _GENERIC and t not in _EDITIONS]
-        # Drop the vendor ("GitHub" Copilot) unless it is the only name there is ("Warp" AI).
-        if not all(t in vendor for t in distinctive):
-            distinctive = [t for t in distinctive if t not in vendor]
+        # A brand's AI feature ("Zoom AI Companion", "Slack AI", "Notion AI") is not the brand:
+        # "is zoom allowed?" asks about Zoom, which the registry may not list at all.
+        if tokens[1] == "ai":
+            tokens_for_words = tokens[2:]
+        else:
+            tokens_for_words = tokens
+        # Nor is the vendor's name the tool ("GitHub" Copilot, "Canva" Magic Studio).
+        distinctive = [
+            t
+            for t in tokens_for_words
+            if t not in _GENERIC and t not in _EDITIONS and t not in vendor
+        ]
         if not distinctive:
             return []
         forms: list[list[str]] = []
