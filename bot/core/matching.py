@@ -328,10 +328,7 @@ class Matcher:
         vendor = set(_tokens(policy.vendor or ""))
         # A brand's AI feature ("Zoom AI Companion", "Slack AI", "Notion AI") is not the brand:
         # "is zoom allowed?" asks about Zoom, which the registry may not list at all.
-        if tokens[1] == "ai":
-            tokens_for_words = tokens[2:]
-        else:
-            tokens_for_words = tokens
+        tokens_for_words = tokens[2:] if tokens[1] == "ai" else tokens
         # Nor is the vendor's name the tool ("GitHub" Copilot, "Canva" Magic Studio).
         distinctive = [
             t
