@@ -195,6 +195,15 @@ def view_of(row: Announcement) -> AnnouncementView:
     )
 
 
+def _add_with_post(session: Session, row: Announcement, *, kind: str, due: dt.datetime) -> int:
+    """Add an announcement and the outbox row that posts it to its channel; the row's id."""
+    session.add(row)
+    session.flush()
+    assert row.id is not None and row.channel is not None
+    session.add(Delivery(announcement_id=row.id, recipient=row.channel, kind=kind, due_at=due))
+    return row.id
+
+
 class Announcements:
     """Creates announcements with their outbox rows; records and counts acknowledgements."""
 
@@ -290,26 +299,21 @@ class Announcements:
             channel=channel,
             created_at=now,
         )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        session.add(
-            Delivery(announcement_id=row.id, recipient=channel, kind="announcement", due_at=now)
-        )
+        row_id = _add_with_post(session, row, kind="announcement", due=now)
         for offset, due in self._effective_reminders(policy.effective, now):
             session.add(
                 Delivery(
-                    announcement_id=row.id,
+                    announcement_id=row_id,
                     recipient=channel,
                     kind=f"effective-{duration_label(offset)}",
                     due_at=due,
                 )
             )
-        session.add(ScheduledStep(announcement_id=row.id, kind="audience", due_at=now))
+        session.add(ScheduledStep(announcement_id=row_id, kind="audience", due_at=now))
         for number, offset in enumerate(self.config.reminder_offsets(), start=1):
             session.add(
                 ScheduledStep(
-                    announcement_id=row.id, kind=f"reminder-{number}", due_at=now + offset
+                    announcement_id=row_id, kind=f"reminder-{number}", due_at=now + offset
                 )
             )
         session.flush()
@@ -491,12 +495,7 @@ class Announcements:
                     dedupe_key=key,
                     created_at=now,
                 )
-                session.add(row)
-                session.flush()
-                assert row.id is not None
-                session.add(
-                    Delivery(announcement_id=row.id, recipient=channel, kind="digest", due_at=now)
-                )
+                _add_with_post(session, row, kind="digest", due=now)
                 view = view_of(row)
         except sa.exc.IntegrityError:  # another replica wrote this run's digest already
             return None
