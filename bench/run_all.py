@@ -319,7 +319,7 @@ Figures in this section come from runs of `bench/http_endpoint.py` on this machi
   acknowledgements waited. Threads that waited now reuse the fresh result
   (`tests/core/test_service.py` counts the queries); the next runs gave 92-95%.
 - **Still open: 100 concurrent on PostgreSQL varies from run to run** (45% to 95% of the bare
-  app in five runs after change 3; 50 concurrent stays at 91-98%, SQLite at 100 at 96-99%). In
+  app in five runs after change 3; 50 concurrent stays at 91-98%, SQLite at 100 at 95-99%). In
   the slow runs the server's CPU per request doubles (1.1 -> 2.8 ms) and py-spy shows
   waitress's event loop checking every open channel on each wake-up (`HTTPChannel.readable` /
   `writable`) as the top cost, not policybot's code; the batched question-log insert is 3-6%
