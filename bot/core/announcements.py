@@ -195,6 +195,17 @@ def view_of(row: Announcement) -> AnnouncementView:
     )
 
 
+def _acked_and_audience(session: Session, announcement_id: int) -> tuple[set[str], set[str]]:
+    """Who acknowledged an announcement, and who was in its audience when last read."""
+    acked = session.exec(
+        select(Acknowledgement.user_id).where(Acknowledgement.announcement_id == announcement_id)
+    ).all()
+    audience = session.exec(
+        select(AudienceMember.user_id).where(AudienceMember.announcement_id == announcement_id)
+    ).all()
+    return set(acked), set(audience)
+
+
 def _add_with_post(session: Session, row: Announcement, *, kind: str, due: dt.datetime) -> int:
     """Add an announcement and the outbox row that posts it to its channel; the row's id."""
     session.add(row)
@@ -431,18 +442,7 @@ class Announcements:
                 f"{tool} has not been announced yet: use `announce {tool}` to send its policy"
             )
         with Session(self.store.engine) as session:
-            acked = set(
-                session.exec(
-                    select(Acknowledgement.user_id).where(
-                        Acknowledgement.announcement_id == view.id
-                    )
-                ).all()
-            )
-            audience = set(
-                session.exec(
-                    select(AudienceMember.user_id).where(AudienceMember.announcement_id == view.id)
-                ).all()
-            )
+            acked, audience = _acked_and_audience(session, view.id)
             read = session.exec(
                 select(ScheduledStep.id).where(
                     ScheduledStep.announcement_id == view.id,
@@ -538,20 +538,8 @@ class Announcements:
             ).all()
             rates = []
             for row in recent:
-                acked = set(
-                    session.exec(
-                        select(Acknowledgement.user_id).where(
-                            Acknowledgement.announcement_id == row.id
-                        )
-                    ).all()
-                )
-                audience = set(
-                    session.exec(
-                        select(AudienceMember.user_id).where(
-                            AudienceMember.announcement_id == row.id
-                        )
-                    ).all()
-                )
+                assert row.id is not None
+                acked, audience = _acked_and_audience(session, row.id)
                 rates.append(
                     {
                         "tool": row.tool_name,
