@@ -24,15 +24,12 @@ from bot.core.commands import (
     ShowUnanswered,
     usage,
 )
+from bot.core.phrases import EN
 from bot.core.policy import Status, ToolPolicy
 from bot.core.store import Change, RevisionView, Store, UnknownToolError, plain_value
 
-STATUS_LABEL = {
-    Status.ALLOWED: "allowed",
-    Status.CONDITIONAL: "allowed with conditions",
-    Status.UNDER_REVIEW: "under review",
-    Status.BANNED: "banned",
-}
+# The English phrasebook's words, so listings and answers say a status the same way.
+STATUS_LABEL = dict(EN.status_labels)
 
 
 @dataclass(frozen=True)

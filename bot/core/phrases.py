@@ -124,7 +124,7 @@ EN = Phrases(
         Status.BANNED: "",
     },
     status_names={status: status.value for status in Status},
-    # The same words as bot.core.admin.STATUS_LABEL (tested), without importing the admin layer.
+    # Also the admin layer's labels (bot.core.admin.STATUS_LABEL).
     status_labels={
         Status.ALLOWED: "allowed",
         Status.CONDITIONAL: "allowed with conditions",
