@@ -44,7 +44,7 @@ def seed_if_empty(store: Store, settings: Settings) -> int:
 def open_runtime(settings: Settings, *, migrate: bool = True, seed: bool = True) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
-        db.upgrade(engine)
+        db.upgrade_if_behind(engine)
     store = Store(engine)
     if seed:
         seed_if_empty(store, settings)
