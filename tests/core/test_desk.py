@@ -45,8 +45,18 @@ def build(engine: sa.Engine, clock: FakeClock, **overrides: object) -> Runtime:
     return Runtime(settings, engine, store, service, announcements, desk)
 
 
+def restart_numbering(engine: sa.Engine) -> None:
+    """R1 and E1 in every test: PostgreSQL keeps counting ids after the tables are emptied."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        for table in ("tool_request", "policy_exception", "answer_feedback"):
+            connection.execute(sa.text(f"ALTER SEQUENCE {table}_id_seq RESTART WITH 1"))
+
+
 @pytest.fixture
 def runtime(engine: sa.Engine, clock: FakeClock) -> Runtime:
+    restart_numbering(engine)
     rt = build(engine, clock)
     rt.store.import_policies(
         [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)],
