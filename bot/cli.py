@@ -109,7 +109,9 @@ def chat(
     from bot.console import run_console
 
     with friendly_errors():
-        rt = runtime(database_url)
+        rt = runtime(database_url, drift=True)
+        if rt.policy_load is not None:
+            typer.echo(f"policies: {rt.policy_load.message}", err=True)
         run_console(rt.service, user=user)
 
 
@@ -120,13 +122,15 @@ QuietOption = Annotated[bool, typer.Option("--quiet", help="Do not announce the 
 
 
 def planned(
-    path: Path, database_url: str | None, *, prune: bool, quiet: bool
+    path: Path, database_url: str | None, *, prune: bool, quiet: bool, migrate: bool = False
 ) -> tuple[Runtime, list[Located], ImportPlan]:
-    """Read the files and work out what importing them would do, writing nothing."""
+    """Read the files and work out what importing them would do; a dry run writes nothing,
+    not even the schema of a new database (whose registry is empty)."""
     located = read_located(path)
-    rt = runtime(database_url, migrate=False, seed=False)
+    rt = runtime(database_url, migrate=migrate, seed=False)
+    fresh = not migrate and db.current_revision(rt.engine) is None
     plan = plan_import(
-        rt.store.policies(),
+        [] if fresh else rt.store.policies(),
         [item.policy for item in located],
         prune=prune,
         quiet=quiet,
@@ -165,10 +169,9 @@ def import_policies(
     with friendly_errors():
         if dry_run:
             show_plan(path, planned(path, database_url, prune=prune, quiet=quiet)[2])
-        _rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet)
+        rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet, migrate=True)
         if plan.removed and not yes:
             confirm_prune(plan.removed)
-        rt = runtime(database_url, seed=False)
         report = rt.store.import_policies(
             [item.policy for item in located], author=author, prune=prune, quiet=quiet
         )
@@ -229,6 +232,8 @@ def export(
             sys.stdout.write(dump_policies(policies))
             return
         folder = path.endswith(("/", os.sep)) or Path(path).is_dir()
+        if not policies and Path(path).exists():
+            fail(f"the registry is empty: {path} was left as it is (an export would empty it)")
         report = write_policies(policies, Path(path), folder=folder)
         for written in report.written:
             typer.echo(f"wrote {written}")
@@ -309,7 +314,9 @@ def serve(
     if problem is not None:
         fail(problem, 2)
     with friendly_errors():
-        rt = open_runtime(settings)
+        rt = open_runtime(settings, drift=True)
+        if rt.policy_load is not None:
+            logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
             slack_app = build_app(rt, extensions=[announcements.register])
         except Exception as error:  # auth.test refused the token or Slack was unreachable

@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 import difflib
+import os
+import pty
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from ruamel.yaml import YAML
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
@@ -225,3 +232,200 @@ def test_check_of_a_copied_file_blames_the_copy_and_names_the_original(folder: P
     assert problems[0] == (
         f"{copy}:3: name: 'ChatGPT' already names 'ChatGPT' at {folder / 'chat-assistants.yaml'}:3"
     )
+
+
+# -- drift ----------------------------------------------------------------------------------
+
+
+def edit_cursor_status(folder: Path, status: str = "banned") -> None:
+    path = folder / "coding-assistants.yaml"
+    cursor = "    reason: Approved on the company Business"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(f"    status: conditional\n{cursor}", f"    status: {status}\n{cursor}"),
+        encoding="utf-8",
+    )
+
+
+def test_doctor_names_the_tools_where_files_and_database_differ(
+    env: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(folder))
+    run("import", str(folder))
+    same = run("doctor")
+    assert f"drift: the database matches {folder}" in same.output
+    edit_cursor_status(folder)
+    (folder / "image-and-media.yaml").unlink()
+    differs = run("doctor")
+    line = next(line for line in differs.output.splitlines() if " drift: " in line)
+    assert line.startswith("note     drift:")
+    assert f"{folder} and the database differ on 13 tool(s) (Cursor: status;" in line
+    assert "only in the database" in line and f"`policybot plan {folder}`" in line
+
+
+def test_chat_says_it_kept_the_database_and_that_the_files_differ(
+    env: str, folder: Path, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(folder))
+    run("import", str(folder))
+    edit_cursor_status(folder)
+    chat = run("chat", input="quit\n")
+    assert chat.exit_code == 0, chat.output
+    assert (
+        "policies: using the database as it is (POLICYBOT_SYNC_POLICIES is off); "
+        f"{folder} differs from the database on 1 tool(s) (Cursor: status)"
+    ) in chat.output
+    assert Store(engine).get("Cursor").status == "conditional"  # type: ignore[union-attr]
+
+
+def test_sync_policies_imports_the_folder_on_start_and_says_so(
+    env: str, folder: Path, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(folder))
+    run("import", str(folder))
+    edit_cursor_status(folder)
+    (folder / "image-and-media.yaml").unlink()
+    monkeypatch.setenv("POLICYBOT_SYNC_POLICIES", "true")
+    chat = run("chat", input="quit\n")
+    assert chat.exit_code == 0, chat.output
+    assert (
+        f"policies: imported {folder} (POLICYBOT_SYNC_POLICIES=true): "
+        "0 created, 1 updated, 12 removed, 56 unchanged"
+    ) in chat.output
+    assert Store(engine).get("Cursor").status == "banned"  # type: ignore[union-attr]
+
+
+def test_a_new_database_is_loaded_from_the_folder_and_chat_says_so(
+    env: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(folder))
+    chat = run("chat", input="quit\n")
+    assert f"policies: loaded 69 tools from {folder} into the new database" in chat.output
+
+
+# -- the GitHub Actions workflow in docs/policies-as-code.md ------------------------------------
+
+
+def workflow_steps() -> dict[str, dict[str, Any]]:
+    """The steps of the workflow shown in docs/policies-as-code.md, by name."""
+    text = (REPO / "docs" / "policies-as-code.md").read_text(encoding="utf-8")
+    section = text[text.index("## GitHub Actions") :]
+    block = section[section.index("```yaml\n") + 8 :]
+    workflow = YAML(typ="safe").load(block[: block.index("\n```\n")])
+    steps = workflow["jobs"]["check-and-plan"]["steps"]
+    return {step["name"]: step for step in steps if "name" in step}
+
+
+def run_step(
+    step: dict[str, Any], cwd: Path, values: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A `run:` step as Actions runs it (bash -e -o pipefail), `${{ … }}` filled from `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "DATABASE_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.update(RUNNER_TEMP=values["runner.temp"], GITHUB_STEP_SUMMARY=values["summary"])
+    for name, value in (step.get("env") or {}).items():
+        env[name] = re.sub(r"\$\{\{\s*([^}]+?)\s*\}\}", lambda m: values[m.group(1)], str(value))
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_the_documented_workflow_checks_the_files_and_posts_the_plan(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(SHIPPED, repo / "policies")
+    git(repo, "init", "-q")
+    git(
+        repo,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "start",
+    )
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    edit_cursor_status(repo / "policies")
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    values = {
+        "runner.temp": str(runner_temp),
+        "summary": str(tmp_path / "summary.md"),
+        "github.event.pull_request.base.sha": base,
+    }
+    steps = workflow_steps()
+    checked = run_step(steps["Check the policy files"], repo, values)
+    assert checked.returncode == 0, checked.stderr
+    planned = run_step(steps["Plan against the base branch"], repo, values)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    comment = (repo / "plan.md").read_text(encoding="utf-8")
+    assert comment.startswith("### policybot plan\n")
+    assert "~ Cursor: changed\n    status: conditional → banned\n    announced: yes" in comment
+    assert "0 to create, 1 to update, 0 to remove, 68 unchanged" in comment
+    assert (tmp_path / "summary.md").read_text(encoding="utf-8") == comment
+    assert "--edit-last" in steps["Post the plan on the pull request"]["run"]
+
+    (repo / "policies" / "productivity.yaml").write_text("tools:\n  - name: X\n", encoding="utf-8")
+    broken = run_step(steps["Check the policy files"], repo, values)
+    assert broken.returncode == 1
+    assert "productivity.yaml:2: status: missing" in broken.stderr
+
+
+# -- --prune at a terminal --------------------------------------------------------------------
+
+
+def import_at_a_terminal(args: list[str], answer: str, database_url: str) -> str:
+    """Run `policybot import` with a terminal as stdin, answer its question, return the screen."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
+    env["DATABASE_URL"] = database_url
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "import", *args],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=REPO,
+        env=env,
+    )
+    os.close(terminal)
+    os.write(main, answer.encode())  # typed ahead: the terminal keeps it until read
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the program ended and closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(main)
+    process.wait(timeout=300)
+    return screen.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("answer", "kept"), [("y\n", 1), ("n\n", 69)])
+def test_prune_at_a_terminal_asks_before_removing(
+    env: str, engine: sa.Engine, tmp_path: Path, answer: str, kept: int
+) -> None:
+    run("import", str(SHIPPED))
+    one = tmp_path / "one.yaml"
+    one.write_text("tools:\n  - name: Qoder\n    status: allowed\n", encoding="utf-8")
+    screen = import_at_a_terminal(["--prune", str(one)], answer, env)
+    assert "--prune will remove 68 tool(s): Adobe Firefly, Aider," in screen
+    assert "Remove these 68 tool(s)? [y/N]" in screen
+    assert len(Store(engine).policies()) == kept

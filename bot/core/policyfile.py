@@ -366,23 +366,6 @@ def load_policies(path: Path | str, *, standalone: bool = True) -> list[ToolPoli
     return [item.policy for item in located]
 
 
-def check_alternatives(located: Iterable[Located], known: Iterable[str]) -> list[str]:
-    """Problems for alternatives that name no tool among `known` (names and aliases)."""
-    keys = {name_key(name) for name in known}
-    return [
-        str(
-            Problem(
-                str(item.path),
-                item.line_of("alternatives", index),
-                f"alternatives: '{alt}' is not in the registry",
-            )
-        )
-        for item in located
-        for index, alt in enumerate(item.policy.alternatives)
-        if name_key(alt) not in keys
-    ]
-
-
 # -- writing --------------------------------------------------------------------------------
 
 
