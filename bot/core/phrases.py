@@ -93,6 +93,7 @@ class Phrases:
     you_asked: str  # {question}
     read_full_policy: str
     more_tools: str  # {count}, {names}
+    catalogue_page: str = "Policy page"  # the link to the tool's page in the catalogue
 
     def listing(self, names: Sequence[str]) -> str:
         """`names` as a list: "a, b, c" / "a、b、c"."""
@@ -251,6 +252,7 @@ ZH = Phrases(
     you_asked="你的问题：{question}",
     read_full_policy="查看完整政策",
     more_tools="…另有 {count} 个工具：{names}。请逐个询问以查看详情。",
+    catalogue_page="政策页面",
 )
 
 LANGUAGES: Mapping[str, Phrases] = {"en": EN, "zh": ZH}
