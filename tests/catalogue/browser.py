@@ -57,6 +57,7 @@ def open_browser(
     width: int = 1280,
     height: int = 900,
     javascript: bool = True,
+    extra_flags: tuple[str, ...] = (),
 ) -> Iterator[WebDriver]:
     """A headless chromium with a fresh profile in `workdir`, downloading into workdir/downloads.
 
@@ -68,7 +69,7 @@ def open_browser(
     downloads.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = _binary(CHROMIUM)
-    for flag in FLAGS:
+    for flag in (*FLAGS, *extra_flags):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={workdir / 'profile'}")
     options.add_argument(f"--window-size={width},{height}")
