@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///policybot.db", validation_alias=_env("DATABASE_URL"))
     policies_path: Path = Field(Path("policies"), validation_alias=_env("POLICYBOT_POLICIES"))
+    # Import the policies folder on every start (git is the source of truth); off by default.
+    sync_policies: bool = Field(False, validation_alias=_env("POLICYBOT_SYNC_POLICIES"))
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("POLICYBOT_ADMINS")
     )
