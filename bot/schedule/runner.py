@@ -80,6 +80,8 @@ class AnnouncementScheduler:
             claim_guard=self.lock.claim_guard,
             reconcile_others_at_once=self.lock.exclusive,
         )
+        if runtime.desk is not None:
+            self.dispatcher.due_jobs.append(runtime.desk.exceptions.sweep)
         self._scheduler = BackgroundScheduler(timezone=settings.zone)
         self._lock = threading.Lock()
         self._drain_thread: threading.Thread | None = None
