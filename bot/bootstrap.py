@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from bot.config import Settings
 from bot.core import db
 from bot.core.announcements import AnnouncementConfig, Announcements
+from bot.core.conversations import Conversations
 from bot.core.policyfile import load_policies
 from bot.core.service import PolicyService
 from bot.core.store import Store
@@ -54,6 +56,7 @@ def open_runtime(settings: Settings, *, migrate: bool = True, seed: bool = True)
         admins=frozenset(settings.admins),
         log_askers=settings.log_askers,
         tz=settings.zone,
+        conversations=Conversations(engine, ttl=dt.timedelta(minutes=settings.context_minutes)),
     )
     announcements = install_announcements(store, service, settings)
     return Runtime(settings, engine, store, service, announcements)

@@ -46,6 +46,7 @@ __all__ = [
     "MatchResult",
     "Matcher",
     "Mention",
+    "Variant",
     "readable_part",
     "strip_markup",
 ]
@@ -64,6 +65,15 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A product of a registered family that is not itself registered: "the Claude API"."""
+
+    product: str  # as the question wrote it: "Claude API", "Copilot Studio"
+    related: tuple[str, ...]  # the family's registered tools
+    start: int = 0  # offset in the cleaned text
+
+
+@dataclass(frozen=True)
 class MatchResult:
     """Every tool a question is about, or close names when there is none."""
 
@@ -71,6 +81,7 @@ class MatchResult:
     suggestions: tuple[str, ...]  # close tool names ("did you mean") when nothing matched
     topic: str = ""  # the question's content words, for "no policy for <topic>"
     cut: bool = False  # only the start of a very long message was read (see `readable_part`)
+    variants: tuple[Variant, ...] = ()  # unregistered products of registered families
 
 
 # Bounded work per question: a question is a sentence or two, so only this much of a message
@@ -421,11 +432,31 @@ class Matcher:
         kept = {id(c) for c in confirmed}
         rejected = [c for c in chosen if id(c) not in kept]
 
+        variants: list[Variant] = []
+        products = [c for c in confirmed if c.first >= 0]
+        named = {c.first for c in chosen}  # where another name starts: a window stops there
+        for candidate in products[:_MAX_VARIANT_CHECKS]:
+            last = _variant_end(candidate, tokens, named)
+            if last is not None:
+                confirmed.remove(candidate)
+                product = cleaned[candidate.start : tokens[last].end]
+                variants.append(Variant(product, self._family(candidate), candidate.start))
         mentions = _mentions(confirmed, cjk, cleaned)
         topic = _topic(tokens, cleaned)
-        if mentions:
-            return MatchResult(mentions, (), topic, cut)
+        if mentions or variants:
+            return MatchResult(mentions, (), topic, cut, tuple(variants))
         return MatchResult((), self._suggest(tokens, rejected), topic, cut)
+
+    def _family(self, candidate: _Candidate) -> tuple[str, ...]:
+        """The registered tools of a name's family: those the name matched, and every tool
+        whose name or alias has its first word ("claude" -> Claude, Claude Code)."""
+        first = _TOKEN_RE.findall(candidate.key)[:1]
+        family = set(candidate.tools)
+        for word in first:
+            family.update(self._name_tokens.get(word, ()))
+        word = candidate.key
+        family.update(self._name_tokens.get(word, ()))
+        return tuple(sorted(family)[:_MAX_FAMILY])
 
     def _lookup(self, text: str) -> tuple[_Key, bool] | None:
         """The key named exactly by `text`; full names and aliases win over partial forms."""
@@ -478,8 +509,11 @@ class Matcher:
             for last in range(first, min(len(tokens), first + _MAX_FUZZY_TOKENS)):
                 if last > first and not tokens[last - 1].joins_next:
                     break
-                if tokens[last].text in STOPWORDS or tokens[last].text.isdigit():
+                text = tokens[last].text
+                if text in STOPWORDS or text.isdigit():
                     break
+                if last > first and (text in _VARIANT_WORDS or text in _ADD_ON_WORDS):
+                    break  # "claude api" is the Claude API, not a slip of "Claude AI"
                 joined += tokens[last].text
                 if len(joined) > self._max_key_len + _TYPO_SLACK:
                     break  # longer than any name plus a slip: no typo of one, nor with more words
@@ -646,6 +680,47 @@ def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
             taken.update(span)
             chosen.append(candidate)
     return sorted(chosen, key=lambda c: c.start)
+
+
+# Words after a family's name that make it another product: an API or SDK, a studio or
+# workspace product, an extension or plugin, a model ("Claude Sonnet", "DeepSeek R1"), or a
+# cloud route ("via Bedrock"). "Claude Code" + "extension" is the Claude Code extension.
+_VARIANT_WORDS = _words(
+    """
+    api apis sdk sdks studio workspace workspaces console platform bedrock vertex
+    sonnet opus haiku flash turbo gemma llama
+    """
+)
+_ROUTE_WORDS = _words("through via on in with the a an using vs")
+_ADD_ON_WORDS = _words("extension extensions plugin plugins addon addons")
+_MODEL_CODE = re.compile(r"(?:[a-z]\d{1,2}|\d{1,2}o)")  # r1, v3, k2, o1, 4o
+_VARIANT_WINDOW = 4  # tokens after the name looked at, in the same clause
+_MAX_VARIANT_CHECKS = 32
+_MAX_FAMILY = 6
+
+
+def _variant_end(c: _Candidate, tokens: Sequence[_Token], named: set[int]) -> int | None:
+    """The last token of the product a name is part of, when it names a variant of it."""
+    i = c.last
+    steps = 0
+    while i + 1 < len(tokens) and not tokens[i].ends_clause and steps < _VARIANT_WINDOW:
+        i += 1
+        steps += 1
+        if i in named:
+            return None  # another name: "Cursor with the Claude API" is about Cursor
+        word = tokens[i].text
+        if word in _ADD_ON_WORDS:
+            # "the Claude VS Code extension" is another product; "the Continue extension"
+            # is how people call a tool that is itself an extension.
+            return i if steps > 1 else None
+        if word in _VARIANT_WORDS:
+            return i
+        if steps == 1 and _MODEL_CODE.fullmatch(word):
+            return i
+        # "Claude through the API" is a route; "Claude or the API" is something else.
+        if word in STOPWORDS and word not in _ROUTE_WORDS:
+            return None
+    return None
 
 
 def _first_few_per_key(chosen: list[_Candidate]) -> list[_Candidate]:

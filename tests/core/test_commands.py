@@ -455,14 +455,13 @@ def test_usage_of_an_unknown_verb_raises() -> None:
         usage("ban")
 
 
-def test_admin_commands_are_every_command_but_help() -> None:
-    assert ShowHelp not in ADMIN_COMMANDS
+def test_admin_commands_are_every_command_but_help_and_the_read_only_list() -> None:
+    assert ShowHelp not in ADMIN_COMMANDS and ListTools not in ADMIN_COMMANDS
     assert {
         SetPolicy,
         AddAlias,
         RemoveTool,
         ShowHistory,
-        ListTools,
         ShowUnanswered,
         EditTool,
         Announce,
