@@ -245,6 +245,7 @@ _LIST_GAP = re.compile(r"[\s,/&+、和或与跟及]*(还是|以及|或者)?[\s,/
 _CLAUSE_END = re.compile(r"[,;:!?()\n]|\.(?:\s|$)")
 # Words that may stand between a name and its verdict: "is Cursor still allowed".
 _ADVERBS = _words("still really now even actually also currently officially yet then")
+_DETERMINERS = _words("a an the this that these those my our your his her their its some")
 _MAX_SKIPPED = 3  # words skipped looking for a neighbour: "is X still not really allowed"
 _MAX_FUZZY_TOKENS = 3  # longest run of words tried fuzzily
 _MIN_FUZZY_LEN = 5  # shorter words match exactly or not at all
@@ -302,6 +303,7 @@ class _Candidate:
     partial: bool
     weak: bool  # an everyday word: needs tool context
     key: str = ""  # the normalised name or alias it matched
+    loose: bool = False  # a slip only a clear tool question makes a name ("kimii ok?")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -503,7 +505,7 @@ class Matcher:
     def _fuzzy(self, tokens: Sequence[_Token]) -> list[_Candidate]:
         found: list[_Candidate] = []
         # A repeated word is looked up once: the typo search costs more than a dict hit.
-        closest: dict[tuple[str, int], tuple[_Key, bool, float] | None] = {}
+        closest: dict[tuple[str, int], tuple[_Key, bool, float, bool] | None] = {}
         for first in range(len(tokens)):
             joined = ""
             for last in range(first, min(len(tokens), first + _MAX_FUZZY_TOKENS)):
@@ -525,7 +527,7 @@ class Matcher:
                 candidate = closest[joined, ntokens]
                 if candidate is None:
                     continue
-                key, partial, score = candidate
+                key, partial, score, loose = candidate
                 found.append(
                     _Candidate(
                         first,
@@ -538,38 +540,44 @@ class Matcher:
                         partial=partial,
                         weak=_is_everyday(key.text),
                         key=key.text,
+                        loose=loose,
                     )
                 )
         return found
 
-    def _closest(self, word: str, ntokens: int) -> tuple[_Key, bool, float] | None:
-        """The one key a typo most likely meant, or None when none is close or several tie."""
-        best: list[tuple[float, _Key, bool]] = []
+    def _closest(self, word: str, ntokens: int) -> tuple[_Key, bool, float, bool] | None:
+        """The one key a typo most likely meant, or None when none is close or several tie;
+        the last item says the slip is loose (needs a clear tool question)."""
+        best: list[tuple[bool, float, _Key, bool]] = []
         seen: set[str] = set()
         for deleted in _deletes(word):
             for text in self._deleted.get(deleted, ()):
                 if text in seen:
                     continue
                 seen.add(text)
-                if not _is_typo_of(word, text):
+                slip = _typo_kind(word, text)
+                if slip is None:
                     continue
                 hit = self._lookup(text)
                 assert hit is not None
                 key, partial = hit
                 if ntokens not in (1, key.ntokens):
                     continue
-                best.append((fuzz.ratio(word, text), key, partial))
+                best.append((slip == "loose", fuzz.ratio(word, text), key, partial))
+        stem = _without_suffix(word)
+        if not best and stem is not None and ntokens == 1 and stem in self._full:
+            best.append((True, 90.0, self._full[stem], False))  # "windsurfing", "chatgpts"
         if not best:
             return None
-        best.sort(key=lambda item: -item[0])
-        score, key, partial = best[0]
-        ties = [k for s, k, _ in best if s == score]
+        best.sort(key=lambda item: (item[0], -item[1]))  # sure slips first, then closest
+        loose, score, key, partial = best[0]
+        ties = [k for lo, s, k, _ in best if s == score and lo == loose]
         if len(ties) > 1:  # equally close to several keys: offer all, pick none
             tools: dict[str, str] = {}
             for tied in ties:
                 tools.update(tied.tools)
             key = _Key(key.text, key.ntokens, tools)
-        return key, partial, score
+        return key, partial, score, loose
 
     def _find_cjk(self, lower: str) -> list[_Candidate]:
         """Chinese names as exact substrings, longest first ("通义灵码企业版" before "通义灵码")."""
@@ -652,16 +660,34 @@ def _is_content(word: str) -> bool:
     )
 
 
-def _is_typo_of(word: str, key: str) -> bool:
-    """One slip of the keyboard; strict, because a wrong tool is worse than no tool."""
+def _typo_kind(word: str, key: str) -> str | None:
+    """One slip of the keyboard: "sure", "loose" or None; strict, because a wrong tool is
+    worse than no tool.
+
+    Long names take one edit (two from ten letters), short ones swapped letters ("curosr").
+    Any other single edit of a five-to-seven-letter name ("kimii", "cursr", "gemnii") is
+    "loose": a substitution may be another word ("clause" is not "claude", "outer" is not
+    "otter"), so only a clear tool question ("can I use …", "… allowed?") makes it the name.
+    """
     if word[0] != key[0] or min(len(word), len(key)) < _MIN_FUZZY_LEN:
-        return False
+        return None
     distance = OSA.distance(word, key)
     if distance == 1:
-        # Short words: only swapped letters ("curosr"); a substitution may be another word
-        # ("clause" is not "claude", "outer" is not "otter").
-        return min(len(word), len(key)) >= 7 or sorted(word) == sorted(key)
-    return distance == 2 and min(len(word), len(key)) >= 10
+        if min(len(word), len(key)) >= 7 or sorted(word) == sorted(key):
+            return "sure"
+        return "loose"
+    return "sure" if distance == 2 and min(len(word), len(key)) >= 10 else None
+
+
+# Endings English glues onto a name: "chatgpts", "windsurfing", "copiloted", "cursors".
+_SUFFIXES = ("ing", "ers", "ed", "er", "es", "s")
+
+
+def _without_suffix(word: str) -> str | None:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return None
 
 
 def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -748,7 +774,10 @@ def _confirm(
     confirmed = []
     for c in chosen:
         words = set().union(*(related[tool] for tool in c.tools)) - {tokens[c.first].text}
-        if _OTHER_SENSES.get(c.key, frozenset()) & question_words:  # "my gemini horoscope"
+        if c.loose and _word_before(tokens, c.first) in _DETERMINERS:
+            ok = False  # "this clause", "the outer loop": a word, not a slip of a name
+        elif c.loose or _OTHER_SENSES.get(c.key, frozenset()) & question_words:
+            # A loose slip, or "my gemini horoscope": only a clear tool question counts.
             ok = _in_tool_context(c, question, words, capitals=False)
         else:
             ok = not c.weak or _in_tool_context(c, question, words)
