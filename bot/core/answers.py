@@ -5,7 +5,7 @@
 """
 
 # Chinese cue words come with full-width punctuation, which RUF001/2 read as look-alikes.
-# ruff: noqa: RUF001, RUF002
+# ruff: noqa: RUF001, RUF002, RUF003
 
 from __future__ import annotations
 
@@ -166,11 +166,19 @@ def is_follow_up(lower: str, *, alone: bool = False) -> bool:
     counts (for replying with help when there is no previous answer to follow)."""
     intent = detect_intent(lower)
     words = re.findall(r"[a-z']+|[\u3400-\u9fff]", lower[:200])
+    asks_more = intent is not Intent.STATUS or _ASKS_DETAILS.search(lower[:200]) is not None
     if alone:
-        return intent is not Intent.STATUS and len(words) <= 4
-    if intent is not Intent.STATUS:
+        return asks_more and len(words) <= 4
+    if asks_more:
         return len(words) <= 14
     return points_back(lower) and len(words) <= 14
+
+
+# Asking for more of the same policy: "what are the conditions?", "any limits?", "有什么要求？".
+_ASKS_DETAILS = re.compile(
+    r"\b(?:conditions?|requirements?|rules?|limits?|restrictions?|details?|caveats?|terms)\b"
+    r"|条件|要求|限制|规定|细节"
+)
 
 
 def points_back(lower: str) -> bool:

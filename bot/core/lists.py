@@ -78,6 +78,7 @@ _USABLE = re.compile(
     r"\ballowed\b|\bapproved\b|\bpermitted\b|\bok\b|\bokay\b|\bfine\b|\busable\b|\bsafe\b"
     r"|\bsanctioned\b|\bwhitelist(?:ed)?\b|\bavailable\b|\bgreen\b|\bauthori[sz]ed\b"
     r"|\bcan (?:i|we) (?:use|try)\b|\bmay (?:i|we) use\b|\bare we allowed\b|\bget to use\b"
+    r"|\b(?:i|we) (?:can|may|could) (?:use|try)\b"
     r"|允许|批准|可以用|能用|可用|可以使用|能使用|白名单|合规"
 )
 
@@ -100,7 +101,7 @@ CATEGORY_WORDS: dict[str, _Concept] = {
             r"copilots?|editors?)\b|\bcoding\b|\bprogramming\b|\bdeveloper tools?\b"
             r"|\bdev tools?\b|\bides?\b|\bai (?:code )?editors?\b|\bfor (?:writing )?code\b"
             r"|\bcode generation\b|\bautocomplete\b|\bengineering tools?\b|\bcodegen\b"
-            r"|编程|代码|写代码|编码|开发工具|程序员|IDE|ide"
+            r"|编程|代码|写代码|编码|开发工具|程序员"
         ),
         ("cod", "program", "develop", "dev", "ide", "engineer"),
     ),

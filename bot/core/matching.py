@@ -197,6 +197,12 @@ _CJK_VERB_BEFORE = re.compile(r"(?:用|安装|禁止|允许|批准)[了过]?\s*$
 _CJK_USE_AFTER = re.compile(
     r"(?:能|可以|可不可以|能不能)(?:使)?用|(?:可以|能|行)(?:吗|么|嘛|不)|行不行|好不好"
 )
+_CJK_MODAL_AFTER = re.compile(
+    r"(?:现在|还|也|是否|到底)?(?:可以|能否|能不能|可不可以|能|允许|准许)"
+)
+_CJK_DETERMINER_BEFORE = re.compile(
+    r"(?:这|那|哪)(?:个|些|种|台)?\s*$|(?:我|你|他|她)的\s*$|一[个根颗]\s*$"
+)
 _CJK_USE_WITHIN = 4  # characters; in "continue 这个任务可以吗" the 可以 is about the task
 # policy words a little further on: "Lovable 什么时候生效";
 _CJK_POLICY_AFTER = re.compile(r"政策|生效|禁止|禁用|允许|批准|审批|合规|白名单|黑名单")
@@ -226,7 +232,9 @@ _MAX_TASK_QUESTION = 7  # tokens; a longer sentence opening with "continue for" 
 # Names with a famous meaning outside software. When a word of that meaning is in the
 # question ("my gemini horoscope"), only explicit tool context counts, not capitals.
 _OTHER_SENSES: dict[str, frozenset[str]] = {
-    "gemini": _words("zodiac horoscope horoscopes constellation astrology astrological"),
+    "gemini": _words(
+        "zodiac horoscope horoscopes constellation astrology astrological twins twin sign"
+    ),
 }
 
 _TOKEN_RE = re.compile(r"[a-z0-9\u00c0-\u024f]+")
@@ -436,7 +444,7 @@ class Matcher:
 
         variants: list[Variant] = []
         products = [c for c in confirmed if c.first >= 0]
-        named = {c.first for c in chosen}  # where another name starts: a window stops there
+        named = {c.first for c in confirmed}  # another name starts here: a window stops
         for candidate in products[:_MAX_VARIANT_CHECKS]:
             last = _variant_end(candidate, tokens, named)
             if last is not None:
@@ -725,6 +733,13 @@ _MAX_VARIANT_CHECKS = 32
 _MAX_FAMILY = 6
 
 
+def _not_a_model_word() -> frozenset[str]:
+    return STOPWORDS | _VERDICT_AFTER | _USE_BEFORE | _FILLER | _ADVERBS
+
+
+_NOT_A_MODEL_WORD = _not_a_model_word()
+
+
 def _variant_end(c: _Candidate, tokens: Sequence[_Token], named: set[int]) -> int | None:
     """The last token of the product a name is part of, when it names a variant of it."""
     i = c.last
@@ -743,6 +758,15 @@ def _variant_end(c: _Candidate, tokens: Sequence[_Token], named: set[int]) -> in
             return i
         if steps == 1 and _MODEL_CODE.fullmatch(word):
             return i
+        if word.isdigit() and steps == 1:
+            # "Qwen 2.5 Coder", "Claude 3.5 Sonnet": a version and a model word is a model;
+            # "Cursor 2.0 allowed?" is the product itself.
+            while i + 1 < len(tokens) and tokens[i + 1].text.isdigit() and i - c.last < 3:
+                i += 1  # "2.5" is two tokens
+            following = tokens[i + 1].text if i + 1 < len(tokens) else ""
+            if following and following not in _NOT_A_MODEL_WORD and i + 1 not in named:
+                return i + 1
+            return None
         # "Claude through the API" is a route; "Claude or the API" is something else.
         if word in STOPWORDS and word not in _ROUTE_WORDS:
             return None
@@ -834,7 +858,8 @@ def _in_tool_context(
     tokens, cleaned, lower = question.tokens, question.cleaned, question.lower
     before = _word_before(tokens, c.first, skip=("the", "a", "an"))  # "use the X"
     after = _word_after(tokens, c.last, skip=_ADVERBS)  # "is X still allowed"
-    if before in _USE_BEFORE or after in _VERDICT_AFTER:
+    # "about" makes "what about bolt" a question about a tool, but not "a poem about gemini".
+    if (before in _USE_BEFORE and (capitals or before != "about")) or after in _VERDICT_AFTER:
         return True
     # Written as a domain: "lovable.dev", "cursor.com".
     if c.last + 1 < len(tokens) and lower[c.end : tokens[c.last + 1].start] == ".":
@@ -871,6 +896,11 @@ def _in_chinese_tool_context(c: _Candidate, lower: str) -> bool:
     after = window[: clause_end.start()] if clause_end else window
     use = _CJK_USE_AFTER.search(after)
     if use is not None and use.start() < _CJK_USE_WITHIN:
+        return True
+    # The name is what "can": "Cursor 可以处理客户数据吗"; not "这个 bolt 可以拧紧吗" (this bolt).
+    if _CJK_MODAL_AFTER.match(after) and not _CJK_DETERMINER_BEFORE.search(
+        lower, max(0, c.start - 4), c.start
+    ):
         return True
     policy = _CJK_POLICY_AFTER.search(after)
     if policy is not None and policy.start() < _CJK_POLICY_WITHIN:
