@@ -11,10 +11,18 @@ import sqlalchemy as sa
 from bot.config import Settings
 from bot.core import db
 from bot.core.announcements import AnnouncementConfig, Announcements
+from bot.core.commands import Command
 from bot.core.conversations import Conversations
+from bot.core.desk import Desk
+from bot.core.exceptions import Exceptions
+from bot.core.feedback import Feedback
+from bot.core.notices import Waker
 from bot.core.policyfile import load_policies
+from bot.core.requests import ToolRequests
 from bot.core.service import PolicyService
 from bot.core.store import Store
+from bot.core.unanswered import UnansweredQueue
+from bot.core.watches import Watches
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +36,7 @@ class Runtime:
     store: Store
     service: PolicyService
     announcements: Announcements | None = None
+    desk: Desk | None = None
 
 
 def seed_if_empty(store: Store, settings: Settings) -> int:
@@ -59,7 +68,8 @@ def open_runtime(settings: Settings, *, migrate: bool = True, seed: bool = True)
         conversations=Conversations(engine, ttl=dt.timedelta(minutes=settings.context_minutes)),
     )
     announcements = install_announcements(store, service, settings)
-    return Runtime(settings, engine, store, service, announcements)
+    desk = install_desk(store, service, settings, announcements)
+    return Runtime(settings, engine, store, service, announcements, desk)
 
 
 def install_announcements(
@@ -82,3 +92,49 @@ def announcement_config(settings: Settings) -> AnnouncementConfig:
         effective_reminders=tuple(settings.effective_reminders),
         zone=settings.zone,
     )
+
+
+def install_desk(
+    store: Store, service: PolicyService, settings: Settings, announcements: Announcements
+) -> Desk:
+    """Requests, exceptions, watches, feedback and the unanswered queue. Their listeners run
+    in the writing transaction, so a change and the DMs it causes commit together."""
+    waker = Waker(lambda: announcements.wake)
+    zone = settings.zone
+    requests = ToolRequests(
+        store,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+    )
+    exceptions = Exceptions(
+        store,
+        max_days=settings.exception_max_days,
+        reminder=settings.exception_reminder,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+        is_admin=service.is_admin,
+    )
+    watches = Watches(store, zone=zone, waker=waker)
+    store.listeners += [requests.on_change, exceptions.on_change, watches.on_change]
+
+    def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
+        reply = service.execute(command, user=user, source=source)
+        return reply.kind == "admin", reply.text
+
+    desk = Desk(
+        requests=requests,
+        exceptions=exceptions,
+        watches=watches,
+        feedback=Feedback(store),
+        unanswered=UnansweredQueue(store, waker=waker),
+        is_admin=service.is_admin,
+        execute=execute,
+        registry=service.registry,
+        zone=zone,
+    )
+    service.desk = desk
+    return desk

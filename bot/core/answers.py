@@ -245,6 +245,11 @@ class Answer:
     listed: tuple[ToolPolicy, ...] = ()  # a list answer's tools, usable first
     variants: tuple[VariantAnswer, ...] = ()  # products asked about that have no policy
     follow_up: bool = False  # about the previous answer's tools in this conversation
+    # (tool name, sentence) true for the asker only, e.g. their active exception to a ban.
+    notes: tuple[tuple[str, str], ...] = ()
+
+    def notes_for(self, tool: str) -> list[str]:
+        return [text for name, text in self.notes if name == tool]
 
     @property
     def answered(self) -> bool:
@@ -591,7 +596,13 @@ def render_text(answer: Answer, contact: str) -> str:
             blocks.append(
                 phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
-        blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
+        lines = _tool_block(tool, answer, contact, phrases)
+        notes = answer.notes_for(tool.policy.name)
+        if notes:  # right after the status line: "… is BANNED. You have an exception …"
+            line = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
+            at = lines.index(line) + 1 if line in lines else len(lines)
+            lines[at:at] = notes
+        blocks.append("\n".join(lines))
     blocks.extend(variant_lines(answer, phrases, aside=True))
     return "\n\n".join(blocks + cut_note)
 
