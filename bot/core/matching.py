@@ -522,8 +522,9 @@ class Matcher:
                 text = tokens[last].text
                 if text in STOPWORDS or text.isdigit():
                     break
-                if last > first and (text in _VARIANT_WORDS or text in _ADD_ON_WORDS):
-                    break  # "claude api" is the Claude API, not a slip of "Claude AI"
+                # "claude api" is the Claude API, not a slip of "Claude AI": a span ending in
+                # a product word is a typo only of a name ending in that word.
+                product_tail = last > first and (text in _VARIANT_WORDS or text in _ADD_ON_WORDS)
                 joined += tokens[last].text
                 if len(joined) > self._max_key_len + _TYPO_SLACK:
                     break  # longer than any name plus a slip: no typo of one, nor with more words
@@ -536,6 +537,8 @@ class Matcher:
                 if candidate is None:
                     continue
                 key, partial, score, loose = candidate
+                if product_tail and not key.text.endswith(text):
+                    continue
                 found.append(
                     _Candidate(
                         first,
