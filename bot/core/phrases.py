@@ -94,6 +94,7 @@ class Phrases:
     read_full_policy: str
     more_tools: str  # {count}, {names}
     cut: str  # {words}: only the start of a very long message was read
+    catalogue_page: str  # the link to the tool's page in the catalogue
 
     # -- lists: a heading from its parts, one line per status group
     list_subjects: Mapping[str, str]  # status filter key -> "Tools you may use"
@@ -205,6 +206,7 @@ EN = Phrases(
     read_full_policy="Read the full policy",
     more_tools="…and {count} more tools: {names}. Ask about one at a time for more.",
     cut="Your message was long: only its first {words} words were read.",
+    catalogue_page="Policy page",
     list_subjects={
         "usable": "Tools you may use",
         "not-usable": "Tools you may not use",
@@ -312,6 +314,7 @@ ZH = Phrases(
     read_full_policy="查看完整政策",
     more_tools="…另有 {count} 个工具：{names}。请逐个询问以查看详情。",
     cut="你的消息较长：只读取了前 {words} 个词。",
+    catalogue_page="政策页面",
     list_subjects={
         "usable": "可以使用的工具",
         "not-usable": "不能使用的工具",
