@@ -221,6 +221,32 @@ def test_check_of_one_file_resolves_references_against_its_folder(folder: Path) 
     assert f"(checked against {folder}/)" in result.output
 
 
+def test_check_of_one_file_finds_alternatives_in_the_other_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "tools:\n  - name: A\n    status: banned\n    alternatives: [B, Bee]\n", encoding="utf-8"
+    )
+    (tmp_path / "b.yaml").write_text("tools:\n  - name: B\n    status: allowed\n", encoding="utf-8")
+    result = run("check", str(tmp_path / "a.yaml"))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"{tmp_path / 'a.yaml'}:4: alternatives: 'Bee' is not a tool in the policy files"
+    )
+    (tmp_path / "a.yaml").write_text(
+        "tools:\n  - name: A\n    status: banned\n    alternatives: [B, Qoder]\n",
+        encoding="utf-8",
+    )
+    assert run("check", str(tmp_path / "a.yaml")).exit_code == 1
+    (tmp_path / "b.yaml").write_text(
+        "tools:\n  - name: B\n    status: allowed\n  - name: Qodr\n    status: allowed\n",
+        encoding="utf-8",
+    )
+    assert (
+        run("check", str(tmp_path / "a.yaml"))
+        .output.splitlines()[0]
+        .endswith("alternatives: 'Qoder' is not a tool in the policy files: did you mean 'Qodr'?")
+    )
+
+
 def test_check_of_a_copied_file_blames_the_copy_and_names_the_original(folder: Path) -> None:
     copy = folder / "chat-assistants copy.yaml"
     shutil.copy(folder / "chat-assistants.yaml", copy)
