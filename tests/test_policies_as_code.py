@@ -212,6 +212,24 @@ def test_plan_with_prune_shows_what_would_be_removed(env: str, folder: Path) -> 
     assert "nothing would be announced (--quiet)" in result.output
 
 
+def test_import_resolves_alternatives_against_the_registry_and_points_at_the_line(
+    env: str, tmp_path: Path
+) -> None:
+    run("import", str(SHIPPED))
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "tools:\n  - name: New Agent\n    status: banned\n    alternatives:\n"
+        "      - Qoder\n      - Cursr\n",
+        encoding="utf-8",
+    )
+    result = run("import", "--dry-run", str(one))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"{one}:6: alternatives: 'Cursr' is not a tool in the files or the registry: "
+        "did you mean 'Cursor'?"
+    )
+
+
 # -- check in context -----------------------------------------------------------------------
 
 

@@ -304,15 +304,23 @@ def _duplicates(located: Sequence[Located], targets: set[Path]) -> list[Problem]
 
 def _references(located: Iterable[Located], known: Iterable[Located]) -> list[Problem]:
     """Alternatives that name no tool among `known` (by name or alias), with the closest name."""
-    names = {name_key(n): n for item in known for n in (item.policy.name, *item.policy.aliases)}
+    names = [n for item in known for n in (item.policy.name, *item.policy.aliases)]
+    return unknown_alternatives(located, names, "the policy files")
+
+
+def unknown_alternatives(
+    located: Iterable[Located], names: Iterable[str], where: str = "the registry"
+) -> list[Problem]:
+    """Alternatives that are none of `names` (names and aliases), each at its own line."""
+    known = {name_key(n): n for n in names}
     problems: list[Problem] = []
     for item in located:
         for index, alternative in enumerate(item.policy.alternatives):
-            if name_key(alternative) in names:
+            if name_key(alternative) in known:
                 continue
             close = process.extractOne(
                 alternative,
-                list(names.values()),
+                list(known.values()),
                 scorer=fuzz.ratio,
                 processor=utils.default_process,
                 score_cutoff=75,
@@ -322,7 +330,7 @@ def _references(located: Iterable[Located], known: Iterable[Located]) -> list[Pr
                 Problem(
                     str(item.path),
                     item.line_of("alternatives", index),
-                    f"alternatives: '{alternative}' is not a tool in the policy files{hint}",
+                    f"alternatives: '{alternative}' is not a tool in {where}{hint}",
                 )
             )
     return problems
