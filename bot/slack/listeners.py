@@ -17,6 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
+from bot.catalogue.links import tool_pages
 from bot.core.admin import describe_changes
 from bot.core.commands import CommandError, EditTool, is_command, parse_command
 from bot.core.policy import Status, ToolPolicy
@@ -78,6 +79,7 @@ class Listeners:
         self.store = runtime.store
         self.command = runtime.settings.command
         self.contact = runtime.settings.contact
+        self.pages = tool_pages(runtime.settings.public_url)
 
     def register(self, app: App) -> None:
         app.middleware(self.skip_repeated_events)
@@ -118,7 +120,7 @@ class Listeners:
                 icon=":memo:",
             )
         reply = self.service.handle(text, user=user, source=SOURCE, channel=CHANNEL)
-        return reply_message(reply, self.contact, echo_question=echo_question)
+        return reply_message(reply, self.contact, echo_question=echo_question, pages=self.pages)
 
     def on_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -174,7 +176,7 @@ class Listeners:
         respond(
             response_type="ephemeral",
             replace_original=False,
-            **answer_message(answer, self.contact).as_kwargs(),
+            **answer_message(answer, self.contact, pages=self.pages).as_kwargs(),
         )
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
