@@ -204,11 +204,11 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
 
 def test_plan_with_prune_shows_what_would_be_removed(env: str, folder: Path) -> None:
     run("import", str(folder))
-    (folder / "productivity.yaml").unlink()
+    (folder / "image-and-media.yaml").unlink()
     result = run("import", "--dry-run", "--prune", "--quiet", str(folder))
-    assert result.exit_code == 2
-    assert "- Otter.ai: removed (--prune)" in result.output
-    assert "0 to create, 0 to update, 13 to remove, 56 unchanged" in result.output
+    assert result.exit_code == 2, result.output
+    assert "- Midjourney: removed (--prune)" in result.output
+    assert "0 to create, 0 to update, 12 to remove, 57 unchanged" in result.output
     assert "nothing would be announced (--quiet)" in result.output
 
 
