@@ -444,9 +444,7 @@ class RequestListeners:
         try:
             subject_id = int(str(action.get("value")))
             if kind == "R":
-                if not self.service.is_admin(user):
-                    raise PolicyError("Only policy admins can decline a request.")
-                self.desk.requests.check_decider(subject_id, user)
+                self.desk.check_request_decider(subject_id, user)
             else:
                 view = self.desk.exceptions.check_decider(subject_id, user)
                 end = view.requested_at + dt.timedelta(days=view.days)
@@ -474,9 +472,7 @@ class RequestListeners:
         try:
             subject_id = int(meta.get("id") or 0)
             if kind == "R":
-                if not self.service.is_admin(user):
-                    raise PolicyError("Only policy admins can decline a request.")
-                result = self.desk.requests.decline(subject_id, user=user, reason=reason)
+                result = self.desk.decline_request(subject_id, user=user, reason=reason)
                 summary = f":no_entry_sign: Declined by <@{user}>: {escape(reason)}"
                 label = result.label
             elif approve:
