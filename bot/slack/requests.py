@@ -38,6 +38,7 @@ from bot.slack.blocks import (
     plain,
     section,
     text_message,
+    unescape,
 )
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ def answer_actions(answer: Answer) -> Block:
     elements: list[dict[str, Any]] = []
     if not answer.answered:
         topic = answer.topic or answer.question
-        elements.append(_button(REQUEST_REVIEW_ACTION, "Ask for a review", topic[:200], "primary"))
+        elements.append(
+            _button(REQUEST_REVIEW_ACTION, "Ask for a review", escape(topic[:200]), "primary")
+        )
     for index, tool in enumerate(answer.tools[:3]):
         name = tool.policy.name
         if tool.policy.status in (Status.BANNED, Status.CONDITIONAL) and not answer.notes_for(name):
@@ -90,8 +93,9 @@ def answer_actions(answer: Answer) -> Block:
             )
         label = "Notify me when this changes" if len(answer.tools) == 1 else f"Watch {name}"
         elements.append(_button(f"{WATCH_ACTION}:{index}", label, name))
-    elements.append(_button(HELPFUL_ACTION, "Helpful", answer.question))
-    elements.append(_button(NOT_HELPFUL_ACTION, "Not helpful", answer.question))
+    # Escaped like everything the person typed, so no part of a message carries a raw mention.
+    elements.append(_button(HELPFUL_ACTION, "Helpful", escape(answer.question)))
+    elements.append(_button(NOT_HELPFUL_ACTION, "Not helpful", escape(answer.question)))
     return {"type": "actions", "block_id": "policybot_answer", "elements": elements[:25]}
 
 
@@ -306,7 +310,8 @@ class RequestListeners:
     ) -> None:
         ack()
         client.views_open(
-            trigger_id=body["trigger_id"], view=request_form(str(action.get("value") or ""))
+            trigger_id=body["trigger_id"],
+            view=request_form(unescape(str(action.get("value") or ""))),
         )
 
     def on_request_form(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -381,7 +386,7 @@ class RequestListeners:
     ) -> None:
         ack()
         user = _presser(body)
-        question = str(action.get("value") or "")[:2000]
+        question = unescape(str(action.get("value") or ""))[:2000]
         helpful = action.get("action_id") == HELPFUL_ACTION
         # The answer as the registry gives it now (the message itself is not trusted).
         answer = answer_question(question, self.service.registry())
