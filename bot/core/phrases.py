@@ -94,6 +94,7 @@ class Phrases:
     read_full_policy: str
     more_tools: str  # {count}, {names}
     cut: str  # {words}: only the start of a very long message was read
+    catalogue_page: str  # the link to the tool's page in the catalogue
 
     def listing(self, names: Sequence[str]) -> str:
         """`names` as a list: "a, b, c" / "a、b、c"."""
@@ -179,6 +180,7 @@ EN = Phrases(
     read_full_policy="Read the full policy",
     more_tools="…and {count} more tools: {names}. Ask about one at a time for more.",
     cut="Your message was long: only its first {words} words were read.",
+    catalogue_page="Policy page",
 )
 
 _ZH_STATUS = {
@@ -254,6 +256,7 @@ ZH = Phrases(
     read_full_policy="查看完整政策",
     more_tools="…另有 {count} 个工具：{names}。请逐个询问以查看详情。",
     cut="你的消息较长：只读取了前 {words} 个词。",
+    catalogue_page="政策页面",
 )
 
 LANGUAGES: Mapping[str, Phrases] = {"en": EN, "zh": ZH}

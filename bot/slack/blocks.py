@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.catalogue.links import ToolPages
 from bot.core.answers import Answer, Intent, ToolAnswer, render_text
 from bot.core.commands import usage
 from bot.core.phrases import Phrases, phrases_for
@@ -147,7 +148,24 @@ def _bold_label(phrases: Phrases, label: str) -> str:
     return f"*{label}{phrases.colon.rstrip()}*"
 
 
-def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
+def page_links(phrases: Phrases, name: str, link: str | None, pages: ToolPages | None) -> list[str]:
+    """The tool's catalogue page (when the catalogue has a public URL) and its own link."""
+    notes = []
+    safe = safe_link(link)
+    if pages is not None:
+        notes.append(f"<{escape(pages.url(name))}|{phrases.catalogue_page}>")
+        if safe:
+            notes.append(f"<{escape(safe)}|{phrases.more}>")
+    elif safe:
+        notes.append(f"<{escape(safe)}|{phrases.read_full_policy}>")
+    if link and not safe:
+        notes.append(phrases.label(phrases.more, escape(link)))
+    return notes
+
+
+def _tool_blocks(
+    tool: ToolAnswer, answer: Answer, contact: str, pages: ToolPages | None = None
+) -> list[Block]:
     """One tool: status line and the part the question asks about, facts, alternatives, link."""
     phrases = phrases_for(answer.language)
     policy = tool.policy
@@ -186,11 +204,7 @@ def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
 
     blocks = [section("\n".join(lines), fields)]
     notes = [alternatives] if alternatives and answer.intent is not Intent.INSTEAD else []
-    link = safe_link(policy.link)
-    if link:
-        notes.append(f"<{escape(link)}|{phrases.read_full_policy}>")
-    elif policy.link:
-        notes.append(phrases.label(phrases.more, escape(policy.link)))
+    notes += page_links(phrases, policy.name, policy.link, pages)
     if notes:
         blocks.append(context(*notes))
     return blocks
@@ -226,8 +240,12 @@ def suggestion_buttons(names: Iterable[str]) -> Block:
     return {"type": "actions", "block_id": "suggestions", "elements": elements}
 
 
-def answer_message(answer: Answer, contact: str, *, echo_question: bool = False) -> SlackMessage:
-    """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback."""
+def answer_message(
+    answer: Answer, contact: str, *, echo_question: bool = False, pages: ToolPages | None = None
+) -> SlackMessage:
+    """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback.
+
+    With `pages`, each tool links to its catalogue page."""
     phrases = phrases_for(answer.language)
     text = clip(escape(render_text(answer, contact)), MAX_MESSAGE_TEXT)
     blocks: list[Block] = []
@@ -250,7 +268,7 @@ def answer_message(answer: Answer, contact: str, *, echo_question: bool = False)
     room = MAX_BLOCKS - len(blocks) - 1
     shown = 0
     for index, tool in enumerate(answer.tools):
-        tool_blocks = _tool_blocks(tool, answer, contact)
+        tool_blocks = _tool_blocks(tool, answer, contact, pages)
         personal = answer.notes_for(tool.policy.name)  # true for this asker only
         tool_blocks[1:1] = [section(f":key: {escape(note)}") for note in personal]
         note = [context(notes[index])] if index in notes else []
@@ -284,10 +302,12 @@ def text_message(text: str, *, icon: str = "") -> SlackMessage:
 _REPLY_ICONS = {"error": ":warning:", "refused": ":lock:", "admin": ":memo:"}
 
 
-def reply_message(reply: Reply, contact: str, *, echo_question: bool = False) -> SlackMessage:
+def reply_message(
+    reply: Reply, contact: str, *, echo_question: bool = False, pages: ToolPages | None = None
+) -> SlackMessage:
     """What `PolicyService.handle` said, as a Slack message."""
     if reply.answer is not None:
-        return answer_message(reply.answer, contact, echo_question=echo_question)
+        return answer_message(reply.answer, contact, echo_question=echo_question, pages=pages)
     return text_message(reply.text, icon=_REPLY_ICONS.get(reply.kind, ""))
 
 

@@ -17,6 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
+from bot.catalogue.links import tool_pages
 from bot.core.admin import describe_changes
 from bot.core.commands import CommandError, EditTool, is_command, parse_command
 from bot.core.policy import Status, ToolPolicy
@@ -83,6 +84,7 @@ class Listeners:
         self.store = runtime.store
         self.command = runtime.settings.command
         self.contact = runtime.settings.contact
+        self.pages = tool_pages(runtime.settings.public_url)
 
     def register(self, app: App) -> None:
         app.middleware(self.skip_repeated_events)
@@ -125,7 +127,7 @@ class Listeners:
         if self.runtime.desk is not None and self.service.is_admin(user) and is_unanswered(text):
             return queue_message(self.runtime.desk, self.runtime)  # with buttons per term
         reply = self.service.handle(text, user=user, source=SOURCE, channel=CHANNEL)
-        message = reply_message(reply, self.contact, echo_question=echo_question)
+        message = reply_message(reply, self.contact, echo_question=echo_question, pages=self.pages)
         return with_answer_actions(message, reply.answer) if reply.answer else message
 
     def on_command(
@@ -179,7 +181,8 @@ class Listeners:
         ack()
         user = str(body.get("user", {}).get("id") or "")
         answer = self.service.ask(str(action.get("value") or ""), asker=user, channel=CHANNEL)
-        message = with_answer_actions(answer_message(answer, self.contact), answer)
+        message = answer_message(answer, self.contact, pages=self.pages)
+        message = with_answer_actions(message, answer)
         respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
