@@ -49,7 +49,7 @@ class Bot:
         return self.runtime.desk
 
     def drain(self) -> None:
-        assert self.scheduler.lease.acquire()
+        assert self.scheduler.lock.acquire()
         self.scheduler.dispatcher.run_once()
 
 
@@ -82,6 +82,7 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             yield Bot(f"http://127.0.0.1:{port}", runtime, standin, scheduler, clock)
         finally:
             scheduler.dispatcher.stop()
+            scheduler.lock.release()
             server.close()
 
 
