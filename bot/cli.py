@@ -25,7 +25,9 @@ from bot.core.policyfile import (
     PolicyFileError,
     check_path,
     dump_policies,
+    name_key,
     read_located,
+    unknown_alternatives,
     write_policies,
 )
 from bot.core.store import PolicyError, Store
@@ -131,8 +133,20 @@ def planned(
     located = read_located(path)
     rt = runtime(database_url, migrate=migrate, seed=False)
     fresh = not migrate and db.current_revision(rt.engine) is None
+    current = [] if fresh else rt.store.policies()
+    # Alternatives may name a tool in the files or one the database keeps.
+    incoming = {name_key(item.policy.name) for item in located}
+    kept = [p for p in current if not prune and name_key(p.name) not in incoming]
+    names = [n for item in located for n in (item.policy.name, *item.policy.aliases)]
+    problems = unknown_alternatives(
+        located,
+        names + [n for p in kept for n in (p.name, *p.aliases)],
+        "the files or the registry",
+    )
+    if problems:
+        raise PolicyFileError(problems)
     plan = plan_import(
-        [] if fresh else rt.store.policies(),
+        current,
         [item.policy for item in located],
         prune=prune,
         quiet=quiet,
