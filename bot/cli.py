@@ -397,7 +397,7 @@ def serve(
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import StartError, slack_settings_problem
     from bot.serve import serve as run_server
-    from bot.slack import announcements
+    from bot.slack import announcements, requests
     from bot.slack.app import build_app
 
     settings = settings_or_exit(port=port)
@@ -410,7 +410,7 @@ def serve(
         if rt.policy_load is not None:
             logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
-            slack_app = build_app(rt, extensions=[announcements.register])
+            slack_app = build_app(rt, extensions=[announcements.register, requests.register])
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
         # The scheduler starts once the server is up and stops before it closes.
@@ -424,6 +424,31 @@ def serve(
             )
         except StartError as error:
             fail(str(error), 2)
+
+
+@app.command("export-exceptions")
+def export_exceptions(
+    path: Annotated[Path | None, typer.Argument(help="A CSV file; default stdout.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The auditors' export: every exception, who asked, who decided, when it started and ended."""
+    import csv
+    import io
+
+    from bot.core.exceptions import EXPORT_FIELDS, export_rows
+
+    with friendly_errors():
+        rt = runtime(database_url, seed=False)
+        assert rt.desk is not None
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(export_rows(rt.desk.exceptions.listing()))
+        if path is None:
+            sys.stdout.write(buffer.getvalue())
+        else:
+            path.write_text(buffer.getvalue(), encoding="utf-8")
+            typer.echo(f"wrote {path}")
 
 
 @db_app.command("purge")
