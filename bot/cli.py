@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -389,18 +389,46 @@ def serve(
         int | None, typer.Option("--port", help="HTTP port (default: $PORT or 3000).")
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="HTTP mode: worker processes (default: $POLICYBOT_WORKERS or one per CPU).",
+        ),
+    ] = None,
 ) -> None:
     """Start the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
+    import os
+    import tempfile
+
+    settings = settings_or_exit(port=port, workers=workers)
+    with ExitStack() as stack:
+        on_gunicorn = settings.slack_app_token is None and settings.server == "gunicorn"
+        if on_gunicorn:
+            # Before bot.metrics is imported: every process then counts into shared files.
+            metrics_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="policybot-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        code = _serve(settings, host, on_gunicorn)
+    if code:
+        raise typer.Exit(code)
+
+
+def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
     from bot.bootstrap import open_runtime
     from bot.core.questionlog import BatchedQuestionLog
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
-    from bot.serve import StartError, slack_settings_problem
+    from bot.serve import (
+        StartError,
+        build_slack_app,
+        default_workers,
+        serve_with_workers,
+        slack_settings_problem,
+    )
     from bot.serve import serve as run_server
-    from bot.slack import announcements, requests
-    from bot.slack.app import build_app
 
-    settings = settings_or_exit(port=port)
     configure_logging(settings.log_format, settings.log_level)
     problem = slack_settings_problem(settings)
     if problem is not None:
@@ -410,20 +438,31 @@ def serve(
         if rt.policy_load is not None:
             logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
-            slack_app = build_app(rt, extensions=[announcements.register, requests.register])
+            slack_app = build_slack_app(rt)
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
-        # The scheduler starts once the server is up and stops before it closes.
+        # The sender: in this process only, whatever the number of workers; it starts once
+        # the server is up and stops (giving up the sender's lock) before it closes.
         scheduler = AnnouncementScheduler(rt)
-        # Questions are logged in batches off the request thread; stop() writes the rest.
-        question_log = BatchedQuestionLog(rt.store)
-        rt.service.question_log = question_log
         try:
+            if on_gunicorn:
+                return serve_with_workers(
+                    settings,
+                    port=settings.port,
+                    host=host,
+                    workers=settings.workers or default_workers(),
+                    threads=settings.threads,
+                    background=[scheduler],
+                )
+            # Questions are logged in batches off the request thread; stop() writes the rest.
+            question_log = BatchedQuestionLog(rt.store)
+            rt.service.question_log = question_log
             run_server(
                 rt, slack_app, port=settings.port, host=host, background=[question_log, scheduler]
             )
         except StartError as error:
             fail(str(error), 2)
+    return 0
 
 
 @app.command("export-exceptions")

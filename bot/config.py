@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
     port: int = Field(3000, ge=0, le=65535, validation_alias=_env("PORT"))
+    # HTTP mode (see README, operations): worker processes under gunicorn, each with `threads`
+    # request threads; no value means one worker per CPU this process may run on.
+    workers: int | None = Field(None, ge=1, le=64, validation_alias=_env("POLICYBOT_WORKERS"))
+    threads: int = Field(8, ge=1, le=128, validation_alias=_env("POLICYBOT_THREADS"))
+    server: str = Field(
+        "gunicorn", pattern="^(gunicorn|waitress)$", validation_alias=_env("POLICYBOT_SERVER")
+    )
+    # Time between SIGTERM and SIGKILL that the orchestrator allows (Kubernetes: 30 s).
+    shutdown_grace: dt.timedelta = Field(
+        dt.timedelta(seconds=30), validation_alias=_env("POLICYBOT_SHUTDOWN_GRACE")
+    )
 
     announce_channel: str | None = Field(None, validation_alias=_env("POLICYBOT_ANNOUNCE_CHANNEL"))
     admin_channel: str | None = Field(None, validation_alias=_env("POLICYBOT_ADMIN_CHANNEL"))
@@ -125,7 +136,9 @@ class Settings(BaseSettings):
             return [parse_duration(v) if isinstance(v, str) else v for v in value]
         return value
 
-    @field_validator("claim_timeout", "lease_ttl", "exception_reminder", mode="before")
+    @field_validator(
+        "claim_timeout", "lease_ttl", "exception_reminder", "shutdown_grace", mode="before"
+    )
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

@@ -1,12 +1,16 @@
 """Prometheus metrics, defined once; every part of the bot counts into these.
 
 Names follow Prometheus conventions (`_total` counters, `_seconds` histograms). Served at
-`/metrics` by the web server.
+`/metrics` by the web server. Under gunicorn every process writes its values to files in
+PROMETHEUS_MULTIPROC_DIR (set by `policybot serve` before this module is imported) and
+`/metrics` adds them up.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -23,6 +27,12 @@ ANSWER_SECONDS = Histogram(
     "policybot_answer_seconds",
     "Time to answer one question (matching and rendering, without Slack).",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+    registry=REGISTRY,
+)
+REGISTRY_GENERATION = Gauge(
+    "policybot_registry_generation",
+    "The registry generation this process answers from (one line per live worker process).",
+    multiprocess_mode="liveall",
     registry=REGISTRY,
 )
 ADMIN_CHANGES = Counter(
@@ -60,5 +70,12 @@ RATE_LIMIT_WAITS = Counter(
 
 
 def render() -> bytes:
-    """The exposition text for `/metrics`."""
+    """The exposition text for `/metrics`: this process's metrics, or under gunicorn (where
+    PROMETHEUS_MULTIPROC_DIR is set) those of every worker and the sender together."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return generate_latest(combined)
     return generate_latest(REGISTRY)

@@ -1,17 +1,30 @@
-"""`policybot serve`: the Slack app over HTTP or Socket Mode, plus the probes, in one process.
+"""`policybot serve`: the Slack app over HTTP or Socket Mode, plus the probes.
 
-waitress serves the WSGI app (threaded, production-grade). In Socket Mode the WebSocket client
-runs beside it and the port answers only /healthz, /readyz, /metrics and the catalogue.
-Anything else that must run as long as the server (the scheduler) is passed in as
-`background` and is started after the server is ready and stopped before it closes.
+HTTP mode on gunicorn (`serve_with_workers`, the default): this process binds the port,
+runs what must run once per process group (the announcement sender, as `background`) and
+starts gunicorn as a child (bot/workers.py), whose N worker processes answer Slack. On
+SIGTERM it passes the signal on (gunicorn stops accepting and lets requests in flight
+finish; each worker writes its queued questions), stops `background` meanwhile (the sender
+gives up its lock) and exits 0 within the grace period.
+
+waitress (`serve`, one process with threads) serves Socket Mode, where the WebSocket client
+runs beside it and the port answers only /healthz, /readyz, /metrics and the catalogue, and
+HTTP mode with POLICYBOT_SERVER=waitress (where gunicorn cannot run). `background` is started
+after the server is ready and stopped before it closes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
-from collections.abc import Sequence
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Protocol
 
@@ -40,6 +53,15 @@ class Startable(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def build_slack_app(runtime: Runtime) -> App:
+    """The Bolt app with every listener policybot serves, the same in every process; calls
+    auth.test (an exception if Slack refuses the token or cannot be reached)."""
+    from bot.slack import announcements, requests
+    from bot.slack.app import build_app
+
+    return build_app(runtime, extensions=[announcements.register, requests.register])
 
 
 def slack_settings_problem(settings: Settings) -> str | None:
@@ -135,3 +157,122 @@ def serve(
         with contextlib.suppress(Exception):
             server.close()
         log.info("policybot stopped")
+
+
+# What the server keeps of the grace period for itself: stopping the sender, the last log line.
+GRACE_MARGIN_SECONDS = 3.0
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on (a CPU quota is not seen: set the number)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket the workers share; StartError with one line if it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+    sock.set_inheritable(True)
+    return sock
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """For the child, before exec: SIGTERM it when `policybot serve` dies (Linux only), so a
+    killed server never leaves workers holding the port. Looked up here, not in the child."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def serve_with_workers(
+    settings: Settings,
+    *,
+    port: int,
+    host: str = DEFAULT_HOST,
+    workers: int,
+    threads: int,
+    background: Sequence[Startable] = (),
+) -> int:
+    """Serve HTTP mode with `workers` gunicorn processes until SIGTERM or SIGINT; the exit code.
+
+    The caller has migrated the database and checked the token; PROMETHEUS_MULTIPROC_DIR is
+    already in the environment the workers inherit.
+    """
+    sock = listen(host, port)
+    bound = sock.getsockname()[1]  # the real port when asked for 0
+    grace = settings.shutdown_grace.total_seconds()
+    stop_requested = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    command = [
+        sys.executable,
+        "-m",
+        "bot.workers",
+        f"--fd={sock.fileno()}",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        f"--grace={max(1.0, grace - GRACE_MARGIN_SECONDS):g}",
+    ]
+    child = subprocess.Popen(command, pass_fds=[sock.fileno()], preexec_fn=_die_with_parent())
+    # Only the workers accept from now on: a request must never wait in a socket nobody reads.
+    sock.close()
+    started: list[Startable] = []
+    code = 0
+    try:
+        for item in background:
+            item.start()
+            started.append(item)
+        log.info(
+            f"policybot serving on :{bound} (http mode, {workers} workers x {threads} threads)"
+        )
+        while not stop_requested.wait(0.5):
+            if child.poll() is not None:
+                log.error("the HTTP workers stopped (exit %s): see above", child.returncode)
+                code = 1
+                break
+    finally:
+        deadline = time.monotonic() + grace - 1.0
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        # The sender stops (and gives up its lock) while the workers finish their requests.
+        stopper = threading.Thread(target=_stop_all, args=(started,), name="stop-background")
+        stopper.start()
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.error("the HTTP workers did not stop within the grace period: killing them")
+            child.kill()
+            child.wait()
+        stopper.join(timeout=max(0.0, deadline - time.monotonic()))
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        if child.returncode != 0 and code == 0:
+            code = 1
+        log.info("policybot stopped")
+    return code
+
+
+def _stop_all(items: Sequence[Startable]) -> None:
+    for item in reversed(items):
+        try:
+            item.stop()
+        except Exception:
+            log.exception("could not stop %r", item)

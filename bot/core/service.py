@@ -33,7 +33,14 @@ from bot.core.models import utcnow
 from bot.core.phrases import staff_help
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import ChangeEvent, PolicyError, Store
-from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
+from bot.metrics import (
+    ADMIN_CHANGES,
+    ADMIN_REFUSALS,
+    ANSWER_SECONDS,
+    QUESTIONS,
+    REGISTRY_GENERATION,
+    UNMATCHED,
+)
 
 if TYPE_CHECKING:
     from bot.core.desk import Desk
@@ -107,6 +114,7 @@ class PolicyService:
             if self._registry is None or generation != self._generation:
                 self._registry = Registry(self.store.policies())
                 self._generation = generation
+                REGISTRY_GENERATION.set(generation)
             self._checked_at = time.monotonic()
             return self._registry
 

@@ -176,6 +176,8 @@ class StandinSlack:
         self._response_paths: set[str] = set()
         self._failures: dict[str, deque[_InjectedFailure]] = {}
         self._changed = threading.Condition()
+        self._holds: dict[str, threading.Event] = {}
+        self._held: Counter[str] = Counter()
         self._http: _Server | None = None
         self._http_thread: threading.Thread | None = None
 
@@ -236,6 +238,7 @@ class StandinSlack:
         self, method: str, args: JsonDict, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], JsonDict]:
         args = decode_json_args(args)  # recorded as Slack reads them, whatever the encoding
+        self._wait_if_held(method)
         status, extra_headers, answer = 200, {}, {}
         with self._changed:
             queued = self._failures.get(method)
@@ -267,6 +270,28 @@ class StandinSlack:
             self._refusal_count += call.refused
             self._changed.notify_all()
         return status, extra_headers, answer
+
+    def hold(self, method: str) -> threading.Event:
+        """Calls to `method` wait, unanswered, until the returned event is set (a slow Slack,
+        or work caught in flight); `wait_for_held` says when one is waiting."""
+        gate = threading.Event()
+        with self._changed:
+            self._holds[method] = gate
+        return gate
+
+    def wait_for_held(self, method: str, count: int = 1, timeout: float = 5.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._held[method] >= count, timeout):
+                raise TimeoutError(f"expected {count} held call(s) to {method} within {timeout}s")
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._changed:
+            gate = self._holds.get(method)
+            if gate is None or gate.is_set():
+                return
+            self._held[method] += 1
+            self._changed.notify_all()
+        gate.wait(timeout=60)
 
     def fail_next(
         self, method: str, status: int = 429, retry_after: int = 1, count: int = 1

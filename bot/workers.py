@@ -1,0 +1,297 @@
+"""HTTP mode on every core: gunicorn's arbiter and N worker processes with request threads.
+
+`policybot serve` (bot/serve.py) checks the settings, migrates, checks the bot token, binds the
+port and runs the announcement sender; it starts this module as a child process, passing
+the listening socket:
+
+    policybot serve              settings, migrations, token check, the port, the sender
+    └─ python -m bot.workers     gunicorn's arbiter: starts, watches and restarts workers
+       └─ N workers              each its own runtime, Bolt app, answering registry and
+                                 batched question log; no sender
+
+Each worker answers from its own registry snapshot and checks the shared registry generation
+at most a second after its last check, so a change made through any worker (or replica) is
+answered by all of them within about a second.
+
+Slow clients: a worker's event loop reads each request into memory before any request thread
+sees it (`PolicybotWorker`), so idle connections and requests that trickle in hold no thread,
+and a request that has not fully arrived `IDLE_SECONDS` after its connection was accepted
+(or its previous answer sent) is dropped. What the threads then read or write times out
+after `IO_TIMEOUT_SECONDS`. A flood of connections still costs file descriptors and event
+loop time: the supported deployment is behind a buffering reverse proxy or load balancer
+that limits connections per client (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import resource
+import selectors
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from gunicorn import glogging, http
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    from bot.core.questionlog import BatchedQuestionLog
+
+log = logging.getLogger(__name__)
+
+# Most simultaneous connections one worker keeps (idle ones included); more wait in the
+# kernel's backlog. Raised with the process's open-file limit at start.
+WORKER_CONNECTIONS = 4096
+# A new connection must have sent its whole request, and a kept-alive one its next request,
+# this long after it was accepted or answered; else it is closed.
+IDLE_SECONDS = 5
+# A request is read into memory up to this size before a thread takes it (Slack's are a few
+# kilobytes; the size limit for requests is the web app's).
+BUFFER_LIMIT = 256 * 1024
+READ_CHUNK = 64 * 1024
+# One read or write on a connection waits at most this long (then the connection is closed).
+IO_TIMEOUT_SECONDS = 10
+# A worker that does not report to the arbiter for this long is restarted.
+WORKER_SILENCE_SECONDS = 30
+
+
+def request_is_complete(data: bytes | bytearray) -> bool:
+    """True once `data` holds a request's head and, if it says its length, its whole body."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    length = 0
+    for line in bytes(data[:end]).split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"transfer-encoding":
+            return True  # chunked: the request thread reads it, with the read timeout
+        if name == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                return True  # gunicorn answers 400 at once
+    return len(data) >= end + 4 + length
+
+
+class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
+    """gunicorn's threaded worker, reading each request into memory in its event loop (as
+    waitress does) before a request thread sees it.
+
+    A connection holds no thread until its whole request has arrived (up to `BUFFER_LIMIT`;
+    beyond that the thread reads the rest). A new connection must complete its request, and
+    a kept-alive one its next request, within `IDLE_SECONDS` of being accepted or answered,
+    else it is closed; one read or write in a thread waits at most `IO_TIMEOUT_SECONDS`.
+    """
+
+    def accept(self, listener: socket.socket) -> None:
+        try:
+            client, address = listener.accept()
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return
+            raise
+        self.nr_conns += 1
+        timeout = struct.pack("ll", IO_TIMEOUT_SECONDS, 0)
+        # Kernel-level timeouts hold even where gunicorn makes the socket blocking.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeout)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeout)
+        conn = TConn(self.cfg, client, address, listener.getsockname())
+        conn.received = bytearray()
+        # gunicorn's "pending" list: murder_pending() closes it when the time is up.
+        conn.timeout = time.monotonic() + self.cfg.keepalive
+        self.pending_conns.append(conn)
+        self.poller.register(
+            conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
+        )
+
+    def on_pending_socket_readable(self, conn: Any, client: socket.socket) -> None:
+        if self._buffer(conn, self.pending_conns):
+            conn.data_ready = True
+            conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+            conn.parser.unreader.unread(bytes(conn.received))
+            conn.received = None
+            self.enqueue_req(conn)
+
+    def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
+        if self._buffer(conn, self.keepalived_conns):
+            conn.parser.unreader.unread(bytes(conn.received))
+            conn.received = None
+            self.enqueue_req(conn)
+
+    def _buffer(self, conn: Any, waiting: deque[Any]) -> bool:
+        """Read what the client sent (without blocking); True when its request is complete:
+        the connection then leaves the poller and `waiting` for a request thread."""
+        if getattr(conn, "received", None) is None:
+            conn.received = bytearray()
+        try:
+            data = conn.sock.recv(READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            data = b""
+        if data:
+            conn.received += data
+            if not (request_is_complete(conn.received) or len(conn.received) >= BUFFER_LIMIT):
+                return False  # the rest later, within the connection's time
+        self.poller.unregister(conn.sock)
+        waiting.remove(conn)
+        if not data:  # the client closed or reset the connection
+            self.nr_conns -= 1
+            conn.close()
+            return False
+        return True
+
+
+class _QuietTimeouts(logging.Filter):
+    """A connection closed for a read or write timeout is one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, BlockingIOError | TimeoutError):
+            record.msg, record.args, record.exc_info = (
+                "closed a connection that stalled for %ss",
+                (IO_TIMEOUT_SECONDS,),
+                None,
+            )
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+class GunicornLogs(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's messages go through policybot's logging (LOG_FORMAT, LOG_LEVEL); no access
+    log (a line per Slack request says nothing /metrics does not)."""
+
+    def setup(self, cfg: Any) -> None:
+        self.error_log.handlers.clear()
+        self.error_log.propagate = True
+        self.error_log.setLevel(logging.INFO)
+        self.error_log.addFilter(_QuietTimeouts())
+        self.access_log.handlers.clear()
+        self.access_log.propagate = False
+        self.access_log.disabled = True
+
+
+class WorkerState:
+    """What a worker process must stop when it exits (it is built after the fork)."""
+
+    question_log: BatchedQuestionLog | None = None
+    dispose: Callable[[], None] | None = None
+
+
+def build_worker_app(state: type[WorkerState] = WorkerState) -> WSGIApplication:
+    """One worker's WSGI app: its own engine, runtime, Bolt app and question log."""
+    from bot.bootstrap import open_runtime
+    from bot.catalogue import catalogue_for
+    from bot.config import load_settings
+    from bot.core.questionlog import BatchedQuestionLog
+    from bot.serve import build_slack_app
+    from bot.web import make_wsgi_app
+
+    settings = load_settings()
+    # `policybot serve` migrated and seeded before starting the workers.
+    runtime = open_runtime(settings, migrate=False, seed=False)
+    slack_app = build_slack_app(runtime)
+    question_log = BatchedQuestionLog(runtime.store)
+    runtime.service.question_log = question_log
+    question_log.start()
+    state.question_log = question_log
+    state.dispose = runtime.engine.dispose
+    return make_wsgi_app(runtime.engine, slack_app, catalogue_for(runtime))
+
+
+def _worker_exit(_arbiter: Any, _worker: Any) -> None:
+    # In the worker, after its last request: write the queued questions, close connections.
+    if WorkerState.question_log is not None:
+        WorkerState.question_log.stop()
+    if WorkerState.dispose is not None:
+        WorkerState.dispose()
+
+
+def _child_exit(_arbiter: Any, worker: Any) -> None:
+    # In the arbiter: a dead worker's live-gauge files must not count any more.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+class WorkerServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured from code (no config file, no command line of its own)."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> WSGIApplication:
+        return build_worker_app()
+
+
+def gunicorn_options(fd: int, workers: int, threads: int, grace: float) -> dict[str, Any]:
+    return {
+        "bind": [f"fd://{fd}"],
+        "workers": workers,
+        "threads": threads,
+        "worker_class": f"{__name__}.PolicybotWorker",
+        "worker_connections": WORKER_CONNECTIONS,
+        "keepalive": IDLE_SECONDS,
+        "timeout": WORKER_SILENCE_SECONDS,
+        # In-flight requests get this long after SIGTERM (the caller keeps a margin).
+        "graceful_timeout": max(1, int(grace)),
+        "limit_request_line": 4094,
+        "limit_request_fields": 50,
+        "limit_request_field_size": 8190,
+        "logger_class": f"{__name__}.GunicornLogs",
+        "worker_exit": _worker_exit,
+        "child_exit": _child_exit,
+        "control_socket_disable": True,
+        "proc_name": "policybot",
+        "preload_app": False,  # each worker builds its runtime after the fork
+    }
+
+
+def raise_open_file_limit(wanted: int) -> None:
+    """Lift the soft limit on open files towards `wanted` (never above the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+
+    parser = argparse.ArgumentParser(prog="python -m bot.workers", description=__doc__)
+    parser.add_argument("--fd", type=int, required=True, help="the listening socket's fd")
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--grace", type=float, required=True, help="seconds for in-flight work")
+    options = parser.parse_args(None if argv is None else list(argv))
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    raise_open_file_limit(WORKER_CONNECTIONS + 256)  # per process; workers inherit it
+    WorkerServer(
+        gunicorn_options(options.fd, options.workers, options.threads, options.grace)
+    ).run()
+
+
+if __name__ == "__main__":
+    # Run as bot.workers (not __main__), so gunicorn's hooks and worker class are one module.
+    from bot.workers import main as workers_main
+
+    workers_main()
