@@ -1,20 +1,27 @@
 """The HTTP endpoint under load: policybot against a bare Bolt app on the same server.
 
-    .venv/bin/python bench/http_endpoint.py [--concurrency 1,10,50,100] [--seconds 4]
+    .venv/bin/python bench/http_endpoint.py [--concurrency 50,100] [--seconds 10] [--rounds 2]
+                                            [--workers N] [--threads 8] [--no-single]
                                             [--generator auto|wrk|python] [--no-postgres]
 
-Starts, each as its own process on 127.0.0.1, all pointed at one StandinSlack (this process):
-- `policybot serve` in HTTP mode on a temporary SQLite database (seeded from policies/);
-- the same on PostgreSQL (a bench database created and dropped here) when one answers at
-  127.0.0.1:5432;
-- a bare Bolt app whose slash-command listener only calls `ack()`, served by policybot's own
-  server function (`bot.serve.serve`: same waitress settings, threads and WSGI routing), so
-  only the app differs.
+Starts, each as its own process tree on 127.0.0.1, all pointed at one StandinSlack (this
+process):
+- a bare Bolt app whose slash-command listener only calls `ack()`, deployed the ordinary way:
+  stock gunicorn, `--workers N --threads 8 --worker-class gthread` (N: one per core);
+- `policybot serve --workers N` (its gunicorn, N workers x 8 threads) on a temporary SQLite
+  database seeded from policies/, and the same on PostgreSQL (a bench database created and
+  dropped here) when one answers at 127.0.0.1:5432;
+- unless `--no-single`, the single-process figures as before: the bare app and policybot
+  (SQLite) on waitress, one process with 8 threads (`POLICYBOT_SERVER=waitress`).
 
-Then, per concurrency level and server back to back, signed `/aipolicy` requests (a fixed
-set of questions, replayed; a signature stays valid for 5 minutes and is renewed per level)
+Then `--rounds` times, per concurrency level, every server in turn (alternating, so a noisy
+neighbour on a shared machine hits all of them alike): signed `/aipolicy` requests (a fixed
+set of questions, replayed; a signature stays valid for 5 minutes and is renewed per run)
 for a fixed time: requests per second and latency percentiles of the HTTP answer (Slack's
-3-second ack). policybot answers a question in the acknowledgement itself (a command at the
+3-second ack). The table shows each server's median round, with the range over rounds; each
+policybot row is compared with the bare app on the same server, measured in the same round.
+
+policybot answers a question in the acknowledgement itself (a command at the
 response_url after it): every acknowledged request must carry one answer, policybot's own
 count of questions answered (/metrics) must match, and nothing may also arrive at a
 response_url. A probe sending 5 requests a second with unique response_urls checks that its
@@ -83,19 +90,14 @@ QUESTIONS = (
 # -- the bare app -------------------------------------------------------------------------
 
 
-def serve_bare(port: int) -> None:
-    """A Bolt app that only acknowledges `/aipolicy`, on policybot's own server function."""
+def bare_bolt_app() -> Any:
+    """A Bolt app that only acknowledges `/aipolicy` (settings from the environment)."""
     from slack_bolt import Ack, App
 
-    from bot.bootstrap import open_runtime
     from bot.config import load_settings
-    from bot.logs import configure_logging
-    from bot.serve import serve
     from bot.slack.app import make_client
 
-    settings = load_settings(port=port)
-    configure_logging(settings.log_format, settings.log_level)
-    runtime = open_runtime(settings, seed=False)  # the server wants one; this app never asks
+    settings = load_settings()
     secret = settings.slack_signing_secret
     app = App(
         client=make_client(settings),
@@ -107,7 +109,48 @@ def serve_bare(port: int) -> None:
         ack()
 
     app.command(settings.command)(acknowledge)
-    serve(runtime, app, port=port, host="127.0.0.1")
+    return app
+
+
+def bare_wsgi() -> Any:
+    """The bare app behind policybot's WSGI routing, for stock gunicorn
+    (`http_endpoint:bare_wsgi()`)."""
+    from bot.bootstrap import open_runtime
+    from bot.config import load_settings
+    from bot.web import make_wsgi_app
+
+    runtime = open_runtime(load_settings(), seed=False)  # the routing wants one; never asked
+    return make_wsgi_app(runtime.engine, bare_bolt_app())
+
+
+def serve_bare(port: int) -> None:
+    """The bare app on policybot's single-process server function (waitress)."""
+    from bot.bootstrap import open_runtime
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+    from bot.serve import serve
+
+    settings = load_settings(port=port)
+    configure_logging(settings.log_format, settings.log_level)
+    runtime = open_runtime(settings, seed=False)  # the server wants one; this app never asks
+    serve(runtime, bare_bolt_app(), port=port, host="127.0.0.1")
+
+
+def bare_gunicorn_command(port: int | str, workers: int, threads: int) -> list[str]:
+    """Stock gunicorn serving the bare app, as a Bolt app is ordinarily deployed."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--worker-class=gthread",
+        f"--bind=127.0.0.1:{port}",
+        f"--chdir={Path(__file__).resolve().parent}",
+        "--log-level=warning",
+        "--no-control-socket",
+        "http_endpoint:bare_wsgi()",
+    ]
 
 
 # -- servers ------------------------------------------------------------------------------
@@ -121,6 +164,7 @@ class Target:
     port: int
     process: subprocess.Popen[bytes]
     answers: bool  # whether each request must produce a response_url post
+    server: str = ""  # the bare app it is compared with runs on the same server
     response_url: str = ""
 
 
@@ -137,7 +181,7 @@ def started(
         except (RuntimeError, TimeoutError):
             log.seek(0)
             raise RuntimeError(f"{name} did not start: {log.read().decode()[-3000:]}") from None
-        yield Target(name, port, process, answers)
+        yield Target(name, port, process, answers, server=name.split(", ", 1)[-1])
     finally:
         stop(process)
         log.close()
@@ -196,6 +240,8 @@ class LoadResult:
     probe_ack_p50: float = float("nan")
     server_cpu_ms: float = 0.0  # the server process's CPU time per request
     generator: str = ""
+    round: int = 0
+    server: str = ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -449,9 +495,26 @@ class Probe:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of process `pid` and every live descendant (gunicorn's
+    workers, policybot's gunicorn), from Linux /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child, seconds in times.items():
+        ancestor = child
+        while ancestor not in (0, 1, pid) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == pid:
+            total += seconds
+    return total
 
 
 def questions_answered(port: int) -> int:
@@ -495,6 +558,7 @@ def measure(
     duration = summary["duration_us"] / 1e6
     ok = summary["requests"] - summary["errors"]
     result = LoadResult(
+        server=target.server,
         target=target.name,
         concurrency=concurrency,
         seconds=duration,
@@ -571,10 +635,22 @@ class EndpointReport:
     ceiling: list[LoadResult]
     results: list[LoadResult]
     postgres: str  # "ran" or why not
+    workers: int = 1
+    threads: int = 8
+    rounds: int = 1
 
 
 def run(
-    concurrency: Sequence[int], seconds: float, generator: str, postgres: bool, install: bool
+    concurrency: Sequence[int],
+    seconds: float,
+    generator: str,
+    postgres: bool,
+    install: bool,
+    *,
+    rounds: int,
+    workers: int,
+    threads: int,
+    single: bool,
 ) -> EndpointReport:
     from tests.standin import StandinSlack
 
@@ -583,27 +659,27 @@ def run(
         raise SystemExit("wrk is not installed and could not be installed; use --generator python")
     chosen = "wrk" if wrk is not None else "python"
     progress(f"load generator: {chosen}")
-    report = EndpointReport(chosen, [], [], "not asked for")
+    report = EndpointReport(chosen, [], [], "not asked for", workers, threads, rounds)
+    gunicorn = f"gunicorn {workers}x{threads}"
+    waitress = f"waitress 1x{threads}"
     with StandinSlack() as standin, tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         targets: list[Target] = []
-        bare_port = free_port()
-        progress("starting the bare Bolt app")
-        targets.append(
-            stack.enter_context(
-                started(
-                    "bare Bolt (ack only)",
-                    [
-                        sys.executable,
-                        str(Path(__file__).resolve()),
-                        "--serve-bare",
-                        "--port",
-                        str(bare_port),
-                    ],
-                    server_env(standin.api_url, f"sqlite:///{tmp}/bare.db"),
-                    bare_port,
-                    answers=False,
-                )
-            )
+
+        def start(name: str, command: list[str], database: str, answers: bool, **env: str) -> int:
+            port = free_port()
+            progress(f"starting {name}")
+            environment = {**server_env(standin.api_url, database), **env}
+            for index, part in enumerate(command):
+                command[index] = part.replace("{port}", str(port))
+            targets.append(stack.enter_context(started(name, command, environment, port, answers)))
+            return port
+
+        serve = [*policybot_command(), "serve", "--port", "{port}", "--host", "127.0.0.1"]
+        start(
+            f"bare Bolt (ack only), {gunicorn}",
+            bare_gunicorn_command("{port}", workers, threads),
+            f"sqlite:///{tmp}/bare.db",
+            answers=False,
         )
         databases = [("SQLite", f"sqlite:///{tmp}/policybot.db")]
         if postgres:
@@ -616,76 +692,116 @@ def run(
                 report.postgres = "ran"
         progress(f"PostgreSQL: {report.postgres}")
         for label, url in databases:
-            port = free_port()
-            progress(f"starting policybot serve ({label})")
-            targets.append(
-                stack.enter_context(
-                    started(
-                        f"policybot ({label})",
-                        [*policybot_command(), "serve", "--port", str(port), "--host", "127.0.0.1"],
-                        server_env(standin.api_url, url),
-                        port,
-                        answers=True,
-                    )
-                )
+            start(
+                f"policybot ({label}), {gunicorn}",
+                [*serve, "--workers", str(workers)],
+                url,
+                answers=True,
+                POLICYBOT_THREADS=str(threads),
+            )
+        if single:
+            start(
+                f"bare Bolt (ack only), {waitress}",
+                [sys.executable, str(Path(__file__).resolve()), "--serve-bare", "--port", "{port}"],
+                f"sqlite:///{tmp}/bare-single.db",
+                answers=False,
+            )
+            start(
+                f"policybot (SQLite), {waitress}",
+                serve,
+                f"sqlite:///{tmp}/policybot-single.db",
+                answers=True,
+                POLICYBOT_SERVER="waitress",
             )
         for target in targets:
             target.response_url = standin.response_url()
             measure(standin, target, 10, 1.0, chosen, wrk)  # warm-up, not reported
         top = max(concurrency)
         progress(f"ceiling: GET /healthz at {top} concurrent")
-        report.ceiling.append(
-            measure(standin, targets[-1], top, seconds, chosen, wrk, path="/healthz")
-        )
-        for level in concurrency:
-            for target in targets:
-                progress(f"{target.name}: {level} concurrent for {seconds:g} s")
-                report.results.append(measure(standin, target, level, seconds, chosen, wrk))
+        report.ceiling.append(measure(standin, targets[1], top, seconds, chosen, wrk, "/healthz"))
+        for round_number in range(1, rounds + 1):
+            for level in concurrency:
+                for target in targets:
+                    progress(f"round {round_number}: {target.name}: {level} concurrent")
+                    target.response_url = standin.response_url()  # fresh signatures
+                    result = measure(standin, target, level, seconds, chosen, wrk)
+                    result.round = round_number
+                    report.results.append(result)
     return report
 
 
-def table(report: EndpointReport) -> str:
-    """The results as a Markdown table, each policybot row with its share of the bare rps."""
-    bare = {r.concurrency: r.rps for r in report.results if r.target.startswith("bare")}
-    lines = [
-        "| server | concurrent | req/s | vs bare | p50 | p95 | p99 | max | errors "
-        "| answers delivered / questions counted | answer p50 | answer p99 | drain "
-        "| server CPU/req |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-    ]
+def median_run(runs: Sequence[LoadResult]) -> LoadResult:
+    """The run with the median req/s (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r.rps)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def share_of_bare(report: EndpointReport, run: LoadResult) -> list[float]:
+    """Per round, the run's req/s as a share of the bare app on the same server, same round."""
+    bare = {
+        (r.round, r.concurrency, r.server): r.rps
+        for r in report.results
+        if r.target.startswith("bare")
+    }
+    shares = []
     for r in report.results:
-        share = f"{100 * r.rps / bare[r.concurrency]:.0f}%" if bare.get(r.concurrency) else "—"
-        answered = (
-            f"{r.answers_delivered}/{r.answers_expected}" if r.answers_expected else "(acks only)"
+        if r.target == run.target and r.concurrency == run.concurrency:
+            reference = bare.get((r.round, r.concurrency, r.server))
+            if reference:
+                shares.append(r.rps / reference)
+    return sorted(shares)
+
+
+def table(report: EndpointReport) -> str:
+    """The results as a Markdown table: per server and level the median round, the range of
+    req/s and p99 over rounds, and each policybot row's share of the bare app's req/s on the
+    same server in the same round."""
+    lines = [
+        "| server | concurrent | req/s (median; range) | vs bare, same server (median; range) "
+        "| p50 | p99 (median; range) | max | errors | answers delivered / questions counted "
+        "| answer p99 | server CPU/req |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    groups: dict[tuple[str, int], list[LoadResult]] = {}
+    for r in report.results:
+        groups.setdefault((r.target, r.concurrency), []).append(r)
+    for (target, level), runs in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+        r = median_run(runs)
+        rps = sorted(x.rps for x in runs)
+        p99 = sorted(x.p99 for x in runs)
+        shares = share_of_bare(report, r)
+        share = (
+            f"{100 * median(shares):.0f}% ({100 * shares[0]:.0f}-{100 * shares[-1]:.0f}%)"
+            if shares and not target.startswith("bare")
+            else "—"
         )
-        answer = (
-            (
-                f"{r.answer_p50:.0f} ms (n={r.probes})",
-                f"{r.answer_p99:.0f} ms",
-                f"{r.drain_s:.1f} s",
-            )
-            if r.answers_expected
-            else ("—", "—", "—")
-        )
+        delivered = sum(x.answers_delivered for x in runs)
+        counted = sum(x.answers_expected for x in runs)
+        answered = f"{delivered}/{counted}" if counted else "(acks only)"
+        answer_p99 = f"{r.answer_p99:.0f} ms" if counted else "—"
         lines.append(
-            f"| {r.target} | {r.concurrency} | {r.rps:,.0f} "
-            f"| {share if r.answers_expected else '100%'} "
-            f"| {r.p50:.1f} ms | {r.p95:.1f} ms | {r.p99:.1f} ms | {r.max:.0f} ms | {r.errors} "
-            f"| {answered} | {answer[0]} | {answer[1]} | {answer[2]} | {r.server_cpu_ms:.2f} ms |"
+            f"| {target} | {level} | {r.rps:,.0f} ({rps[0]:,.0f}-{rps[-1]:,.0f}) | {share} "
+            f"| {r.p50:.1f} ms | {r.p99:.1f} ms ({p99[0]:.0f}-{p99[-1]:.0f}) | {r.max:.0f} ms "
+            f"| {sum(x.errors for x in runs)} | {answered} | {answer_p99} "
+            f"| {r.server_cpu_ms:.2f} ms |"
         )
     for c in report.ceiling:
         lines.append(
-            f"| ceiling: GET /healthz (policybot's server, no Bolt) | {c.concurrency} "
-            f"| {c.rps:,.0f} | — | {c.p50:.1f} ms | {c.p95:.1f} ms | {c.p99:.1f} ms "
-            f"| {c.max:.0f} ms | {c.errors} | — | — | — | — | {c.server_cpu_ms:.2f} ms |"
+            f"| ceiling: GET /healthz ({c.target}) | {c.concurrency} | {c.rps:,.0f} | — "
+            f"| {c.p50:.1f} ms | {c.p99:.1f} ms | {c.max:.0f} ms | {c.errors} | — | — "
+            f"| {c.server_cpu_ms:.2f} ms |"
         )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", default="1,10,50,100", help="comma-separated levels")
-    parser.add_argument("--seconds", type=float, default=4.0, help="load time per level and server")
+    parser.add_argument("--concurrency", default="50,100", help="comma-separated levels")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load time per run")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per server and level")
+    parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--no-single", action="store_true", help="no single-process runs")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
@@ -703,8 +819,23 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(python_load(args.port, args.path, args.python_load, level, args.seconds)))
         return 0
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    report = run(levels, args.seconds, args.generator, not args.no_postgres, not args.no_install)
-    print(f"load generator: {report.generator}; PostgreSQL: {report.postgres}")
+    from bot.serve import default_workers
+
+    report = run(
+        levels,
+        args.seconds,
+        args.generator,
+        not args.no_postgres,
+        not args.no_install,
+        rounds=args.rounds,
+        workers=args.workers or default_workers(),
+        threads=args.threads,
+        single=not args.no_single,
+    )
+    print(
+        f"load generator: {report.generator}; PostgreSQL: {report.postgres}; "
+        f"{report.workers} workers x {report.threads} threads; {report.rounds} rounds, alternating"
+    )
     print(table(report))
     for r in report.results:
         for note in r.notes:

@@ -34,8 +34,8 @@ from _common import REPO, machine
 BENCH = Path(__file__).resolve().parent
 AIM_MATCH_P50_MS = 2.0
 AIM_MATCH_P99_MS = 10.0
-AIM_HTTP_SHARE = 0.80
-AIM_HTTP_P99_MS = 1000.0
+AIM_HTTP_SHARE = 0.90  # issue 19: of a bare Bolt app on the same gunicorn
+AIM_HTTP_P99_MS = 100.0  # issue 19, at 50 concurrent
 
 
 @dataclass
@@ -126,22 +126,36 @@ def summarise_http(section: Section) -> None:
     if not data:
         return
     results = data["results"]
-    levels = sorted({r["concurrency"] for r in results})
-    level = 50 if 50 in levels else levels[-1]
-    bare = {r["concurrency"]: r for r in results if r["target"].startswith("bare")}
+    bare = {
+        (r["round"], r["concurrency"], r["server"]): r["rps"]
+        for r in results
+        if r["target"].startswith("bare")
+    }
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
-        if r["target"].startswith("bare") or r["concurrency"] != level:
-            continue
-        share = r["rps"] / bare[level]["rps"] if bare.get(level, {}).get("rps") else 0.0
-        ok = share >= AIM_HTTP_SHARE and r["p99"] < AIM_HTTP_P99_MS
-        answers_ok = r["answers_delivered"] == r["answers_expected"] and not r["notes"]
+        if not r["target"].startswith("bare") and r["concurrency"] in (50, 100):
+            runs.setdefault((r["target"], r["concurrency"]), []).append(r)
+    for (target, level), group in sorted(runs.items(), key=lambda g: (g[0][1], g[0][0])):
+        shares = sorted(
+            r["rps"] / bare[key]
+            for r in group
+            if bare.get(key := (r["round"], r["concurrency"], r["server"]))
+        )
+        share = shares[(len(shares) - 1) // 2] if shares else 0.0
+        p99 = sorted(r["p99"] for r in group)[(len(group) - 1) // 2]
+        delivered = sum(r["answers_delivered"] for r in group)
+        counted = sum(r["answers_expected"] for r in group)
+        answers_ok = delivered == counted and not any(r["notes"] for r in group)
+        ok = share >= AIM_HTTP_SHARE and p99 <= AIM_HTTP_P99_MS
         section.summary.append(
             (
-                f"HTTP, {r['target']}, {level} concurrent: req/s (share of bare Bolt), p99",
-                f"{r['rps']:,.0f} req/s ({100 * share:.0f}% of {bare[level]['rps']:,.0f}), "
-                f"p99 {r['p99']:.0f} ms; answers {r['answers_delivered']}/{r['answers_expected']}"
-                f"{'' if answers_ok else ' (MISMATCH)'}, answer p50 {r['answer_p50']:.0f} ms",
-                f">= {100 * AIM_HTTP_SHARE:.0f}%, p99 < 1 s: {'met' if ok else 'MISSED'}",
+                f"HTTP, {target}, {level} concurrent: share of bare Bolt on the same server, p99",
+                f"{100 * share:.0f}% (rounds {', '.join(f'{100 * x:.0f}%' for x in shares)}), "
+                f"p99 {p99:.0f} ms; answers {delivered}/{counted}"
+                f"{'' if answers_ok else ' (MISMATCH)'}",
+                f">= {100 * AIM_HTTP_SHARE:.0f}%, p99 <= {AIM_HTTP_P99_MS:.0f} ms: "
+                f"{'met' if ok else 'MISSED'}"
+                + ("" if level == 50 else " (aim set at 50; reported)"),
             )
         )
     if data["postgres"] != "ran":
@@ -158,7 +172,11 @@ def summarise_startup(section: Section) -> None:
             f"{d['serve_warm_s']:.2f} s / {d['serve_cold_s']:.2f} s",
             "reported",
         ),
-        ("startup: `policybot ask` wall time", f"{d['ask_s']:.2f} s", "reported"),
+        (
+            "startup: `policybot ask` / `policybot check policies/` wall time",
+            f"{d['ask_s']:.2f} s / {d['check_s']:.2f} s",
+            f"< 0.3 s each: {'met' if max(d['ask_s'], d['check_s']) < 0.3 else 'MISSED'}",
+        ),
     ]
 
 
@@ -343,8 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true", help="print only; leave the doc")
-    parser.add_argument("--seconds", type=float, default=4.0, help="HTTP load time per level")
-    parser.add_argument("--concurrency", default="1,10,50,100", help="HTTP concurrency levels")
+    parser.add_argument("--seconds", type=float, default=10.0, help="HTTP load time per run")
+    parser.add_argument("--concurrency", default="50,100", help="HTTP concurrency levels")
     parser.add_argument("--no-postgres", action="store_true", help="HTTP on SQLite only")
     parser.add_argument(
         "--skip",

@@ -5,8 +5,9 @@
 - serve, cold: a database file that does not exist yet, so the start migrates it and loads
   policies/ (median of `--cold-runs`, each on a fresh file);
 - serve, warm: the database already migrated and seeded (median of `--runs`);
-- `policybot ask "can I use cursor?"` wall time on the migrated database (median of `--runs`),
-  beside `policybot --help` (the CLI's import floor) and a bare `python -c pass`;
+- `policybot ask "can I use cursor?"` wall time on the migrated database and `policybot check
+  policies/` (medians of `--runs`; the aim is under 0.3 s each), beside `policybot --help` (the
+  CLI's import floor) and a bare `python -c pass`;
 - the slowest imports of `ask` (`python -X importtime`), to show where its time goes.
 
 `serve` runs in HTTP mode against a StandinSlack (its start calls auth.test). Plain Python
@@ -51,6 +52,8 @@ class StartupResult:
     serve_warm_runs: list[float]
     ask_s: float
     ask_runs: list[float]
+    check_s: float
+    check_runs: list[float]
     help_s: float
     python_s: float
     slowest_imports: list[tuple[str, float]]  # (package, seconds importing it) for `ask`
@@ -141,6 +144,11 @@ def measure(runs: int, cold_runs: int) -> StartupResult:
         for n in range(runs):
             progress(f"startup: policybot ask {n + 1}/{runs}")
             asks.append(time_command(ask_command, env))
+        check_command = [*policybot_command(), "check", str(REPO / "policies")]
+        checks = []
+        for n in range(runs):
+            progress(f"startup: policybot check {n + 1}/{runs}")
+            checks.append(time_command(check_command, env))
         help_s = median([time_command([*policybot_command(), "--help"], env) for _ in range(3)])
         python_s = median([time_command([sys.executable, "-c", "pass"], env) for _ in range(3)])
         script = BIN / "policybot"
@@ -157,6 +165,8 @@ def measure(runs: int, cold_runs: int) -> StartupResult:
         serve_warm_runs=warm,
         ask_s=median(asks),
         ask_runs=asks,
+        check_s=median(checks),
+        check_runs=checks,
         help_s=help_s,
         python_s=python_s,
         slowest_imports=imports,
@@ -178,6 +188,7 @@ def table(result: StartupResult) -> str:
             f"| `policybot serve` to /healthz 200, warm (database ready) "
             f"| {result.serve_warm_s:.2f} s | {runs(result.serve_warm_runs)} |",
             f'| `policybot ask "{QUESTION}"` | {result.ask_s:.2f} s | {runs(result.ask_runs)} |',
+            f"| `policybot check policies/` | {result.check_s:.2f} s | {runs(result.check_runs)} |",
             f"| `policybot --help` (the CLI's import floor) | {result.help_s:.2f} s | |",
             f"| `python -c pass` (the interpreter) | {result.python_s:.2f} s | |",
         ]

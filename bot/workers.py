@@ -51,13 +51,13 @@ log = logging.getLogger(__name__)
 
 # Most simultaneous connections one worker keeps (idle ones included); more wait in the
 # kernel's backlog. Raised with the process's open-file limit at start.
-WORKER_CONNECTIONS = 4096
+WORKER_CONNECTIONS = 2048
 # A new connection must have sent its whole request, and a kept-alive one its next request,
 # this long after it was accepted or answered; else it is closed.
 IDLE_SECONDS = 5
 # A request is read into memory up to this size before a thread takes it (Slack's are a few
 # kilobytes; the size limit for requests is the web app's).
-BUFFER_LIMIT = 256 * 1024
+BUFFER_LIMIT = 64 * 1024
 READ_CHUNK = 64 * 1024
 # One read or write on a connection waits at most this long (then the connection is closed).
 IO_TIMEOUT_SECONDS = 10
