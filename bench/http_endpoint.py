@@ -119,7 +119,8 @@ def bare_wsgi() -> Any:
     from bot.config import load_settings
     from bot.web import make_wsgi_app
 
-    runtime = open_runtime(load_settings(), seed=False)  # the routing wants one; never asked
+    # The routing wants an engine (for /readyz, never asked here); nothing to migrate.
+    runtime = open_runtime(load_settings(), migrate=False, seed=False)
     return make_wsgi_app(runtime.engine, bare_bolt_app())
 
 
@@ -667,7 +668,7 @@ def run(
 
         def start(name: str, command: list[str], database: str, answers: bool, **env: str) -> int:
             port = free_port()
-            progress(f"starting {name}")
+            progress(f"starting {name} on :{port}")
             environment = {**server_env(standin.api_url, database), **env}
             for index, part in enumerate(command):
                 command[index] = part.replace("{port}", str(port))
