@@ -179,13 +179,18 @@ def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: 
     bot.drain()
     [post] = admin_posts(bot)
     posted = post.text
+    bob_answer = ask(bot, "is kiro ok?", BOB)
+    press(bot, button(bob_answer["blocks"], requests.REQUEST_REVIEW_ACTION), BOB)
+    submit(bot, opened_view(bot, 2), {"tool": "Kiro"}, BOB)
+    bot.standin.wait_for("chat.update", 1)
+    merged = all_text(admin_posts(bot)[0].blocks)
 
     staff = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), BOB, post))
     own = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN2, post))
     unchanged = bot.runtime.store.get("Kiro")
     press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN, post)
-    edit_form = opened_view(bot, 2)
-    bot.standin.wait_for("chat.update", 1)
+    edit_form = opened_view(bot, 3)
+    bot.standin.wait_for("chat.update", 2)
     bot.drain()
     under_review = dms(bot, ALICE)
     command(bot, "set Kiro conditional --conditions Public repositories only", ADMIN)
@@ -193,7 +198,8 @@ def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: 
 
     assert form["callback_id"] == requests.REQUEST_FORM
     assert done.json()["response_action"] == "update"
-    assert "review requested for Kiro" in posted
+    assert "review requested for Kiro" in posted and "1 asked so far" in posted
+    assert "3 asked so far" in merged
     assert "Added Kiro for review by <@U0ADMIN>" in all_text(admin_posts(bot)[0].blocks)
     assert "Only policy admins can add a tool for review" in staff
     assert "You asked for Kiro yourself" in own
