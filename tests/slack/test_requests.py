@@ -399,3 +399,48 @@ def test_request_and_feedback_work_over_socket_mode(bot: Bot) -> None:
     [view] = bot.desk.requests.listing()
     assert [a.user for a in view.askers] == [ALICE]
     assert "review requested for Kiro" in admin_posts(bot)[0].text
+
+
+# -- the unanswered queue --------------------------------------------------------------------
+
+
+def queue_blocks(bot: Bot, user: str) -> list[dict[str, Any]]:
+    url = bot.standin.response_url()
+    form = payloads.slash_command("/aipolicy", "unanswered", response_url=url, user_id=user)
+    assert poster(bot).command(form).status == 200
+    blocks: list[dict[str, Any]] = response_to(bot.standin, url).body.get("blocks") or []
+    return blocks
+
+
+def test_the_queue_groups_by_term_and_an_alias_from_slack_tells_the_asker(bot: Bot) -> None:
+    for question, user in (("can I use Kiro?", ALICE), ("is kiro allowed?", BOB)):
+        ask(bot, question, user)
+    command(bot, "request Kiro for specs", ALICE)
+    blocks = queue_blocks(bot, ADMIN)
+
+    staff = refusal(bot, press(bot, button(blocks, "policybot_term_alias"), BOB))
+    press(bot, button(blocks, "policybot_term_alias"), ADMIN)
+    form = opened_view(bot, 1)
+    done = submit(bot, form, {"tool": "Qoder"}, ADMIN)
+    bot.drain()
+
+    assert "*kiro*: asked 2 times" in all_text(blocks).lower()
+    assert "Only policy admins can work the unanswered queue" in staff
+    assert done.json()["response_action"] == "update"
+    qoder = bot.runtime.store.get("kiro")
+    assert qoder is not None and qoder.name == "Qoder"
+    assert bot.runtime.store.history("Qoder")[-1].author == ADMIN  # the `alias` command's revision
+    assert "Qoder (which covers Kiro): it is now allowed" in dms(bot, ALICE)[0]
+    assert "kiro" not in all_text(queue_blocks(bot, ADMIN)).lower()
+
+
+def test_answering_a_term_from_slack_dms_the_people_who_asked(bot: Bot) -> None:
+    command(bot, "request Zed", BOB)
+    blocks = queue_blocks(bot, ADMIN)
+
+    press(bot, button(blocks, "policybot_term_answer"), ADMIN)
+    submit(bot, opened_view(bot, 1), {"text": "Zed is fine without AI features."}, ADMIN)
+    wait_until(lambda: bot.desk.requests.get(1).status == "answered", what="the answer")
+    bot.drain()
+
+    assert "The policy admins answered: Zed is fine without AI features." in dms(bot, BOB)[0]
