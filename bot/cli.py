@@ -20,6 +20,7 @@ from bot.core import db
 from bot.core.answers import as_json
 from bot.core.policyfile import PolicyFileError, load_policies, read_located, write_policies
 from bot.core.store import PolicyError, Store
+from bot.core.text import storable
 
 app = typer.Typer(
     help="policybot: your organisation's AI-tool policies, answered in seconds.",
@@ -80,7 +81,8 @@ def ask(
     """Answer one question and exit."""
     with friendly_errors():
         rt = runtime(database_url)
-        text = " ".join(question)
+        # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
+        text = storable(" ".join(question))
         answer = rt.service.ask(text, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:

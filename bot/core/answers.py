@@ -134,6 +134,7 @@ class Answer:
     today: dt.date | None = None  # the day the answer was given, for "since" vs "from"
     asked_data: DataClass | None = None  # a data class named in the question
     language: str = "en"  # the language the answer is worded in: "en" or "zh"
+    cut_at: int | None = None  # the question was cut to this many characters (too long)
 
     @property
     def answered(self) -> bool:
@@ -326,6 +327,13 @@ def render_text(answer: Answer, contact: str) -> str:
 
     The bot's own words are in the answer's language; policy texts stay as written.
     """
+    text = _answer_text(answer, contact)
+    if answer.cut_at is not None:
+        text += "\n" + phrases_for(answer.language).question_cut.format(limit=answer.cut_at)
+    return text
+
+
+def _answer_text(answer: Answer, contact: str) -> str:
     phrases = phrases_for(answer.language)
     if not answer.answered:
         lines = [phrases.no_policy.format(topic=answer.topic or answer.question)]
