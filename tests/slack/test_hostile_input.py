@@ -130,6 +130,11 @@ def test_a_replayed_signed_set_is_ignored(http_bot: Served) -> None:
     revisions = len(http_bot.store.history("Devin"))
 
     replay = http(http_bot.slack.url, data=body, headers=headers)  # the same bytes and headers
+    # Commands are worked on after the acknowledgement: wait for one sent after the replay.
+    barrier = http_bot.standin.response_url()
+    form = payloads.slash_command(COMMAND, "history Devin", response_url=barrier, user_id=ADMIN)
+    assert http_bot.slack.command(form).status == 200
+    response_to(http_bot.standin, barrier)
 
     policy = http_bot.store.resolve("Devin")
     assert replay.status == 200 and replay.body == b""
