@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.core.models import QuestionLog
 from bot.core.store import Store
 from tests.conftest import REPO
@@ -59,19 +58,3 @@ def test_a_nul_typed_into_a_question_is_answered_and_logged(env: str, engine: sa
     assert "Qoder is ALLOWED" in done.stdout
     assert "Traceback" not in done.stderr
     assert logged == ["can I use qoder?"]
-
-
-def test_a_question_over_the_limit_is_cut_and_the_answer_says_so(env: str) -> None:
-    question = "can I use qoder? " + "and also this " * 300
-
-    result = runner.invoke(app, ["ask", question])
-
-    assert result.exit_code == 0, result.output
-    assert "Qoder is ALLOWED" in result.output
-    assert "Your question was cut to its first 2,000 characters" in result.output
-
-
-def test_a_question_within_the_limit_says_nothing_about_cutting(env: str) -> None:
-    result = runner.invoke(app, ["ask", "can I use qoder?"])
-
-    assert "cut" not in result.output

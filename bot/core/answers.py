@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.matching import Matcher, Mention, strip_markup
+from bot.core.matching import MAX_READ_WORDS, Matcher, Mention, readable_part, strip_markup
 from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
 
@@ -134,7 +134,7 @@ class Answer:
     today: dt.date | None = None  # the day the answer was given, for "since" vs "from"
     asked_data: DataClass | None = None  # a data class named in the question
     language: str = "en"  # the language the answer is worded in: "en" or "zh"
-    cut_at: int | None = None  # the question was cut to this many characters (too long)
+    cut: bool = False  # only the start of a very long message was read
 
     @property
     def answered(self) -> bool:
@@ -185,6 +185,7 @@ def detect_language(question: str, mentions: Iterable[Mention] = ()) -> str:
 def answer_question(question: str, registry: Registry, today: dt.date | None = None) -> Answer:
     """The structured answer to `question`: the tools it names, their policies, the intent."""
     result = registry.matcher.find(question)
+    read, cut = readable_part(question)  # what matching read; the cues come from it too
     tools: list[ToolAnswer] = []
     for mention in result.mentions:
         policy = registry.get(mention.tool)
@@ -203,13 +204,14 @@ def answer_question(question: str, registry: Registry, today: dt.date | None = N
         )
     return Answer(
         question=question,
-        intent=detect_intent(question),
+        intent=detect_intent(read),
         tools=tuple(tools),
         suggestions=result.suggestions,
         topic=result.topic,
         today=today or dt.datetime.now(dt.UTC).date(),
-        asked_data=_asked_data(question),
-        language=detect_language(question, result.mentions),
+        asked_data=_asked_data(read),
+        language=detect_language(read, result.mentions),
+        cut=cut,
     )
 
 
@@ -327,20 +329,14 @@ def render_text(answer: Answer, contact: str) -> str:
 
     The bot's own words are in the answer's language; policy texts stay as written.
     """
-    text = _answer_text(answer, contact)
-    if answer.cut_at is not None:
-        text += "\n" + phrases_for(answer.language).question_cut.format(limit=answer.cut_at)
-    return text
-
-
-def _answer_text(answer: Answer, contact: str) -> str:
     phrases = phrases_for(answer.language)
+    cut_note = [phrases.cut.format(words=MAX_READ_WORDS)] if answer.cut else []
     if not answer.answered:
         lines = [phrases.no_policy.format(topic=answer.topic or answer.question)]
         if answer.suggestions:
             lines.append(phrases.did_you_mean.format(names=phrases.or_list(answer.suggestions)))
         lines.append(phrases.ask.format(contact=contact))
-        return "\n".join(lines)
+        return "\n".join(lines + cut_note)
 
     blocks: list[str] = []
     announced: set[str] = set()
@@ -352,7 +348,7 @@ def _answer_text(answer: Answer, contact: str) -> str:
                 phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
         blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks + cut_note)
 
 
 def as_json(answer: Answer, text: str) -> dict[str, Any]:

@@ -93,7 +93,7 @@ class Phrases:
     you_asked: str  # {question}
     read_full_policy: str
     more_tools: str  # {count}, {names}
-    question_cut: str  # {limit}
+    cut: str  # {words}: only the start of a very long message was read
 
     def listing(self, names: Sequence[str]) -> str:
         """`names` as a list: "a, b, c" / "a、b、c"."""
@@ -178,7 +178,7 @@ EN = Phrases(
     you_asked="You asked: {question}",
     read_full_policy="Read the full policy",
     more_tools="…and {count} more tools: {names}. Ask about one at a time for more.",
-    question_cut="Your question was cut to its first {limit:,} characters; only those were read.",
+    cut="Your message was long: only its first {words} words were read.",
 )
 
 _ZH_STATUS = {
@@ -253,7 +253,7 @@ ZH = Phrases(
     you_asked="你的问题：{question}",
     read_full_policy="查看完整政策",
     more_tools="…另有 {count} 个工具：{names}。请逐个询问以查看详情。",
-    question_cut="你的问题过长，只读取了前 {limit:,} 个字符。",
+    cut="你的消息较长：只读取了前 {words} 个词。",
 )
 
 LANGUAGES: Mapping[str, Phrases] = {"en": EN, "zh": ZH}

@@ -6,7 +6,6 @@ so a question gets the same answer wherever it is asked.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -27,9 +26,6 @@ log = logging.getLogger(__name__)
 # How long a process trusts its cached registry before checking the shared generation,
 # so that a change made by another replica shows up within this many seconds.
 REGISTRY_CHECK_SECONDS = 1.0
-# Questions longer than this are cut (and the answer says so): no one asks about a tool in
-# more words, and every step of answering then has a bounded input.
-MAX_QUESTION_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -96,12 +92,8 @@ class PolicyService:
         """Answer a question and log it (without the asker unless configured to keep it)."""
         today = self.clock().astimezone(self.tz).date()
         registry = self.registry()
-        cut = len(question) > MAX_QUESTION_CHARS
-        question = question[:MAX_QUESTION_CHARS]
         started = time.perf_counter()
         answer = answer_question(question, registry, today=today)
-        if cut:
-            answer = dataclasses.replace(answer, cut_at=MAX_QUESTION_CHARS)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
         QUESTIONS.labels(channel).inc()
         if not answer.answered:

@@ -228,14 +228,6 @@ def suggestion_buttons(names: Iterable[str]) -> Block:
 
 def answer_message(answer: Answer, contact: str, *, echo_question: bool = False) -> SlackMessage:
     """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback."""
-    message = _answer_blocks(answer, contact, echo_question=echo_question)
-    if answer.cut_at is not None and len(message.blocks) < MAX_BLOCKS:
-        phrases = phrases_for(answer.language)
-        message.blocks.append(context(phrases.question_cut.format(limit=answer.cut_at)))
-    return message
-
-
-def _answer_blocks(answer: Answer, contact: str, *, echo_question: bool) -> SlackMessage:
     phrases = phrases_for(answer.language)
     text = clip(escape(render_text(answer, contact)), MAX_MESSAGE_TEXT)
     blocks: list[Block] = []
