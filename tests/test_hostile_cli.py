@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -58,3 +59,85 @@ def test_a_nul_typed_into_a_question_is_answered_and_logged(env: str, engine: sa
     assert "Qoder is ALLOWED" in done.stdout
     assert "Traceback" not in done.stderr
     assert logged == ["can I use qoder?"]
+
+
+# -- policy files -----------------------------------------------------------------------------
+
+GOOD_ENTRY = "tools:\n  - name: Qoder\n    status: allowed\n"
+
+
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    """`policybot check PATH` as a person runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def problem_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "tools: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "tools:\n" + "- " * 100_000 + "x\n",
+        "tools:\n  - name: Qoder\n    status: allowed\n    aliases: "
+        + "{a: " * 50_000
+        + "b"
+        + "}" * 50_000
+        + "\n",
+    ],
+    ids=["flow-lists", "block-lists", "flow-maps"],
+)
+def test_a_file_nested_100000_deep_gives_one_line(tmp_path: Path, nested: str) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(nested, encoding="utf-8")
+
+    done = check(deep)
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "RecursionError" not in done.stderr
+    assert problem_lines(done) == [
+        f"{deep}: nested more than 32 levels deep; a policy file needs three (tools, a tool, "
+        "a list)",
+        "policybot: 1 problem(s) found; nothing was changed",
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "latin-1"])
+def test_a_file_in_another_encoding_gives_one_line_naming_it(tmp_path: Path, encoding: str) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_bytes((GOOD_ENTRY + "    reason: Café für Ärzte\n").encode(encoding))
+
+    done = check(other)
+
+    [problem, summary] = problem_lines(done)
+    assert done.returncode == 1
+    assert problem.startswith(f"{other}: ") and "save it as UTF-8" in problem
+    assert summary == "policybot: 1 problem(s) found; nothing was changed"
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text(GOOD_ENTRY + "# padding\n" * 120_000, encoding="utf-8")
+
+    done = check(big)
+
+    [problem, _summary] = problem_lines(done)
+    assert done.returncode == 1
+    assert problem.startswith(f"{big}: ") and "too large for a policy file" in problem
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    marked = tmp_path / "marked.yaml"
+    marked.write_bytes(GOOD_ENTRY.encode("utf-8-sig"))
+
+    done = check(marked)
+
+    assert done.returncode == 0, done.stderr
+    assert "1 tools, no problems" in done.stdout

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policytext import PolicyTextError, read_policy_text
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
@@ -120,7 +121,10 @@ def read_located(path: Path) -> list[Located]:
     located: list[Located] = []
     for file in policy_files(path):
         try:
-            root = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            root = yaml.compose(read_policy_text(file), Loader=yaml.SafeLoader)
+        except PolicyTextError as error:  # too large, not UTF-8 or nested too deep
+            problems.append(str(error))
+            continue
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = f":{mark.line + 1}" if mark else ""
