@@ -81,10 +81,24 @@ def test_import_prune_removes_tools_no_longer_listed(
     runner.invoke(app, ["import", str(REPO / "policies")])
     one = tmp_path / "one.yaml"
     one.write_text("tools:\n  - name: Qoder\n    status: allowed\n", encoding="utf-8")
-    blocked = runner.invoke(app, ["import", "--prune", str(one)])
     # Claude Code names Qoder as an alternative; pruning it is fine, keeping Qoder is fine.
-    assert blocked.exit_code == 0, blocked.output
+    pruned = runner.invoke(app, ["import", "--prune", "--yes", str(one)])
+    assert pruned.exit_code == 0, pruned.output
     assert [p.name for p in Store(engine).policies()] == ["Qoder"]
+
+
+def test_import_prune_without_yes_refuses_when_nobody_can_answer(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["import", str(REPO / "policies")])
+    before = Store(engine).policies()
+    one = tmp_path / "one.yaml"
+    one.write_text("tools:\n  - name: Qoder\n    status: allowed\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "--prune", str(one)])
+    assert refused.exit_code == 1
+    assert f"--prune would remove {len(before) - 1} tool(s)" in refused.output
+    assert "nothing was changed" in refused.output and "--yes" in refused.output
+    assert Store(engine).policies() == before
 
 
 def test_check_validates_without_a_database(tmp_path: Path) -> None:

@@ -135,6 +135,11 @@ class Answer:
     asked_data: DataClass | None = None  # a data class named in the question
     language: str = "en"  # the language the answer is worded in: "en" or "zh"
     cut: bool = False  # only the start of a very long message was read
+    # (tool name, sentence) true for the asker only, e.g. their active exception to a ban.
+    notes: tuple[tuple[str, str], ...] = ()
+
+    def notes_for(self, tool: str) -> list[str]:
+        return [text for name, text in self.notes if name == tool]
 
     @property
     def answered(self) -> bool:
@@ -347,7 +352,13 @@ def render_text(answer: Answer, contact: str) -> str:
             blocks.append(
                 phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
-        blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
+        lines = _tool_block(tool, answer, contact, phrases)
+        notes = answer.notes_for(tool.policy.name)
+        if notes:  # right after the status line: "… is BANNED. You have an exception …"
+            status = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
+            at = lines.index(status) + 1 if status in lines else len(lines)
+            lines[at:at] = notes
+        blocks.append("\n".join(lines))
     return "\n\n".join(blocks + cut_note)
 
 

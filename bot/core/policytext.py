@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
 # ~100 times the largest shipped file; a registry of thousands of tools still fits.
 MAX_POLICY_FILE_BYTES = 1024 * 1024
@@ -21,7 +23,7 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 
 class PolicyTextError(ValueError):
-    """A policy file that is not read at all; the message is one line naming the file."""
+    """A policy file that is not read at all; the message says why in one line (no path)."""
 
 
 def read_policy_text(path: Path) -> str:
@@ -31,28 +33,28 @@ def read_policy_text(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_POLICY_FILE_BYTES:
             raise PolicyTextError(
-                f"{path}: {size:,} bytes is too large for a policy file "
+                f"{size:,} bytes is too large for a policy file "
                 f"(at most {MAX_POLICY_FILE_BYTES:,}); split it into several files"
             )
         with path.open("rb") as stream:
             raw = stream.read(MAX_POLICY_FILE_BYTES + 1)  # the file may grow after stat()
     except OSError as error:
-        raise PolicyTextError(f"{path}: cannot read it ({error.strerror or error})") from None
+        raise PolicyTextError(f"cannot read it ({error.strerror or error})") from None
     if len(raw) > MAX_POLICY_FILE_BYTES:
-        raise PolicyTextError(f"{path}: too large for a policy file; split it into several")
+        raise PolicyTextError("too large for a policy file; split it into several")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise PolicyTextError(
-            f"{path}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
+            f"not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
             "save it as UTF-8"
         ) from None
     if "\x00" in text:  # UTF-16 without a byte-order mark decodes as UTF-8 full of NULs
-        raise PolicyTextError(f"{path}: contains NUL characters (UTF-16?); save it as UTF-8")
+        raise PolicyTextError("contains NUL characters (UTF-16?); save it as UTF-8")
     text = text.removeprefix("\ufeff")
     if _bracket_depth(text) > MAX_NESTING or _block_depth(text) > MAX_NESTING:
         raise PolicyTextError(
-            f"{path}: nested more than {MAX_NESTING} levels deep; "
+            f"nested more than {MAX_NESTING} levels deep; "
             "a policy file needs three (tools, a tool, a list)"
         )
     return text
@@ -85,14 +87,14 @@ def _block_depth(text: str) -> int:
     """
     depth = deepest = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
+        for event in YAML(typ="rt").parse(text):
+            if isinstance(event, CollectionStartEvent):
                 depth += 1
                 deepest = max(deepest, depth)
                 if depth > MAX_NESTING:
                     break
-            elif isinstance(event, yaml.CollectionEndEvent):
+            elif isinstance(event, CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except YAMLError:
         return 0
     return deepest

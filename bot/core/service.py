@@ -11,15 +11,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.core.admin import Admin, AdminResult
 from bot.core.answers import Answer, Registry, answer_question, render_text
-from bot.core.commands import ADMIN_COMMANDS, CommandError, is_command, parse_command
+from bot.core.commands import (
+    ADMIN_COMMANDS,
+    DESK_COMMANDS,
+    Command,
+    CommandError,
+    DeskCommand,
+    is_command,
+    parse_command,
+)
+from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import ChangeEvent, PolicyError, Store
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
+
+if TYPE_CHECKING:
+    from bot.core.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +75,8 @@ class PolicyService:
         self.admin = Admin(store, tz)
         # The server sets a batched writer here; the CLI and console write each question at once.
         self.question_log: BatchedQuestionLog | None = None
+        # Requests, exceptions, watches and feedback (set by bootstrap; None in bare tests).
+        self.desk: Desk | None = None
         self._lock = threading.Lock()
         self._registry: Registry | None = None
         self._generation = -1
@@ -94,6 +109,8 @@ class PolicyService:
         registry = self.registry()
         started = time.perf_counter()
         answer = answer_question(question, registry, today=today)
+        if asker and answer.tools and self.desk is not None:
+            answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
         QUESTIONS.labels(channel).inc()
         if not answer.answered:
@@ -149,16 +166,23 @@ class PolicyService:
             if looks_like_question:
                 return self._answer(text, user, channel)
             return Reply("error", str(error))
+        if looks_like_question and type(command) in DESK_COMMANDS:
+            return self._answer(text, user, channel)  # "request access to Cursor?"
         if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
             if looks_like_question:
                 return self._answer(text, user, channel)
-            ADMIN_REFUSALS.inc()
-            log.warning("refused admin command from a non-admin", extra={"user": user})
-            return Reply(
-                "refused",
-                f"Only policy admins can do that. Ask {self.contact} to change a policy; "
-                "anyone can ask questions such as “can I use Cursor?”.",
-            )
+            return self._refuse(user)
+        return self.execute(command, user=user, source=source)
+
+    def execute(self, command: Command, *, user: str, source: str) -> Reply:
+        """Run a typed command for `user`: the one path every front end's commands take."""
+        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
+            return self._refuse(user)
+        if type(command) in DESK_COMMANDS:
+            if self.desk is None:
+                return Reply("error", "Requests and exceptions are not set up on this bot.")
+            desk_reply = self.desk.run(_as_desk(command), user=user, source=source)
+            return Reply(desk_reply.kind, desk_reply.text)
         try:
             result = self.admin.run(command, author=user, source=source)
         except PolicyError as error:
@@ -167,6 +191,33 @@ class PolicyService:
             ADMIN_CHANGES.labels(source).inc()
         return Reply("admin", result.text, result=result)
 
+    def _refuse(self, user: str) -> Reply:
+        ADMIN_REFUSALS.inc()
+        log.warning("refused admin command from a non-admin", extra={"user": user})
+        return Reply(
+            "refused",
+            f"Only policy admins can do that. Ask {self.contact} to change a policy; "
+            "anyone can ask questions such as “can I use Cursor?”.",
+        )
+
+    def _personal(self, answer: Answer, asker: str) -> Answer:
+        """The answer with what is true for `asker` only: their active exceptions."""
+        assert self.desk is not None
+        names = [t.policy.name for t in answer.tools]
+        try:
+            active = self.desk.exceptions.active_for(asker, names, self.clock())
+        except Exception:  # a failed lookup must not cost the asker the answer
+            log.exception("could not read exceptions")
+            return answer
+        if not active:
+            return answer
+        by_key = {name.casefold(): name for name in names}
+        notes = tuple(
+            (by_key.get(e.tool_name.casefold(), e.tool_name), personal_note(e, self.tz))
+            for e in active
+        )
+        return replace(answer, notes=notes)
+
     def _answer(self, text: str, user: str, channel: str) -> Reply:
         answer = self.ask(text, asker=user, channel=channel)
         return Reply("answer", self.render(answer), answer=answer)
@@ -174,3 +225,8 @@ class PolicyService:
     def _forget_registry(self, _session: object, _event: ChangeEvent) -> None:
         # A write in this process: rebuild on the next question instead of waiting.
         self._checked_at = 0.0
+
+
+def _as_desk(command: Command) -> DeskCommand:
+    assert type(command) in DESK_COMMANDS
+    return command  # type: ignore[return-value]
