@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,55 +10,51 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
-from typer.testing import CliRunner
 
 from bot.core.models import QuestionLog
 from bot.core.store import Store
 from tests.conftest import REPO
 
-runner = CliRunner()
 
-
-@pytest.fixture
-def env(engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point the CLI at the test database (emptied by the engine fixture) and policies/."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("POLICYBOT_POLICIES", str(REPO / "policies"))
-    monkeypatch.delenv("POLICYBOT_ADMINS", raising=False)
-    return database_url
-
-
-def chat(user: str, script: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+def chat(user: str, script: str, database_url: str, admins: str = "") -> str:
+    """`policybot chat --user USER` fed `script`; its output, after checking it went well."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "DATABASE_"))},
+        "DATABASE_URL": database_url,
+        "POLICYBOT_POLICIES": str(REPO / "policies"),
+        "POLICYBOT_ADMINS": admins,
+    }
+    done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", "--user", user],
         input=script,
         capture_output=True,
         text=True,
         timeout=60,
         cwd=REPO,
+        env=env,
     )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout + done.stderr
 
 
 def test_a_nul_typed_into_an_admin_command_is_cleaned_not_a_traceback(
-    env: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    engine: sa.Engine, database_url: str
 ) -> None:
-    monkeypatch.setenv("POLICYBOT_ADMINS", "alice")
+    said = chat("alice", "set Cursor banned --reason a\x00b\nquit\n", database_url, "alice")
 
-    done = chat("alice", "set Cursor banned --reason a\x00b\nquit\n")
-
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr and "INSERT" not in done.stderr + done.stdout
+    assert "INSERT" not in said
     assert Store(engine).resolve("Cursor").reason == "ab"
 
 
-def test_a_nul_typed_into_a_question_is_answered_and_logged(env: str, engine: sa.Engine) -> None:
-    done = chat("bob", "can I use \x00qoder?\nquit\n")
+def test_a_nul_typed_into_a_question_is_answered_and_logged(
+    engine: sa.Engine, database_url: str
+) -> None:
+    said = chat("bob", "can I use \x00qoder?\nquit\n", database_url)
 
     with Session(engine) as session:
         logged = session.exec(select(QuestionLog.question)).all()
-    assert done.returncode == 0, done.stderr
-    assert "Qoder is ALLOWED" in done.stdout
-    assert "Traceback" not in done.stderr
+    assert "Qoder is ALLOWED" in said
     assert logged == ["can I use qoder?"]
 
 
@@ -141,3 +138,21 @@ def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "1 tools, no problems" in done.stdout
+
+
+def test_a_nul_escape_in_a_policy_file_is_cleaned_on_import(
+    engine: sa.Engine, database_url: str, tmp_path: Path
+) -> None:
+    escaped = tmp_path / "escaped.yaml"
+    escaped.write_text(GOOD_ENTRY + '    reason: "a\\0b \\ud800"\n', encoding="utf-8")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "import", str(escaped), "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert Store(engine).resolve("Qoder").reason == "ab \ufffd"

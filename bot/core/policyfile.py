@@ -38,6 +38,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.policytext import PolicyTextError, read_policy_text
+from bot.core.text import storable
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
@@ -126,7 +127,8 @@ def _scalar(node: Node) -> str | None:
     if node.style is None and node.value in _NULLS:
         return None
     # ruamel marks where a folded (`>`) text was folded with \a; the text has no such mark.
-    return str(node.value).replace("\a", "") if node.style == ">" else str(node.value)
+    text = str(node.value).replace("\a", "") if node.style == ">" else str(node.value)
+    return storable(text)  # a "\0" or "\ud800" escape would fail in the database
 
 
 def _list(node: Node) -> list[tuple[str, int]]:
