@@ -71,7 +71,7 @@ def run(
             ToolPolicy("Cursor", Status.ALLOWED), author="bench", source="import", quiet=True
         )
         scheduler = AnnouncementScheduler(runtime)
-        assert scheduler.lease.acquire()
+        assert scheduler.lock.acquire()
 
         started = time.monotonic()
         store.update(
@@ -83,7 +83,7 @@ def run(
             if not counts.get("pending") and not counts.get("claimed"):
                 break
             time.sleep(0.2)  # retries wait for their backoff
-            scheduler.lease.acquire()
+            scheduler.lock.acquire()
         finished = time.monotonic() - started
         scheduler.dispatcher.stop()
         engine.dispose()

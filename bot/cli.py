@@ -25,7 +25,9 @@ from bot.core.policyfile import (
     PolicyFileError,
     check_path,
     dump_policies,
+    name_key,
     read_located,
+    unknown_alternatives,
     write_policies,
 )
 from bot.core.store import PolicyError, Store
@@ -39,6 +41,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema: upgrade, downgrade, current.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", no_args_is_help=True)
+app.add_typer(catalogue_cli, name="catalogue")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -131,8 +135,20 @@ def planned(
     located = read_located(path)
     rt = runtime(database_url, migrate=migrate, seed=False)
     fresh = not migrate and db.current_revision(rt.engine) is None
+    current = [] if fresh else rt.store.policies()
+    # Alternatives may name a tool in the files or one the database keeps.
+    incoming = {name_key(item.policy.name) for item in located}
+    kept = [p for p in current if not prune and name_key(p.name) not in incoming]
+    names = [n for item in located for n in (item.policy.name, *item.policy.aliases)]
+    problems = unknown_alternatives(
+        located,
+        names + [n for p in kept for n in (p.name, *p.aliases)],
+        "the files or the registry",
+    )
+    if problems:
+        raise PolicyFileError(problems)
     plan = plan_import(
-        [] if fresh else rt.store.policies(),
+        current,
         [item.policy for item in located],
         prune=prune,
         quiet=quiet,
@@ -241,6 +257,49 @@ def export(
             typer.echo(f"wrote {written}")
         if report.unchanged:
             typer.echo(f"{len(report.unchanged)} file(s) already up to date")
+
+
+@catalogue_cli.command("export")
+def catalogue_export(
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="json, csv (build-your-own-radar) or yaml.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only this status (repeatable).")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only this category.")] = None,
+    vendor: Annotated[list[str] | None, typer.Option(help="Only this vendor.")] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Only tools cleared for this data class or above.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Export the catalogue as /catalogue/export.FORMAT serves it, with the same filters."""
+    from bot.catalogue.app import export_registry
+    from bot.catalogue.exports import FORMATS
+    from bot.catalogue.model import Filters
+
+    if fmt not in FORMATS:
+        fail(f"unknown export format '{fmt}': use {', '.join(FORMATS)}", 2)
+    query = {"status": status or [], "category": category or [], "vendor": vendor or []}
+    filters = Filters.from_query({**query, "data": [data] if data else []})
+    with friendly_errors():
+        rt = runtime(database_url)
+        text = export_registry(
+            fmt,
+            rt.store.policies(),
+            rt.store,
+            filters=filters,
+            now=rt.service.clock(),
+            tz=rt.settings.zone,
+            public_url=rt.settings.public_url,
+        )
+        if output is None:
+            sys.stdout.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
 
 
 @app.command()

@@ -1,9 +1,9 @@
 """`policybot serve`: the Slack app over HTTP or Socket Mode, plus the probes, in one process.
 
 waitress serves the WSGI app (threaded, production-grade). In Socket Mode the WebSocket client
-runs beside it and the port answers only /healthz, /readyz and /metrics. Anything else that
-must run as long as the server (the scheduler) is passed in as `background` and is started
-after the server is ready and stopped before it closes.
+runs beside it and the port answers only /healthz, /readyz, /metrics and the catalogue.
+Anything else that must run as long as the server (the scheduler) is passed in as
+`background` and is started after the server is ready and stopped before it closes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from bot.bootstrap import Runtime
+from bot.catalogue import catalogue_for
 from bot.config import Settings
 from bot.slack.guard import SlackEndpoint
 from bot.web import MAX_BODY_BYTES, make_wsgi_app
@@ -97,7 +98,7 @@ def serve(
             secret.get_secret_value() if secret else "",
             first_time=runtime.store.first_time_event,
         )
-    wsgi = make_wsgi_app(runtime.engine, endpoint)
+    wsgi = make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
     try:
         server = create_server(
             wsgi,

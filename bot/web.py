@@ -1,7 +1,8 @@
-"""The bot's small WSGI app: Slack's requests, health, readiness and metrics.
+"""The bot's small WSGI app: Slack's requests, health, readiness, metrics and the catalogue.
 
 `POST /slack/events` (events, slash commands and interactivity alike) goes to Bolt in HTTP
-mode only; in Socket Mode the same port answers just the probes and `/metrics`.
+mode only; in Socket Mode the same port answers just the probes, `/metrics` and the
+catalogue (`/catalogue/`, a WSGI app of its own from bot.catalogue, when it is on).
 
 Whatever the server, no request body larger than MAX_BODY_BYTES is read (`limit_body`), and
 /slack/events lets through only what Slack signed (bot/slack/guard.py).
@@ -98,9 +99,14 @@ def limit_body(app: WSGIApplication, max_bytes: int = MAX_BODY_BYTES) -> WSGIApp
 
 
 def make_wsgi_app(
-    engine: sa.Engine, slack: SlackEndpoint | None, *, max_body: int = MAX_BODY_BYTES
+    engine: sa.Engine,
+    slack: SlackEndpoint | None,
+    catalogue: WSGIApplication | None = None,
+    *,
+    max_body: int = MAX_BODY_BYTES,
 ) -> WSGIApplication:
-    """Route the bot's paths; `slack` is None in Socket Mode (no /slack/events then)."""
+    """Route the bot's paths; `slack` is None in Socket Mode (no /slack/events then), and
+    `catalogue` None when the catalogue is off."""
     slack_handler = (
         SlackRequestGuard(
             SlackRequestHandler(slack.app, path=SLACK_PATH),
@@ -118,6 +124,8 @@ def make_wsgi_app(
             if method != "POST":
                 return _send(start_response, "405 Method Not Allowed", b"use POST\n")
             return slack_handler(environ, start_response)
+        if catalogue is not None and (path == "/catalogue" or path.startswith("/catalogue/")):
+            return catalogue(environ, start_response)
         if path in ("/healthz", "/readyz", "/metrics") and method not in ("GET", "HEAD"):
             return _send(start_response, "405 Method Not Allowed", b"use GET\n")
         if path == "/healthz":
