@@ -4,6 +4,7 @@ the outbox sender driven by hand, and a FakeClock so exceptions expire without w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -446,3 +447,28 @@ def test_answering_a_term_from_slack_dms_the_people_who_asked(bot: Bot) -> None:
     bot.drain()
 
     assert "The policy admins answered: Zed is fine without AI features." in dms(bot, BOB)[0]
+
+
+def test_the_weekly_digest_reports_helpful_and_not_helpful_per_tool(bot: Bot) -> None:
+    for user, action in ((ALICE, requests.NOT_HELPFUL_ACTION), (BOB, requests.HELPFUL_ACTION)):
+        answer = ask(bot, "can I use cursor?", user)
+        press(bot, button(answer["blocks"], action), user)
+    wait_until(lambda: len(bot.desk.feedback.queue()) == 1, what="the votes")
+    wait_until(
+        lambda: (
+            bot.runtime.announcements is not None
+            and bot.runtime.announcements.digest_details(
+                bot.clock.now - dt.timedelta(days=7), bot.clock.now + dt.timedelta(seconds=1)
+            )["feedback"]
+            == [["Cursor", 1, 1]]
+        ),
+        what="both votes",
+    )
+    assert bot.runtime.announcements is not None
+
+    bot.clock.advance(minutes=1)
+    bot.runtime.announcements.create_digest(bot.clock.now)
+    bot.drain()
+
+    [digest] = admin_posts(bot)
+    assert "• Cursor: 1 helpful, 1 not helpful" in all_text(digest.blocks)
