@@ -23,6 +23,7 @@ from bot.core.policy import Status
 from bot.schedule.runner import AnnouncementScheduler
 from bot.slack import announcements, requests
 from bot.slack.app import build_app
+from bot.slack.guard import SlackEndpoint
 from bot.web import make_wsgi_app
 from tests.conftest import FakeClock
 from tests.core.test_desk import build, restart_numbering
@@ -73,7 +74,8 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             quiet=True,
         )
         app = build_app(runtime, extensions=[announcements.register, requests.register])
-        server = create_server(make_wsgi_app(engine, app), host="127.0.0.1", port=0, threads=4)
+        endpoint = SlackEndpoint(app, SECRET, first_time=runtime.store.first_time_event)
+        server = create_server(make_wsgi_app(engine, endpoint), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         client = WebClient(token="xoxb-test", base_url=standin.api_url)
