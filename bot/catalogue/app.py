@@ -25,7 +25,7 @@ from bot.catalogue import exports, i18n
 from bot.catalogue.links import PREFIX, tool_path
 from bot.catalogue.model import RECENT_DAYS, STATUS_ORDER, Catalogue, Filters, name_key
 from bot.catalogue.radar import STATUS_COLOURS, layout
-from bot.core.answers import Registry, answer_question
+from bot.core.answers import Registry, ToolAnswer, answer_question
 from bot.core.models import utcnow
 from bot.core.policy import DataClass, Status, ToolPolicy
 
@@ -63,12 +63,29 @@ class RegistrySource(Protocol):
     def registry(self) -> Registry: ...
 
 
+class Revision(Protocol):
+    """One recorded change to a tool, as the history repository gives it."""
+
+    @property
+    def tool(self) -> str: ...
+    @property
+    def action(self) -> str: ...  # create | update | delete
+    @property
+    def author(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def changes(self) -> Mapping[str, Any]: ...  # field -> [old, new]
+
+
 class Revisions(Protocol):
     """What the catalogue reads of the registry's history (the Store)."""
 
-    def history(self, name: str) -> Sequence[Any]: ...
+    def history(self, name: str) -> Sequence[Revision]: ...
 
-    def recent_changes(self, limit: int = 10) -> Sequence[Any]: ...
+    def recent_changes(self, limit: int = 10) -> Sequence[Revision]: ...
 
 
 @dataclass
@@ -432,7 +449,7 @@ def _unique(policies: Iterable[ToolPolicy]) -> list[ToolPolicy]:
     return list(seen.values())
 
 
-def _ambiguous(tools: Sequence[Any]) -> list[tuple[str, list[str]]]:
+def _ambiguous(tools: Sequence[ToolAnswer]) -> list[tuple[str, list[str]]]:
     """Each phrase that named several tools, with their names."""
     notes: dict[str, list[str]] = {}
     for tool in tools:
@@ -441,7 +458,7 @@ def _ambiguous(tools: Sequence[Any]) -> list[tuple[str, list[str]]]:
     return list(notes.items())
 
 
-def _history_row(revision: Any, tz: dt.tzinfo) -> dict[str, Any]:
+def _history_row(revision: Revision, tz: dt.tzinfo) -> dict[str, Any]:
     """One revision as the templates show it: when, who, what, each field's old and new."""
     changes = []
     for name, pair in (revision.changes or {}).items():
