@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from bot.catalogue import exports, i18n
 from bot.catalogue.links import PREFIX, tool_path
 from bot.catalogue.model import RECENT_DAYS, STATUS_ORDER, Catalogue, Filters, name_key
-from bot.catalogue.radar import STATUS_COLOURS, layout
+from bot.catalogue.radar import STATUS_COLOURS, Radar, layout
 from bot.core.answers import Registry, ToolAnswer, answer_question
 from bot.core.models import utcnow
 from bot.core.policy import DataClass, Status, ToolPolicy
@@ -86,6 +86,16 @@ class Revisions(Protocol):
     def history(self, name: str) -> Sequence[Revision]: ...
 
     def recent_changes(self, limit: int = 10) -> Sequence[Revision]: ...
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One select of the filter form: its query name, its label's key, and its options
+    as (value, text, chosen)."""
+
+    name: str
+    label: str
+    options: list[tuple[str, str, bool]]
 
 
 @dataclass
@@ -267,6 +277,38 @@ class CatalogueApp:
                 return ", ".join(str(item) for item in value)
             return str(value)
 
+        def filter_fields(catalogue: Catalogue, filters: Filters) -> list[FilterField]:
+            """The filter form's fields: each value the registry has, with its count."""
+            return [
+                FilterField(
+                    "status",
+                    "filter_status",
+                    [
+                        (
+                            s.value,
+                            f"{status_label(s)} ({catalogue.status_counts.get(s, 0)})",
+                            s in filters.statuses,
+                        )
+                        for s in STATUS_ORDER
+                    ],
+                ),
+                FilterField(
+                    "category",
+                    "filter_category",
+                    [(c, f"{c} ({n})", c in filters.categories) for c, n in catalogue.categories],
+                ),
+                FilterField(
+                    "vendor",
+                    "filter_vendor",
+                    [(v, f"{v} ({n})", v in filters.vendors) for v, n in catalogue.vendors],
+                ),
+                FilterField(
+                    "data",
+                    "filter_data",
+                    [(d.value, data_name(d), d == filters.data) for d in DataClass],
+                ),
+            ]
+
         page = self.env.get_template(template).render(
             lang=lang,
             w=words,
@@ -275,7 +317,16 @@ class CatalogueApp:
             field_name=field_name,
             show_value=show_value,
             safe_url=_safe_url,
-            **{"standalone": False, **values},
+            filter_fields=filter_fields,
+            # What every page takes, unless the page says otherwise.
+            **{
+                "standalone": False,
+                "catalogue": None,
+                "filters": Filters(),
+                "q": "",
+                "recent_days": RECENT_DAYS,
+                **values,
+            },
         )
         return Response(status, page.encode("utf-8"), headers=[("Vary", "Accept-Language")])
 
@@ -296,41 +347,24 @@ class CatalogueApp:
                 ambiguous=_ambiguous(answer.tools),
             )
         page = catalogue.page(filters, _page_number(query))
-        return self._render(
-            "index.html",
-            lang,
-            catalogue=catalogue,
-            filters=filters,
-            q="",
-            page=page,
-            recent_days=RECENT_DAYS,
-        )
+        return self._render("index.html", lang, catalogue=catalogue, filters=filters, page=page)
 
-    def _radar_page(self, query: Mapping[str, list[str]], lang: str) -> Response:
+    def _radar(self, filters: Filters, lang: str) -> tuple[Catalogue, Radar]:
         catalogue = self.catalogue()
-        filters = Filters.from_query(query)
         radar = layout(
             catalogue.select(filters),
             recent=catalogue.recent,
             uncategorised=i18n.words(lang)["uncategorised"],
         )
-        return self._render(
-            "radar.html",
-            lang,
-            catalogue=catalogue,
-            filters=filters,
-            q="",
-            radar=radar,
-            recent_days=RECENT_DAYS,
-        )
+        return catalogue, radar
+
+    def _radar_page(self, query: Mapping[str, list[str]], lang: str) -> Response:
+        filters = Filters.from_query(query)
+        catalogue, radar = self._radar(filters, lang)
+        return self._render("radar.html", lang, catalogue=catalogue, filters=filters, radar=radar)
 
     def _radar_svg(self, query: Mapping[str, list[str]], lang: str) -> Response:
-        catalogue = self.catalogue()
-        radar = layout(
-            catalogue.select(Filters.from_query(query)),
-            recent=catalogue.recent,
-            uncategorised=i18n.words(lang)["uncategorised"],
-        )
+        _, radar = self._radar(Filters.from_query(query), lang)
         response = self._render("radar.svg", lang, radar=radar, standalone=True)
         response.content_type = "image/svg+xml; charset=utf-8"
         return response
@@ -359,8 +393,6 @@ class CatalogueApp:
             "tool.html",
             lang,
             catalogue=catalogue,
-            filters=Filters(),
-            q="",
             entries=entries,
             title=", ".join(p.name for p in tools),
         )
@@ -375,9 +407,7 @@ class CatalogueApp:
             }
             for revision in self.revisions.recent_changes(CHANGES_SHOWN)
         ]
-        return self._render(
-            "changes.html", lang, catalogue=catalogue, filters=Filters(), q="", rows=rows
-        )
+        return self._render("changes.html", lang, catalogue=catalogue, rows=rows)
 
     def _export(self, fmt: str, query: Mapping[str, list[str]]) -> Response:
         catalogue = self.catalogue()
@@ -405,14 +435,7 @@ class CatalogueApp:
         )
 
     def _not_found(self, lang: str) -> Response:
-        return self._render(
-            "not_found.html",
-            lang,
-            "404 Not Found",
-            catalogue=None,
-            filters=Filters(),
-            q="",
-        )
+        return self._render("not_found.html", lang, "404 Not Found")
 
 
 # A revision's field -> the word the tool page uses for it.
