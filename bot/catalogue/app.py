@@ -227,6 +227,11 @@ class CatalogueApp:
                 b"the registry cannot be read right now; try again shortly\n",
                 "text/plain; charset=utf-8",
             )
+        except Exception:  # a bug: say so with the security headers, and log it
+            log.exception("the catalogue failed on %s", path)
+            return Response(
+                "500 Internal Server Error", b"the catalogue failed\n", "text/plain; charset=utf-8"
+            )
 
     def _route(self, path: str, query: Mapping[str, list[str]], lang: str) -> Response:
         if path == PREFIX.rstrip("/"):
