@@ -366,3 +366,21 @@ def test_english_is_the_default_and_wins_when_preferred(site: Site) -> None:
     assert '<html lang="en">' in site.get("/catalogue/").text
     preferred = site.get("/catalogue/", headers={"Accept-Language": "en-GB,zh;q=0.5"})
     assert '<html lang="en">' in preferred.text
+
+
+def test_a_tool_with_a_chinese_name_has_its_own_page(site: Site) -> None:
+    site.store.save(
+        make_policy("通义灵码", vendor="阿里云", category="coding-assistant"),
+        author=ADMIN,
+        source="console",
+    )
+    listing = site.get("/catalogue/?category=coding-assistant").text
+    path = "/catalogue/tools/%E9%80%9A%E4%B9%89%E7%81%B5%E7%A0%81"
+    assert f'href="{path}"' in listing
+    page = site.get(path)
+    assert page.status == 200
+    assert "通义灵码" in page.text and "阿里云" in page.text
+
+
+def test_a_tool_page_is_found_by_its_name_too(site: Site) -> None:
+    assert site.get("/catalogue/tools/Claude%20Code").status == 200
