@@ -23,11 +23,21 @@ import sqlalchemy as sa
 
 from bot.catalogue import exports, i18n
 from bot.catalogue.links import PREFIX, tool_path
-from bot.catalogue.model import RECENT_DAYS, STATUS_ORDER, Catalogue, Filters, name_key
+from bot.catalogue.model import PAGE_SIZE, RECENT_DAYS, Catalogue, Filters
 from bot.catalogue.radar import STATUS_COLOURS, Radar, layout
-from bot.core.answers import Registry, ToolAnswer, answer_question
+from bot.core.answers import (
+    AnswerKind,
+    Registry,
+    ToolAnswer,
+    answer_question,
+    list_heading,
+    variant_lines,
+)
+from bot.core.lists import STATUS_ORDER, group_by_status
 from bot.core.models import utcnow
+from bot.core.phrases import phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.store import name_key
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -340,19 +350,39 @@ class CatalogueApp:
         filters = Filters.from_query(query)
         question = " ".join(" ".join(query.get("q", [])).split())[:MAX_QUESTION]
         if question:
-            answer = answer_question(question, catalogue.registry, today=catalogue.today)
-            return self._render(
-                "search.html",
-                lang,
-                catalogue=catalogue,
-                filters=filters,
-                q=question,
-                answer=answer,
-                results=_unique(t.policy for t in answer.tools),
-                ambiguous=_ambiguous(answer.tools),
-            )
+            return self._search(catalogue, question, lang)
         page = catalogue.page(filters, _page_number(query))
         return self._render("index.html", lang, catalogue=catalogue, filters=filters, page=page)
+
+    def _search(self, catalogue: Catalogue, question: str, lang: str) -> Response:
+        """The answer Slack would give, as pages: the named tools, or a list grouped by
+        status (the first page of it, with a link to the whole list as a catalogue filter)."""
+        answer = answer_question(question, catalogue.registry, today=catalogue.today)
+        said = phrases_for(answer.language)  # the answer's own words, as in Slack
+        values: dict[str, Any] = {
+            "catalogue": catalogue,
+            "q": question,
+            "answer": answer,
+            "kind": answer.kind.value,
+            "results": _unique(t.policy for t in answer.tools),
+            "ambiguous": _ambiguous(answer.tools),
+            "heading": "",
+            "groups": [],
+            "whole_list": "",
+            "variants": [],
+            "page_size": PAGE_SIZE,
+        }
+        if answer.kind is AnswerKind.LIST:
+            shown = answer.listed[:PAGE_SIZE]
+            values["heading"] = list_heading(answer, said)
+            values["groups"] = group_by_status(shown)
+            if answer.listing is not None and len(answer.listed) > len(shown):
+                whole = Filters.of_list(answer.listing, (c for c, _ in catalogue.categories))
+                values["whole_list"] = whole.query()
+        elif answer.kind is AnswerKind.VARIANT:
+            values["variants"] = variant_lines(answer, said)
+            values["results"] = _unique(p for v in answer.variants for p in v.related)
+        return self._render("search.html", lang, **values)
 
     def _radar(self, filters: Filters, lang: str) -> tuple[Catalogue, Radar]:
         catalogue = self.catalogue()

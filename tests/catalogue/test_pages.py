@@ -137,6 +137,36 @@ def test_search_understands_chinese_and_aliases(site: Site) -> None:
     assert tool_links(site.get(f"/catalogue/?{question}").text)[:1] == ["claude-code"]
 
 
+def test_search_for_whats_banned_shows_the_list(site: Site) -> None:
+    reply = site.get("/catalogue/?" + urlencode({"q": "what's banned?"}))
+    assert reply.status == 200
+    assert set(tool_links(reply.text)) == {"claude-code", "windsurf"}
+    assert group_order(reply.text) == ["banned"]
+
+
+def test_a_list_asked_in_chinese_is_the_same_list(site: Site) -> None:
+    reply = site.get("/catalogue/?" + urlencode({"q": "有哪些工具被禁止了？"}))  # noqa: RUF001
+    assert set(tool_links(reply.text)) == {"claude-code", "windsurf"}
+
+
+def test_a_long_list_shows_its_first_page_and_links_to_the_whole_filter(
+    store: object, clock: FakeClock
+) -> None:
+    from bot.core.store import Store
+
+    assert isinstance(store, Store)
+    store.import_policies(
+        [make_policy(f"Tool {n:03}", category="coding-assistant") for n in range(150)],
+        author="seed",
+    )
+    with serving(store, clock) as site:
+        reply = site.get("/catalogue/?" + urlencode({"q": "which coding tools are allowed?"}))
+        assert len(tool_links(reply.text)) == 100
+        assert "Showing the first 100 of 150." in reply.text
+        whole = "/catalogue/?status=allowed&amp;status=conditional&amp;category=coding-assistant"
+        assert f'href="{whole}"' in reply.text
+
+
 def test_search_without_a_match_says_so_and_offers_close_names(site: Site) -> None:
     reply = site.get("/catalogue/?q=figma")
     assert reply.status == 200
