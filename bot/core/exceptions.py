@@ -471,14 +471,20 @@ class Exceptions:
         if not rows:
             return
         what = "was removed from the registry" if change.after is None else "changed its policy"
+        if change.after is not None and change.after.status is Status.ALLOWED:
+            follow = f"{subject.name} is now allowed: you no longer need an exception."
+        else:
+            follow = (
+                f"{subject.name} {what}, so exceptions granted under the old policy end. "
+                "Ask again if you still need one."
+            )
         for row in rows:
             self._end(session, row, "ended", event.author, f"{subject.name} {what}", event.at)
             self._tell_holder(
                 session,
                 row,
                 f"Your exception for {row.tool_name} has ended",
-                f"{subject.name} {what}, so exceptions granted under the old policy end. "
-                "Ask again if you still need one.",
+                follow,
                 event.author,
                 event.at,
             )

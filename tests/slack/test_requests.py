@@ -4,6 +4,7 @@ the outbox sender driven by hand, and a FakeClock so exceptions expire without w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from bot.core.policy import Status
 from bot.schedule.runner import AnnouncementScheduler
 from bot.slack import announcements, requests
 from bot.slack.app import build_app
+from bot.slack.guard import SlackEndpoint
 from bot.web import make_wsgi_app
 from tests.conftest import FakeClock
 from tests.core.test_desk import build, restart_numbering
@@ -56,7 +58,7 @@ class Bot:
 @pytest.fixture
 def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
     restart_numbering(engine)
-    with StandinSlack() as standin:
+    with StandinSlack(usergroups={"S0SEC": ["U0CAROL"]}) as standin:
         runtime = build(
             engine,
             clock,
@@ -72,7 +74,8 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             quiet=True,
         )
         app = build_app(runtime, extensions=[announcements.register, requests.register])
-        server = create_server(make_wsgi_app(engine, app), host="127.0.0.1", port=0, threads=4)
+        endpoint = SlackEndpoint(app, SECRET, first_time=runtime.store.first_time_event)
+        server = create_server(make_wsgi_app(engine, endpoint), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         client = WebClient(token="xoxb-test", base_url=standin.api_url)
@@ -294,6 +297,25 @@ def test_an_exception_is_approved_seen_by_its_holder_only_reminded_and_expires(
     assert bot.desk.exceptions.get(1).status == "expired"
 
 
+def test_a_member_of_the_owner_user_group_approves_an_exception(bot: Bot) -> None:
+    bot.runtime.store.update(
+        "Claude Code", author="seed", source="import", owner="<!subteam^S0SEC|security>"
+    )
+    ask_for_exception(bot, ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+
+    refused = refusal(
+        bot, press(bot, button(post.blocks or [], "policybot_exception_approve"), BOB, post)
+    )
+    approve_in_channel(bot, post, "U0CAROL", "2026-12-05")
+    wait_until(lambda: bot.desk.exceptions.get(1).status == "active", what="the approval")
+
+    assert "Only policy admins or the owner of Claude Code" in refused
+    assert bot.desk.exceptions.get(1).decided_by == "U0CAROL"
+    assert bot.standin.calls_to("usergroups.users.list")[0].args["usergroup"] == "S0SEC"
+
+
 def test_an_admin_revokes_an_exception_from_slack(bot: Bot) -> None:
     ask_for_exception(bot, ALICE)
     bot.drain()
@@ -444,3 +466,28 @@ def test_answering_a_term_from_slack_dms_the_people_who_asked(bot: Bot) -> None:
     bot.drain()
 
     assert "The policy admins answered: Zed is fine without AI features." in dms(bot, BOB)[0]
+
+
+def test_the_weekly_digest_reports_helpful_and_not_helpful_per_tool(bot: Bot) -> None:
+    for user, action in ((ALICE, requests.NOT_HELPFUL_ACTION), (BOB, requests.HELPFUL_ACTION)):
+        answer = ask(bot, "can I use cursor?", user)
+        press(bot, button(answer["blocks"], action), user)
+    wait_until(lambda: len(bot.desk.feedback.queue()) == 1, what="the votes")
+    wait_until(
+        lambda: (
+            bot.runtime.announcements is not None
+            and bot.runtime.announcements.digest_details(
+                bot.clock.now - dt.timedelta(days=7), bot.clock.now + dt.timedelta(seconds=1)
+            )["feedback"]
+            == [["Cursor", 1, 1]]
+        ),
+        what="both votes",
+    )
+    assert bot.runtime.announcements is not None
+
+    bot.clock.advance(minutes=1)
+    bot.runtime.announcements.create_digest(bot.clock.now)
+    bot.drain()
+
+    [digest] = admin_posts(bot)
+    assert "• Cursor: 1 helpful, 1 not helpful" in all_text(digest.blocks)
