@@ -117,11 +117,11 @@ def bare_wsgi() -> Any:
     (`http_endpoint:bare_wsgi()`)."""
     from bot.bootstrap import open_runtime
     from bot.config import load_settings
-    from bot.web import make_wsgi_app
+    from bot.serve import bot_wsgi_app
 
-    # The routing wants an engine (for /readyz, never asked here); nothing to migrate.
+    # The routing wants a runtime (for /readyz, never asked here); nothing to migrate.
     runtime = open_runtime(load_settings(), migrate=False, seed=False)
-    return make_wsgi_app(runtime.engine, bare_bolt_app())
+    return bot_wsgi_app(runtime, bare_bolt_app())
 
 
 def serve_bare(port: int) -> None:

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -38,6 +38,9 @@ from bot.catalogue import catalogue_for
 from bot.config import Settings
 from bot.slack.guard import SlackEndpoint
 from bot.web import MAX_BODY_BYTES, make_wsgi_app
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,19 @@ def build_slack_app(runtime: Runtime) -> App:
     from bot.slack.app import build_app
 
     return build_app(runtime, extensions=[announcements.register, requests.register])
+
+
+def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
+    """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
+    endpoint = None
+    if app is not None:
+        secret = runtime.settings.slack_signing_secret
+        endpoint = SlackEndpoint(
+            app,
+            secret.get_secret_value() if secret else "",
+            first_time=runtime.store.first_time_event,
+        )
+    return make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
 
 
 def slack_settings_problem(settings: Settings) -> str | None:
@@ -111,16 +127,7 @@ def serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
     settings = runtime.settings
-    socket_mode = settings.slack_app_token is not None
-    endpoint = None
-    if not socket_mode:
-        secret = settings.slack_signing_secret
-        endpoint = SlackEndpoint(
-            app,
-            secret.get_secret_value() if secret else "",
-            first_time=runtime.store.first_time_event,
-        )
-    wsgi = make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
+    wsgi = bot_wsgi_app(runtime, None if settings.slack_app_token is not None else app)
     try:
         server = create_server(
             wsgi,

@@ -192,11 +192,9 @@ class WorkerState:
 def build_worker_app(state: type[WorkerState] = WorkerState) -> WSGIApplication:
     """One worker's WSGI app: its own engine, runtime, Bolt app and question log."""
     from bot.bootstrap import open_runtime
-    from bot.catalogue import catalogue_for
     from bot.config import load_settings
     from bot.core.questionlog import BatchedQuestionLog
-    from bot.serve import build_slack_app
-    from bot.web import make_wsgi_app
+    from bot.serve import bot_wsgi_app, build_slack_app
 
     settings = load_settings()
     # `policybot serve` migrated and seeded before starting the workers.
@@ -207,7 +205,7 @@ def build_worker_app(state: type[WorkerState] = WorkerState) -> WSGIApplication:
     question_log.start()
     state.question_log = question_log
     state.dispose = runtime.engine.dispose
-    return make_wsgi_app(runtime.engine, slack_app, catalogue_for(runtime))
+    return bot_wsgi_app(runtime, slack_app)
 
 
 def _worker_exit(_arbiter: Any, _worker: Any) -> None:
