@@ -74,6 +74,7 @@ TOKEN = "xoxb-bench-token"
 COMMAND = "/aipolicy"
 PG_DATABASE = "policybot_bench_http"
 PROBE_INTERVAL = 0.2  # seconds between answer-latency probes
+UNIQUE_PER_SECOND = 4000  # distinct signed requests per second of load (above any rate seen)
 DRAIN_TIMEOUT = 60.0  # longest wait for queued answers after a load run
 QUESTIONS = (
     "can I use Claude Code?",
@@ -113,15 +114,19 @@ def bare_bolt_app() -> Any:
 
 
 def bare_wsgi() -> Any:
-    """The bare app behind policybot's WSGI routing, for stock gunicorn
-    (`http_endpoint:bare_wsgi()`)."""
-    from bot.bootstrap import open_runtime
-    from bot.config import load_settings
-    from bot.serve import bot_wsgi_app
+    """The bare app as Bolt's own WSGI adapter serves it, for stock gunicorn
+    (`http_endpoint:bare_wsgi()`); /healthz only so the benchmark sees it is up."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    # The routing wants a runtime (for /readyz, never asked here); nothing to migrate.
-    runtime = open_runtime(load_settings(), migrate=False, seed=False)
-    return bot_wsgi_app(runtime, bare_bolt_app())
+    bolt = SlackRequestHandler(bare_bolt_app(), path="/slack/events")
+
+    def application(environ: Any, start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
+            return [b"ok\n"]
+        return bolt(environ, start_response)
+
+    return application
 
 
 def serve_bare(port: int) -> None:
@@ -203,13 +208,16 @@ def server_env(api_url: str, database_url: str) -> dict[str, str]:
 
 
 def signed_requests(
-    response_url: str, questions: Sequence[str] = QUESTIONS
+    response_url: str, questions: Sequence[str] = QUESTIONS, count: int | None = None
 ) -> list[tuple[bytes, dict[str, str]]]:
-    """One signed slash-command body and its headers per question, signed now."""
+    """`count` signed slash-command bodies (default one per question) and their headers,
+    signed now. Each is unique (its own trigger_id): policybot refuses a replayed slash
+    command, so a load run cycles through more requests than it can send."""
     from tests.standin import payloads, signing
 
     made = []
-    for question in questions:
+    for n in range(count or len(questions)):
+        question = questions[n % len(questions)]
         body = signing.slash_command_body(
             payloads.slash_command(COMMAND, question, response_url=response_url)
         )
@@ -543,7 +551,11 @@ def measure(
     path: str = "/slack/events",
 ) -> LoadResult:
     """Load `target` for `seconds`; for policybot, wait for and check every answer."""
-    requests = signed_requests(target.response_url) if path == "/slack/events" else []
+    requests = (
+        signed_requests(target.response_url, count=int(UNIQUE_PER_SECOND * max(seconds, 1.0)))
+        if path == "/slack/events"
+        else []
+    )
     before = len(standin.responses)
     counted_before = questions_answered(target.port) if target.answers else 0
     cpu_before = cpu_seconds(target.process.pid)

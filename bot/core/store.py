@@ -458,9 +458,12 @@ class Store:
 
     def first_time_event(self, event_id: str) -> bool:
         """Record a Slack event id; False when it was already handled (a re-send)."""
+        # A Core insert: this runs for every signed request, and the ORM's unit of work
+        # would cost it several times over.
+        insert = sa.insert(ProcessedEvent).values(event_id=event_id, seen_at=self.clock())
         try:
-            with self.session() as session:
-                session.add(ProcessedEvent(event_id=event_id, seen_at=self.clock()))
+            with self.engine.begin() as connection:
+                connection.execute(insert)
             return True
         except sa.exc.IntegrityError:
             return False
