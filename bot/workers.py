@@ -66,7 +66,8 @@ WORKER_SILENCE_SECONDS = 30
 
 
 def request_is_complete(data: bytes | bytearray) -> bool:
-    """True once `data` holds a request's head and, if it says its length, its whole body."""
+    """True once `data` holds a request's head and, if it says its length, its whole body (or
+    as much of it as the worker buffers)."""
     end = data.find(b"\r\n\r\n")
     if end < 0:
         return False
@@ -81,7 +82,8 @@ def request_is_complete(data: bytes | bytearray) -> bool:
                 length = int(value.strip())
             except ValueError:
                 return True  # gunicorn answers 400 at once
-    return len(data) >= end + 4 + length
+    # A body larger than the buffer is for the request thread (and the app's size limit).
+    return len(data) >= end + 4 + length or end + 4 + length > BUFFER_LIMIT
 
 
 class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
