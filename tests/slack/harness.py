@@ -36,7 +36,9 @@ from tests.standin.signing import (
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "standin-signing-secret"
 COMMAND = "/aipolicy"
-START_TIMEOUT = 30.0
+# How long a start may take before the test gives up: a liveness bound, not a speed check (a
+# start is a few seconds; on a machine shared with other test runs it can take far longer).
+START_TIMEOUT = 90.0
 
 T = TypeVar("T")
 
@@ -107,6 +109,8 @@ class BotProcess:
             for key, value in os.environ.items()
             if not key.startswith(("SLACK_", "POLICYBOT_", "DATABASE_URL", "PORT", "LOG_"))
         }
+        # One worker unless the test asks for more: fewer processes to start per test.
+        self.env["POLICYBOT_WORKERS"] = "1"
         self.env.update(env)
         self.env["PYTHONPATH"] = str(REPO)
         self.process: subprocess.Popen[bytes] | None = None
@@ -145,14 +149,15 @@ class BotProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL if it has not stopped within 10 s; returns the exit code."""
+        """SIGTERM, then SIGKILL if it has not stopped within the grace period (30 s, as an
+        orchestrator gives it); returns the exit code."""
         if self.process is None:
             return None
         process, self.process = self.process, None
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
