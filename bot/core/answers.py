@@ -23,8 +23,16 @@ from bot.core.lists import (
     ListQuery,
     group_by_status,
     read_list_query,
+    vendor_product,
 )
-from bot.core.matching import MAX_READ_WORDS, Matcher, Mention, readable_part, strip_markup
+from bot.core.matching import (
+    MAX_READ_WORDS,
+    PRODUCT_WORDS,
+    Matcher,
+    Mention,
+    readable_part,
+    strip_markup,
+)
 from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
 
@@ -184,6 +192,9 @@ _ASKS_DETAILS = re.compile(
 def points_back(lower: str) -> bool:
     """Whether the question points back at something said before ("in it", "that one")."""
     return _POINTS_BACK.search(lower[:200]) is not None
+
+
+_MAX_RELATED = 6  # tools of a vendor shown beside a product of theirs with no policy
 
 
 class Registry:
@@ -365,8 +376,21 @@ def answer_question(
     if variants:
         related = tuple(dict.fromkeys(p.name for v in variants for p in v.related))
         return replace(base, kind=AnswerKind.VARIANT, variants=variants, suggestions=related)
-    lower = strip_markup(read).lower()
-    query = read_list_query(lower, registry.lists.vendors)
+    cleaned = strip_markup(read)
+    lower = cleaned.lower()
+    product = vendor_product(lower, registry.lists.vendors, PRODUCT_WORDS)
+    if product is not None:  # "the Anthropic API": a vendor's product with no policy
+        (start, end), vendors = product
+        family = registry.lists.select(ListQuery(vendors=tuple(sorted(vendors))))
+        words = cleaned[start:end] if len(cleaned) == len(lower) else lower[start:end]
+        variant = VariantAnswer(words, family[:_MAX_RELATED])
+        return replace(
+            base,
+            kind=AnswerKind.VARIANT,
+            variants=(variant,),
+            suggestions=tuple(p.name for p in variant.related),
+        )
+    query = read_list_query(lower, registry.lists.vendors, registry.lists.category_words)
     context = [p for p in (registry.get(name) for name in previous) if p is not None]
     # "why?" after an answer is about its tools; "which tools are banned?" is a new list
     # unless it points back ("which of them are banned?").
@@ -508,8 +532,9 @@ def list_heading(answer: Answer, phrases: Phrases, *, empty_contact: str | None 
     filters = ""
     if query.vendors:
         filters += phrases.list_from.format(vendors=phrases.or_list(list(query.vendors)))
-    if query.categories:
+    if query.categories or query.category_values:
         names = [phrases.list_categories[c] for c in query.categories]
+        names += [value.replace("-", " ") for value in query.category_values]
         filters += phrases.list_category.format(categories=phrases.or_list(names))
     if query.data is not None:
         filters += phrases.list_data.format(data=phrases.data_names[query.data])

@@ -209,7 +209,8 @@ class PolicyService:
         try:
             command = parse_command(text)
         except CommandError as error:
-            if looks_like_question:
+            # "list coding tools" is not the `list <status>` command but a list question.
+            if looks_like_question or text.split()[0].lower() == "list":
                 return self._answer(text, user, channel, conversation)
             return Reply("error", str(error))
         if isinstance(command, ShowHelp) and command.command is None:
