@@ -37,11 +37,14 @@ from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
 
 __all__ = [
+    "FACT_ORDER",
     "Answer",
     "AnswerKind",
+    "Fact",
     "Intent",
     "Registry",
     "ToolAnswer",
+    "ToolLayout",
     "VariantAnswer",
     "answer_question",
     "as_json",
@@ -50,6 +53,7 @@ __all__ = [
     "is_follow_up",
     "is_small_talk",
     "render_text",
+    "tool_layout",
 ]
 
 
@@ -468,56 +472,105 @@ def _alternatives(tool: ToolAnswer, phrases: Phrases) -> str | None:
     return phrases.listing(names) if names else None
 
 
+# -- one layout of a tool's facts, walked by every renderer ------------------------------
+
+
+class Fact(StrEnum):
+    """One fact about a tool in an answer; `tool_layout` puts them in order."""
+
+    STATUS = "status"
+    NOTE = "note"  # true for the asker only, e.g. their exception to a ban
+    VENDOR = "vendor"
+    EFFECTIVE = "effective"
+    CONDITIONS = "conditions"
+    DATA = "data"
+    WHY = "why"
+    INSTEAD = "instead"
+    OWNER = "owner"
+    LINK = "link"
+
+
+# The one order of a tool's facts. Renderers walk it and decide only how each fact looks
+# (plain text: a line; Slack: a line, a field or a context note) and which they leave out.
+FACT_ORDER = tuple(Fact)
+_ASKED_FACT = {
+    Intent.WHY: Fact.WHY,
+    Intent.INSTEAD: Fact.INSTEAD,
+    Intent.WHO: Fact.OWNER,
+    Intent.DATA: Fact.DATA,
+}
+
+
+@dataclass(frozen=True)
+class ToolLayout:
+    """The fact the question asks for (said first, as a lead), then the rest in order."""
+
+    lead: Fact | None
+    facts: tuple[Fact, ...]
+
+
+def tool_layout(answer: Answer) -> ToolLayout:
+    """How every renderer lays out each tool of `answer`."""
+    lead = _ASKED_FACT.get(answer.intent)
+    return ToolLayout(lead, tuple(fact for fact in FACT_ORDER if fact is not lead))
+
+
 def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases) -> list[str]:
-    """The lines about one tool, with the part the intent asks for first."""
+    """The lines about one tool, walking `tool_layout`: the asked part first, as a lead."""
     policy = tool.policy
     name = policy.name
     owner = policy.owner or contact
     data = _data_line(policy, answer.asked_data, answer.today, phrases)
     alternatives = _alternatives(tool, phrases)
-    # Each follow-up part: its line in the body, and its lead when the question asks for it
+    layout = tool_layout(answer)
+    # Each fact as a line in the body (None: nothing to say), and as the lead when asked
     # (the lead names the tool, since it comes before the status line does).
-    parts: dict[Intent, tuple[str | None, str]] = {
-        Intent.DATA: (
-            data,
-            # The data line continues the lead's sentence: "Tabnine: data up to: …".
+    body: dict[Fact, list[str | None]] = {
+        Fact.STATUS: [_status_line(policy, answer.today, answer.intent is Intent.SINCE, phrases)],
+        Fact.NOTE: list(answer.notes_for(name)),
+        Fact.CONDITIONS: [
+            phrases.label(phrases.conditions, policy.conditions) if policy.conditions else None
+        ],
+        Fact.DATA: [data],
+        Fact.WHY: [phrases.label(phrases.why, policy.reason) if policy.reason else None],
+        Fact.INSTEAD: [
+            phrases.label(phrases.instead, alternatives) + phrases.stop if alternatives else None
+        ],
+        Fact.OWNER: [phrases.label(phrases.owner, policy.owner) if policy.owner else None],
+        Fact.LINK: [phrases.label(phrases.more, policy.link) if policy.link else None],
+    }
+    lines: list[str | None] = []
+    if layout.lead is Fact.DATA:
+        # The data line continues the lead's sentence: "Tabnine: data up to: …".
+        lines.append(
             phrases.data_lead.format(name=name, data=f"{data[0].lower()}{data[1:]}")
             if data
-            else phrases.no_data_limit.format(name=name, contact=owner),
-        ),
-        Intent.WHY: (
-            phrases.label(phrases.why, policy.reason) if policy.reason else None,
+            else phrases.no_data_limit.format(name=name, contact=owner)
+        )
+    elif layout.lead is Fact.WHY:
+        lines.append(
             phrases.why_lead.format(
                 name=name,
                 status=phrases.status_names[policy.status].replace("-", " "),
                 reason=policy.reason,
             )
             if policy.reason
-            else phrases.no_reason.format(name=name, contact=owner),
-        ),
-        Intent.INSTEAD: (
-            phrases.label(phrases.instead, alternatives) + phrases.stop if alternatives else None,
+            else phrases.no_reason.format(name=name, contact=owner)
+        )
+    elif layout.lead is Fact.INSTEAD:
+        lines.append(
             phrases.instead_lead.format(name=name, alternatives=alternatives)
             if alternatives
-            else phrases.no_alternatives.format(name=name, contact=owner),
-        ),
-        Intent.WHO: (
-            phrases.label(phrases.owner, policy.owner) if policy.owner else None,
+            else phrases.no_alternatives.format(name=name, contact=owner)
+        )
+    elif layout.lead is Fact.OWNER:
+        lines.append(
             phrases.owner_lead.format(name=name, owner=policy.owner)
             if policy.owner
-            else phrases.no_owner.format(name=name, contact=contact),
-        ),
-    }
-    lines: list[str | None] = []
-    if answer.intent in parts:
-        lines.append(parts[answer.intent][1])
-    date_first = answer.intent is Intent.SINCE
-    lines.append(_status_line(policy, answer.today, date_first, phrases))
-    lines.append(
-        phrases.label(phrases.conditions, policy.conditions) if policy.conditions else None
-    )
-    lines.extend(body for intent, (body, _) in parts.items() if intent is not answer.intent)
-    lines.append(phrases.label(phrases.more, policy.link) if policy.link else None)
+            else phrases.no_owner.format(name=name, contact=contact)
+        )
+    for fact in layout.facts:  # vendor and date: the plain status line says enough
+        lines.extend(body.get(fact, ()))
     return [line for line in lines if line]
 
 
@@ -621,13 +674,7 @@ def render_text(answer: Answer, contact: str) -> str:
             blocks.append(
                 phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
-        lines = _tool_block(tool, answer, contact, phrases)
-        notes = answer.notes_for(tool.policy.name)
-        if notes:  # right after the status line: "… is BANNED. You have an exception …"
-            line = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
-            at = lines.index(line) + 1 if line in lines else len(lines)
-            lines[at:at] = notes
-        blocks.append("\n".join(lines))
+        blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
     blocks.extend(variant_lines(answer, phrases, aside=True))
     return "\n\n".join(blocks + cut_note)
 
