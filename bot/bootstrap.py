@@ -122,7 +122,7 @@ def open_runtime(
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
-        db.upgrade(engine)
+        db.upgrade_if_behind(engine)
     store = Store(engine)
     service = PolicyService(
         store,
