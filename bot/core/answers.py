@@ -34,7 +34,7 @@ from bot.core.matching import (
     strip_markup,
 )
 from bot.core.phrases import Phrases, phrases_for
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policy import DataClass, Status, ToolPolicy, data_allowed
 
 __all__ = [
     "FACT_ORDER",
@@ -448,7 +448,7 @@ def _data_line(
     line = phrases.label(phrases.data_up_to, limit_name) + phrases.stop
     if asked is not None:
         asked_name = phrases.data_names[asked]
-        if _DATA_ORDER.index(asked) <= _DATA_ORDER.index(limit):
+        if data_allowed(limit, asked):
             # capitalize() starts the English sentence; it leaves Chinese as it is.
             line += phrases.data_within.format(asked=asked_name.capitalize())
         else:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policy import DataClass, Status, ToolPolicy, data_allowed
 
 __all__ = [
     "CATEGORY_WORDS",
@@ -181,11 +181,7 @@ class ListQuery:
             or policy.category in self.category_values
         ):
             return False
-        if self.data is not None:
-            limit = policy.max_data
-            if limit is None or _DATA_ORDER.index(limit) < _DATA_ORDER.index(self.data):
-                return False
-        return True
+        return self.data is None or data_allowed(policy.max_data, self.data)
 
 
 def category_matches(category: str | None, concept: str) -> bool:
