@@ -357,6 +357,9 @@ ADVERSARIAL_INPUTS: dict[str, Any] = {
     "near-typos": lambda n: _repeat("curosr calude windsrf ", n),
     "Chinese names": lambda n: _repeat("通义灵码和通义千问", n),
     "markup": lambda n: _repeat("<@U1> <https://x.com|cursor> :smile: ", n),
+    "list words": lambda n: _repeat("which tools are allowed and ", n),
+    "verdicts then banned": lambda n: _repeat("allowed ", n - 7) + " banned",
+    "follow-up words": lambda n: _repeat("why it ", n),
 }
 
 

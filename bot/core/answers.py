@@ -199,6 +199,7 @@ def points_back(lower: str) -> bool:
 
 
 _MAX_RELATED = 6  # tools of a vendor shown beside a product of theirs with no policy
+_MAX_BROAD_QUESTION = 300  # characters read for lists, vendors' products and follow-ups
 
 
 class Registry:
@@ -380,7 +381,8 @@ def answer_question(
     if variants:
         related = tuple(dict.fromkeys(p.name for v in variants for p in v.related))
         return replace(base, kind=AnswerKind.VARIANT, variants=variants, suggestions=related)
-    cleaned = strip_markup(read)
+    # A list or a follow-up is asked in a sentence or two: only its start is read for them.
+    cleaned = strip_markup(read)[:_MAX_BROAD_QUESTION]
     lower = cleaned.lower()
     product = vendor_product(lower, registry.lists.vendors, PRODUCT_WORDS)
     if product is not None:  # "the Anthropic API": a vendor's product with no policy

@@ -55,9 +55,28 @@ _LIST_PHRASES = re.compile(
     r"(?:from|by|for|allowed|approved|ok|okay|banned|tools?|apps?|assistants?)\b"
     r"|\banything\b|\beverything\b|\blist(?: of| all| the)?\b|\ball (?:the )?(?:ai )?tools\b"
     r"|\bshow me\b|\boverview\b|\bfull list\b|\bwhich ones\b|\bwhat are (?:my|our|the) options\b"
-    r"|\btools?\b.*\b(?:approved|allowed|permitted|banned|forbidden|ok|okay|usable)\b"
-    r"|\b(?:approved|allowed|permitted|banned|forbidden|prohibited|usable)\b.*\btools\b"
 )
+# "tools … approved" and "approved … tools" are found by searching one after the other:
+# a `.*` between them would make the search quadratic in a long message.
+_TOOLS = re.compile(r"\btools?\b")
+_TOOLS_PLURAL = re.compile(r"\btools\b")
+_VERDICT = re.compile(r"\b(?:approved|allowed|permitted|banned|forbidden|ok|okay|usable)\b")
+_VERDICT_BEFORE = re.compile(
+    r"\b(?:approved|allowed|permitted|banned|forbidden|prohibited|usable)\b"
+)
+
+
+def _in_order(text: str, *patterns: re.Pattern[str]) -> bool:
+    """Whether each pattern occurs after the previous one's first match: linear in `text`."""
+    position = 0
+    for pattern in patterns:
+        found = pattern.search(text, position)
+        if found is None:
+            return False
+        position = found.end()
+    return True
+
+
 _LIST_PHRASES_ZH = re.compile(
     r"哪些|哪几|哪个|什么工具|什么软件|什么(?:AI|ai)|有什么|都有|列出|列表|清单|所有|全部|"
     r"可以用什么|能用什么|有没有(?:什么|哪些)?(?:工具|软件)|名单"
@@ -292,7 +311,12 @@ def read_list_query(
     )
     data = _data_asked(text)
     statuses = _statuses_asked(text)
-    cue = _LIST_PHRASES.search(text) is not None or _LIST_PHRASES_ZH.search(text) is not None
+    cue = (
+        _LIST_PHRASES.search(text) is not None
+        or _LIST_PHRASES_ZH.search(text) is not None
+        or _in_order(text, _TOOLS, _VERDICT)
+        or _in_order(text, _VERDICT_BEFORE, _TOOLS_PLURAL)
+    )
     filters = bool(asked_vendors or categories or category_values or data)
     # A list cue ("which …", "有哪些"), or a filter with a status or "tools" beside it
     # ("approved coding assistants"); "can I use AI tools?" alone asks for no list.
@@ -316,7 +340,10 @@ _ASKS_ABOUT_TOOLS = re.compile(
 
 
 def _statuses_asked(text: str) -> frozenset[Status]:
-    if _BANNED.search(text) and not _USABLE_AND_BANNED.search(text):
+    both = _in_order(text, _USABLE_WORD, _AND_OR, _BANNED_WORD) or _in_order(
+        text, _BANNED_WORD, _AND_OR, _USABLE_WORD
+    )
+    if _BANNED.search(text) and not both:
         return frozenset({Status.BANNED})
     if _NEGATED_USE.search(text):
         return NOT_USABLE
@@ -330,10 +357,9 @@ def _statuses_asked(text: str) -> frozenset[Status]:
 
 
 # "which are allowed and which are banned": both asked, so no status filter.
-_USABLE_AND_BANNED = re.compile(
-    r"\b(?:allowed|approved|ok|permitted)\b.*\b(?:and|or|vs)\b.*\bbann?ed\b"
-    r"|\bbann?ed\b.*\b(?:and|or|vs)\b.*\b(?:allowed|approved|ok|permitted)\b"
-)
+_USABLE_WORD = re.compile(r"\b(?:allowed|approved|ok|permitted)\b")
+_AND_OR = re.compile(r"\b(?:and|or|vs)\b")
+_BANNED_WORD = re.compile(r"\bbann?ed\b")
 
 
 def _data_asked(text: str) -> DataClass | None:
