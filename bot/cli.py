@@ -99,10 +99,12 @@ def ask(
 ) -> None:
     """Answer one question and exit."""
     from bot.core.answers import as_json
+    from bot.core.text import storable
 
     with friendly_errors():
         rt = runtime(database_url)
-        text = " ".join(question)
+        # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
+        text = storable(" ".join(question))
         answer = rt.service.ask(text, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:

@@ -34,6 +34,7 @@ from bot.core.store import ChangeEvent, Store, name_key
 
 APPROVE_EXCEPTION_ACTION = "policybot_exception_approve"
 DECLINE_EXCEPTION_ACTION = "policybot_exception_decline"
+REVOKE_EXCEPTION_ACTION = "policybot_exception_revoke"
 # A change to one of these ends the tool's exceptions (see the module docstring).
 POLICY_FIELDS = ("status", "conditions", "max_data")
 ACTIVE, PENDING = "active", "pending"
@@ -368,10 +369,18 @@ class Exceptions:
             self._wake(session)
         return result
 
-    def revoke(self, exception_id: int, *, user: str, reason: str) -> ExceptionView:
-        """End an active (or pending) exception now; admins only."""
+    def check_revoker(self, exception_id: int, user: str) -> ExceptionView:
+        """The active or pending exception, if `user` is an admin."""
         if not self.is_admin(user):
             raise ExceptionError("Only policy admins can revoke an exception.")
+        view = self.get(exception_id)
+        if view.status not in (ACTIVE, PENDING):
+            raise ExceptionError(f"{view.label} is already {view.status}.")
+        return view
+
+    def revoke(self, exception_id: int, *, user: str, reason: str) -> ExceptionView:
+        """End an active (or pending) exception now; admins only."""
+        self.check_revoker(exception_id, user)
         reason = " ".join(reason.split())[:MAX_TEXT]
         if not reason:
             raise ExceptionError("Give a reason for revoking; the holder is told it.")
@@ -471,14 +480,20 @@ class Exceptions:
         if not rows:
             return
         what = "was removed from the registry" if change.after is None else "changed its policy"
+        if change.after is not None and change.after.status is Status.ALLOWED:
+            follow = f"{subject.name} is now allowed: you no longer need an exception."
+        else:
+            follow = (
+                f"{subject.name} {what}, so exceptions granted under the old policy end. "
+                "Ask again if you still need one."
+            )
         for row in rows:
             self._end(session, row, "ended", event.author, f"{subject.name} {what}", event.at)
             self._tell_holder(
                 session,
                 row,
                 f"Your exception for {row.tool_name} has ended",
-                f"{subject.name} {what}, so exceptions granted under the old policy end. "
-                "Ask again if you still need one.",
+                follow,
                 event.author,
                 event.at,
             )

@@ -453,3 +453,17 @@ def test_the_auditors_export_lists_every_exception_with_who_decided(
     assert header.startswith("id,tool,user,status,purpose")
     assert row.startswith("E1,Claude Code,UALICE,active,the payments migration,internal,20,")
     assert ",UADMIN," in row
+
+
+def test_a_tool_that_becomes_allowed_ends_exceptions_saying_none_is_needed(
+    runtime: Runtime,
+) -> None:
+    say(runtime, ASK, ALICE)
+    say(runtime, "approve E1", ADMIN)
+
+    say(runtime, "set Claude Code allowed", ADMIN)
+
+    assert desk_of(runtime).exceptions.get(1).status == "ended"
+    assert notices_to(runtime.store, ALICE)[-1].lines == (
+        "Claude Code is now allowed: you no longer need an exception.",
+    )
