@@ -405,7 +405,11 @@ def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
                     median_ms=median(timings),
                     max_ms=max(timings),
                     peak_mib=peak / 2**20,
-                    tools=sorted(t.policy.name for t in answer.tools),
+                    tools=(
+                        [f"a list of {len(answer.listed)}"]
+                        if answer.kind.value == "list"
+                        else sorted(t.policy.name for t in answer.tools)
+                    ),
                 )
             )
     return results
@@ -429,8 +433,8 @@ def adversarial_table(results: list[AdversarialResult]) -> str:
     biggest = max(ADVERSARIAL_SIZES)
     for r in results:
         verdict = ""
-        if r.chars == biggest:
-            ok = r.max_ms < ADVERSARIAL_LIMIT_MS and r.peak_mib < ADVERSARIAL_LIMIT_MB
+        if r.chars == biggest:  # the median: one slow round on a busy machine is not the code
+            ok = r.median_ms < ADVERSARIAL_LIMIT_MS and r.peak_mib < ADVERSARIAL_LIMIT_MB
             verdict = "ok" if ok else "OVER LIMIT"
         lines.append(
             f"| {r.kind} | {r.chars:,} | {r.median_ms:.2f} ms | {r.max_ms:.2f} ms "
@@ -461,7 +465,11 @@ def main(argv: list[str] | None = None) -> int:
 
     progress("matching: adversarial inputs")
     adversarial = run_adversarial_child()
-    print("Adversarial questions (sample registry; time without tracemalloc, memory with it):")
+    print(
+        "Adversarial questions (sample registry; time without tracemalloc, memory with it; "
+        f"verdict at {max(ADVERSARIAL_SIZES):,} characters: median under "
+        f"{ADVERSARIAL_LIMIT_MS:g} ms and peak under {ADVERSARIAL_LIMIT_MB:g} MB):"
+    )
     print(adversarial_table(adversarial))
     print()
     if args.adversarial_only:
