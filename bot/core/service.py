@@ -25,6 +25,7 @@ from bot.core.commands import (
     ShowHelp,
     is_command,
     parse_command,
+    staff_usage,
     usage,
 )
 from bot.core.conversations import Conversations
@@ -215,7 +216,7 @@ class PolicyService:
             return Reply("error", str(error))
         if isinstance(command, ShowHelp) and command.command is None:
             # Everyone gets what they can ask; admins also the commands they can run.
-            text = staff_help(self.contact)
+            text = staff_help(self.contact, staff_usage())
             if self.is_admin(user):
                 text = f"{text}\n\n{usage()}"
             return Reply("help", text)
