@@ -164,9 +164,10 @@ def is_small_talk(lower: str) -> bool:
 
 _PUNCTUATION = re.compile(r"[\s,.!?！？。，~～:)(（）]+")
 # Words that point back at the previous answer's tools: "can I put customer data in it?".
+# Openers ("and …?", "what about …?", "那 …") are not enough: "and Figma?" asks about Figma.
 _POINTS_BACK = re.compile(
     r"\b(?:it|its|it's|that|this|them|they|those|these|that one|this one|the tool|same)\b"
-    r"|^\s*(?:and|but|so|ok|okay|then)\b|^\s*what about\b|它|这个|那个|这些|那些|^那|^还有|^那么"
+    r"|它|这个|那个|这些|那些"
 )
 
 

@@ -204,6 +204,8 @@ def test_a_follow_up_without_a_previous_answer_gets_help_not_no_policy(
 def test_a_new_tool_question_after_an_answer_is_about_the_new_tool(registry: Registry) -> None:
     assert ask(registry, "and tabnine?", previous=("ChatGPT",)) == ["Tabnine"]
     assert ask(registry, "can I use Figma?", previous=("ChatGPT",)) == []
+    assert ask(registry, "and Figma?", previous=("ChatGPT",)) == []
+    assert ask(registry, "what about Photoshop?", previous=("ChatGPT",)) == []
 
 
 # -- small talk ------------------------------------------------------------------------------------
