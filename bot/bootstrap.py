@@ -1,18 +1,34 @@
-"""Wiring shared by every entry point: settings -> engine -> migrated database -> services."""
+"""The composition root: settings -> engine -> migrated database -> repositories -> services.
+
+Everything the bot runs on is built here, by constructors, in one readable order; nothing
+else sets attributes on objects built elsewhere. Reading `build_runtime` tells what a `set`
+does: `PolicyChanges` checks `Permissions`, writes through `PolicyRepository`, adds the
+announcement rows through `Announcements` in the same transaction, and after the commit
+makes the `RegistrySnapshot` forget its copy (and the announcement step wakes the sender).
+`DueChanges` applies scheduled changes on their day, before the snapshot or a change reads.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.core import db
+from bot.core.admin import Admin
 from bot.core.announcements import AnnouncementConfig, Announcements
+from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
+from bot.core.event_repo import EventRepository
+from bot.core.models import utcnow
+from bot.core.policy_repo import PolicyRepository
 from bot.core.policyfile import load_policies
-from bot.core.service import PolicyService
-from bot.core.store import Store
+from bot.core.question_repo import QuestionRepository
+from bot.core.questionlog import BatchedQuestionLog
+from bot.core.service import PolicyService, RegistrySnapshot
+from bot.core.store import Clock, Store
 
 log = logging.getLogger(__name__)
 
@@ -21,53 +37,105 @@ SEED_AUTHOR = "policybot"
 
 @dataclass
 class Runtime:
+    """Everything one process runs on, built once by `build_runtime`."""
+
     settings: Settings
     engine: sa.Engine
     store: Store
+    policies: PolicyRepository
+    questions: QuestionRepository
+    events: EventRepository
+    permissions: Permissions
+    changes: PolicyChanges
     service: PolicyService
-    announcements: Announcements | None = None
+    announcements: Announcements
 
 
-def seed_if_empty(store: Store, settings: Settings) -> int:
+def build_runtime(
+    settings: Settings,
+    engine: sa.Engine,
+    *,
+    clock: Clock = utcnow,
+    also_admin: Callable[[str], bool] | None = None,
+    question_log: bool = False,
+) -> Runtime:
+    """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
+    user group); `question_log` writes questions in batches off the request thread."""
+    store = Store(engine, clock)
+    policies = PolicyRepository(store)
+    questions = QuestionRepository(store)
+    events = EventRepository(store)
+    announcements = Announcements(store, policies, announcement_config(settings))
+    permissions = Permissions(frozenset(settings.admins), also_admin)
+    due = DueChanges(store, policies, settings.zone)
+    snapshot = RegistrySnapshot(policies, due)
+    changes = PolicyChanges(
+        store,
+        policies,
+        permissions,
+        due=due,
+        announcements=announcements,
+        tz=settings.zone,
+        committed=[snapshot.forget],
+    )
+    admin = Admin(policies, questions, changes, announcements=announcements, tz=settings.zone)
+    service = PolicyService(
+        snapshot,
+        admin,
+        questions,
+        permissions,
+        contact=settings.contact,
+        log_askers=settings.log_askers,
+        tz=settings.zone,
+        clock=clock,
+        question_log=BatchedQuestionLog(questions) if question_log else None,
+    )
+    return Runtime(
+        settings,
+        engine,
+        store,
+        policies,
+        questions,
+        events,
+        permissions,
+        changes,
+        service,
+        announcements,
+    )
+
+
+def seed_if_empty(runtime: Runtime) -> int:
     """On first start with an empty registry, load `policies/`; returns how many tools."""
-    if store.generation() != 0 or store.policies():
+    policies = runtime.policies
+    if policies.generation() != 0 or policies.policies():
         return 0
-    path = settings.policies_path
+    path = runtime.settings.policies_path
     if not path.exists():
         log.warning("no policies folder at %s: starting with an empty registry", path)
         return 0
-    report = store.import_policies(load_policies(path), author=SEED_AUTHOR, quiet=True)
+    report = runtime.changes.import_policies(
+        ImportPolicies(tuple(load_policies(path)), quiet=True),
+        Actor(SEED_AUTHOR, "import", trusted=True),
+    )
     log.info("loaded %d tools from %s", len(report.created), path)
     return len(report.created)
 
 
-def open_runtime(settings: Settings, *, migrate: bool = True, seed: bool = True) -> Runtime:
+def open_runtime(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    seed: bool = True,
+    also_admin: Callable[[str], bool] | None = None,
+    question_log: bool = False,
+) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
         db.upgrade(engine)
-    store = Store(engine)
+    runtime = build_runtime(settings, engine, also_admin=also_admin, question_log=question_log)
     if seed:
-        seed_if_empty(store, settings)
-    service = PolicyService(
-        store,
-        contact=settings.contact,
-        admins=frozenset(settings.admins),
-        log_askers=settings.log_askers,
-        tz=settings.zone,
-    )
-    announcements = install_announcements(store, service, settings)
-    return Runtime(settings, engine, store, service, announcements)
-
-
-def install_announcements(
-    store: Store, service: PolicyService, settings: Settings
-) -> Announcements:
-    """Announce material changes: the listener runs in the writing transaction, so a change
-    and its announcement commit together or not at all."""
-    announcements = Announcements(store, announcement_config(settings))
-    store.listeners.append(announcements.on_change)
-    service.admin.announcements = announcements
-    return announcements
+        seed_if_empty(runtime)
+    return runtime
 
 
 def announcement_config(settings: Settings) -> AnnouncementConfig:

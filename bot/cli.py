@@ -18,7 +18,9 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.config import Settings, describe_error, load_settings
 from bot.core import db
 from bot.core.answers import as_json
+from bot.core.changes import Actor, ImportPolicies
 from bot.core.policyfile import PolicyFileError, load_policies, read_located, write_policies
+from bot.core.question_repo import QuestionRepository
 from bot.core.store import PolicyError, Store
 
 app = typer.Typer(
@@ -58,9 +60,9 @@ def friendly_errors() -> Iterator[None]:
         fail(f"cannot use the database: {error.orig}", 3)
 
 
-def runtime(database_url: str | None = None, **kwargs: bool) -> Runtime:
+def runtime(database_url: str | None = None, *, seed: bool = True) -> Runtime:
     settings = settings_or_exit(database_url=database_url)
-    return open_runtime(settings, **kwargs)
+    return open_runtime(settings, seed=seed)
 
 
 DatabaseOption = Annotated[
@@ -118,8 +120,9 @@ def import_policies(
     with friendly_errors():
         located = read_located(path)
         rt = runtime(database_url, seed=False)
-        report = rt.store.import_policies(
-            [item.policy for item in located], author=author, prune=prune, quiet=quiet
+        report = rt.changes.import_policies(
+            ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
+            Actor(author, "import", trusted=True),
         )
         typer.echo(
             f"imported {path}: {len(report.created)} created, {len(report.updated)} updated, "
@@ -147,7 +150,7 @@ def export(
 
     with friendly_errors():
         rt = runtime(database_url)
-        policies = rt.store.policies()
+        policies = rt.service.policies()
         if path is None:
             sys.stdout.write(dump_policies(policies))
             return
@@ -209,13 +212,13 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
 ) -> None:
     """Start the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
-    from bot.core.questionlog import BatchedQuestionLog
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import StartError, slack_settings_problem
     from bot.serve import serve as run_server
     from bot.slack import announcements
-    from bot.slack.app import build_app
+    from bot.slack.admins import AdminGroup
+    from bot.slack.app import build_app, make_client
 
     settings = settings_or_exit(port=port)
     configure_logging(settings.log_format, settings.log_level)
@@ -223,16 +226,21 @@ def serve(
     if problem is not None:
         fail(problem, 2)
     with friendly_errors():
-        rt = open_runtime(settings)
+        # The composition root of the server: one Web API client, the admin group read
+        # through it, the runtime (questions logged in batches off the request thread).
+        client = make_client(settings)
+        group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
+        rt = open_runtime(
+            settings, also_admin=group.is_member if group else None, question_log=True
+        )
         try:
-            slack_app = build_app(rt, extensions=[announcements.register])
+            slack_app = build_app(rt, client, extensions=[announcements.register])
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
         # The scheduler starts once the server is up and stops before it closes.
         scheduler = AnnouncementScheduler(rt)
-        # Questions are logged in batches off the request thread; stop() writes the rest.
-        question_log = BatchedQuestionLog(rt.store)
-        rt.service.question_log = question_log
+        question_log = rt.service.question_log
+        assert question_log is not None  # stop() writes what is still queued
         try:
             run_server(
                 rt, slack_app, port=settings.port, host=host, background=[question_log, scheduler]
@@ -261,7 +269,7 @@ def db_purge(
             fail("set POLICYBOT_RETENTION_DAYS or pass --days to say how long to keep questions")
         engine = db.make_engine(settings.database_url)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep)
-        deleted = Store(engine).purge_questions(cutoff)
+        deleted = QuestionRepository(Store(engine)).purge_questions(cutoff)
         typer.echo(f"deleted {deleted} logged question(s) older than {keep} days")
 
 

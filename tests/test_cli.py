@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.conftest import REPO
 
@@ -72,7 +73,7 @@ def test_import_of_a_bad_file_names_the_line_and_changes_nothing(
     assert result.exit_code == 1
     assert f"{bad}:3: status: unknown status 'forbidden'" in result.output
     assert "nothing was changed" in result.output
-    assert Store(engine).policies() == []
+    assert PolicyRepository(Store(engine)).policies() == []
 
 
 def test_import_prune_removes_tools_no_longer_listed(
@@ -84,7 +85,7 @@ def test_import_prune_removes_tools_no_longer_listed(
     blocked = runner.invoke(app, ["import", "--prune", str(one)])
     # Claude Code names Qoder as an alternative; pruning it is fine, keeping Qoder is fine.
     assert blocked.exit_code == 0, blocked.output
-    assert [p.name for p in Store(engine).policies()] == ["Qoder"]
+    assert [p.name for p in PolicyRepository(Store(engine)).policies()] == ["Qoder"]
 
 
 def test_check_validates_without_a_database(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.names import name_key
 from bot.core.policy import DataClass, Status, ToolPolicy
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
@@ -161,8 +162,10 @@ def _cross_check(located: list[Located]) -> list[str]:
     owners: dict[str, str] = {}
     for item in located:
         for text in (item.policy.name, *item.policy.aliases):
-            key = " ".join(text.casefold().split())
+            key = name_key(text)
             owner = owners.get(key)
+            if owner == item.policy.name and text != item.policy.name:
+                continue  # "claude-code" spells Claude Code's own name: harmless
             if owner is not None:
                 field = "name" if text == item.policy.name else "aliases"
                 problems.append(
@@ -175,12 +178,12 @@ def _cross_check(located: list[Located]) -> list[str]:
 
 def check_alternatives(located: Iterable[Located], known: Iterable[str]) -> list[str]:
     """Problems for alternatives that name no tool among `known` (names and aliases)."""
-    keys = {" ".join(name.casefold().split()) for name in known}
+    keys = {name_key(name) for name in known}
     return [
         f"{item.path}:{item.line}: alternatives: '{alt}' is not in the registry"
         for item in located
         for alt in item.policy.alternatives
-        if " ".join(alt.casefold().split()) not in keys
+        if name_key(alt) not in keys
     ]
 
 

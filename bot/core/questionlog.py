@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.store import Store, question_row
+from bot.core.question_repo import QuestionRepository, question_row
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,14 @@ class BatchedQuestionLog:
     """Queues question-log rows and writes them in batches; start() and stop() with the server."""
 
     def __init__(
-        self, store: Store, *, interval: float = 0.25, max_batch: int = 1000, limit: int = 100_000
+        self,
+        questions: QuestionRepository,
+        *,
+        interval: float = 0.25,
+        max_batch: int = 1000,
+        limit: int = 100_000,
     ) -> None:
-        self.store = store
+        self.questions = questions
         self.interval = interval
         self.max_batch = max_batch
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=limit)
@@ -46,7 +51,7 @@ class BatchedQuestionLog:
         """Queue one row; never blocks the asker (a full queue drops the row and counts it)."""
         row = question_row(question, matched=matched, asker=asker, channel=channel, at=asked_at)
         if self._thread is None:  # not started, or stopped: write it now
-            self.store.log_questions([row])
+            self.questions.log_questions([row])
             return
         try:
             self._queue.put_nowait(row)
@@ -81,7 +86,7 @@ class BatchedQuestionLog:
             if not rows:
                 return
             try:
-                self.store.log_questions(rows)
+                self.questions.log_questions(rows)
             except Exception:  # the log must never take the server down
                 self.dropped += len(rows)
                 log.exception("could not write %d logged questions", len(rows))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.answers import Answer, Intent, ToolAnswer, render_text
+from bot.core.answers import Answer, Intent, ToolAnswer, render_text, scheduled_line
 from bot.core.commands import usage
 from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import Status, ToolPolicy
@@ -153,6 +153,10 @@ def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
     policy = tool.policy
     owner = escape(policy.owner or contact)
     lines = [status_line(policy, answer.today, answer.language)]
+    labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
+    scheduled = scheduled_line(policy, phrases, labels)
+    if scheduled:
+        lines.append(scheduled)
     alternatives = alternatives_text(tool, answer.language)
     why = f"{_bold_label(phrases, phrases.why)} {escape(policy.reason or '')}"
     data = (

@@ -6,9 +6,9 @@ from sqlmodel import Session, select
 
 from bot.core.models import QuestionLog
 from bot.core.questionlog import BatchedQuestionLog
-from bot.core.service import PolicyService
 from bot.core.store import Store
 from tests.factories import seed_registry
+from tests.wiring import runtime_on, seed
 
 
 def _logged(store: Store) -> list[str]:
@@ -17,9 +17,10 @@ def _logged(store: Store) -> list[str]:
 
 
 def test_questions_queued_while_running_are_all_written_by_stop(store: Store) -> None:
-    store.import_policies(seed_registry(), author="seed")
-    service = PolicyService(store)
-    service.question_log = BatchedQuestionLog(store, interval=60)  # only stop() flushes
+    runtime = runtime_on(store)
+    seed(runtime, seed_registry())
+    service = runtime.service
+    service.question_log = BatchedQuestionLog(runtime.questions, interval=60)  # only stop()
     service.question_log.start()
     for n in range(25):
         service.ask(f"can I use cursor {n}?", channel="slack")
@@ -28,9 +29,9 @@ def test_questions_queued_while_running_are_all_written_by_stop(store: Store) ->
 
 
 def test_a_question_asked_before_start_is_written_at_once(store: Store) -> None:
-    writer = BatchedQuestionLog(store)
-    service = PolicyService(store)
-    service.question_log = writer
+    runtime = runtime_on(store)
+    service = runtime.service
+    service.question_log = BatchedQuestionLog(runtime.questions)
     service.ask("can I use photoshop?", channel="slack")
     assert _logged(store) == ["can I use photoshop?"]
-    assert [q.question for q in store.unanswered()] == ["can I use photoshop?"]
+    assert [q.question for q in runtime.questions.unanswered()] == ["can I use photoshop?"]
