@@ -34,8 +34,14 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere
 from bot.core.answers import Registry, answer_question, render_text  # noqa: E402
 from bot.core.policy import DataClass, Status, ToolPolicy  # noqa: E402
 
-DEFAULT_POLICIES = REPO / ".." / "shared" / "eval" / "policies.yaml"
-DEFAULT_QUESTIONS = REPO / ".." / "shared" / "eval" / "questions.jsonl"
+# The shared sample set sits next to the main checkout (/work/shared beside /work/main), or
+# two levels up from a worktree (/work/wt/iNN).
+_SHARED = next(
+    (path for path in (REPO.parent / "shared", REPO.parent.parent / "shared") if path.is_dir()),
+    REPO.parent / "shared",
+)
+DEFAULT_POLICIES = _SHARED / "eval" / "policies.yaml"
+DEFAULT_QUESTIONS = _SHARED / "eval" / "questions.jsonl"
 CONTACT = "#ai-governance"
 
 

@@ -283,6 +283,107 @@ def growth(results: list[SizeResult]) -> str:
     )
 
 
+# -- adversarial input: bounded time and memory per question (issue 12, finding 2) ----------
+
+ADVERSARIAL_SIZES = (1_000, 4_000, 10_000, 20_000, 40_000)
+ADVERSARIAL_LIMIT_MS = 50.0  # at 40,000 characters, each
+ADVERSARIAL_LIMIT_MB = 50.0
+
+
+def _repeat(piece: str, size: int) -> str:
+    return (piece * (size // len(piece) + 1))[:size]
+
+
+ADVERSARIAL_INPUTS: dict[str, Any] = {
+    "cursor, cursor, …": lambda n: _repeat("cursor, ", n),
+    "one long word": lambda n: _repeat("claudecodex", n),
+    "one letter repeated": lambda n: "a" * n,
+    "hyphen chain (words)": lambda n: _repeat("claude-", n),
+    "hyphen chain (letters)": lambda n: _repeat("q-", n),
+    "repeated names": lambda n: _repeat("Claude Code ", n),
+    "repeated question": lambda n: _repeat("can I use cursor? ", n),
+    "near-typos": lambda n: _repeat("curosr calude windsrf ", n),
+    "Chinese names": lambda n: _repeat("通义灵码和通义千问", n),
+    "markup": lambda n: _repeat("<@U1> <https://x.com|cursor> :smile: ", n),
+}
+
+
+@dataclass(frozen=True)
+class AdversarialResult:
+    kind: str
+    chars: int
+    median_ms: float
+    max_ms: float
+    peak_mib: float  # tracemalloc peak during one answer, above what was allocated before
+    tools: list[str]
+
+
+def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
+    """Every adversarial input at every size against the sample registry: time and memory."""
+    import tracemalloc
+
+    import answer_quality as aq
+
+    from bot.core.answers import Registry, answer_question
+
+    registry = Registry(aq.load_policies(aq.DEFAULT_POLICIES))
+    today = dt.date(2026, 6, 1)
+    answer_question("warm up", registry, today)
+    results = []
+    for kind, make in ADVERSARIAL_INPUTS.items():
+        for size in ADVERSARIAL_SIZES:
+            question = make(size)
+            timings = []
+            for _ in range(rounds):  # timed without tracemalloc, which slows allocation
+                begun = time.perf_counter_ns()
+                answer = answer_question(question, registry, today)
+                timings.append((time.perf_counter_ns() - begun) / 1e6)
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            answer_question(question, registry, today)
+            peak = tracemalloc.get_traced_memory()[1] - before
+            tracemalloc.stop()
+            results.append(
+                AdversarialResult(
+                    kind=kind,
+                    chars=size,
+                    median_ms=median(timings),
+                    max_ms=max(timings),
+                    peak_mib=peak / 2**20,
+                    tools=sorted(t.policy.name for t in answer.tools),
+                )
+            )
+    return results
+
+
+def run_adversarial_child() -> list[AdversarialResult]:
+    """`measure_adversarial` in a fresh interpreter."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "adversarial"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"adversarial child failed: {done.stderr[-2000:]}")
+    return [AdversarialResult(**row) for row in json.loads(done.stdout)]
+
+
+def adversarial_table(results: list[AdversarialResult]) -> str:
+    """Time and peak memory per input and size, with the verdict at the largest size."""
+    lines = [
+        "| input | chars | p50 | max | peak memory | tools answered | verdict |",
+        "|---|--:|--:|--:|--:|---|---|",
+    ]
+    biggest = max(ADVERSARIAL_SIZES)
+    for r in results:
+        verdict = ""
+        if r.chars == biggest:
+            ok = r.max_ms < ADVERSARIAL_LIMIT_MS and r.peak_mib < ADVERSARIAL_LIMIT_MB
+            verdict = "ok" if ok else "OVER LIMIT"
+        lines.append(
+            f"| {r.kind} | {r.chars:,} | {r.median_ms:.2f} ms | {r.max_ms:.2f} ms "
+            f"| {r.peak_mib:.2f} MiB | {', '.join(r.tools) or '—'} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="40,1000,10000", help="comma-separated tool counts")
@@ -290,11 +391,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-rounds", type=int, default=2, help="passes for extractOne")
     parser.add_argument("--no-real", action="store_true", help="skip the real policies/ row")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--adversarial-only", action="store_true", help="only the adversarial inputs"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "adversarial":
+        print(json.dumps([asdict(r) for r in measure_adversarial()]))
+        return 0
     if args.child:
         size = None if args.child == "real" else int(args.child)
         print(json.dumps(asdict(measure(size, args.rounds, args.naive_rounds))))
+        return 0
+
+    progress("matching: adversarial inputs")
+    adversarial = run_adversarial_child()
+    print("Adversarial questions (sample registry; time without tracemalloc, memory with it):")
+    print(adversarial_table(adversarial))
+    print()
+    if args.adversarial_only:
         return 0
 
     sizes: list[int | None] = [int(s) for s in args.sizes.split(",") if s.strip()]

@@ -21,14 +21,22 @@ from bot.core import db
 from bot.core.admin import Admin
 from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
+from bot.core.commands import Command
+from bot.core.desk import Desk
 from bot.core.event_repo import EventRepository
+from bot.core.exceptions import Exceptions
+from bot.core.feedback import Feedback
 from bot.core.models import utcnow
+from bot.core.notices import Waker
 from bot.core.policy_repo import PolicyRepository
 from bot.core.policyfile import load_policies
 from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
+from bot.core.requests import ToolRequests
 from bot.core.service import PolicyService, RegistrySnapshot
-from bot.core.store import Clock, Store
+from bot.core.store import Clock, PolicyError, Store
+from bot.core.unanswered import UnansweredQueue
+from bot.core.watches import Watches
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,7 @@ class Runtime:
     changes: PolicyChanges
     service: PolicyService
     announcements: Announcements
+    desk: Desk
 
 
 def build_runtime(
@@ -62,23 +71,71 @@ def build_runtime(
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
     user group); `question_log` writes questions in batches off the request thread."""
     store = Store(engine, clock)
+    zone = settings.zone
     policies = PolicyRepository(store)
     questions = QuestionRepository(store)
     events = EventRepository(store)
-    announcements = Announcements(store, policies, announcement_config(settings))
     permissions = Permissions(frozenset(settings.admins), also_admin)
-    due = DueChanges(store, policies, settings.zone)
+    announcements = Announcements(store, policies, announcement_config(settings))
+    # Notices (requests, exceptions, watches) wake the sender the announcements wake.
+    waker = Waker(lambda: announcements.wake)
+    requests = ToolRequests(
+        store,
+        policies,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+    )
+    exceptions = Exceptions(
+        store,
+        policies,
+        max_days=settings.exception_max_days,
+        reminder=settings.exception_reminder,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+        is_admin=permissions.is_admin,
+    )
+    watches = Watches(store, policies, zone=zone, waker=waker)
+    due = DueChanges(store, policies, zone)
     snapshot = RegistrySnapshot(policies, due)
     changes = PolicyChanges(
         store,
         policies,
         permissions,
         due=due,
-        announcements=announcements,
-        tz=settings.zone,
+        # Run inside each change's transaction: their rows commit with it or not at all.
+        in_transaction=[
+            announcements.on_change,
+            requests.on_change,
+            exceptions.on_change,
+            watches.on_change,
+        ],
+        tz=zone,
         committed=[snapshot.forget],
     )
-    admin = Admin(policies, questions, changes, announcements=announcements, tz=settings.zone)
+    admin = Admin(policies, questions, changes, announcements=announcements, tz=zone)
+
+    def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
+        """The desk's registry changes (add a requested tool, alias a term): admin commands."""
+        try:
+            return True, admin.run(command, Actor(user, source)).text
+        except PolicyError as error:
+            return False, str(error)
+
+    desk = Desk(
+        requests=requests,
+        exceptions=exceptions,
+        watches=watches,
+        feedback=Feedback(store),
+        unanswered=UnansweredQueue(store, waker=waker),
+        is_admin=permissions.is_admin,
+        execute=execute,
+        registry=snapshot.get,
+        zone=zone,
+    )
     service = PolicyService(
         snapshot,
         admin,
@@ -86,9 +143,10 @@ def build_runtime(
         permissions,
         contact=settings.contact,
         log_askers=settings.log_askers,
-        tz=settings.zone,
+        tz=zone,
         clock=clock,
         question_log=BatchedQuestionLog(questions) if question_log else None,
+        desk=desk,
     )
     return Runtime(
         settings,
@@ -101,6 +159,7 @@ def build_runtime(
         changes,
         service,
         announcements,
+        desk,
     )
 
 

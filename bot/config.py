@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     send_rate: float = Field(20.0, gt=0, validation_alias=_env("POLICYBOT_SEND_RATE"))
     send_attempts: int = Field(5, ge=1, validation_alias=_env("POLICYBOT_SEND_ATTEMPTS"))
 
+    # Requests, exceptions and feedback (issue 16; README "When the answer is no").
+    requests_per_day: int = Field(5, ge=1, validation_alias=_env("POLICYBOT_REQUESTS_PER_DAY"))
+    exception_max_days: int = Field(
+        90, ge=1, le=3650, validation_alias=_env("POLICYBOT_EXCEPTION_MAX_DAYS")
+    )
+    exception_reminder: dt.timedelta = Field(
+        dt.timedelta(days=3), validation_alias=_env("POLICYBOT_EXCEPTION_REMINDER")
+    )
+
     log_format: str = Field("text", pattern="^(text|json)$", validation_alias=_env("LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_askers: bool = Field(False, validation_alias=_env("POLICYBOT_LOG_ASKERS"))
@@ -106,7 +115,7 @@ class Settings(BaseSettings):
             return [parse_duration(v) if isinstance(v, str) else v for v in value]
         return value
 
-    @field_validator("claim_timeout", "lease_ttl", mode="before")
+    @field_validator("claim_timeout", "lease_ttl", "exception_reminder", mode="before")
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.core.feedback import per_tool as feedback_per_tool
 from bot.core.models import (
     Acknowledgement,
     Announcement,
@@ -41,6 +42,8 @@ MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effectiv
 # Effective-date reminders go out at this hour (in the configured zone) on their day.
 REMINDER_HOUR = 9
 DIGEST_KIND = "digest"
+# Kinds staff acknowledge (notices to one person or the admin channel are not among them).
+ANNOUNCED_KINDS = ("change", "manual")
 
 
 class AnnouncementError(PolicyError):
@@ -534,7 +537,7 @@ class Announcements:
             recent = session.exec(
                 select(Announcement)
                 .where(
-                    Announcement.kind != DIGEST_KIND,
+                    col(Announcement.kind).in_(ANNOUNCED_KINDS),
                     col(Announcement.superseded_at).is_(None),
                     col(Announcement.created_at) >= until - dt.timedelta(days=30),
                 )
@@ -559,12 +562,14 @@ class Announcements:
                     col(QuestionLog.asked_at) < until,
                 )
             ).all()
+            feedback = feedback_per_tool(session, since, until)
         return {
             "since": since.isoformat(),
             "until": until.isoformat(),
             "changes": changes,
             "acks": rates,
             "unanswered": top_questions(questions),
+            "feedback": feedback,
         }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.core.matching import Matcher, Mention, strip_markup
+from bot.core.matching import MAX_READ_WORDS, Matcher, Mention, readable_part, strip_markup
 from bot.core.names import NameIndex, name_key
 from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
@@ -139,6 +139,12 @@ class Answer:
     today: dt.date | None = None  # the day the answer was given, for "since" vs "from"
     asked_data: DataClass | None = None  # a data class named in the question
     language: str = "en"  # the language the answer is worded in: "en" or "zh"
+    cut: bool = False  # only the start of a very long message was read
+    # (tool name, sentence) true for the asker only, e.g. their active exception to a ban.
+    notes: tuple[tuple[str, str], ...] = ()
+
+    def notes_for(self, tool: str) -> list[str]:
+        return [text for name, text in self.notes if name == tool]
 
     @property
     def answered(self) -> bool:
@@ -189,6 +195,7 @@ def detect_language(question: str, mentions: Iterable[Mention] = ()) -> str:
 def answer_question(question: str, registry: Registry, today: dt.date | None = None) -> Answer:
     """The structured answer to `question`: the tools it names, their policies, the intent."""
     result = registry.matcher.find(question)
+    read, cut = readable_part(question)  # what matching read; the cues come from it too
     tools: list[ToolAnswer] = []
     for mention in result.mentions:
         policy = registry.get(mention.tool)
@@ -207,13 +214,14 @@ def answer_question(question: str, registry: Registry, today: dt.date | None = N
         )
     return Answer(
         question=question,
-        intent=detect_intent(question),
+        intent=detect_intent(read),
         tools=tuple(tools),
         suggestions=result.suggestions,
         topic=result.topic,
         today=today or dt.datetime.now(dt.UTC).date(),
-        asked_data=_asked_data(question),
-        language=detect_language(question, result.mentions),
+        asked_data=_asked_data(read),
+        language=detect_language(read, result.mentions),
+        cut=cut,
     )
 
 
@@ -342,12 +350,13 @@ def render_text(answer: Answer, contact: str) -> str:
     The bot's own words are in the answer's language; policy texts stay as written.
     """
     phrases = phrases_for(answer.language)
+    cut_note = [phrases.cut.format(words=MAX_READ_WORDS)] if answer.cut else []
     if not answer.answered:
         lines = [phrases.no_policy.format(topic=answer.topic or answer.question)]
         if answer.suggestions:
             lines.append(phrases.did_you_mean.format(names=phrases.or_list(answer.suggestions)))
         lines.append(phrases.ask.format(contact=contact))
-        return "\n".join(lines)
+        return "\n".join(lines + cut_note)
 
     blocks: list[str] = []
     announced: set[str] = set()
@@ -358,8 +367,14 @@ def render_text(answer: Answer, contact: str) -> str:
             blocks.append(
                 phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
-        blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
-    return "\n\n".join(blocks)
+        lines = _tool_block(tool, answer, contact, phrases)
+        notes = answer.notes_for(tool.policy.name)
+        if notes:  # right after the status line: "… is BANNED. You have an exception …"
+            status = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
+            at = lines.index(status) + 1 if status in lines else len(lines)
+            lines[at:at] = notes
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks + cut_note)
 
 
 def as_json(answer: Answer, text: str) -> dict[str, Any]:

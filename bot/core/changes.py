@@ -26,7 +26,6 @@ from typing import Any, TypeAlias
 
 from sqlmodel import Session
 
-from bot.core.announcements import Announcements
 from bot.core.commands import AddAlias, RemoveTool, SetPolicy
 from bot.core.models import Tool
 from bot.core.names import NameIndex, name_key, name_problem
@@ -172,7 +171,7 @@ class PolicyChanges:
         permissions: Permissions,
         *,
         due: DueChanges | None = None,
-        announcements: Announcements | None = None,
+        in_transaction: Sequence[Callable[[Session, ChangeEvent], None]] = (),
         tz: dt.tzinfo = dt.UTC,
         committed: Sequence[Callable[[], None]] = (),
     ) -> None:
@@ -180,7 +179,8 @@ class PolicyChanges:
         self.due = due or DueChanges(store, policies, tz)
         self.policies = policies
         self.permissions = permissions
-        self.announcements = announcements
+        # Steps that write with the change (announcement and notice rows), in this order.
+        self.in_transaction = tuple(in_transaction)
         self.tz = tz
         # Effects after every committed change (the answering registry forgets its snapshot).
         self.committed = tuple(committed)
@@ -445,9 +445,9 @@ class PolicyChanges:
         return tuple(canonical)
 
     def _announce(self, session: Session, event: ChangeEvent) -> None:
-        # Announcement rows commit with the change, or neither does.
-        if self.announcements is not None:
-            self.announcements.on_change(session, event)
+        # Announcement and notice rows commit with the change, or neither does.
+        for step in self.in_transaction:
+            step(session, event)
 
     def _after_commit(self, session: Session) -> None:
         for effect in self.committed:

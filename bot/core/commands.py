@@ -96,6 +96,111 @@ class ShowAcks:
     tool: str
 
 
+# -- when the answer is no (issue 16): requests, exceptions, watches, the queue -------------
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """Ask for a review of a tool that has no policy."""
+
+    tool: str
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class AskException:
+    tool: str
+    purpose: str
+    data_class: str
+    days: int
+    why: str
+
+
+@dataclass(frozen=True)
+class ListExceptions:
+    """`exceptions [active|pending|expired|all]`: admins see everyone's, staff their own."""
+
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class ListRequests:
+    pass
+
+
+@dataclass(frozen=True)
+class Decide:
+    """Approve or decline a request (R12) or an exception (E7)."""
+
+    subject: str
+    approve: bool
+    reason: str | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Revoke:
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WatchTool:
+    tool: str
+    watch: bool = True
+
+
+@dataclass(frozen=True)
+class ListWatches:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowFeedback:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowAudit:
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerTerm:
+    term: str
+    text: str
+
+
+DeskCommand: TypeAlias = (
+    FileRequest
+    | AskException
+    | ListExceptions
+    | ListRequests
+    | Decide
+    | Revoke
+    | WatchTool
+    | ListWatches
+    | ShowFeedback
+    | ShowAudit
+    | AnswerTerm
+)
+
+DESK_COMMANDS: frozenset[type[DeskCommand]] = frozenset(
+    {
+        FileRequest,
+        AskException,
+        ListExceptions,
+        ListRequests,
+        Decide,
+        Revoke,
+        WatchTool,
+        ListWatches,
+        ShowFeedback,
+        ShowAudit,
+        AnswerTerm,
+    }
+)
+
 Command: TypeAlias = (
     SetPolicy
     | AddAlias
@@ -107,6 +212,7 @@ Command: TypeAlias = (
     | EditTool
     | Announce
     | ShowAcks
+    | DeskCommand
 )
 
 # Everything that changes or reveals admin data; callers check the sender is an admin.
@@ -121,6 +227,11 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
         EditTool,
         Announce,
         ShowAcks,
+        ListRequests,
+        Revoke,
+        ShowFeedback,
+        ShowAudit,
+        AnswerTerm,
     }
 )
 
@@ -128,6 +239,7 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
 # so people who may not run a command do not learn its usage from their mistakes.
 ADMIN_VERBS = frozenset(
     {"set", "alias", "remove", "history", "list", "unanswered", "edit", "add", "announce", "acks"}
+    | {"requests", "revoke", "feedback", "audit", "answer"}
 )
 
 _SET_USAGE = (
@@ -152,6 +264,28 @@ _VERBS: dict[str, tuple[str, str]] = {
     "add": ("add <tool>", "add a new tool in a form"),
     "announce": ("announce <tool>", "announce a tool's current policy to staff"),
     "acks": ("acks <tool>", "show who has acknowledged a tool's announcement"),
+    "request": ("request <tool> [why]", "anyone: ask for a review of a tool with no policy"),
+    "exception": (
+        "exception <tool> --purpose TEXT --data CLASS --days N --why TEXT",
+        "anyone: ask for an exception to a banned or conditional tool's policy",
+    ),
+    "exceptions": (
+        "exceptions [active|pending|expired|all]",
+        "list exceptions (staff see their own)",
+    ),
+    "watch": ("watch <tool>", "anyone: get a DM when a tool's policy changes"),
+    "unwatch": ("unwatch <tool>", "anyone: stop watching a tool"),
+    "watching": ("watching", "anyone: list the tools you watch"),
+    "requests": ("requests", "list open tool requests with how many asked"),
+    "approve": (
+        "approve <R12|E7> [--until YYYY-MM-DD]",
+        "add a requested tool for review, or approve an exception (optionally shorter)",
+    ),
+    "decline": ("decline <R12|E7> --reason TEXT", "decline a request or an exception"),
+    "revoke": ("revoke <E7> --reason TEXT", "end an active exception now"),
+    "feedback": ("feedback", "answers people marked not helpful"),
+    "audit": ("audit [R12|E7|tool]", "who filed and decided requests and exceptions, and when"),
+    "answer": ("answer <term>: <text>", "answer the people who asked about an unanswered term"),
 }
 
 # option name -> does it take a value
@@ -217,9 +351,12 @@ def parse_command(text: str, is_tool: Callable[[str], bool] | None = None) -> Co
         raise CommandError(
             f"unknown command '{words[0]}': use {_or_list(_VERBS)}. Usage: {usage('help')}"
         )
+    rest = words[1] if len(words) > 1 else ""
     if verb == "set":
-        return _parse_set(verb, words[1] if len(words) > 1 else "", is_tool)
-    return _PARSERS[verb](verb, _shell_words(verb, words[1] if len(words) > 1 else ""))
+        return _parse_set(verb, rest, is_tool)
+    if verb in _TEXT_PARSERS:
+        return _TEXT_PARSERS[verb](verb, rest)
+    return _PARSERS[verb](verb, _shell_words(verb, rest))
 
 
 def _shell_words(verb: str, text: str) -> list[str]:
@@ -232,8 +369,7 @@ def _shell_words(verb: str, text: str) -> list[str]:
 
 
 def _parse_set(verb: str, rest: str, is_tool: Callable[[str], bool] | None) -> SetPolicy:
-    head, options = _split_options(verb, rest)
-    positionals = _shell_words(verb, head)
+    positionals, options = _split_options(verb, rest)
     status, tool_words = _split_status(verb, positionals, is_tool)
     tool = _join_name(tool_words)
     if not tool:
@@ -355,6 +491,124 @@ def _tool_parser(make: Callable[[str], Command]) -> Callable[[str, list[str]], C
     return parse
 
 
+_SUBJECT = re.compile(r"^[RrEe]\d{1,9}$")
+
+
+def _subject(verb: str, word: str, kinds: str = "RE") -> str:
+    subject = word.strip().upper()
+    if not _SUBJECT.match(subject) or subject[0] not in kinds:
+        shown = " or ".join(f"{k}12" for k in kinds)
+        raise _error(verb, f"'{word}' is not a request or exception number such as {shown}")
+    return subject
+
+
+def _parse_request(verb: str, args: list[str]) -> FileRequest:
+    if not args:
+        raise _error(verb, "missing tool")
+    # `request "Kiro IDE" because…`, `request Kiro IDE: because…` or `request Kiro because…`.
+    text = " ".join(args)
+    if ":" in text:
+        tool, _, why = text.partition(":")
+    else:
+        tool, why = args[0], " ".join(args[1:])
+    tool = _join_name([tool])
+    if not tool:
+        raise _error(verb, "missing tool")
+    return FileRequest(tool=tool, why=why.strip() or None)
+
+
+_EXCEPTION_OPTIONS = {"purpose": True, "data": True, "days": True, "why": True}
+
+
+def _parse_exception(verb: str, rest: str) -> AskException:
+    positionals, options = _split_options(verb, rest, _EXCEPTION_OPTIONS)
+    tool = _join_name(positionals)
+    if not tool:
+        raise _error(verb, "missing tool")
+    missing = [f"--{name}" for name in _EXCEPTION_OPTIONS if not options.get(name)]
+    if missing:
+        raise _error(verb, f"missing {_or_list(missing)}")
+    try:
+        days = int(options["days"])
+    except ValueError:
+        raise _error(
+            verb, f"--days takes a whole number of days, got '{options['days']}'"
+        ) from None
+    return AskException(
+        tool=tool,
+        purpose=options["purpose"].strip(),
+        data_class=options["data"].strip(),
+        days=days,
+        why=options["why"].strip(),
+    )
+
+
+_EXCEPTION_STATES = ("active", "pending", "expired", "declined", "revoked", "ended", "all")
+
+
+def _parse_exceptions(verb: str, args: list[str]) -> ListExceptions:
+    word = _join_name(_no_options(verb, args)).lower()
+    if not word:
+        return ListExceptions()
+    if word not in _EXCEPTION_STATES:
+        raise _error(verb, f"unknown state '{word}': use {_or_list(_EXCEPTION_STATES)}")
+    return ListExceptions(status=None if word == "all" else word)
+
+
+def _no_arguments(make: Callable[[], Command]) -> Callable[[str, list[str]], Command]:
+    def parse(verb: str, args: list[str]) -> Command:
+        if args:
+            raise _error(verb, f"{verb} takes no arguments, got '{' '.join(args)}'")
+        return make()
+
+    return parse
+
+
+def _parse_approve(verb: str, rest: str) -> Decide:
+    positionals, options = _split_options(verb, rest, {"until": True, "note": True})
+    if len(positionals) != 1:
+        raise _error(verb, "name one request or exception, e.g. R12 or E7")
+    until = options.get("until")
+    return Decide(
+        subject=_subject(verb, positionals[0]),
+        approve=True,
+        reason=options.get("note"),
+        until=_parse_date(verb, until) if until else None,
+    )
+
+
+def _parse_decline(verb: str, rest: str) -> Decide | Revoke:
+    positionals, options = _split_options(verb, rest, {"reason": True})
+    if len(positionals) != 1:
+        raise _error(verb, "name one request or exception, e.g. R12 or E7")
+    reason = (options.get("reason") or "").strip()
+    if not reason:
+        raise _error(verb, "missing --reason (the person who asked is told it)")
+    if verb == "revoke":
+        return Revoke(subject=_subject(verb, positionals[0], "E"), reason=reason)
+    return Decide(subject=_subject(verb, positionals[0]), approve=False, reason=reason)
+
+
+def _parse_audit(verb: str, args: list[str]) -> ShowAudit:
+    words = _no_options(verb, args)
+    return ShowAudit(subject=_join_name(words) or None)
+
+
+def _parse_answer(verb: str, args: list[str]) -> AnswerTerm:
+    term, colon, text = " ".join(args).partition(":")
+    if not colon or not term.strip() or not text.strip():
+        raise _error(verb, "give the term, a colon, then the answer")
+    return AnswerTerm(term=_join_name([term]), text=text.strip())
+
+
+# Verbs with free-text options read the text as typed (apostrophes and all), not as words.
+_TEXT_PARSERS: dict[str, Callable[[str, str], Command]] = {
+    "exception": _parse_exception,
+    "approve": _parse_approve,
+    "decline": _parse_decline,
+    "revoke": _parse_decline,
+}
+
 _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "alias": _parse_alias,
     "remove": _tool_parser(RemoveTool),
@@ -366,31 +620,40 @@ _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "add": _tool_parser(lambda tool: EditTool(tool=tool, create=True)),
     "announce": _tool_parser(Announce),
     "acks": _tool_parser(ShowAcks),
+    "request": _parse_request,
+    "exceptions": _parse_exceptions,
+    "watch": _tool_parser(WatchTool),
+    "unwatch": _tool_parser(lambda tool: WatchTool(tool=tool, watch=False)),
+    "watching": _no_arguments(ListWatches),
+    "requests": _no_arguments(ListRequests),
+    "feedback": _no_arguments(ShowFeedback),
+    "audit": _parse_audit,
+    "answer": _parse_answer,
 }
 
 
-def _split_options(verb: str, rest: str) -> tuple[str, dict[str, str]]:
-    """The text before the first option, and each option's value ("" for a flag).
+def _split_options(
+    verb: str, rest: str, allowed: dict[str, bool] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The words before the first option, and each option's value ("" for a flag).
 
     Values are taken as typed, up to the next option: free text needs no quotes and may hold
     apostrophes ("--reason reads the user's environment"); a value in quotes loses them.
     """
-    words = list(re.finditer(r"\S+", rest))
-    starts = [(m, _as_option(m.group())) for m in words]
+    allowed = _SET_OPTIONS if allowed is None else allowed
+    starts = [(m, _as_option(m.group(), allowed)) for m in re.finditer(r"\S+", rest)]
     marks = [(m, option) for m, option in starts if option is not None]
-    if not marks:
-        return rest, {}
-    head = rest[: marks[0][0].start()]
+    head = rest[: marks[0][0].start()] if marks else rest
     options: dict[str, str] = {}
     for number, (match, (name, inline)) in enumerate(marks):
         end = marks[number + 1][0].start() if number + 1 < len(marks) else len(rest)
         tail = rest[match.end() : end].strip()
-        if name not in _SET_OPTIONS:
-            names = _or_list(f"--{n}" for n in _SET_OPTIONS)
+        if name not in allowed:
+            names = _or_list(f"--{n}" for n in allowed)
             raise _error(verb, f"unknown option '--{name}': use {names}")
         if name in options:
             raise _error(verb, f"--{name} given twice")
-        if not _SET_OPTIONS[name]:
+        if not allowed[name]:
             if inline is not None:
                 raise _error(verb, f"--{name} takes no value")
             if tail:
@@ -406,7 +669,7 @@ def _split_options(verb: str, rest: str) -> tuple[str, dict[str, str]]:
         if not value and inline is None and not _quoted_empty(tail):
             raise _error(verb, f"--{name} needs a value")
         options[name] = value
-    return head, options
+    return _shell_words(verb, head), options
 
 
 def _unquote(value: str) -> str:
@@ -421,14 +684,15 @@ def _quoted_empty(text: str) -> bool:
     return text in ('""', "''")
 
 
-def _as_option(token: str) -> tuple[str, str | None] | None:
+def _as_option(token: str, allowed: dict[str, bool] | None = None) -> tuple[str, str | None] | None:
     """(`name`, inline value) if `token` is an option such as `--reason=x`, else None."""
+    allowed = _SET_OPTIONS if allowed is None else allowed
     if token.startswith("--"):
         body = token[2:]
     elif token and token[0] in _DASHES:
         # macOS/Slack turn "--" into a dash; accept it only for option names we know.
         body = token.lstrip(_DASHES)
-        if body.partition("=")[0].lower().replace("_", "-") not in _SET_OPTIONS:
+        if body.partition("=")[0].lower().replace("_", "-") not in allowed:
             return None
     else:
         return None

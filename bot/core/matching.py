@@ -39,7 +39,16 @@ from rapidfuzz.distance import OSA
 
 from bot.core.policy import ToolPolicy
 
-__all__ = ["COMMON_WORDS", "MatchResult", "Matcher", "Mention", "strip_markup"]
+__all__ = [
+    "COMMON_WORDS",
+    "MAX_READ_CHARS",
+    "MAX_READ_WORDS",
+    "MatchResult",
+    "Matcher",
+    "Mention",
+    "readable_part",
+    "strip_markup",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,27 @@ class MatchResult:
     mentions: tuple[Mention, ...]  # in question order
     suggestions: tuple[str, ...]  # close tool names ("did you mean") when nothing matched
     topic: str = ""  # the question's content words, for "no policy for <topic>"
+    cut: bool = False  # only the start of a very long message was read (see `readable_part`)
+
+
+# Bounded work per question: a question is a sentence or two, so only this much of a message
+# is read. Everything below is linear in what is read; these make the constant small too.
+MAX_READ_WORDS = 600
+MAX_READ_CHARS = 5000
+_MAX_PER_KEY = 8  # occurrences of one name looked at; more say nothing new
+_WORD_OR_IDEOGRAPH = re.compile(r"[^\W_]+|[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def readable_part(text: str) -> tuple[str, bool]:
+    """The start of `text` that is read (at most MAX_READ_WORDS words and MAX_READ_CHARS
+    characters, a Chinese character counting as a word), and whether anything was left out."""
+    cut = len(text) > MAX_READ_CHARS
+    text = text[:MAX_READ_CHARS]
+    words = _WORD_OR_IDEOGRAPH.finditer(text)
+    last = next(itertools.islice(words, MAX_READ_WORDS - 1, None), None)
+    if last is not None and next(words, None) is not None:
+        return text[: last.end()], True
+    return text, cut
 
 
 def _words(text: str) -> frozenset[str]:
@@ -164,6 +194,7 @@ _CJK_POLICY_WITHIN = 10
 _CJK_JUST_THE_NAME = re.compile(r"(?:那么?|还有)?(?:吗|呢)")
 _CJK_CLAUSE_END = re.compile(r"[,;:!?。\n()]")  # fullwidth ones are ASCII after NFKC
 _CJK_PUNCTUATION = re.compile(r"[\s,;:!?。、.~]+")
+_TOPIC_MARKS = re.compile(r"[ ,:;。!?]+")
 
 # "lovable for a landing page?": a short question that opens with an everyday-word name and
 # asks about it for a work task is about the tool. The task list is what keeps
@@ -203,10 +234,17 @@ _LIST_GAP = re.compile(r"[\s,/&+、和或与跟及]*(还是|以及|或者)?[\s,/
 _CLAUSE_END = re.compile(r"[,;:!?()\n]|\.(?:\s|$)")
 # Words that may stand between a name and its verdict: "is Cursor still allowed".
 _ADVERBS = _words("still really now even actually also currently officially yet then")
+_MAX_SKIPPED = 3  # words skipped looking for a neighbour: "is X still not really allowed"
 _MAX_FUZZY_TOKENS = 3  # longest run of words tried fuzzily
 _MIN_FUZZY_LEN = 5  # shorter words match exactly or not at all
 _SUGGEST_MIN_SCORE = 70.0
 _PREFIX_LEN = 5  # a word this long that starts a name suggests the name
+# Edits a typo search may undo: a word longer than the longest key by more than this cannot
+# be a slip of any name, so its deletion variants (O(length²) to build) are never made.
+_TYPO_SLACK = 2
+_MAX_SUGGEST_WORDS = 32  # distinct content words looked at for "did you mean"
+_MAX_TOPIC = 120  # characters of the question's words shown in "no policy for …"
+_JUST_THE_NAME_ROOM = 16  # characters besides the name a "just the name" question may have
 
 
 def strip_markup(text: str) -> str:
@@ -281,10 +319,18 @@ class Matcher:
         self._prefixed: dict[str, list[str]] = defaultdict(list)  # for suggestions only
         self._related: dict[str, set[str]] = defaultdict(set)  # tool -> vendor and name words
         self._max_tokens = 1
+        self._max_key_len = 0  # longest normalised name or alias, for the typo length bound
         for policy in tools:
             self._add(policy)
+        # Where a Chinese name may start: one character class of their first characters.
+        self._cjk_starts = (
+            re.compile("[" + "".join(map(re.escape, self._cjk_lengths)) + "]")
+            if self._cjk_lengths
+            else None
+        )
         for table in (self._full, self._partial):
             for text in table:
+                self._max_key_len = max(self._max_key_len, len(text))
                 if len(text) >= 4:
                     for deleted in _deletes(text):
                         self._deleted[deleted].append(text)
@@ -351,27 +397,35 @@ class Matcher:
 
     def find(self, text: str) -> MatchResult:
         """The tools `text` is about, in question order; suggestions when there are none."""
+        text, cut = readable_part(text)
         cleaned = strip_markup(text)
         lower = cleaned.lower()
         if len(lower) != len(cleaned):  # rare case-folding that changes length
             cleaned = lower
         tokens = [_Token(m.group(), m.start(), m.end(), False) for m in _TOKEN_RE.finditer(lower)]
+        gaps: dict[str, tuple[bool, bool]] = {}  # the same few gaps (" ", ", ") recur
         for here, after in itertools.pairwise(tokens):
-            here.joins_next = _JOINING_GAP.fullmatch(lower, here.end, after.start) is not None
             gap = lower[here.end : after.start]
-            here.ends_clause = _CLAUSE_END.search(gap) is not None or _has_cjk(gap)
+            kind = gaps.get(gap)
+            if kind is None:
+                kind = gaps[gap] = (
+                    _JOINING_GAP.fullmatch(gap) is not None,
+                    _CLAUSE_END.search(gap) is not None or _has_cjk(gap),
+                )
+            here.joins_next, here.ends_clause = kind
 
         candidates = self._exact(tokens) + self._fuzzy(tokens)
-        chosen = _non_overlapping(candidates)
-        cjk = self._find_cjk(lower)
+        chosen = _first_few_per_key(_non_overlapping(candidates))
+        cjk = self._find_cjk(lower) if self._cjk_starts is not None else []
         confirmed = _confirm(chosen, cjk, tokens, cleaned, lower, self._related)
-        rejected = [c for c in chosen if c not in confirmed]
+        kept = {id(c) for c in confirmed}
+        rejected = [c for c in chosen if id(c) not in kept]
 
         mentions = _mentions(confirmed, cjk, cleaned)
         topic = _topic(tokens, cleaned)
         if mentions:
-            return MatchResult(mentions, (), topic)
-        return MatchResult((), self._suggest(tokens, rejected), topic)
+            return MatchResult(mentions, (), topic, cut)
+        return MatchResult((), self._suggest(tokens, rejected), topic, cut)
 
     def _lookup(self, text: str) -> tuple[_Key, bool] | None:
         """The key named exactly by `text`; full names and aliases win over partial forms."""
@@ -417,6 +471,8 @@ class Matcher:
 
     def _fuzzy(self, tokens: Sequence[_Token]) -> list[_Candidate]:
         found: list[_Candidate] = []
+        # A repeated word is looked up once: the typo search costs more than a dict hit.
+        closest: dict[tuple[str, int], tuple[_Key, bool, float] | None] = {}
         for first in range(len(tokens)):
             joined = ""
             for last in range(first, min(len(tokens), first + _MAX_FUZZY_TOKENS)):
@@ -425,9 +481,14 @@ class Matcher:
                 if tokens[last].text in STOPWORDS or tokens[last].text.isdigit():
                     break
                 joined += tokens[last].text
+                if len(joined) > self._max_key_len + _TYPO_SLACK:
+                    break  # longer than any name plus a slip: no typo of one, nor with more words
                 if len(joined) < _MIN_FUZZY_LEN or self._lookup(joined) is not None:
                     continue
-                candidate = self._closest(joined, last - first + 1)
+                ntokens = last - first + 1
+                if (joined, ntokens) not in closest:
+                    closest[joined, ntokens] = self._closest(joined, ntokens)
+                candidate = closest[joined, ntokens]
                 if candidate is None:
                     continue
                 key, partial, score = candidate
@@ -478,22 +539,25 @@ class Matcher:
 
     def _find_cjk(self, lower: str) -> list[_Candidate]:
         """Chinese names as exact substrings, longest first ("通义灵码企业版" before "通义灵码")."""
+        assert self._cjk_starts is not None
         found: list[_Candidate] = []
-        position = 0
-        while position < len(lower):
+        end = 0
+        # Only where a name could start: C-speed search between those places.
+        for start in self._cjk_starts.finditer(lower):
+            position = start.start()
+            if position < end:
+                continue  # inside the name found just before
             hit = None
-            for length in self._cjk_lengths.get(lower[position], ()):
+            for length in self._cjk_lengths[lower[position]]:
                 hit = self._cjk.get(lower[position : position + length])
                 if hit is not None:
                     break
             if hit is None:
-                position += 1
                 continue
             end = position + len(hit.text)
             found.append(
                 _Candidate(-1, -1, position, end, hit.tools, 100.0, True, False, False, hit.text)
             )
-            position = end
         return found
 
     def _suggest(self, tokens: Sequence[_Token], rejected: Sequence[_Candidate]) -> tuple[str, ...]:
@@ -506,11 +570,12 @@ class Matcher:
         for candidate in rejected:
             for tool in candidate.tools:
                 offer(tool, candidate.score)
-        words = [t.text for t in tokens if _is_content(t.text)]
-        for word in words:
+        # Distinct words only, and a handful: a question is short, and each word costs probes.
+        words = list(dict.fromkeys(t.text for t in tokens if _is_content(t.text)))
+        for word in words[:_MAX_SUGGEST_WORDS]:
             for tool in self._name_tokens.get(word, ()):
                 offer(tool, 80.0)
-            if len(word) < 4:
+            if len(word) < 4 or len(word) > self._max_key_len + _TYPO_SLACK:
                 continue
             # Two deletions reach further for short words; long words are distinctive enough.
             probes = _deletes(word)
@@ -566,16 +631,32 @@ def _is_typo_of(word: str, key: str) -> bool:
 
 
 def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Longest spans first, exact before fuzzy, full names before partial ones."""
+    """Longest spans first, exact before fuzzy, full names before partial ones.
+
+    A span covers a few tokens, so marking the tokens taken keeps this O(candidates)."""
     ranked = sorted(
         candidates,
         key=lambda c: (-c.size[0], -c.size[1], not c.exact, c.partial, -c.score, c.start),
     )
+    taken: set[int] = set()
     chosen: list[_Candidate] = []
     for candidate in ranked:
-        if all(candidate.end <= c.start or candidate.start >= c.end for c in chosen):
+        span = range(candidate.first, candidate.last + 1)
+        if not any(index in taken for index in span):
+            taken.update(span)
             chosen.append(candidate)
     return sorted(chosen, key=lambda c: c.start)
+
+
+def _first_few_per_key(chosen: list[_Candidate]) -> list[_Candidate]:
+    """At most _MAX_PER_KEY occurrences of each name, the first ones: "cursor, cursor, …"."""
+    seen: dict[str, int] = defaultdict(int)
+    kept = []
+    for candidate in chosen:
+        seen[candidate.key] += 1
+        if seen[candidate.key] <= _MAX_PER_KEY:
+            kept.append(candidate)
+    return kept
 
 
 def _confirm(
@@ -588,13 +669,14 @@ def _confirm(
 ) -> list[_Candidate]:
     """The Latin-name candidates the question is really about: everyday words need context."""
     question_words = {t.text for t in tokens}
+    question = _Question(tokens, cleaned, lower)
     confirmed = []
     for c in chosen:
         words = set().union(*(related[tool] for tool in c.tools)) - {tokens[c.first].text}
         if _OTHER_SENSES.get(c.key, frozenset()) & question_words:  # "my gemini horoscope"
-            ok = _in_tool_context(c, tokens, cleaned, lower, words, capitals=False)
+            ok = _in_tool_context(c, question, words, capitals=False)
         else:
-            ok = not c.weak or _in_tool_context(c, tokens, cleaned, lower, words)
+            ok = not c.weak or _in_tool_context(c, question, words)
         confirmed.append(ok)
     # "cursor, windsurf and kimi", "Bolt 和 豆包": a list of tools confirms its members.
     # Chinese names are never everyday words, so they always confirm their neighbours.
@@ -604,31 +686,48 @@ def _confirm(
     )
     names = [c for c, _ in listed]
     ok_flags = [ok for _, ok in listed]
-    changed = True
-    while changed:
-        changed = False
-        for i, candidate in enumerate(names):
-            if ok_flags[i]:
-                continue
-            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(names) and ok_flags[j]]
-            if any(_listed_together(candidate, names[j], lower) for j in neighbours):
-                ok_flags[i] = changed = True
+    # One pass: a run of names listed together is confirmed as a whole when one of them is.
+    run_start = 0
+    for i in range(1, len(names) + 1):
+        if i < len(names) and _listed_together(names[i - 1], names[i], lower):
+            continue
+        if any(ok_flags[run_start:i]):
+            ok_flags[run_start:i] = [True] * (i - run_start)
+        run_start = i
     return [c for c, ok in zip(names, ok_flags, strict=True) if ok and c.first >= 0]
 
 
+class _Question:
+    """What every candidate's context check reads, computed once per question.
+
+    Each check then looks only at a few tokens or characters around its candidate, so
+    confirming all candidates stays linear in the question's length."""
+
+    def __init__(self, tokens: Sequence[_Token], cleaned: str, lower: str) -> None:
+        self.tokens = tokens
+        self.cleaned = cleaned
+        self.lower = lower
+        self.has_cjk = _has_cjk(lower)
+        # substantive[i]: tokens before index i that are neither filler nor a verdict word.
+        self.substantive = [0]
+        for token in tokens:
+            plain = token.text in _FILLER or token.text in _VERDICT_AFTER
+            self.substantive.append(self.substantive[-1] + (not plain))
+
+    def only_filler_besides(self, first: int, last: int) -> bool:
+        """True when every token outside `first..last` is filler or a verdict word."""
+        inside = self.substantive[last + 1] - self.substantive[first]
+        return self.substantive[-1] - inside == 0
+
+
 def _in_tool_context(
-    c: _Candidate,
-    tokens: Sequence[_Token],
-    cleaned: str,
-    lower: str,
-    related: set[str],
-    *,
-    capitals: bool = True,
+    c: _Candidate, question: _Question, related: set[str], *, capitals: bool = True
 ) -> bool:
     """Whether the words around an everyday-word name show the question is about the tool.
 
     With `capitals=False` a capitalised name is not enough ("what's my Gemini horoscope").
     """
+    tokens, cleaned, lower = question.tokens, question.cleaned, question.lower
     before = _word_before(tokens, c.first, skip=("the", "a", "an"))  # "use the X"
     after = _word_after(tokens, c.last, skip=_ADVERBS)  # "is X still allowed"
     if before in _USE_BEFORE or after in _VERDICT_AFTER:
@@ -648,12 +747,11 @@ def _in_tool_context(
     if capitals and cleaned[c.start].isupper() and not sentence_start:
         return True
     # The question is just the name: "Curosr?", "what about bolt" (Chinese text is more).
-    if _has_cjk(lower):
+    if question.has_cjk:
         return False
     if _asks_about_a_task(c, tokens, cleaned):
         return True
-    others = [t.text for t in tokens[: c.first]] + [t.text for t in tokens[c.last + 1 :]]
-    return all(w in _FILLER or w in _VERDICT_AFTER for w in others)
+    return question.only_filler_besides(c.first, c.last)
 
 
 def _in_chinese_tool_context(c: _Candidate, lower: str) -> bool:
@@ -661,15 +759,20 @@ def _in_chinese_tool_context(c: _Candidate, lower: str) -> bool:
     if _CJK_VERB_BEFORE.search(lower, max(0, c.start - 4), c.start):
         return True
     # The clause after the name; a comma right after it marks a topic: "Cursor, 能用吗".
-    start = c.end + len(lower[c.end :]) - len(lower[c.end :].lstrip(" ,:;。!?"))
-    clause_end = _CJK_CLAUSE_END.search(lower, start)
-    after = lower[start : clause_end.start() if clause_end else len(lower)]
+    # Only a few characters after it are read: the cue words must start close to the name.
+    lead = _TOPIC_MARKS.match(lower, c.end)
+    start = lead.end() if lead else c.end
+    window = lower[start : start + _CJK_POLICY_WITHIN + 8]
+    clause_end = _CJK_CLAUSE_END.search(window)
+    after = window[: clause_end.start()] if clause_end else window
     use = _CJK_USE_AFTER.search(after)
     if use is not None and use.start() < _CJK_USE_WITHIN:
         return True
     policy = _CJK_POLICY_AFTER.search(after)
     if policy is not None and policy.start() < _CJK_POLICY_WITHIN:
         return True
+    if len(lower) - (c.end - c.start) > _JUST_THE_NAME_ROOM:
+        return False  # too much else in the question to be just the name and a particle
     rest = _CJK_PUNCTUATION.sub("", lower[: c.start] + lower[c.end :])
     return _CJK_JUST_THE_NAME.fullmatch(rest) is not None
 
@@ -696,7 +799,7 @@ def _asks_about_a_task(c: _Candidate, tokens: Sequence[_Token], cleaned: str) ->
 def _word_after(tokens: Sequence[_Token], last: int, skip: Iterable[str] = ()) -> str:
     """The first word after token `last` in the same clause, past any words in `skip`."""
     i = last
-    while i + 1 < len(tokens) and not tokens[i].ends_clause:
+    while i + 1 < len(tokens) and not tokens[i].ends_clause and i - last <= _MAX_SKIPPED:
         i += 1
         if tokens[i].text not in skip:
             return tokens[i].text
@@ -706,7 +809,7 @@ def _word_after(tokens: Sequence[_Token], last: int, skip: Iterable[str] = ()) -
 def _word_before(tokens: Sequence[_Token], first: int, skip: Iterable[str] = ()) -> str:
     """The first word before token `first` in the same clause, past any words in `skip`."""
     i = first
-    while i > 0 and not tokens[i - 1].ends_clause:
+    while i > 0 and not tokens[i - 1].ends_clause and first - i <= _MAX_SKIPPED:
         i -= 1
         if tokens[i].text not in skip:
             return tokens[i].text
@@ -749,7 +852,8 @@ def _topic(tokens: Sequence[_Token], cleaned: str) -> str:
     """The question's content words ("can I use Photoshop?" -> "Photoshop")."""
     words = [
         cleaned[t.start : t.end]
-        for t in tokens
+        for t in tokens[:_MAX_TOPIC]
         if t.text not in STOPWORDS and t.text not in _USE_BEFORE and t.text not in _VERDICT_AFTER
     ]
-    return " ".join(words) if words else cleaned.strip(" ?!.")
+    topic = " ".join(words) if words else cleaned.strip(" ?!.")
+    return topic if len(topic) <= _MAX_TOPIC else topic[: _MAX_TOPIC - 1] + "…"

@@ -253,3 +253,138 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=50)
     holder: str = Field(max_length=200)
     expires_at: dt.datetime = Field(sa_column=_time_column())
+
+
+# -- when the answer is no: requests, exceptions, feedback, watches, audit (issue 16) ----------
+
+
+class ToolRequest(SQLModel, table=True):
+    """A request to review a tool with no policy; one per tool, every asker counted.
+
+    open -> added (the tool was created under review; askers hear again when it is decided)
+    -> resolved; or open -> declined; or open -> resolved when a policy covers the name.
+    """
+
+    __tablename__ = "tool_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The tool as first typed, and its name key; open requests are merged on the key.
+    tool_key: str = Field(max_length=200, index=True)
+    tool_name: str = Field(max_length=200)
+    status: str = Field(default="open", max_length=20, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+    # The registry tool that now covers the request (after Add for review or an alias).
+    covered_by: str | None = Field(default=None, max_length=200, index=True)
+    decided_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decision_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # The announcement row whose delivery posted the request to the admin channel.
+    admin_notice_id: int | None = None
+
+
+class ToolRequestAsker(SQLModel, table=True):
+    """One person asking for one request, with their reason."""
+
+    __tablename__ = "tool_request_asker"
+    __table_args__ = (sa.UniqueConstraint("request_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="tool_request.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=100, index=True)
+    tool_as_typed: str = Field(max_length=200)
+    why: str | None = Field(default=None, sa_type=sa.Text)
+    asked_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+
+
+class PolicyException(SQLModel, table=True):
+    """One person's exception to a banned or conditional tool's policy.
+
+    pending -> active -> expired | revoked | ended (the policy changed); or pending ->
+    declined | ended. Answers to `user_id` mention it only while active and before `ends_at`.
+    """
+
+    __tablename__ = "policy_exception"
+    __table_args__ = (sa.Index("ix_policy_exception_status_ends_at", "status", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_key: str = Field(max_length=200, index=True)
+    tool_name: str = Field(max_length=200)
+    user_id: str = Field(max_length=100, index=True)
+    justification: str = Field(sa_type=sa.Text)
+    purpose: str = Field(max_length=500)
+    data_class: str = Field(max_length=20)
+    days: int
+    status: str = Field(default="pending", max_length=20)
+    # The tool's status and digest when asked, so a policy change is recognised later.
+    policy_status: str = Field(max_length=20)
+    requested_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+    decided_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decision_note: str | None = Field(default=None, sa_type=sa.Text)
+    starts_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    ends_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    remind_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    reminded_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    ended_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    ended_by: str | None = Field(default=None, max_length=200)
+    end_reason: str | None = Field(default=None, sa_type=sa.Text)
+    admin_notice_id: int | None = None
+
+
+class AnswerFeedback(SQLModel, table=True):
+    """Helpful / not helpful on one answer; 'not helpful' waits in the admin queue."""
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (sa.UniqueConstraint("user_id", "question_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=100)
+    question_key: str = Field(max_length=64)  # sha256 of the question, for one vote per person
+    question: str = Field(sa_type=sa.Text)
+    answer: str = Field(sa_type=sa.Text)
+    tools: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    helpful: bool
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+    handled_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    handled_by: str | None = Field(default=None, max_length=200)
+
+
+class ToolWatch(SQLModel, table=True):
+    """Someone asked to be told when a tool's policy changes."""
+
+    __tablename__ = "tool_watch"
+    __table_args__ = (sa.UniqueConstraint("user_id", "tool_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=100, index=True)
+    tool_key: str = Field(max_length=200, index=True)
+    tool_name: str = Field(max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
+class HandledTerm(SQLModel, table=True):
+    """A term of the unanswered queue an admin dealt with (alias, add or answer)."""
+
+    __tablename__ = "handled_term"
+
+    term_key: str = Field(primary_key=True, max_length=200)
+    term: str = Field(max_length=200)
+    action: str = Field(max_length=20)  # alias | add | answer
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    handled_by: str = Field(max_length=200)
+    handled_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what and when, for requests, exceptions and the queue (the auditors' trail)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)  # request.filed, exception.approved, ...
+    subject: str = Field(max_length=40, index=True)  # R12, E7, term:kiro, feedback:3
+    tool_key: str | None = Field(default=None, max_length=200, index=True)
+    tool_name: str | None = Field(default=None, max_length=200)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)

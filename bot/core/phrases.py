@@ -94,6 +94,7 @@ class Phrases:
     you_asked: str  # {question}
     read_full_policy: str
     more_tools: str  # {count}, {names}
+    cut: str  # {words}: only the start of a very long message was read
 
     def listing(self, names: Sequence[str]) -> str:
         """`names` as a list: "a, b, c" / "a、b、c"."""
@@ -179,6 +180,7 @@ EN = Phrases(
     you_asked="You asked: {question}",
     read_full_policy="Read the full policy",
     more_tools="…and {count} more tools: {names}. Ask about one at a time for more.",
+    cut="Your message was long: only its first {words} words were read.",
 )
 
 _ZH_STATUS = {
@@ -254,6 +256,7 @@ ZH = Phrases(
     you_asked="你的问题：{question}",
     read_full_policy="查看完整政策",
     more_tools="…另有 {count} 个工具：{names}。请逐个询问以查看详情。",
+    cut="你的消息较长：只读取了前 {words} 个词。",
 )
 
 LANGUAGES: Mapping[str, Phrases] = {"en": EN, "zh": ZH}

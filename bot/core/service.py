@@ -11,17 +11,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.core.admin import Admin, AdminResult
 from bot.core.answers import Answer, Registry, answer_question, render_text
 from bot.core.changes import Actor, DueChanges, Permissions
 from bot.core.commands import (
+    ADMIN_COMMANDS,
     ADMIN_VERBS,
+    DESK_COMMANDS,
+    Command,
     CommandError,
+    DeskCommand,
     command_verb,
     parse_command,
 )
+from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
 from bot.core.policy import ToolPolicy
 from bot.core.policy_repo import PolicyRepository
@@ -29,6 +35,9 @@ from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import PolicyError
 from bot.metrics import ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
+
+if TYPE_CHECKING:
+    from bot.core.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +110,7 @@ class PolicyService:
         tz: dt.tzinfo = dt.UTC,
         clock: Callable[[], dt.datetime] = utcnow,
         question_log: BatchedQuestionLog | None = None,
+        desk: Desk | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.admin = admin
@@ -113,6 +123,8 @@ class PolicyService:
         self.clock = clock
         # The server writes questions in batches; the CLI and console write each at once.
         self.question_log = question_log
+        # Requests, exceptions, watches and feedback (None in bare tests).
+        self.desk = desk
 
     # -- questions -------------------------------------------------------------------------
 
@@ -130,6 +142,8 @@ class PolicyService:
         registry = self.registry()
         started = time.perf_counter()
         answer = answer_question(question, registry, today=today)
+        if asker and answer.tools and self.desk is not None:
+            answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
         QUESTIONS.labels(channel).inc()
         if not answer.answered:
@@ -185,13 +199,7 @@ class PolicyService:
         if verb in ADMIN_VERBS and not self.is_admin(user):
             if looks_like_question:
                 return self._answer(text, user, channel)
-            ADMIN_REFUSALS.inc()
-            log.warning("refused admin command from a non-admin", extra={"user": user})
-            return Reply(
-                "refused",
-                f"Only policy admins can do that. Ask {self.contact} to change a policy; "
-                "anyone can ask questions such as “can I use Cursor?”.",
-            )
+            return self._refuse(user)
         names = self.registry().names if verb == "set" else None
         try:
             command = parse_command(text, is_tool=names.__contains__ if names else None)
@@ -199,12 +207,57 @@ class PolicyService:
             if looks_like_question:
                 return self._answer(text, user, channel)
             return Reply("error", str(error))
+        if looks_like_question and type(command) in DESK_COMMANDS:
+            return self._answer(text, user, channel)  # "request access to Cursor?"
+        return self.execute(command, user=user, source=source)
+
+    def execute(self, command: Command, *, user: str, source: str) -> Reply:
+        """Run a typed command for `user`: the one path every front end's commands take."""
+        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
+            return self._refuse(user)
+        if type(command) in DESK_COMMANDS:
+            if self.desk is None:
+                return Reply("error", "Requests and exceptions are not set up on this bot.")
+            desk_reply = self.desk.run(_as_desk(command), user=user, source=source)
+            return Reply(desk_reply.kind, desk_reply.text)
         try:
             result = self.admin.run(command, Actor(user, source))
         except PolicyError as error:
             return Reply("error", str(error))
         return Reply("admin", result.text, result=result)
 
+    def _refuse(self, user: str) -> Reply:
+        ADMIN_REFUSALS.inc()
+        log.warning("refused admin command from a non-admin", extra={"user": user})
+        return Reply(
+            "refused",
+            f"Only policy admins can do that. Ask {self.contact} to change a policy; "
+            "anyone can ask questions such as “can I use Cursor?”.",
+        )
+
+    def _personal(self, answer: Answer, asker: str) -> Answer:
+        """The answer with what is true for `asker` only: their active exceptions."""
+        assert self.desk is not None
+        names = [t.policy.name for t in answer.tools]
+        try:
+            active = self.desk.exceptions.active_for(asker, names, self.clock())
+        except Exception:  # a failed lookup must not cost the asker the answer
+            log.exception("could not read exceptions")
+            return answer
+        if not active:
+            return answer
+        by_key = {name.casefold(): name for name in names}
+        notes = tuple(
+            (by_key.get(e.tool_name.casefold(), e.tool_name), personal_note(e, self.tz))
+            for e in active
+        )
+        return replace(answer, notes=notes)
+
     def _answer(self, text: str, user: str, channel: str) -> Reply:
         answer = self.ask(text, asker=user, channel=channel)
         return Reply("answer", self.render(answer), answer=answer)
+
+
+def _as_desk(command: Command) -> DeskCommand:
+    assert type(command) in DESK_COMMANDS
+    return command  # type: ignore[return-value]

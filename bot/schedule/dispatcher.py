@@ -81,6 +81,9 @@ class Dispatcher:
         self._sent: list[Sent] = []
         self._cache: dict[int, AnnouncementView] = {}
         self.found_in_history = 0  # stale claims whose message Slack already had
+        # Jobs that turn time passing into outbox rows (exception reminders and expiries),
+        # run by the sender at the start of every round.
+        self.due_jobs: list[Callable[[dt.datetime], object]] = []
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -88,6 +91,11 @@ class Dispatcher:
         """Expand due steps, reconcile stale claims, send every due row; returns rows handled."""
         if self._stop.is_set() or not self.may_send():
             return 0
+        for job in self.due_jobs:
+            try:
+                job(self.clock())
+            except Exception:
+                log.exception("a due job failed; trying again next round")
         self.expand_steps()
         handled = self.reconcile_stale()
         batch_size = max(self.concurrency * 4, min(int(self.pacer.rate * 2), 500))

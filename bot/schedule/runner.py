@@ -77,6 +77,8 @@ class AnnouncementScheduler:
             concurrency=settings.send_concurrency,
             may_send=self.lease.holds,
         )
+        if runtime.desk is not None:
+            self.dispatcher.due_jobs.append(runtime.desk.exceptions.sweep)
         self._scheduler = BackgroundScheduler(timezone=settings.zone)
         self._lock = threading.Lock()
         self._drain_thread: threading.Thread | None = None

@@ -23,6 +23,7 @@ from bot.core.announcements import (
     AnnouncementView,
     status_words,
 )
+from bot.core.notices import NOTICE_KIND
 from bot.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -35,6 +36,7 @@ from bot.slack.blocks import (
     safe_link,
     section,
 )
+from bot.slack.notices import notice_message
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ def delivery_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> Slac
     """The message for one outbox row: the announcement, an effective-date or DM reminder."""
     if view.kind == DIGEST_KIND:
         return digest_message(view, zone)
+    if view.kind == NOTICE_KIND:
+        return notice_message(view)
     tool = view.tool_name or "a tool"
     if kind.startswith("effective-"):
         heading = _effective_heading(kind, tool)
@@ -203,6 +207,13 @@ def digest_message(view: AnnouncementView, zone: dt.tzinfo) -> SlackMessage:
             )
             lines.append(f"• {escape(rate['tool'] or '?')}: {share}")
         blocks.append(section("*Acknowledgements (last 30 days)*\n" + "\n".join(lines)))
+    feedback = details.get("feedback") or []
+    if feedback:
+        lines = [
+            f"• {escape(str(tool))}: {good} helpful, {bad} not helpful"
+            for tool, good, bad in feedback[:25]
+        ]
+        blocks.append(section("*Feedback on answers, per tool*\n" + "\n".join(lines)))
     questions = details.get("unanswered") or []
     if questions:
         lines = [f"• “{escape(q)}” asked {n} times" for q, n in questions]

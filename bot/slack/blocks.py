@@ -255,6 +255,8 @@ def answer_message(answer: Answer, contact: str, *, echo_question: bool = False)
     shown = 0
     for index, tool in enumerate(answer.tools):
         tool_blocks = _tool_blocks(tool, answer, contact)
+        personal = answer.notes_for(tool.policy.name)  # true for this asker only
+        tool_blocks[1:1] = [section(f":key: {escape(note)}") for note in personal]
         note = [context(notes[index])] if index in notes else []
         spacer = [divider()] if shown else []
         needed = [*spacer, *note, *tool_blocks]

@@ -10,15 +10,26 @@ from bot.core.commands import (
     ADMIN_COMMANDS,
     AddAlias,
     Announce,
+    AnswerTerm,
+    AskException,
     CommandError,
+    Decide,
     EditTool,
+    FileRequest,
+    ListExceptions,
+    ListRequests,
     ListTools,
+    ListWatches,
     RemoveTool,
+    Revoke,
     SetPolicy,
     ShowAcks,
+    ShowAudit,
+    ShowFeedback,
     ShowHelp,
     ShowHistory,
     ShowUnanswered,
+    WatchTool,
     is_command,
     parse_command,
     usage,
@@ -373,7 +384,8 @@ def test_help_takes_an_optional_command(text: str, command: ShowHelp) -> None:
 def test_help_for_an_unknown_command_lists_the_commands() -> None:
     assert parse_error("help ban") == (
         "unknown command 'ban': use set, alias, remove, history, list, unanswered, help, edit,"
-        " add, announce or acks. Usage: help [command]"
+        " add, announce, acks, request, exception, exceptions, watch, unwatch, watching,"
+        " requests, approve, decline, revoke, feedback, audit or answer. Usage: help [command]"
     )
 
 
@@ -455,9 +467,18 @@ def test_usage_of_an_unknown_verb_raises() -> None:
         usage("ban")
 
 
-def test_admin_commands_are_every_command_but_help() -> None:
+def test_admin_commands_are_every_command_but_help_and_the_staff_desk() -> None:
     assert ShowHelp not in ADMIN_COMMANDS
+    # Staff may ask for reviews and exceptions, watch tools and list their own exceptions;
+    # deciding is checked per request (admins, or a tool's owner for exceptions).
+    staff = {FileRequest, AskException, ListExceptions, WatchTool, ListWatches, Decide}
+    assert not staff & ADMIN_COMMANDS
     assert {
+        ListRequests,
+        Revoke,
+        ShowFeedback,
+        ShowAudit,
+        AnswerTerm,
         SetPolicy,
         AddAlias,
         RemoveTool,

@@ -1,7 +1,7 @@
 """scheduled changes and one name rule
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 00:41:42.662006
 """
 
@@ -14,8 +14,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -73,7 +73,15 @@ def _rekey() -> None:
                 sa.text(f"UPDATE {table} SET {key_column} = :new WHERE {id_column} = :id"),
                 {"new": new, "id": row_id},
             )
-    for table in ("revision", "announcement"):
+    # Tables that refer to a tool by its key (tool_watch: one row per person and key).
+    for table in (
+        "revision",
+        "announcement",
+        "tool_request",
+        "policy_exception",
+        "tool_watch",
+        "audit_event",
+    ):
         keys = connection.execute(
             sa.text(f"SELECT DISTINCT tool_key FROM {table} WHERE tool_key IS NOT NULL")
         ).scalars()
