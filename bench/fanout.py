@@ -72,7 +72,7 @@ def run(
             bench,
         )
         scheduler = AnnouncementScheduler(runtime)
-        assert scheduler.lease.acquire()
+        assert scheduler.lock.acquire()
 
         started = time.monotonic()
         runtime.changes.run(SetPolicy("Cursor", Status.BANNED, alternatives=("Qoder",)), bench)
@@ -82,7 +82,7 @@ def run(
             if not counts.get("pending") and not counts.get("claimed"):
                 break
             time.sleep(0.2)  # retries wait for their backoff
-            scheduler.lease.acquire()
+            scheduler.lock.acquire()
         finished = time.monotonic() - started
         scheduler.dispatcher.stop()
         engine.dispose()

@@ -10,9 +10,11 @@ makes the `RegistrySnapshot` forget its copy (and the announcement step wakes th
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -22,14 +24,16 @@ from bot.core.admin import Admin
 from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
 from bot.core.commands import Command
+from bot.core.conversations import Conversations
 from bot.core.desk import Desk
 from bot.core.event_repo import EventRepository
 from bot.core.exceptions import Exceptions
 from bot.core.feedback import Feedback
 from bot.core.models import utcnow
 from bot.core.notices import Waker
+from bot.core.plan import ImportPlan, plan_import
 from bot.core.policy_repo import PolicyRepository
-from bot.core.policyfile import load_policies
+from bot.core.policyfile import PolicyFileError, load_policies
 from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.requests import ToolRequests
@@ -58,6 +62,15 @@ class Runtime:
     service: PolicyService
     announcements: Announcements
     desk: Desk
+    policy_load: PolicyLoad | None = None
+
+
+@dataclass(frozen=True)
+class PolicyLoad:
+    """What start-up did with the policies folder, as a sentence for whoever started the bot."""
+
+    action: str  # "seeded", "synced", "kept", "none" or "failed"
+    message: str
 
 
 def build_runtime(
@@ -136,11 +149,15 @@ def build_runtime(
         registry=snapshot.get,
         zone=zone,
     )
+    conversations = Conversations(
+        engine, ttl=dt.timedelta(minutes=settings.context_minutes), clock=clock
+    )
     service = PolicyService(
         snapshot,
         admin,
         questions,
         permissions,
+        conversations,
         contact=settings.contact,
         log_askers=settings.log_askers,
         tz=zone,
@@ -163,21 +180,72 @@ def build_runtime(
     )
 
 
-def seed_if_empty(runtime: Runtime) -> int:
-    """On first start with an empty registry, load `policies/`; returns how many tools."""
-    policies = runtime.policies
-    if policies.generation() != 0 or policies.policies():
-        return 0
-    path = runtime.settings.policies_path
+def load_policies_on_start(runtime: Runtime, *, drift: bool = False) -> PolicyLoad:
+    """Load the policies folder into an empty registry; with POLICYBOT_SYNC_POLICIES, import
+    it over the registry on every start (tools the folder no longer lists are removed).
+
+    Otherwise the database is used as it is; with `drift`, the sentence says whether the
+    folder differs from it.
+    """
+    settings, policies = runtime.settings, runtime.policies
+    path = settings.policies_path
+    empty = policies.generation() == 0 and not policies.policies()
     if not path.exists():
-        log.warning("no policies folder at %s: starting with an empty registry", path)
-        return 0
-    report = runtime.changes.import_policies(
-        ImportPolicies(tuple(load_policies(path)), quiet=True),
-        Actor(SEED_AUTHOR, "import", trusted=True),
+        if empty:
+            log.warning("no policies folder at %s: starting with an empty registry", path)
+        return PolicyLoad("none", f"no policies folder at {path}; using the database as it is")
+    if not empty and not settings.sync_policies:
+        message = "using the database as it is (POLICYBOT_SYNC_POLICIES is off)"
+        if drift:
+            message += "; " + drift_sentence(policies, path)
+        return PolicyLoad("kept", message)
+    try:
+        report = runtime.changes.import_policies(
+            ImportPolicies(tuple(load_policies(path)), prune=settings.sync_policies, quiet=empty),
+            Actor(SEED_AUTHOR, "import", trusted=True),
+        )
+    except (PolicyFileError, PolicyError) as error:
+        log.error("policies in %s were not loaded: %s", path, error)
+        first = str(error).splitlines()[0]
+        return PolicyLoad(
+            "failed",
+            f"{path} was NOT imported ({first}); using the database as it is: "
+            f"run `policybot check {path}`",
+        )
+    if empty:
+        log.info("loaded %d tools from %s", len(report.created), path)
+        loaded = f"loaded {len(report.created)} tools from {path} into the new database"
+        return PolicyLoad("seeded", loaded)
+    counts = (
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged"
     )
-    log.info("loaded %d tools from %s", len(report.created), path)
-    return len(report.created)
+    log.info("imported %s on start: %s", path, counts)
+    return PolicyLoad("synced", f"imported {path} (POLICYBOT_SYNC_POLICIES=true): {counts}")
+
+
+def drift_sentence(policies: PolicyRepository, path: Path) -> str:
+    """Whether the files at `path` and the database hold the same tools, in one sentence."""
+    try:
+        plan = plan_import(policies.policies(), load_policies(path), prune=True)
+    except PolicyFileError as error:
+        return f"{path} has {len(error.problems)} problem(s): run `policybot check {path}`"
+    if not plan.has_changes:
+        return f"{path} matches the database"
+    return (
+        f"{path} differs from the database on {len(plan.changes)} tool(s) "
+        f"({drift_names(plan)}): `policybot plan {path}` shows how"
+    )
+
+
+def drift_names(plan: ImportPlan, limit: int = 5) -> str:
+    words = {"create": "only in the files", "remove": "only in the database"}
+    shown = [
+        f"{change.name}: {words.get(change.action) or ', '.join(change.changes)}"
+        for change in plan.changes[:limit]
+    ]
+    more = len(plan.changes) - limit
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def open_runtime(
@@ -185,6 +253,7 @@ def open_runtime(
     *,
     migrate: bool = True,
     seed: bool = True,
+    drift: bool = False,
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
 ) -> Runtime:
@@ -193,7 +262,7 @@ def open_runtime(
         db.upgrade(engine)
     runtime = build_runtime(settings, engine, also_admin=also_admin, question_log=question_log)
     if seed:
-        seed_if_empty(runtime)
+        runtime.policy_load = load_policies_on_start(runtime, drift=drift)
     return runtime
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,17 @@ from bot.config import Settings, describe_error, load_settings
 from bot.core import db
 from bot.core.answers import as_json
 from bot.core.changes import Actor, ImportPolicies
-from bot.core.policyfile import PolicyFileError, load_policies, read_located, write_policies
+from bot.core.names import name_key
+from bot.core.plan import ImportPlan, describe_plan, plan_import
+from bot.core.policyfile import (
+    Located,
+    PolicyFileError,
+    check_path,
+    dump_policies,
+    read_located,
+    unknown_alternatives,
+    write_policies,
+)
 from bot.core.question_repo import QuestionRepository
 from bot.core.store import PolicyError, Store
 
@@ -31,6 +42,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema: upgrade, downgrade, current.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", no_args_is_help=True)
+app.add_typer(catalogue_cli, name="catalogue")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -60,9 +73,15 @@ def friendly_errors() -> Iterator[None]:
         fail(f"cannot use the database: {error.orig}", 3)
 
 
-def runtime(database_url: str | None = None, *, seed: bool = True) -> Runtime:
+def runtime(
+    database_url: str | None = None,
+    *,
+    migrate: bool = True,
+    seed: bool = True,
+    drift: bool = False,
+) -> Runtime:
     settings = settings_or_exit(database_url=database_url)
-    return open_runtime(settings, seed=seed)
+    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
 
 
 DatabaseOption = Annotated[
@@ -102,24 +121,81 @@ def chat(
     from bot.console import run_console
 
     with friendly_errors():
-        rt = runtime(database_url)
+        rt = runtime(database_url, drift=True)
+        if rt.policy_load is not None:
+            typer.echo(f"policies: {rt.policy_load.message}", err=True)
         run_console(rt.service, user=user)
+
+
+PruneOption = Annotated[
+    bool, typer.Option("--prune", help="Remove tools the files no longer list.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="Do not announce the changes.")]
+
+
+def planned(
+    path: Path, database_url: str | None, *, prune: bool, quiet: bool, migrate: bool = False
+) -> tuple[Runtime, list[Located], ImportPlan]:
+    """Read the files and work out what importing them would do; a dry run writes nothing,
+    not even the schema of a new database (whose registry is empty)."""
+    located = read_located(path)
+    rt = runtime(database_url, migrate=migrate, seed=False)
+    fresh = not migrate and db.current_revision(rt.engine) is None
+    current = [] if fresh else rt.service.policies()
+    # Alternatives may name a tool in the files or one the database keeps.
+    incoming = {name_key(item.policy.name) for item in located}
+    kept = [p for p in current if not prune and name_key(p.name) not in incoming]
+    names = [n for item in located for n in (item.policy.name, *item.policy.aliases)]
+    problems = unknown_alternatives(
+        located,
+        names + [n for p in kept for n in (p.name, *p.aliases)],
+        "the files or the registry",
+    )
+    if problems:
+        raise PolicyFileError(problems)
+    plan = plan_import(
+        current,
+        [item.policy for item in located],
+        prune=prune,
+        quiet=quiet,
+        announce_channel=rt.settings.announce_channel,
+    )
+    return rt, located, plan
+
+
+def show_plan(path: Path, plan: ImportPlan) -> NoReturn:
+    """Print the plan; exit 0 when the import would change nothing, 2 when it would."""
+    typer.echo(f"plan for importing {path}:")
+    for line in describe_plan(plan):
+        typer.echo(line)
+    raise typer.Exit(2 if plan.has_changes else 0)
 
 
 @app.command("import")
 def import_policies(
     path: Annotated[Path, typer.Argument(help="A policy YAML file or a folder of them.")],
-    prune: Annotated[
-        bool, typer.Option("--prune", help="Remove tools the files no longer list.")
+    prune: PruneOption = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before --prune removes tools.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Do not announce the changes.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print what would change and change nothing; exit 2 if something would.",
+        ),
+    ] = False,
+    quiet: QuietOption = False,
     author: Annotated[str, typer.Option(help="Recorded as the author of the changes.")] = "import",
     database_url: DatabaseOption = None,
 ) -> None:
     """Validate policy files, then bring the registry in line with them (all or nothing)."""
     with friendly_errors():
-        located = read_located(path)
-        rt = runtime(database_url, seed=False)
+        if dry_run:
+            show_plan(path, planned(path, database_url, prune=prune, quiet=quiet)[2])
+        rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet, migrate=True)
+        if plan.removed and not yes:
+            confirm_prune(plan.removed)
         report = rt.changes.import_policies(
             ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
             Actor(author, "import", trusted=True),
@@ -137,33 +213,113 @@ def import_policies(
                 typer.echo(f"  {label}: {name}")
 
 
+def confirm_prune(names: list[str]) -> None:
+    """Ask at a terminal before removing tools; refuse when nobody can answer."""
+    listed = ", ".join(names)
+    if not sys.stdin.isatty():
+        fail(
+            f"--prune would remove {len(names)} tool(s) ({listed}); nothing was changed: "
+            "look at `policybot import --dry-run --prune`, then add --yes to remove them"
+        )
+    typer.echo(f"--prune will remove {len(names)} tool(s): {listed}")
+    if not typer.confirm(f"Remove these {len(names)} tool(s)?", default=False):
+        fail("nothing was changed")
+
+
+@app.command()
+def plan(
+    path: Annotated[Path, typer.Argument(help="A policy YAML file or a folder of them.")],
+    prune: PruneOption = False,
+    quiet: QuietOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """What `import` would change, field by field (same as `import --dry-run`); exit 2 if any."""
+    with friendly_errors():
+        show_plan(path, planned(path, database_url, prune=prune, quiet=quiet)[2])
+
+
 @app.command()
 def export(
     path: Annotated[
-        Path | None,
-        typer.Argument(help="A file, or a folder for one file per category; default stdout."),
+        str | None,
+        typer.Argument(
+            help="A file, or a folder (an existing one, or a path ending in /); default stdout.",
+            show_default=False,
+        ),
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the registry as policy YAML that `import` reads back unchanged."""
-    from bot.core.policyfile import dump_policies
-
+    """Write the registry back into its policy files, changing only what changed."""
     with friendly_errors():
         rt = runtime(database_url)
         policies = rt.service.policies()
         if path is None:
             sys.stdout.write(dump_policies(policies))
             return
-        for written in write_policies(policies, path):
+        folder = path.endswith(("/", os.sep)) or Path(path).is_dir()
+        if not policies and Path(path).exists():
+            fail(f"the registry is empty: {path} was left as it is (an export would empty it)")
+        report = write_policies(policies, Path(path), folder=folder)
+        for written in report.written:
             typer.echo(f"wrote {written}")
+        if report.unchanged:
+            typer.echo(f"{len(report.unchanged)} file(s) already up to date")
+
+
+@catalogue_cli.command("export")
+def catalogue_export(
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="json, csv (build-your-own-radar) or yaml.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only this status (repeatable).")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only this category.")] = None,
+    vendor: Annotated[list[str] | None, typer.Option(help="Only this vendor.")] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Only tools cleared for this data class or above.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Export the catalogue as /catalogue/export.FORMAT serves it, with the same filters."""
+    from bot.catalogue.app import export_registry
+    from bot.catalogue.exports import FORMATS
+    from bot.catalogue.model import Filters
+
+    if fmt not in FORMATS:
+        fail(f"unknown export format '{fmt}': use {', '.join(FORMATS)}", 2)
+    query = {"status": status or [], "category": category or [], "vendor": vendor or []}
+    filters = Filters.from_query({**query, "data": [data] if data else []})
+    with friendly_errors():
+        rt = runtime(database_url)
+        text = export_registry(
+            fmt,
+            rt.service.policies(),
+            rt.policies,
+            filters=filters,
+            now=rt.service.clock(),
+            tz=rt.settings.zone,
+            public_url=rt.settings.public_url,
+        )
+        if output is None:
+            sys.stdout.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
 
 
 @app.command()
 def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) -> None:
-    """Validate policy files without touching the database (for CI on policies/)."""
+    """Validate policy files without touching the database (for CI on policies/).
+
+    A file inside a folder is checked against the whole folder: its alternatives may name
+    tools in the other files, and a name another file uses is a duplicate.
+    """
     with friendly_errors():
-        policies = load_policies(path)
-        typer.echo(f"{path}: {len(policies)} tools, no problems")
+        result = check_path(path)
+        context = f" (checked against {path.parent}/)" if result.context else ""
+        typer.echo(f"{path}: {len(result.located)} tools, no problems{context}")
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:
@@ -231,8 +387,13 @@ def serve(
         client = make_client(settings)
         group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
         rt = open_runtime(
-            settings, also_admin=group.is_member if group else None, question_log=True
+            settings,
+            drift=True,
+            also_admin=group.is_member if group else None,
+            question_log=True,
         )
+        if rt.policy_load is not None:
+            logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
             slack_app = build_app(rt, client, extensions=[announcements.register])
         except Exception as error:  # auth.test refused the token or Slack was unreachable

@@ -14,9 +14,13 @@ from pydantic import ValidationError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.bootstrap import drift_names
 from bot.config import Settings, describe_error, load_settings
 from bot.core import db
+from bot.core.plan import plan_import
+from bot.core.policy_repo import PolicyRepository
 from bot.core.policyfile import PolicyFileError, load_policies
+from bot.core.store import Store
 from bot.serve import slack_settings_problem
 
 SLACK_TIMEOUT_SECONDS = 10
@@ -48,10 +52,16 @@ def run_checks(**overrides: Any) -> list[Finding]:
     findings = [check_settings(settings)]
     database, engine = check_database(settings)
     findings.append(database)
+    policies = check_policies(settings.policies_path)
     if engine is not None:
-        findings.append(check_migrations(engine))
+        migrations = check_migrations(engine)
+        findings.append(migrations)
+        findings.append(policies)
+        if migrations.state is State.OK and policies.state is State.OK:
+            findings.append(check_drift(engine, settings))
         engine.dispose()
-    findings.append(check_policies(settings.policies_path))
+    else:
+        findings.append(policies)
     findings.extend(check_slack(settings))
     return findings
 
@@ -126,6 +136,27 @@ def check_policies(path: Path) -> Finding:
         fix = f"run `policybot check {path}` for the full list"
         return Finding("policies", State.PROBLEM, f"{shown}{more}: {fix}")
     return Finding("policies", State.OK, f"{len(policies)} tools in {path}, no problems")
+
+
+def check_drift(engine: sa.Engine, settings: Settings) -> Finding:
+    """Whether the policies folder and the database hold the same tools (which ones differ)."""
+    path = settings.policies_path
+    plan = plan_import(PolicyRepository(Store(engine)).policies(), load_policies(path), prune=True)
+    if not plan.has_changes:
+        return Finding("drift", State.OK, f"the database matches {path}")
+    if settings.sync_policies:
+        fix = "POLICYBOT_SYNC_POLICIES is on: the next start imports them"
+    else:
+        fix = (
+            f"`policybot plan {path}` shows each field; `policybot import {path}` takes the "
+            f"files, `policybot export {path}` writes the database's version into them"
+        )
+    return Finding(
+        "drift",
+        State.NOTE,
+        f"{path} and the database differ on {len(plan.changes)} tool(s) "
+        f"({drift_names(plan)}): {fix}",
+    )
 
 
 def check_slack(settings: Settings) -> list[Finding]:

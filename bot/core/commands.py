@@ -216,13 +216,13 @@ Command: TypeAlias = (
 )
 
 # Everything that changes or reveals admin data; callers check the sender is an admin.
+# `list` is read-only and shows what any question could: staff may use it (issue 15).
 ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
     {
         SetPolicy,
         AddAlias,
         RemoveTool,
         ShowHistory,
-        ListTools,
         ShowUnanswered,
         EditTool,
         Announce,
@@ -238,7 +238,7 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
 # Every verb but help is for policy admins: the permission check comes before the grammar's,
 # so people who may not run a command do not learn its usage from their mistakes.
 ADMIN_VERBS = frozenset(
-    {"set", "alias", "remove", "history", "list", "unanswered", "edit", "add", "announce", "acks"}
+    {"set", "alias", "remove", "history", "unanswered", "edit", "add", "announce", "acks"}
     | {"requests", "revoke", "feedback", "audit", "answer"}
 )
 

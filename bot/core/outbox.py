@@ -160,9 +160,26 @@ class Outbox:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    def claim_due(self, now: dt.datetime, limit: int) -> list[Due]:
-        """Claim up to `limit` due rows for this worker, oldest first, in one short transaction."""
+    def claim_due(
+        self,
+        now: dt.datetime,
+        limit: int,
+        *,
+        guard: sa.ColumnElement[bool] | None = None,
+        sent: Sequence[Sent] = (),
+    ) -> list[Due]:
+        """Claim up to `limit` due rows for this worker, oldest first, in one short transaction.
+
+        `guard` is the sender lock's condition: no rows are claimed unless it holds. `sent`
+        are rows to mark sent in the same transaction (one commit per round, not two).
+        """
+        if limit <= 0 and not sent:
+            return []
         with self.store.session() as session:
+            if sent:
+                self._mark_sent(session, sent)
+            if limit <= 0:
+                return []
             # Reminders to people who acknowledged after the step expanded are not sent.
             acked = (
                 sa.select(col(Acknowledgement.id))
@@ -186,9 +203,12 @@ class Outbox:
             # A CTE runs once: PostgreSQL may run an IN (subquery) again per row, and with
             # SKIP LOCKED each run can pick other rows, so LIMIT would not hold.
             due = _DELIVERY.alias("due")
+            conditions = [due.c.status == "pending", due.c.due_at <= now]
+            if guard is not None:
+                conditions.append(guard)
             wanted = (
                 sa.select(due.c.id)
-                .where(due.c.status == "pending", due.c.due_at <= now)
+                .where(*conditions)
                 .order_by(due.c.due_at, due.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
@@ -202,12 +222,24 @@ class Outbox:
             ).all()
         return sorted((_due(r) for r in rows), key=lambda d: d.id)
 
-    def stale_claims(self, now: dt.datetime, timeout: dt.timedelta, limit: int = 500) -> list[Due]:
-        """Rows claimed longer ago than `timeout` and never finished (a crash, a lost reply)."""
+    def stale_claims(
+        self,
+        now: dt.datetime,
+        timeout: dt.timedelta,
+        limit: int = 500,
+        *,
+        others_at_once: bool = False,
+    ) -> list[Due]:
+        """Claims to reconcile: older than `timeout` and never finished (a crash, a lost reply),
+        and with `others_at_once` every claim of another worker whatever its age (the caller
+        holds a lock that ended with their process, so they are dead)."""
+        stale = _DELIVERY.c.claimed_at < now - timeout
+        if others_at_once:
+            stale = sa.or_(stale, _DELIVERY.c.claimed_by != self.worker)
         with Session(self.store.engine) as session:
             rows = session.execute(
                 sa.select(_DELIVERY)
-                .where(_DELIVERY.c.status == "claimed", _DELIVERY.c.claimed_at < now - timeout)
+                .where(_DELIVERY.c.status == "claimed", stale)
                 .order_by(_DELIVERY.c.id)
                 .limit(limit)
             ).all()
@@ -236,26 +268,30 @@ class Outbox:
         if not marks:
             return
         with self.store.session() as session:
-            session.execute(
-                sa.update(_DELIVERY)
-                .where(_DELIVERY.c.id == sa.bindparam("b_id"), _DELIVERY.c.status == "claimed")
-                .values(
-                    status="sent",
-                    sent_at=sa.bindparam("b_at"),
-                    channel=sa.bindparam("b_channel"),
-                    message_ts=sa.bindparam("b_ts"),
-                    last_error=None,
-                ),
-                [{"b_id": m.id, "b_at": m.at, "b_channel": m.channel, "b_ts": m.ts} for m in marks],
-            )
-            for mark in marks:
-                if mark.kind == "announcement":
-                    session.execute(
-                        sa.update(Announcement)
-                        .where(col(Announcement.id) == mark.announcement_id)
-                        .values(channel=mark.channel, message_ts=mark.ts),
-                        execution_options=_NO_SYNC,
-                    )
+            self._mark_sent(session, marks)
+
+    @staticmethod
+    def _mark_sent(session: Session, marks: Sequence[Sent]) -> None:
+        session.execute(
+            sa.update(_DELIVERY)
+            .where(_DELIVERY.c.id == sa.bindparam("b_id"), _DELIVERY.c.status == "claimed")
+            .values(
+                status="sent",
+                sent_at=sa.bindparam("b_at"),
+                channel=sa.bindparam("b_channel"),
+                message_ts=sa.bindparam("b_ts"),
+                last_error=None,
+            ),
+            [{"b_id": m.id, "b_at": m.at, "b_channel": m.channel, "b_ts": m.ts} for m in marks],
+        )
+        for mark in marks:
+            if mark.kind == "announcement":
+                session.execute(
+                    sa.update(Announcement)
+                    .where(col(Announcement.id) == mark.announcement_id)
+                    .values(channel=mark.channel, message_ts=mark.ts),
+                    execution_options=_NO_SYNC,
+                )
 
     def retry_later(self, delivery_id: int, error: str, due_at: dt.datetime) -> None:
         """Give the row back as pending, due again at `due_at`, counting the attempt."""

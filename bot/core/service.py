@@ -24,11 +24,15 @@ from bot.core.commands import (
     Command,
     CommandError,
     DeskCommand,
+    ShowHelp,
     command_verb,
     parse_command,
+    usage,
 )
+from bot.core.conversations import Conversations
 from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
+from bot.core.phrases import staff_help
 from bot.core.policy import ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.question_repo import QuestionRepository
@@ -50,7 +54,7 @@ REGISTRY_CHECK_SECONDS = 1.0
 class Reply:
     """What the bot says back: an answer, an admin result, or a refusal or error line."""
 
-    kind: str  # answer | admin | error | refused
+    kind: str  # answer | admin | help | error | refused
     text: str
     answer: Answer | None = None
     result: AdminResult | None = None
@@ -104,6 +108,7 @@ class PolicyService:
         admin: Admin,
         questions: QuestionRepository,
         permissions: Permissions,
+        conversations: Conversations,
         *,
         contact: str = "#ai-governance",
         log_askers: bool = False,
@@ -117,6 +122,8 @@ class PolicyService:
         self.changes = admin.changes
         self.questions = questions
         self.permissions = permissions
+        # Follow-ups ("why?") need the previous answer's tools; kept in the database.
+        self.conversations = conversations
         self.contact = contact
         self.log_askers = log_askers
         self.tz = tz
@@ -136,19 +143,38 @@ class PolicyService:
         self.changes.apply_due()
         return self.admin.policies.policies()
 
-    def ask(self, question: str, *, asker: str | None = None, channel: str = "cli") -> Answer:
-        """Answer a question and log it (without the asker unless configured to keep it)."""
+    def ask(
+        self,
+        question: str,
+        *,
+        asker: str | None = None,
+        channel: str = "cli",
+        conversation: str | None = None,
+    ) -> Answer:
+        """Answer a question and log it (without the asker unless configured to keep it).
+
+        In a `conversation` (a console session, a DM, a thread), a follow-up that names no
+        tool is about the previous answer's tools, and this answer's tools are kept for the
+        next one. Small talk gets a short help reply and is not logged."""
         today = self.clock().astimezone(self.tz).date()
         registry = self.registry()
+        previous = self._previous_tools(conversation)
         started = time.perf_counter()
-        answer = answer_question(question, registry, today=today)
+        answer = answer_question(question, registry, today=today, previous=previous)
         if asker and answer.tools and self.desk is not None:
             answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
+        matched = answer.tool_names
+        if conversation is not None and matched:
+            try:
+                self.conversations.remember(conversation, matched)
+            except Exception:  # the context helps the next question; never cost this answer
+                log.exception("could not keep the conversation context")
+        if not answer.logged:
+            return answer
         QUESTIONS.labels(channel).inc()
         if not answer.answered:
             UNMATCHED.labels(channel).inc()
-        matched = [t.policy.name for t in answer.tools]
         kept_asker = asker if self.log_askers else None
         try:
             if self.question_log is not None:
@@ -168,13 +194,23 @@ class PolicyService:
         fields: dict[str, object] = {
             "channel": channel,
             "intent": answer.intent.value,
-            "matched": [t.policy.name for t in answer.tools],
+            "kind": answer.kind.value,
+            "matched": matched[:20],
             "answered": answer.answered,
         }
         if self.log_askers and asker:
             fields["asker"] = asker
         log.info("question answered", extra=fields)
         return answer
+
+    def _previous_tools(self, conversation: str | None) -> list[str]:
+        if conversation is None:
+            return []
+        try:
+            return self.conversations.previous_tools(conversation)
+        except Exception:  # without context the question is answered as asked
+            log.exception("could not read the conversation context")
+            return []
 
     def render(self, answer: Answer) -> str:
         return render_text(answer, self.contact)
@@ -184,31 +220,49 @@ class PolicyService:
     def is_admin(self, user: str) -> bool:
         return self.permissions.is_admin(user)
 
-    def handle(self, text: str, *, user: str, source: str, channel: str = "cli") -> Reply:
+    def handle(
+        self,
+        text: str,
+        *,
+        user: str,
+        source: str,
+        channel: str = "cli",
+        conversation: str | None = None,
+    ) -> Reply:
         """Answer `text` if it is a question, run it if it is a command the user may run.
 
-        The permission check comes first: someone who may not run a command gets the
-        refusal, not the command's usage.
+        `conversation` keys the follow-up context (see `ask`). The permission check comes
+        first: someone who may not run a command gets the refusal, not the command's usage.
         """
         text = text.strip()
         verb = command_verb(text)
         if verb is None:
-            return self._answer(text, user, channel)
+            return self._answer(text, user, channel, conversation)
         # "list of approved tools?" starts like a command but is a question.
         looks_like_question = text.endswith(("?", "\uff1f"))
         if verb in ADMIN_VERBS and not self.is_admin(user):
             if looks_like_question:
-                return self._answer(text, user, channel)
+                return self._answer(text, user, channel, conversation)
             return self._refuse(user)
         names = self.registry().names if verb == "set" else None
         try:
             command = parse_command(text, is_tool=names.__contains__ if names else None)
         except CommandError as error:
             if looks_like_question:
-                return self._answer(text, user, channel)
+                return self._answer(text, user, channel, conversation)
             return Reply("error", str(error))
+        if isinstance(command, ShowHelp) and command.command is None:
+            # Everyone gets what they can ask; admins also the commands they can run.
+            text = staff_help(self.contact)
+            if self.is_admin(user):
+                text = f"{text}\n\n{usage()}"
+            return Reply("help", text)
         if looks_like_question and type(command) in DESK_COMMANDS:
-            return self._answer(text, user, channel)  # "request access to Cursor?"
+            return self._answer(text, user, channel, conversation)  # "request access to Cursor?"
+        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
+            if looks_like_question:
+                return self._answer(text, user, channel, conversation)
+            return self._refuse(user)
         return self.execute(command, user=user, source=source)
 
     def execute(self, command: Command, *, user: str, source: str) -> Reply:
@@ -253,8 +307,8 @@ class PolicyService:
         )
         return replace(answer, notes=notes)
 
-    def _answer(self, text: str, user: str, channel: str) -> Reply:
-        answer = self.ask(text, asker=user, channel=channel)
+    def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
+        answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
         return Reply("answer", self.render(answer), answer=answer)
 
 

@@ -1,11 +1,12 @@
 """Sends what is due: expands reminder steps, reconciles stale claims, fans deliveries out.
 
 `run_once()` does everything due now and returns when it is done (tests call it directly; the
-scheduler calls it on every tick and whenever a change is committed). Rows are claimed in
-batches a little ahead of the senders, handed to a thread pool whose threads all take turns
-from one `Pacer`, and marked sent in batches. The order for one row is always: claim (commit)
--> post -> mark sent (commit), so a crash anywhere leaves a row that is either pending (never
-posted) or claimed (perhaps posted: reconciled against Slack's history before any resend).
+scheduler calls it on every tick and whenever a change is committed). Rows are claimed only
+for free sending threads (never more claims than threads), handed to a thread pool whose
+threads all take turns from one `Pacer`, and marked sent in the next claim's transaction.
+The order for one row is always: claim (commit) -> post -> mark sent (commit), so a crash
+anywhere leaves a row that is either pending (never posted) or claimed (perhaps posted:
+reconciled against Slack's history before any resend).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.error import URLError
 
+import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 
 from bot.core.announcements import AnnouncementView
@@ -64,6 +66,8 @@ class Dispatcher:
         max_attempts: int = 5,
         concurrency: int = 8,
         may_send: Callable[[], bool] = lambda: True,
+        claim_guard: Callable[[], sa.ColumnElement[bool] | None] = lambda: None,
+        reconcile_others_at_once: bool = False,
     ) -> None:
         self.outbox = outbox
         self.gateway = gateway
@@ -74,6 +78,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.concurrency = concurrency
         self.may_send = may_send  # leadership: checked again right before every post
+        self.claim_guard = claim_guard  # leadership again, inside each claim's transaction
+        # True under a lock that died with its holder: any claim not ours is a dead one's.
+        self.reconcile_others_at_once = reconcile_others_at_once
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="policybot-send")
         self._stop = threading.Event()
         self._lock = threading.Condition()
@@ -98,17 +105,30 @@ class Dispatcher:
                 log.exception("a due job failed; trying again next round")
         self.expand_steps()
         handled = self.reconcile_stale()
-        batch_size = max(self.concurrency * 4, min(int(self.pacer.rate * 2), 500))
+        # A row is claimed only when a sending thread is free for it, so claims never run
+        # ahead of the senders and a crash leaves at most `concurrency` of them. Refilling a
+        # few slots at a time, in the transaction that marks the finished ones sent, keeps the
+        # commits to a few per `concurrency` messages.
+        refill = max(1, self.concurrency // 4)
         while not self._stop.is_set() and self.may_send():
-            batch = self.outbox.claim_due(self.clock(), batch_size)
-            if not batch:
-                break
+            self._wait_for_slots(refill)
+            with self._lock:
+                marks, self._sent = self._sent, []
+                free = self.concurrency - (len(self._in_flight) - len(marks))
+            try:
+                batch = self.outbox.claim_due(
+                    self.clock(), free, guard=self.claim_guard(), sent=marks
+                )
+            except Exception:
+                with self._lock:
+                    self._sent[:0] = marks  # not recorded: try again with the next round
+                raise
+            self._marked(marks)
             handled += len(batch)
             for due in batch:
                 self._submit(due, self._deliver)
-            # Claim the next batch while half of this one is still queued: no gap, few claims
-            # outstanding at any time.
-            self._wait_until(lambda: len(self._in_flight) <= batch_size // 2)
+            if not batch:
+                break
         self._wait_until(lambda: not self._in_flight)
         return handled
 
@@ -133,6 +153,14 @@ class Dispatcher:
             # The claim stays; the reconcile after the claim timeout decides what happened.
             log.exception("delivery %s failed unexpectedly", due.id)
             self._forget(due)
+
+    def _wait_for_slots(self, wanted: int) -> None:
+        """Until `wanted` threads are free (finished rows count as free: marked next)."""
+        with self._lock:
+            while len(self._in_flight) - len(self._sent) > self.concurrency - wanted:
+                if self._stop.is_set():
+                    return
+                self._lock.wait(timeout=0.05)
 
     def _wait_until(self, condition: Callable[[], bool]) -> None:
         while True:
@@ -259,7 +287,17 @@ class Dispatcher:
             marks, self._sent = self._sent, []
         if not marks:
             return
-        self.outbox.mark_sent(marks)
+        try:
+            self.outbox.mark_sent(marks)
+        except Exception:
+            with self._lock:
+                self._sent[:0] = marks
+            raise
+        self._marked(marks)
+
+    def _marked(self, marks: list[Sent]) -> None:
+        if not marks:
+            return
         with self._lock:
             for mark in marks:
                 self._in_flight.discard(mark.id)
@@ -276,11 +314,15 @@ class Dispatcher:
     # -- stale claims -----------------------------------------------------------------------
 
     def reconcile_stale(self) -> int:
-        """Claims older than the timeout: mark sent what Slack has, send what it has not."""
+        """Unfinished claims of a dead holder (at once, under a lock) or our own older than the
+        claim timeout: mark sent what Slack has, send what it has not."""
         now = self.clock()
         with self._lock:
             mine = set(self._in_flight)
-        stale = [d for d in self.outbox.stale_claims(now, self.claim_timeout) if d.id not in mine]
+        claims = self.outbox.stale_claims(
+            now, self.claim_timeout, others_at_once=self.reconcile_others_at_once
+        )
+        stale = [d for d in claims if d.id not in mine]
         for old in stale:
             due = self.outbox.reclaim(old, now)
             if due is not None:

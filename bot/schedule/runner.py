@@ -1,10 +1,11 @@
 """APScheduler wiring: the outbox tick, the weekly digest and the daily purge.
 
 APScheduler only drives the timing; what to send lives in the database. Every tick the process
-takes or renews the scheduler lease; only the lease holder expands steps and sends, so several
-replicas on one database never send twice, and when the holder dies another takes over at the
-lease's expiry. A tick (or a committed change) starts one drain on a background thread; a
-tick that comes while one runs asks it to go round once more.
+takes or confirms the sender lock (`leader.py`); only its holder expands steps and sends, so
+several replicas (or gunicorn workers) on one database never send twice, and when the holder
+dies another takes over at its next tick and reconciles the dead one's claims at once. A tick
+(or a committed change) starts one drain on a background thread; a tick that comes while one
+runs asks it to go round once more.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
+from bot.catalogue.links import tool_pages
 from bot.core.announcements import AnnouncementView
 from bot.core.outbox import Outbox
 from bot.schedule.dispatcher import Dispatcher
-from bot.schedule.leader import Lease
+from bot.schedule.leader import sender_lock
 from bot.schedule.pacing import Pacer
 from bot.schedule.slackapi import SlackGateway, make_client
 from bot.slack.announcements import delivery_message
@@ -63,7 +65,7 @@ class AnnouncementScheduler:
         self.worker = worker or worker_name()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.client = client or make_client(token, settings.slack_api_url)
-        self.lease = Lease(runtime.store, self.worker, settings.lease_ttl, clock=self.clock)
+        self.lock = sender_lock(runtime.store, self.worker, settings.lease_ttl, clock=self.clock)
         self.outbox = Outbox(runtime.store, self.worker)
         self.pacer = Pacer(settings.send_rate)
         self.dispatcher = Dispatcher(
@@ -75,7 +77,9 @@ class AnnouncementScheduler:
             claim_timeout=settings.claim_timeout,
             max_attempts=settings.send_attempts,
             concurrency=settings.send_concurrency,
-            may_send=self.lease.holds,
+            may_send=self.lock.holds,
+            claim_guard=self.lock.claim_guard,
+            reconcile_others_at_once=self.lock.exclusive,
         )
         if runtime.desk is not None:
             self.dispatcher.due_jobs.append(runtime.desk.exceptions.sweep)
@@ -84,10 +88,12 @@ class AnnouncementScheduler:
         self._drain_thread: threading.Thread | None = None
         self._again = False
         self._stopped = False
-        self._caught_up = False  # the missed-digest check runs once, when the lease is ours
+        self._caught_up = False  # the missed-digest check runs once, when the lock is ours
 
     def render(self, view: AnnouncementView, kind: str) -> SlackMessage:
-        return delivery_message(view, kind, self.settings.zone)
+        return delivery_message(
+            view, kind, self.settings.zone, tool_pages(self.settings.public_url)
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class AnnouncementScheduler:
         log.info("scheduler started", extra={"worker": self.worker})
 
     def stop(self) -> None:
-        """Stop the jobs, let in-flight sends finish and record them, give up the lease."""
+        """Stop the jobs, let in-flight sends finish and record them, give up the lock."""
         with self._lock:
             self._stopped = True
             thread = self._drain_thread
@@ -135,14 +141,14 @@ class AnnouncementScheduler:
         self.dispatcher.stop()
         if thread is not None:
             thread.join(timeout=30)
-        self.lease.release()
+        self.lock.release()
         log.info("scheduler stopped", extra={"worker": self.worker})
 
     # -- jobs -------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Take or renew the lease; if ours, drain what is due."""
-        if self.lease.acquire():
+        """Take or confirm the sender lock; if ours, drain what is due."""
+        if self.lock.acquire():
             if not self._caught_up:
                 self._caught_up = True
                 self.send_missed_digest()
@@ -150,7 +156,7 @@ class AnnouncementScheduler:
 
     def kick(self) -> None:
         """Start a drain now unless one is running; then it goes round once more."""
-        if not self.lease.holds():
+        if not self.lock.holds():
             return
         with self._lock:
             if self._stopped:
@@ -191,14 +197,14 @@ class AnnouncementScheduler:
                 log.info("missed weekly digest of %s queued for %s", slot, view.channel)
 
     def send_digest(self) -> None:
-        if not self.lease.holds() or self.runtime.announcements is None:
+        if not self.lock.holds() or self.runtime.announcements is None:
             return
         view = self.runtime.announcements.create_digest(self.clock())
         if view is not None:
             log.info("weekly digest queued for %s", view.channel)
 
     def purge(self) -> None:
-        if not self.lease.holds():
+        if not self.lock.holds():
             return
         now = self.clock()
         questions, events = self.runtime.questions, self.runtime.events

@@ -148,9 +148,9 @@ def test_a_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_upgrade_to_0004_rekeys_names_by_the_one_name_rule(fresh_database_url: str) -> None:
+def test_upgrade_to_0005_rekeys_names_by_the_one_name_rule(fresh_database_url: str) -> None:
     engine = db.make_engine(fresh_database_url)
-    db.upgrade(engine, "0003")
+    db.upgrade(engine, "0004")
     with engine.begin() as connection:
         connection.execute(
             sa.text(

@@ -65,8 +65,22 @@ def test_unknown_status_names_file_line_field_and_choices(tmp_path: Path) -> Non
 
 
 def test_bad_date_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "tools:\n  - name: A\n    status: allowed\n    effective: 1/12/2026\n")
+    assert problems_of(path) == [f"{path}:4: effective: bad date '1/12/2026': use YYYY-MM-DD"]
+
+
+def test_a_day_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, "tools:\n  - name: A\n    status: allowed\n    effective: 2026-11-31\n")
+    assert problems_of(path) == [
+        f"{path}:4: effective: the date '2026-11-31' does not exist: November 2026 has 30 days"
+    ]
+
+
+def test_a_month_that_does_not_exist_says_so(tmp_path: Path) -> None:
     path = write(tmp_path, "tools:\n  - name: A\n    status: allowed\n    effective: 2026-13-01\n")
-    assert problems_of(path) == [f"{path}:4: effective: bad date '2026-13-01': use YYYY-MM-DD"]
+    assert problems_of(path) == [
+        f"{path}:4: effective: the date '2026-13-01' does not exist: there is no month 13"
+    ]
 
 
 def test_unknown_key_is_reported(tmp_path: Path) -> None:
@@ -79,19 +93,39 @@ def test_duplicate_name_across_files_is_reported(tmp_path: Path) -> None:
     write(tmp_path, "tools:\n  - name: Cursor\n    status: allowed\n", "a.yaml")
     write(tmp_path, "tools:\n  - name: cursor\n    status: banned\n", "b.yaml")
     [problem] = problems_of(tmp_path)
-    assert problem == f"{tmp_path / 'b.yaml'}:2: name: 'cursor' already names 'Cursor'"
+    first = tmp_path / "a.yaml"
+    assert problem == f"{tmp_path / 'b.yaml'}:2: name: 'cursor' already names 'Cursor' at {first}:2"
 
 
-def test_alias_clashing_with_another_tool_is_reported(tmp_path: Path) -> None:
+def test_alias_clashing_with_another_tool_points_at_the_alias(tmp_path: Path) -> None:
     text = "tools:\n  - name: A\n    status: allowed\n  - name: B\n    status: allowed\n"
-    path = write(tmp_path, text + "    aliases: [a]\n")
-    [problem] = problems_of(path)
-    assert "aliases: 'a' already names 'A'" in problem
+    path = write(tmp_path, text + "    aliases:\n      - b one\n      - a\n")
+    assert problems_of(path) == [f"{path}:8: aliases: 'a' already names 'A' at {path}:2"]
+
+
+def test_unknown_alternative_points_at_its_item(tmp_path: Path) -> None:
+    text = "tools:\n  - name: A\n    status: banned\n    alternatives:\n      - A2\n      - Zed\n"
+    path = write(tmp_path, text + "  - name: A2\n    status: allowed\n")
+    assert problems_of(path) == [f"{path}:6: alternatives: 'Zed' is not a tool in the policy files"]
+
+
+def test_problems_are_sorted_by_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "tools:\n  - name: B\n    status: nope\n    colour: red\n", "b.yaml")
+    write(tmp_path, "tools:\n  - name: A\n    status: allowed\n    effective: soon\n", "a.yaml")
+    write(tmp_path, "tools:\n  - name: C\n    status: allowed\n", "c.yaml")
+    write(tmp_path, "tools:\n  - name: D\n    status: allowed\n  - name: c\n", "b2.yaml")
+    places = [problem.split(": ")[0] for problem in problems_of(tmp_path)]
+    assert places == [
+        f"{tmp_path / 'a.yaml'}:4",
+        f"{tmp_path / 'b.yaml'}:3",
+        f"{tmp_path / 'b.yaml'}:4",
+        f"{tmp_path / 'b2.yaml'}:4",
+    ]
 
 
 def test_alternative_not_in_the_files_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "tools:\n  - name: A\n    status: banned\n    alternatives: [Zed]\n")
-    assert problems_of(path) == [f"{path}:2: alternatives: 'Zed' is not in the registry"]
+    assert problems_of(path) == [f"{path}:4: alternatives: 'Zed' is not a tool in the policy files"]
 
 
 def test_missing_status_is_reported(tmp_path: Path) -> None:
@@ -123,7 +157,7 @@ def test_dump_then_load_gives_the_same_policies() -> None:
 
 
 def test_export_to_a_folder_writes_one_file_per_category(tmp_path: Path) -> None:
-    written = write_policies(seed_registry(), tmp_path)
+    written = write_policies(seed_registry(), tmp_path).written
     assert sorted(p.name for p in written) == ["coding-assistant.yaml", "uncategorised.yaml"]
     assert sorted(p.name for p in load_policies(tmp_path)) == sorted(
         p.name for p in seed_registry()

@@ -123,6 +123,7 @@ def make_scheduler(
     yield make
     for scheduler in made:
         scheduler.dispatcher.stop()
+        scheduler.lock.release()
 
 
 @pytest.fixture
@@ -134,5 +135,5 @@ def scheduler(
 
 def drain(scheduler: AnnouncementScheduler) -> int:
     """One scheduler round, synchronously: lease, steps, stale claims, due rows."""
-    assert scheduler.lease.acquire()
+    assert scheduler.lock.acquire()
     return scheduler.dispatcher.run_once()

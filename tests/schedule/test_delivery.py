@@ -84,7 +84,7 @@ def test_reminders_due_during_downtime_go_out_after_restart_once_per_person(
     ban_claude(before.runtime)
     drain(before)
     before.dispatcher.stop()
-    before.lease.release()
+    before.lock.release()
 
     clock.advance(days=8)  # both reminder rounds fell due while nothing ran
     after = make_scheduler(slack)
@@ -131,18 +131,37 @@ def test_claimed_row_missing_from_history_is_sent(
     assert [d.status for d in deliveries(store)] == ["sent"]
 
 
-def test_young_claims_of_another_process_are_left_alone(
+def test_claims_of_a_dead_holder_are_reconciled_at_once_on_takeover(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
     ban_claude(scheduler.runtime)
-    Outbox(store, "busy-worker").claim_due(clock.now, 10)
+    # Claimed a moment ago by a process that no longer holds the sender lock (it died with it).
+    Outbox(store, "dead-worker").claim_due(clock.now, 10)
 
-    clock.advance(seconds=10)  # within the claim timeout: it may still be sending
+    drain(scheduler)  # no clock advance: the claim timeout plays no part
+
+    assert len(slack.messages(CHANNEL)) == 1
+    assert [d.status for d in deliveries(store)] == ["sent"]
+    assert slack.calls_to("conversations.history")  # looked up before sending
+
+
+def test_own_claim_with_unknown_outcome_waits_for_the_claim_timeout(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    ban_claude(scheduler.runtime)
+    # Our own post timed out: it may still land, so it is not looked up straight away.
+    Outbox(store, scheduler.worker).claim_due(clock.now, 10)
+
+    drain(scheduler)
+    waiting = [d.status for d in deliveries(store)]
+    clock.advance(minutes=1)  # older than the 30 s claim timeout
     drain(scheduler)
 
-    assert slack.messages(CHANNEL) == []
-    assert [d.status for d in deliveries(store)] == ["claimed"]
+    assert waiting == ["claimed"]
+    assert len(slack.messages(CHANNEL)) == 1
+    assert [d.status for d in deliveries(store)] == ["sent"]
 
 
 def test_rate_limited_fan_out_honours_retry_after_and_loses_nothing(

@@ -51,7 +51,7 @@ def test_missed_digest_is_sent_once_when_a_scheduler_takes_over(
 
     first.tick()
     second = make_scheduler(slack, digest_cron=MONDAY_9)
-    first.lease.release()
+    first.lock.release()
     second.tick()
 
     sent = digests(first)

@@ -1,10 +1,14 @@
-"""One scheduler per database: the lease, two schedulers racing, and SKIP LOCKED claims."""
+"""One sender per database: the file lock, the advisory lock, the lease (fallback), two
+schedulers racing, and SKIP LOCKED claims."""
 
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +16,7 @@ import sqlalchemy as sa
 from bot.core import db
 from bot.core.outbox import Outbox
 from bot.core.store import Store
-from bot.schedule.leader import Lease
+from bot.schedule.leader import AdvisoryLock, FileLock, Lease, sender_lock
 from bot.schedule.runner import AnnouncementScheduler
 from tests.conftest import POSTGRES_URL, FakeClock
 from tests.schedule.conftest import CHANNEL, ban_claude, deliveries, dm_counts
@@ -24,6 +28,114 @@ needs_postgres = pytest.mark.skipif(
     POSTGRES_URL is None,
     reason="PostgreSQL concurrency: set TEST_DATABASE_URL to run it against a real server",
 )
+
+
+def test_the_database_decides_which_lock_guards_sending(store: Store, tmp_path: Path) -> None:
+    memory = Store(db.make_engine("sqlite://"))
+
+    chosen = sender_lock(store, "a", TTL)
+
+    expected = AdvisoryLock if store.engine.dialect.name == "postgresql" else FileLock
+    assert isinstance(chosen, expected) and chosen.exclusive
+    assert isinstance(sender_lock(memory, "a", TTL), Lease)  # no file to lock beside
+    assert not sender_lock(memory, "a", TTL).exclusive
+
+
+def test_file_lock_has_one_holder_until_it_is_released(tmp_path: Path) -> None:
+    path = tmp_path / "policybot.db.sender-lock"
+    first, second = FileLock(path, "a"), FileLock(path, "b")
+
+    assert first.acquire()
+    assert not second.acquire()
+    assert first.acquire()  # confirming
+    first.release()
+
+    assert second.acquire() and second.holds()
+    assert not first.holds()
+    second.release()
+
+
+def test_file_lock_ends_the_moment_its_process_is_killed(tmp_path: Path) -> None:
+    path = tmp_path / "policybot.db.sender-lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from bot.schedule.leader import FileLock;"
+            f" assert FileLock(Path({str(path)!r}), 'child').acquire();"
+            " print('held', flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        mine = FileLock(path, "me")
+        blocked = mine.acquire()
+        holder.kill()  # SIGKILL: no clean-up of any kind
+        holder.wait(10)
+
+        assert not blocked
+        assert mine.acquire()  # no TTL to wait out
+        mine.release()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(10)
+
+
+def end_session(engine: sa.Engine, pid: int | None) -> None:
+    """Terminate a PostgreSQL session and wait until the server has dropped it (and its locks)."""
+    with engine.connect() as admin:
+        admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    def gone() -> bool:
+        # A new transaction each time: pg_stat_activity is a snapshot per transaction.
+        with engine.connect() as connection:
+            query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            return connection.execute(query, {"pid": pid}).scalar() == 0
+
+    wait_until(gone, 10, "the session to end")
+
+
+@needs_postgres
+def test_advisory_lock_ends_with_its_session(engine: sa.Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [db.make_engine(url) for _ in range(2)]
+    first, second = AdvisoryLock(engines[0], "a"), AdvisoryLock(engines[1], "b")
+    try:
+        assert first.acquire()
+        assert not second.acquire()
+        assert first.acquire()
+        # The holder's session ends as a killed process's would (the server drops it).
+        end_session(engine, first._backend_pid)
+
+        assert second.acquire()
+        assert not first.acquire()  # noticed at its next tick: it stops sending
+        assert not first.holds()
+    finally:
+        first.release()
+        second.release()
+        for e in engines:
+            e.dispose()
+
+
+@needs_postgres
+def test_a_sender_that_lost_its_advisory_lock_cannot_claim(
+    make_scheduler: Callable[..., AnnouncementScheduler],
+    make_slack: Callable[..., StandinSlack],
+    clock: FakeClock,
+) -> None:
+    scheduler = make_scheduler(make_slack())
+    ban_claude(scheduler.runtime.store)
+    lock = scheduler.lock
+    assert isinstance(lock, AdvisoryLock) and lock.acquire()
+    guard = lock.claim_guard()
+    end_session(scheduler.runtime.store.engine, lock._backend_pid)
+
+    claimed = scheduler.outbox.claim_due(clock.now, 10, guard=guard)
+
+    assert claimed == []
+    assert {d.status for d in deliveries(scheduler.runtime.store)} == {"pending"}
 
 
 def test_only_one_holder_at_a_time(store: Store) -> None:

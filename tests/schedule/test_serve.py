@@ -7,7 +7,9 @@ fan-out to 3,000 members survives a SIGKILL with every member messaged exactly o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from bot.core import db
 from bot.core.models import Acknowledgement, Delivery
 from bot.core.store import Store
 from bot.slack.announcements import ACK_ACTION
+from tests.conftest import POSTGRES_URL, postgres_database
 from tests.factories import seed_registry
 from tests.schedule.conftest import dm_counts
 from tests.slack.harness import (
@@ -31,6 +34,7 @@ from tests.slack.harness import (
     wait_until,
 )
 from tests.standin import Message, RateLimit, StandinSlack, payloads
+from tests.wiring import runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 ADMIN = "U0ADMIN"
@@ -84,8 +88,10 @@ def press_acknowledge(bot: BotProcess, standin: StandinSlack, message: Message, 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[BotProcess, StandinSlack, Store]]:
-    with StandinSlack(members={CHANNEL: [*STAFF, "U0BOT"]}) as standin:
-        url = seeded_database(tmp_path / "policybot.db", seed_registry())
+    with (
+        StandinSlack(members={CHANNEL: [*STAFF, "U0BOT"]}) as standin,
+        seeded_url(tmp_path) as url,
+    ):
         bot = BotProcess(bot_env(standin, url, tmp_path, POLICYBOT_REMINDER_AFTER="4s"), tmp_path)
         bot.start()
         engine = db.make_engine(url)
@@ -131,50 +137,117 @@ def test_change_is_announced_acknowledged_and_reminded_through_the_real_endpoint
 def test_killed_mid_fan_out_and_restarted_every_member_is_messaged_exactly_once(
     tmp_path: Path,
 ) -> None:
-    members = [f"U{n:05d}" for n in range(3000)]
-    limit = RateLimit(per_second=300, burst=30)
-    with StandinSlack(members={CHANNEL: members}, rate_limit=limit) as standin:
-        url = seeded_database(tmp_path / "policybot.db", seed_registry())
-        env = bot_env(
-            standin,
-            url,
-            tmp_path,
-            POLICYBOT_REMINDER_AFTER="2s",
-            POLICYBOT_CLAIM_TIMEOUT="2s",
-            POLICYBOT_LEASE_TTL="3s",
-            POLICYBOT_SEND_RATE="100",
-        )
+    members = [f"U{n:05d}" for n in range(2000)]
+    limit = RateLimit(per_second=200, burst=20)
+    with (
+        StandinSlack(members={CHANNEL: members}, rate_limit=limit) as standin,
+        seeded_url(tmp_path) as url,
+    ):
+        # The default claim timeout (2 min) and lease TTL (30 s): a takeover waits for neither.
+        env = bot_env(standin, url, tmp_path, POLICYBOT_REMINDER_AFTER="2s")
         first = BotProcess(env, tmp_path)
         first.start()
         command(first, standin, "set Cursor banned --alternatives Qoder")
-        wait_until(lambda: len(dm_counts(standin)) >= 1000, 60, "a third of the DMs")
-        assert first.process is not None
-        first.process.kill()  # SIGKILL: no clean-up, claims and unmarked sends left behind
-        first.process.wait(10)
-        first.process = None
+        wait_until(lambda: len(dm_counts(standin)) >= 600, 60, "a third of the DMs")
+        kill(first)
         at_kill = len(dm_counts(standin))
+        engine = db.make_engine(url)
+        left_claimed = _statuses(engine).count("claimed")
         history_before = len(standin.calls_to("conversations.history"))
 
         restart = tmp_path / "restart"
         restart.mkdir()
         second = BotProcess(env, restart)
         second.start()
-        engine = db.make_engine(url)
         try:
             wait_until(lambda: len(dm_counts(standin)) == len(members), 120, "a DM to every member")
-            wait_until(lambda: _all_sent(engine), 30, "every delivery marked sent")
+            wait_until(lambda: set(_statuses(engine)) == {"sent"}, 30, "every row marked sent")
         finally:
             second.stop()
             engine.dispose()
 
-    counts = dm_counts(standin)
     assert at_kill < len(members)  # it really died in the middle
-    assert counts == {f"D{m}": 1 for m in members}
+    assert dm_counts(standin) == {f"D{m}": 1 for m in members}
     assert len(standin.messages(CHANNEL)) == 1
-    assert len(standin.calls_to("conversations.history")) > history_before  # reconciled
+    assert left_claimed <= SEND_CONCURRENCY  # claims never ran ahead of the sending threads
+    looked_up = len(standin.calls_to("conversations.history")) - history_before
+    assert looked_up <= left_claimed  # only the dead process's claims were reconciled
 
 
-def _all_sent(engine: Any) -> bool:
+def test_two_processes_one_killed_the_other_takes_over_and_messages_each_member_once(
+    tmp_path: Path,
+) -> None:
+    members = [f"U{n:05d}" for n in range(2000)]
+    limit = RateLimit(per_second=200, burst=20)
+    with (
+        StandinSlack(members={CHANNEL: members}, rate_limit=limit) as standin,
+        seeded_url(tmp_path) as url,
+    ):
+        env = bot_env(standin, url, tmp_path, POLICYBOT_REMINDER_AFTER="2s")
+        bots = []
+        for name in ("one", "two"):
+            (tmp_path / name).mkdir()
+            bots.append(BotProcess(env, tmp_path / name))
+            bots[-1].start()
+        engine = db.make_engine(url)
+        try:
+            command(bots[0], standin, "set Cursor banned --alternatives Qoder")
+            wait_until(lambda: len(dm_counts(standin)) >= 600, 60, "a third of the DMs")
+            [sender_pid] = _sender_pids(engine)
+            [holder] = [b for b in bots if b.process is not None and b.process.pid == sender_pid]
+            [survivor] = [b for b in bots if b is not holder]
+            kill(holder)
+            at_kill = len(dm_counts(standin))
+            wait_until(lambda: len(dm_counts(standin)) == len(members), 120, "a DM to every member")
+            wait_until(lambda: set(_statuses(engine)) == {"sent"}, 30, "every row marked sent")
+            senders = _sender_pids(engine)
+        finally:
+            for bot in bots:
+                bot.stop()
+            engine.dispose()
+
+    assert survivor.process is None  # it ran to the end (stopped cleanly above)
+    assert at_kill < len(members)
+    assert dm_counts(standin) == {f"D{m}": 1 for m in members}
+    assert len(standin.messages(CHANNEL)) == 1
+    assert len(senders) == 2  # the killed holder, then the one that took over
+
+
+SEND_CONCURRENCY = 8  # POLICYBOT_SEND_CONCURRENCY's default
+
+
+@contextmanager
+def seeded_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated database holding the test registry: PostgreSQL when TEST_DATABASE_URL is
+    set (a database of its own), else a SQLite file."""
+    if POSTGRES_URL is None:
+        yield seeded_database(tmp_path / "policybot.db", seed_registry())
+        return
+    with postgres_database(POSTGRES_URL, f"policybot_serve_{os.getpid()}") as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        seed(runtime_on(Store(engine)), seed_registry())
+        engine.dispose()
+        yield url
+
+
+def kill(bot: BotProcess) -> None:
+    """SIGKILL: no clean-up, claims and unmarked sends left behind."""
+    assert bot.process is not None
+    bot.process.kill()
+    bot.process.wait(10)
+    bot.process = None
+
+
+def _statuses(engine: Any) -> list[str]:
     with Session(engine) as session:
-        rows = session.exec(select(Delivery.status)).all()
-    return bool(rows) and set(rows) == {"sent"}
+        return list(session.exec(select(Delivery.status)).all())
+
+
+def _sender_pids(engine: Any) -> set[int]:
+    """The process ids (host:pid:tail) of every worker that claimed a row sent so far."""
+    with Session(engine) as session:
+        workers = session.exec(
+            select(Delivery.claimed_by).where(Delivery.status == "sent").distinct()
+        ).all()
+    return {int(w.split(":")[1]) for w in workers if w}

@@ -1,0 +1,143 @@
+"""What an import would change, tool by tool and field by field, before it is done.
+
+The plan compares with the same rules the import writes with: the policy as it would be
+kept (`ToolPolicy.normalised`), the same field diff (`diff`) and the same announcement rule
+(`is_material`). `import --dry-run`, `plan`, `doctor` and the start-up sync all read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.announcements import is_material
+from bot.core.policy import ToolPolicy
+from bot.core.store import Change, ChangeEvent, diff, name_key
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One tool the import would create, update or remove, with each field's old and new."""
+
+    name: str
+    action: str  # "create", "update" or "remove"
+    changes: dict[str, tuple[Any, Any]]
+    announced: bool
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    changes: list[PlannedChange] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # In the database but not in the files: removed with --prune, kept without it.
+    only_in_database: list[str] = field(default_factory=list)
+    prune: bool = False
+    quiet: bool = False
+    announce_channel: str | None = None
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def of(self, action: str) -> list[PlannedChange]:
+        return [change for change in self.changes if change.action == action]
+
+    @property
+    def removed(self) -> list[str]:
+        return [change.name for change in self.of("remove")]
+
+    @property
+    def announced(self) -> list[PlannedChange]:
+        return [change for change in self.changes if change.announced]
+
+
+def plan_import(
+    current: Sequence[ToolPolicy],
+    incoming: Sequence[ToolPolicy],
+    *,
+    prune: bool = False,
+    quiet: bool = False,
+    announce_channel: str | None = None,
+) -> ImportPlan:
+    """What importing `incoming` over `current` would do (the import matches tools by name)."""
+    now = dt.datetime.now(dt.UTC)
+    before = {name_key(p.name): p for p in current}
+    wanted = {name_key(p.name): p.normalised() for p in incoming}
+    changes: list[PlannedChange] = []
+    unchanged: list[str] = []
+
+    def planned(old: ToolPolicy | None, new: ToolPolicy | None, action: str) -> PlannedChange:
+        changed = diff(old, new)
+        event = ChangeEvent(Change(old, new, changed), "import", "import", quiet, now)
+        announced = bool(announce_channel) and not quiet and is_material(event)
+        tool = new or old
+        assert tool is not None
+        return PlannedChange(tool.name, action, changed, announced)
+
+    for key, policy in wanted.items():
+        old = before.get(key)
+        if old is None:
+            changes.append(planned(None, policy, "create"))
+        elif diff(old, policy):
+            changes.append(planned(old, policy, "update"))
+        else:
+            unchanged.append(policy.name)
+    only = [p.name for key, p in before.items() if key not in wanted]
+    if prune:
+        changes.extend(planned(before[name_key(n)], None, "remove") for n in only)
+    return ImportPlan(changes, unchanged, only, prune, quiet, announce_channel)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == []:
+        return "(none)"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+def describe_plan(plan: ImportPlan) -> list[str]:
+    """The plan as lines for people: each tool, each field old → new, then a summary."""
+    marks = {"create": "+", "update": "~", "remove": "-"}
+    words = {"create": "new tool", "update": "changed", "remove": "removed (--prune)"}
+    lines: list[str] = []
+    for change in plan.changes:
+        lines.append(f"{marks[change.action]} {change.name}: {words[change.action]}")
+        for name, (old, new) in change.changes.items():
+            if change.action == "create":
+                lines.append(f"    {name}: {_shown(new)}")
+            elif change.action == "update":
+                lines.append(f"    {name}: {_shown(old)} → {_shown(new)}")
+        if change.action != "remove":
+            lines.append(f"    announced: {'yes' if change.announced else 'no'}")
+    created, updated, removed = (len(plan.of(a)) for a in ("create", "update", "remove"))
+    lines.append(
+        f"{created} to create, {updated} to update, {removed} to remove, "
+        f"{len(plan.unchanged)} unchanged"
+    )
+    if plan.only_in_database and not plan.prune:
+        names = ", ".join(plan.only_in_database)
+        lines.append(
+            f"--prune would remove {len(plan.only_in_database)} tool(s) the files do not "
+            f"list: {names}"
+        )
+    lines.append(announcement_line(plan))
+    return lines
+
+
+def announcement_line(plan: ImportPlan) -> str:
+    if not plan.changes:
+        return "nothing would be announced"
+    if plan.quiet:
+        return "nothing would be announced (--quiet)"
+    if not plan.announce_channel:
+        return "nothing would be announced (POLICYBOT_ANNOUNCE_CHANNEL is not set)"
+    if not plan.announced:
+        return (
+            "nothing would be announced (no change to status, conditions, data limit, "
+            "alternatives or effective date)"
+        )
+    names = ", ".join(change.name for change in plan.announced)
+    return f"{len(plan.announced)} change(s) would be announced in {plan.announce_channel}: {names}"
