@@ -259,7 +259,7 @@ def open_runtime(
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
-        db.upgrade(engine)
+        db.upgrade_if_behind(engine)
     runtime = build_runtime(settings, engine, also_admin=also_admin, question_log=question_log)
     if seed:
         runtime.policy_load = load_policies_on_start(runtime, drift=drift)

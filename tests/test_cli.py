@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,43 @@ def test_console_follow_up_is_about_the_previous_answer(env: str) -> None:
     assert "There is no policy for “why”" not in done.stdout
     assert "Commands anyone can use: list [status]" in done.stdout  # staff help
     assert "set <tool> <status>" not in done.stdout  # not the admin commands
+
+
+# -- quick commands load only what they use ------------------------------------------------
+
+SLACK_AND_SERVER = {"slack_bolt", "slack_sdk", "apscheduler", "waitress", "gunicorn"}
+
+
+def packages_loaded_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages a real `policybot ARGS` process has imported when it exits."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(' '.join(sorted({m.split('.')[0] for m in sys.modules})),"
+        " file=sys.stderr))\n"
+        f"sys.argv = ['policybot', *{args!r}]\n"
+        "from bot.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.strip().splitlines()[-1].split())
+
+
+def test_ask_loads_neither_slack_nor_the_server_nor_alembic_at_head(env: str) -> None:
+    assert runner.invoke(app, ["ask", "warm up: migrate and seed"]).exit_code == 0
+    loaded = packages_loaded_by(["ask", "can I use cursor?"], {"DATABASE_URL": env})
+    assert "sqlalchemy" in loaded  # it did answer from the database
+    assert not loaded & (SLACK_AND_SERVER | {"alembic"})
+
+
+def test_check_loads_no_database_layer_and_no_slack() -> None:
+    loaded = packages_loaded_by(["check", str(REPO / "policies")])
+    assert {"ruamel", "yaml"} & loaded  # it did read the files
+    assert not loaded & (SLACK_AND_SERVER | {"sqlalchemy", "sqlmodel", "alembic"})

@@ -22,6 +22,7 @@ from slack_sdk.http_retry.state import RetryState
 from bot.bootstrap import Runtime
 from bot.config import Settings
 from bot.metrics import RATE_LIMIT_WAITS, SLACK_API_ERRORS
+from bot.slack.guard import clean_request_text, only_slack_response_urls, response_origins
 from bot.slack.listeners import Listeners
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ def build_app(
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,  # ack at once, work afterwards
     )
+    # First, for every listener: no response_url outside Slack, no text the database refuses.
+    app.middleware(only_slack_response_urls(response_origins(settings.slack_api_url)))
+    app.middleware(clean_request_text)
     Listeners(runtime).register(app)
     app.error(_count_and_log)
     for extend in extensions:

@@ -35,6 +35,7 @@ from bot.slack.blocks import (
     unescape,
 )
 from bot.slack.home import home_view
+from bot.slack.requests import queue_message, with_answer_actions
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
         or not event.get("user")
         or event.get("user") == bot_user_id
     )
+
+
+def is_unanswered(text: str) -> bool:
+    return text.strip().lower() == "unanswered"
 
 
 def edit_command(text: str) -> EditTool | None:
@@ -142,6 +147,8 @@ class Listeners:
                 f"{self.command} {'add' if edit.create else 'edit'} {edit.tool}",
                 icon=":memo:",
             )
+        if self.runtime.desk is not None and self.service.is_admin(user) and is_unanswered(text):
+            return queue_message(self.runtime.desk, self.runtime)  # with buttons per term
         reply = self.service.handle(
             text, user=user, source=SOURCE, channel=CHANNEL, conversation=conversation
         )
@@ -149,7 +156,8 @@ class Listeners:
             return help_message(
                 self.command, is_admin=self.service.is_admin(user), contact=self.contact
             )
-        return reply_message(reply, self.contact, echo_question=echo_question, pages=self.pages)
+        message = reply_message(reply, self.contact, echo_question=echo_question, pages=self.pages)
+        return with_answer_actions(message, reply.answer) if reply.answer else message
 
     def on_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -242,11 +250,9 @@ class Listeners:
         ack()
         user = str(body.get("user", {}).get("id") or "")
         answer = self.service.ask(str(action.get("value") or ""), asker=user, channel=CHANNEL)
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **answer_message(answer, self.contact, pages=self.pages).as_kwargs(),
-        )
+        message = answer_message(answer, self.contact, pages=self.pages)
+        message = with_answer_actions(message, answer)
+        respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":

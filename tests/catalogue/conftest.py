@@ -33,6 +33,8 @@ from tests.factories import make_policy, seed_registry
 from tests.wiring import apply, runtime_on, seed
 
 ADMIN = "U0ADMIN"
+# The ban in the history keeps the seed story's date (a status change is otherwise dated today).
+BANNED_ON = dt.date(2026, 11, 20)
 HOSTILE = "<script>alert('x')</script>"
 
 
@@ -146,17 +148,14 @@ def seed_with_history(store: Store, clock: FakeClock, policies: list[ToolPolicy]
     clock.advance(days=40)
     if runtime.policies.get("Claude Code") is not None:
         admin = Actor(ADMIN, "slack", trusted=True)
-        apply(
-            runtime,
-            SetPolicy("Claude Code", Status.UNDER_REVIEW, reason="Being reviewed again."),
-            admin,
+        moves = (
+            (Status.UNDER_REVIEW, "Being reviewed again.", None),
+            (Status.BANNED, "Sends environment metadata with every request.", BANNED_ON),
         )
-        clock.advance(hours=1)
-        reason = "Sends environment metadata with every request."
-        banned = SetPolicy(
-            "Claude Code", Status.BANNED, reason=reason, effective=dt.date(2026, 11, 20)
-        )
-        apply(runtime, banned, admin)
+        for status, reason, effective in moves:
+            move = SetPolicy("Claude Code", status, reason=reason, effective=effective)
+            apply(runtime, move, admin)
+            clock.advance(hours=1)
 
 
 @pytest.fixture
