@@ -24,6 +24,7 @@ from bot.core.answers import (
     list_groups,
     list_heading,
     render_text,
+    scheduled_line,
     tool_layout,
     variant_lines,
 )
@@ -203,7 +204,12 @@ def _tool_blocks(
             else phrases.slack_no_data_limit.format(contact=owner)
         ),
     }
+    # Slack heads a tool with its status (and a change already scheduled), then the lead.
+    labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
+    scheduled = scheduled_line(policy, phrases, labels)
     lines = [status_line(policy, answer.today, answer.language)]
+    if scheduled and Fact.SCHEDULED in layout.facts:
+        lines.append(scheduled)
     if layout.lead is not None:
         lines.append(leads[layout.lead])
     personal: list[Block] = []
