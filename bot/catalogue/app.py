@@ -418,7 +418,7 @@ class CatalogueApp:
                     "policy": policy,
                     "alternatives": catalogue.resolve(policy.alternatives),
                     "alternative_for": catalogue.alternative_for(policy),
-                    "scheduled": catalogue.scheduled(policy),
+                    "upcoming": catalogue.upcoming(policy),
                     "recent": catalogue.is_recent(policy),
                     "history": [
                         _history_row(revision, self.tz)
