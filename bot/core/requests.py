@@ -21,6 +21,7 @@ from bot.core import audit
 from bot.core.models import Delivery, PolicyException, ToolRequest, ToolRequestAsker
 from bot.core.notices import Button, Notice, Waker, queue_notice
 from bot.core.policy import Status, ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, name_key
 
 ADD_FOR_REVIEW_ACTION = "policybot_request_add"
@@ -148,6 +149,7 @@ class ToolRequests:
     def __init__(
         self,
         store: Store,
+        policies: PolicyRepository,
         *,
         per_day: int = 5,
         admin_channel: str | None = None,
@@ -155,6 +157,7 @@ class ToolRequests:
         waker: Waker | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies
         self.per_day = per_day
         self.admin_channel = admin_channel
         self.zone = zone
@@ -167,7 +170,7 @@ class ToolRequests:
         typed = " ".join(tool.split())[:MAX_TOOL]
         if not typed:
             raise RequestError("Name the tool you want reviewed, e.g. `request Kiro for specs`.")
-        existing = self.store.get(typed)
+        existing = self.policies.get(typed)
         if existing is not None:
             raise RequestError(
                 f"{existing.name} already has a policy: ask “can I use {existing.name}?”. "

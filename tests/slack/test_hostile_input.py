@@ -132,7 +132,7 @@ def test_a_replayed_signed_set_is_ignored(http_bot: Served) -> None:
     )
     assert http_bot.slack.command(newer).status == 200
     response_to(http_bot.standin, newer_url)
-    revisions = len(http_bot.store.history("Devin"))
+    revisions = len(http_bot.policies.history("Devin"))
 
     replay = http(http_bot.slack.url, data=body, headers=headers)  # the same bytes and headers
     # Commands are worked on after the acknowledgement: wait for one sent after the replay.
@@ -141,10 +141,10 @@ def test_a_replayed_signed_set_is_ignored(http_bot: Served) -> None:
     assert http_bot.slack.command(form).status == 200
     response_to(http_bot.standin, barrier)
 
-    policy = http_bot.store.resolve("Devin")
+    policy = http_bot.policies.resolve("Devin")
     assert replay.status == 200 and replay.body == b""
     assert (policy.status, policy.reason) == (Status.ALLOWED, "newer")
-    assert len(http_bot.store.history("Devin")) == revisions
+    assert len(http_bot.policies.history("Devin")) == revisions
     assert [post.url for post in http_bot.standin.responses].count(first_url) == 1
 
 
@@ -185,7 +185,7 @@ def test_a_response_url_outside_slack_is_never_contacted(http_bot: Served) -> No
 
 
 def _logged(served: Served, marker: str) -> list[str]:
-    with Session(served.store.engine) as session:
+    with Session(served.policies.store.engine) as session:
         rows = session.exec(select(QuestionLog.question)).all()
     return [q for q in rows if marker in q]
 
