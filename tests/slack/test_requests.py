@@ -58,7 +58,7 @@ class Bot:
 @pytest.fixture
 def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
     restart_numbering(engine)
-    with StandinSlack() as standin:
+    with StandinSlack(usergroups={"S0SEC": ["U0CAROL"]}) as standin:
         runtime = build(
             engine,
             clock,
@@ -295,6 +295,25 @@ def test_an_exception_is_approved_seen_by_its_holder_only_reminded_and_expires(
     assert "Your exception for Claude Code has ended" in dms(bot, ALICE)[2]
     assert "exception until" not in all_text(after["blocks"])
     assert bot.desk.exceptions.get(1).status == "expired"
+
+
+def test_a_member_of_the_owner_user_group_approves_an_exception(bot: Bot) -> None:
+    bot.runtime.store.update(
+        "Claude Code", author="seed", source="import", owner="<!subteam^S0SEC|security>"
+    )
+    ask_for_exception(bot, ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+
+    refused = refusal(
+        bot, press(bot, button(post.blocks or [], "policybot_exception_approve"), BOB, post)
+    )
+    approve_in_channel(bot, post, "U0CAROL", "2026-12-05")
+    wait_until(lambda: bot.desk.exceptions.get(1).status == "active", what="the approval")
+
+    assert "Only policy admins or the owner of Claude Code" in refused
+    assert bot.desk.exceptions.get(1).decided_by == "U0CAROL"
+    assert bot.standin.calls_to("usergroups.users.list")[0].args["usergroup"] == "S0SEC"
 
 
 def test_an_admin_revokes_an_exception_from_slack(bot: Bot) -> None:
