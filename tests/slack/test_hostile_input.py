@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.core.models import QuestionLog
 from bot.core.policy import Status
+from bot.serve import MAX_HEADER_BYTES
 from bot.web import MAX_BODY_BYTES
 from tests.conftest import POSTGRES_URL, postgres_database
 from tests.slack.conftest import ADMIN, Served, serving
@@ -86,9 +87,22 @@ def test_a_long_wrongly_signed_body_is_refused_and_never_logged(served: Served) 
     result = served.slack.post(body, FORM_CONTENT_TYPE, secret="not-the-signing-secret")
     health = http(f"{served.bot.url}/healthz")
 
+    metrics = http(f"{served.bot.url}/metrics").text
     assert result.status == 401
     assert health.status == 200
     assert "zqxja" not in served.bot.log() and "aaaaaaaa" not in served.bot.log()
+    assert 'policybot_refused_requests_total{reason="bad_signature"}' in metrics
+
+
+def test_headers_of_32_kib_are_refused(served: Served) -> None:
+    start = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Padding: "
+    # Exactly the limit, not a byte more: the server reads all of it before it answers, so
+    # it has nothing unread to reset the connection over.
+    headers = start + b"a" * (MAX_HEADER_BYTES - len(start))
+    with socket.create_connection(("127.0.0.1", served.bot.port), timeout=10) as sock:
+        sock.sendall(headers)
+
+        assert _status_line(sock) == 431
 
 
 @pytest.mark.parametrize(
