@@ -96,7 +96,7 @@ def serve(
         endpoint = SlackEndpoint(
             app,
             secret.get_secret_value() if secret else "",
-            first_time=runtime.store.first_time_event,
+            first_time=runtime.events.first_time_event,
         )
     wsgi = make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
     try:

@@ -24,6 +24,7 @@ from bot.core.answers import (
     list_groups,
     list_heading,
     render_text,
+    scheduled_line,
     variant_lines,
 )
 from bot.core.commands import usage
@@ -182,6 +183,10 @@ def _tool_blocks(
     policy = tool.policy
     owner = escape(policy.owner or contact)
     lines = [status_line(policy, answer.today, answer.language)]
+    labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
+    scheduled = scheduled_line(policy, phrases, labels)
+    if scheduled:
+        lines.append(scheduled)
     alternatives = alternatives_text(tool, answer.language)
     why = f"{_bold_label(phrases, phrases.why)} {escape(policy.reason or '')}"
     data = (

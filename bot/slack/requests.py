@@ -440,8 +440,8 @@ class RequestListeners:
         except (PolicyError, ValueError) as error:
             _refuse(respond, error)
             return
-        policy = self.runtime.store.get(name)
-        version = self.runtime.store.version_of(name)
+        policy = self.runtime.policies.get(name)
+        version = self.runtime.policies.version_of(name)
         if policy is not None:
             target = modal.EditTarget(policy.name, version, create=False)
             client.views_open(trigger_id=body["trigger_id"], view=modal.edit_view(policy, target))
@@ -556,7 +556,7 @@ class RequestListeners:
         term = str(action.get("value") or "")
         action_id = action.get("action_id")
         if action_id == ADD_TOOL_ACTION:
-            if self.runtime.store.get(term) is not None:
+            if self.runtime.policies.get(term) is not None:
                 _refuse(respond, PolicyError(f"'{term}' already names a tool."))
                 return
             policy = ToolPolicy(name=" ".join(term.split()), status=Status.UNDER_REVIEW)

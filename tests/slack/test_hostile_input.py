@@ -163,7 +163,7 @@ def test_a_replayed_signed_set_is_ignored(served: Served) -> None:
     )
     assert served.slack.command(newer).status == 200
     response_to(served.standin, newer_url)
-    revisions = len(served.store.history("Devin"))
+    revisions = len(served.policies.history("Devin"))
 
     replay = http(served.slack.url, data=body, headers=headers)  # the same bytes and headers
     # Commands are worked on after the acknowledgement: wait for one sent after the replay.
@@ -172,10 +172,10 @@ def test_a_replayed_signed_set_is_ignored(served: Served) -> None:
     assert served.slack.command(form).status == 200
     response_to(served.standin, barrier)
 
-    policy = served.store.resolve("Devin")
+    policy = served.policies.resolve("Devin")
     assert replay.status == 200 and replay.body == b""
     assert (policy.status, policy.reason) == (Status.ALLOWED, "newer")
-    assert len(served.store.history("Devin")) == revisions
+    assert len(served.policies.history("Devin")) == revisions
     assert [post.url for post in served.standin.responses].count(first_url) == 1
 
 
@@ -216,7 +216,7 @@ def test_a_response_url_outside_slack_is_never_contacted(served: Served) -> None
 
 
 def _logged(served: Served, marker: str) -> list[str]:
-    with Session(served.store.engine) as session:
+    with Session(served.policies.store.engine) as session:
         rows = session.exec(select(QuestionLog.question)).all()
     return [q for q in rows if marker in q]
 
