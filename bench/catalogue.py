@@ -36,11 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ for the sibli
 
 from _common import machine, median, percentile, progress
 
+from bot.bootstrap import build_runtime
 from bot.catalogue.app import CatalogueApp
+from bot.config import Settings
 from bot.core import db
+from bot.core.changes import Actor, ImportPolicies
+from bot.core.commands import SetPolicy
 from bot.core.policy import DataClass, Status, ToolPolicy
-from bot.core.service import PolicyService
-from bot.core.store import Store
 
 AIM_MS = 200.0
 CATEGORIES = (
@@ -144,11 +146,7 @@ def main() -> None:
     parser.add_argument("--tools", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument(
-        "--freeze",
-        action="store_true",
-        help="gc.freeze() after the cold request, to see what the collector's pauses cost",
-    )
+
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-catalogue-"))
@@ -156,22 +154,23 @@ def main() -> None:
     db.upgrade(engine)
     now = dt.datetime.now(dt.UTC)
     clock_now = [now - dt.timedelta(days=90)]
-    store = Store(engine, clock=lambda: clock_now[0])
+    runtime = build_runtime(Settings(), engine, clock=lambda: clock_now[0])
+    bench = Actor("bench", "bench", trusted=True)
     policies = generated_registry(args.tools)
     progress(f"importing {len(policies)} generated tools")
     started = time.perf_counter()
-    store.import_policies(policies, author="bench", quiet=True)
+    runtime.changes.import_policies(ImportPolicies(tuple(policies), quiet=True), bench)
     import_s = time.perf_counter() - started
     clock_now[0] = now - dt.timedelta(days=3)
     changed = min(500, len(policies) // 2)
     progress(f"changing {changed} of them")
     rng = random.Random(1)
     for policy in rng.sample(policies, changed):
-        store.update(policy.name, author="U0ADMIN", source="bench", reason="Looked at again.")
+        again = SetPolicy(policy.name, policy.status, reason="Looked at again.")
+        runtime.changes.run(again, Actor("U0ADMIN", "bench", trusted=True))
     clock_now[0] = now
 
-    service = PolicyService(store, clock=lambda: clock_now[0])
-    app = CatalogueApp(service, store, clock=lambda: clock_now[0])
+    app = CatalogueApp(runtime.service, runtime.policies, clock=lambda: clock_now[0])
     sample = policies[len(policies) // 2]
     typo = sample.name[0] + sample.name[2] + sample.name[1] + sample.name[3:]
     pages: list[tuple[str, str, str]] = [
@@ -193,8 +192,6 @@ def main() -> None:
         ("export.yaml (all)", "/catalogue/export.yaml", ""),
     ]
     cold_ms, cold_status, _ = timed(app, "/catalogue/")
-    if args.freeze:
-        gc.freeze()
     collections = GcPauses()
     rows = []
     for label, path, query in [*pages, *downloads]:

@@ -76,11 +76,17 @@ def friendly_errors() -> Iterator[None]:
         raise
 
 
-def runtime(database_url: str | None = None, **kwargs: bool) -> Runtime:
+def runtime(
+    database_url: str | None = None,
+    *,
+    migrate: bool = True,
+    seed: bool = True,
+    drift: bool = False,
+) -> Runtime:
     from bot.bootstrap import open_runtime
 
     settings = settings_or_exit(database_url=database_url)
-    return open_runtime(settings, **kwargs)
+    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
 
 
 DatabaseOption = Annotated[
@@ -142,10 +148,10 @@ def planned(
     """Read the files and work out what importing them would do; a dry run writes nothing,
     not even the schema of a new database (whose registry is empty)."""
     from bot.core import db
+    from bot.core.names import name_key
     from bot.core.plan import plan_import
     from bot.core.policyfile import (
         PolicyFileError,
-        name_key,
         read_located,
         unknown_alternatives,
     )
@@ -153,7 +159,7 @@ def planned(
     located = read_located(path)
     rt = runtime(database_url, migrate=migrate, seed=False)
     fresh = not migrate and db.current_revision(rt.engine) is None
-    current = [] if fresh else rt.store.policies()
+    current = [] if fresh else rt.service.policies()
     # Alternatives may name a tool in the files or one the database keeps.
     incoming = {name_key(item.policy.name) for item in located}
     kept = [p for p in current if not prune and name_key(p.name) not in incoming]
@@ -204,14 +210,17 @@ def import_policies(
     database_url: DatabaseOption = None,
 ) -> None:
     """Validate policy files, then bring the registry in line with them (all or nothing)."""
+    from bot.core.changes import Actor, ImportPolicies
+
     with friendly_errors():
         if dry_run:
             show_plan(path, planned(path, database_url, prune=prune, quiet=quiet)[2])
         rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet, migrate=True)
         if plan.removed and not yes:
             confirm_prune(plan.removed)
-        report = rt.store.import_policies(
-            [item.policy for item in located], author=author, prune=prune, quiet=quiet
+        report = rt.changes.import_policies(
+            ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
+            Actor(author, "import", trusted=True),
         )
         typer.echo(
             f"imported {path}: {len(report.created)} created, {len(report.updated)} updated, "
@@ -267,7 +276,7 @@ def export(
 
     with friendly_errors():
         rt = runtime(database_url)
-        policies = rt.store.policies()
+        policies = rt.service.policies()
         if path is None:
             sys.stdout.write(dump_policies(policies))
             return
@@ -310,8 +319,8 @@ def catalogue_export(
         rt = runtime(database_url)
         text = export_registry(
             fmt,
-            rt.store.policies(),
-            rt.store,
+            rt.service.policies(),
+            rt.policies,
             filters=filters,
             now=rt.service.clock(),
             tz=rt.settings.zone,
@@ -418,14 +427,12 @@ def serve(
 
 
 def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
-    from bot.bootstrap import open_runtime
-    from bot.core.questionlog import BatchedQuestionLog
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import (
         StartError,
-        build_slack_app,
         default_workers,
+        open_serving_runtime,
         serve_with_workers,
         slack_settings_problem,
     )
@@ -436,13 +443,17 @@ def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
     if problem is not None:
         fail(problem, 2)
     with friendly_errors():
-        rt = open_runtime(settings, drift=True)
+        try:
+            rt, slack_app = open_serving_runtime(settings, drift=True)
+        except Exception as error:  # auth.test refused the token or Slack was unreachable
+            store, sa_exc = sys.modules.get("bot.core.store"), sys.modules.get("sqlalchemy.exc")
+            if (store is not None and isinstance(error, store.PolicyError)) or (
+                sa_exc is not None and isinstance(error, sa_exc.OperationalError)
+            ):
+                raise
+            fail(f"cannot start the Slack app: {error}", 2)
         if rt.policy_load is not None:
             logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
-        try:
-            slack_app = build_slack_app(rt)
-        except Exception as error:  # auth.test refused the token or Slack was unreachable
-            fail(f"cannot start the Slack app: {error}", 2)
         # The sender: in this process only, whatever the number of workers; it starts once
         # the server is up and stops (giving up the sender's lock) before it closes.
         scheduler = AnnouncementScheduler(rt)
@@ -456,9 +467,8 @@ def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
                     threads=settings.threads,
                     background=[scheduler],
                 )
-            # Questions are logged in batches off the request thread; stop() writes the rest.
-            question_log = BatchedQuestionLog(rt.store)
-            rt.service.question_log = question_log
+            question_log = rt.service.question_log
+            assert question_log is not None  # stop() writes what is still queued
             run_server(
                 rt, slack_app, port=settings.port, host=host, background=[question_log, scheduler]
             )
@@ -506,6 +516,7 @@ def db_purge(
     import datetime as dt
 
     from bot.core import db
+    from bot.core.question_repo import QuestionRepository
     from bot.core.store import Store
 
     with friendly_errors():
@@ -515,7 +526,7 @@ def db_purge(
             fail("set POLICYBOT_RETENTION_DAYS or pass --days to say how long to keep questions")
         engine = db.make_engine(settings.database_url)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep)
-        deleted = Store(engine).purge_questions(cutoff)
+        deleted = QuestionRepository(Store(engine)).purge_questions(cutoff)
         typer.echo(f"deleted {deleted} logged question(s) older than {keep} days")
 
 

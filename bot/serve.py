@@ -66,13 +66,30 @@ class Startable(Protocol):
     def stop(self) -> None: ...
 
 
-def build_slack_app(runtime: Runtime) -> App:
-    """The Bolt app with every listener policybot serves, the same in every process; calls
-    auth.test (an exception if Slack refuses the token or cannot be reached)."""
+def open_serving_runtime(
+    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+) -> tuple[Runtime, App]:
+    """The composition root of a serving process (`policybot serve`, each gunicorn worker):
+    one Web API client, the admin group read through it, the runtime (questions logged in
+    batches off the request thread) and the Bolt app with every listener. Building the app
+    calls auth.test (an exception if Slack refuses the token or cannot be reached)."""
+    from bot.bootstrap import open_runtime
     from bot.slack import announcements, requests
-    from bot.slack.app import build_app
+    from bot.slack.admins import AdminGroup
+    from bot.slack.app import build_app, make_client
 
-    return build_app(runtime, extensions=[announcements.register, requests.register])
+    client = make_client(settings)
+    group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
+    runtime = open_runtime(
+        settings,
+        migrate=migrate,
+        seed=seed,
+        drift=drift,
+        also_admin=group.is_member if group else None,
+        question_log=True,
+    )
+    app = build_app(runtime, client, extensions=[announcements.register, requests.register])
+    return runtime, app
 
 
 def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
@@ -83,7 +100,7 @@ def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
         endpoint = SlackEndpoint(
             app,
             secret.get_secret_value() if secret else "",
-            first_time=runtime.store.first_time_event,
+            first_time=runtime.events.first_time_event,
         )
     return make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
 

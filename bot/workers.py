@@ -193,18 +193,14 @@ class WorkerState:
 
 def build_worker_app(state: type[WorkerState] = WorkerState) -> WSGIApplication:
     """One worker's WSGI app: its own engine, runtime, Bolt app and question log."""
-    from bot.bootstrap import open_runtime
     from bot.config import load_settings
-    from bot.core.questionlog import BatchedQuestionLog
-    from bot.serve import bot_wsgi_app, build_slack_app
+    from bot.serve import bot_wsgi_app, open_serving_runtime
 
-    settings = load_settings()
-    # `policybot serve` migrated and seeded before starting the workers.
-    runtime = open_runtime(settings, migrate=False, seed=False)
-    slack_app = build_slack_app(runtime)
-    question_log = BatchedQuestionLog(runtime.store)
-    runtime.service.question_log = question_log
-    question_log.start()
+    # `policybot serve` migrated, seeded and checked the token before starting the workers.
+    runtime, slack_app = open_serving_runtime(load_settings(), migrate=False, seed=False)
+    question_log = runtime.service.question_log
+    if question_log is not None:
+        question_log.start()
     state.question_log = question_log
     state.dispose = runtime.engine.dispose
     return bot_wsgi_app(runtime, slack_app)

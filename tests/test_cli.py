@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.conftest import REPO
 
@@ -75,7 +76,7 @@ def test_import_of_a_bad_file_names_the_line_and_changes_nothing(
     assert result.exit_code == 1
     assert f"{bad}:3: status: unknown status 'forbidden'" in result.output
     assert "nothing was changed" in result.output
-    assert Store(engine).policies() == []
+    assert PolicyRepository(Store(engine)).policies() == []
 
 
 def test_import_prune_removes_tools_no_longer_listed(
@@ -87,21 +88,21 @@ def test_import_prune_removes_tools_no_longer_listed(
     # Claude Code names Qoder as an alternative; pruning it is fine, keeping Qoder is fine.
     pruned = runner.invoke(app, ["import", "--prune", "--yes", str(one)])
     assert pruned.exit_code == 0, pruned.output
-    assert [p.name for p in Store(engine).policies()] == ["Qoder"]
+    assert [p.name for p in PolicyRepository(Store(engine)).policies()] == ["Qoder"]
 
 
 def test_import_prune_without_yes_refuses_when_nobody_can_answer(
     env: str, engine: sa.Engine, tmp_path: Path
 ) -> None:
     runner.invoke(app, ["import", str(REPO / "policies")])
-    before = Store(engine).policies()
+    before = PolicyRepository(Store(engine)).policies()
     one = tmp_path / "one.yaml"
     one.write_text("tools:\n  - name: Qoder\n    status: allowed\n", encoding="utf-8")
     refused = runner.invoke(app, ["import", "--prune", str(one)])
     assert refused.exit_code == 1
     assert f"--prune would remove {len(before) - 1} tool(s)" in refused.output
     assert "nothing was changed" in refused.output and "--yes" in refused.output
-    assert Store(engine).policies() == before
+    assert PolicyRepository(Store(engine)).policies() == before
 
 
 def test_check_validates_without_a_database(tmp_path: Path) -> None:
@@ -211,7 +212,7 @@ def test_console_follow_up_is_about_the_previous_answer(env: str) -> None:
     assert "Why Claude Code is banned:" in done.stdout
     assert "Claude Code 的替代方案：Qoder" in done.stdout
     assert "There is no policy for “why”" not in done.stdout
-    assert "Commands anyone can use: list [status]" in done.stdout  # staff help
+    assert "Commands anyone can use:\n  list [status]" in done.stdout  # staff help
     assert "set <tool> <status>" not in done.stdout  # not the admin commands
 
 

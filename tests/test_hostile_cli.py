@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.core.models import QuestionLog
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.conftest import REPO
 
@@ -44,7 +45,7 @@ def test_a_nul_typed_into_an_admin_command_is_cleaned_not_a_traceback(
     said = chat("alice", "set Cursor banned --reason a\x00b\nquit\n", database_url, "alice")
 
     assert "INSERT" not in said
-    assert Store(engine).resolve("Cursor").reason == "ab"
+    assert PolicyRepository(Store(engine)).resolve("Cursor").reason == "ab"
 
 
 def test_a_nul_typed_into_a_question_is_answered_and_logged(
@@ -155,4 +156,4 @@ def test_a_nul_escape_in_a_policy_file_is_cleaned_on_import(
     )
 
     assert done.returncode == 0, done.stderr
-    assert Store(engine).resolve("Qoder").reason == "ab \ufffd"
+    assert PolicyRepository(Store(engine)).resolve("Qoder").reason == "ab \ufffd"

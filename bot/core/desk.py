@@ -175,7 +175,7 @@ class Desk:
         # `request claude cli` names a tool in two words: check the longer names first.
         words = f"{tool} {why or ''}".split()
         for size in range(min(len(words), 6), 1, -1):
-            known = self.requests.store.get(" ".join(words[:size]))
+            known = self.requests.policies.get(" ".join(words[:size]))
             if known is not None:
                 tool = known.name
                 break
@@ -269,7 +269,7 @@ class Desk:
         if subject and subject.upper()[:1] in "RE" and subject[1:].isdigit():
             found = audit.events(self.requests.store.engine, subject=subject.upper())
         elif subject:
-            policy = self.requests.store.get(subject)
+            policy = self.requests.policies.get(subject)
             key = name_key(policy.name if policy else subject)
             found = audit.events(self.requests.store.engine, tool_key=key)
         else:

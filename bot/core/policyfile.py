@@ -37,6 +37,7 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.tokens import CommentToken
 
+from bot.core.names import name_key
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.policytext import PolicyTextError, read_policy_text
 from bot.core.text import storable
@@ -47,10 +48,6 @@ _NULLS = ("", "~", "null", "Null", "NULL")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
-
-
-def name_key(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 # -- problems -------------------------------------------------------------------------------
@@ -275,6 +272,8 @@ def _duplicates(located: Sequence[Located], targets: set[Path]) -> list[Problem]
         ]
         for key_field, line, text in places:
             key = name_key(text)
+            if key in seen_here and key_field == "aliases" and key == name_key(item.policy.name):
+                continue  # "claude-code" spells Claude Code's own name: harmless
             if key in seen_here:
                 if item.path in targets:
                     problems.append(

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.core.store import Store, question_row
+from bot.core.question_repo import QuestionRepository, question_row
 from bot.core.text import storable
 from bot.metrics import QUESTION_LOG_DROPPED
 
@@ -32,9 +32,14 @@ class BatchedQuestionLog:
     """Queues question-log rows and writes them in batches; start() and stop() with the server."""
 
     def __init__(
-        self, store: Store, *, interval: float = 0.25, max_batch: int = 1000, limit: int = 100_000
+        self,
+        questions: QuestionRepository,
+        *,
+        interval: float = 0.25,
+        max_batch: int = 1000,
+        limit: int = 100_000,
     ) -> None:
-        self.store = store
+        self.questions = questions
         self.interval = interval
         self.max_batch = max_batch
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=limit)
@@ -93,7 +98,7 @@ class BatchedQuestionLog:
     def _write(self, rows: list[dict[str, Any]]) -> None:
         """Write `rows`, cleaned if need be; drop (and count) only the rows still refused."""
         try:
-            self.store.log_questions(rows)
+            self.questions.log_questions(rows)
             return
         except sa.exc.OperationalError as error:
             # The database is away, not refusing a row: trying row by row would only wait longer.
@@ -106,7 +111,7 @@ class BatchedQuestionLog:
         cleaned = [_cleaned(row) for row in rows]
         if cleaned != rows:
             try:
-                self.store.log_questions(cleaned)
+                self.questions.log_questions(cleaned)
                 return
             except Exception:
                 pass

@@ -21,6 +21,7 @@ from bot.core import audit
 from bot.core.models import Delivery, PolicyException, ToolRequest, ToolRequestAsker
 from bot.core.notices import Button, Notice, Waker, queue_notice
 from bot.core.policy import Status, ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, name_key
 
 ADD_FOR_REVIEW_ACTION = "policybot_request_add"
@@ -112,6 +113,18 @@ def _oldest_since(session: Session, user: str, since: dt.datetime) -> dt.datetim
     return min(known) if known else None
 
 
+def lock_tool_key(session: Session, key: str) -> None:
+    """Serialise requests for one name, so two first askers at once make one request.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite allows one
+    writer at a time anyway (the second fails to write on a stale read instead of merging).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"request:{key}")))
+        )
+
+
 def policy_sentence(policy: ToolPolicy) -> str:
     """'it is now allowed, with conditions: …' for the follow-up DM."""
     words = {
@@ -136,6 +149,7 @@ class ToolRequests:
     def __init__(
         self,
         store: Store,
+        policies: PolicyRepository,
         *,
         per_day: int = 5,
         admin_channel: str | None = None,
@@ -143,6 +157,7 @@ class ToolRequests:
         waker: Waker | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies
         self.per_day = per_day
         self.admin_channel = admin_channel
         self.zone = zone
@@ -155,7 +170,7 @@ class ToolRequests:
         typed = " ".join(tool.split())[:MAX_TOOL]
         if not typed:
             raise RequestError("Name the tool you want reviewed, e.g. `request Kiro for specs`.")
-        existing = self.store.get(typed)
+        existing = self.policies.get(typed)
         if existing is not None:
             raise RequestError(
                 f"{existing.name} already has a policy: ask “can I use {existing.name}?”. "
@@ -165,6 +180,7 @@ class ToolRequests:
         key = name_key(typed)
         now = self.store.clock()
         with self.store.session() as session:
+            lock_tool_key(session, key)
             row = session.exec(
                 select(ToolRequest)
                 .where(ToolRequest.tool_key == key, col(ToolRequest.status).in_(("open", "added")))

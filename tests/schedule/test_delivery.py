@@ -26,7 +26,7 @@ from tests.standin import RateLimit, StandinSlack
 def test_announcement_is_posted_with_acknowledge_button_and_delivery_metadata(
     scheduler: AnnouncementScheduler, slack: StandinSlack
 ) -> None:
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
 
     drain(scheduler)
 
@@ -46,7 +46,7 @@ def test_announcement_is_posted_with_acknowledge_button_and_delivery_metadata(
 def test_due_rows_are_sent_once_however_often_the_scheduler_runs(
     scheduler: AnnouncementScheduler, slack: StandinSlack
 ) -> None:
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
 
     for _ in range(3):
         drain(scheduler)
@@ -60,7 +60,7 @@ def test_reminders_reach_exactly_the_members_who_did_not_acknowledge(
     store = scheduler.runtime.store
     announcements = scheduler.runtime.announcements
     assert announcements is not None
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     drain(scheduler)
     [post] = deliveries(store)
     announcements.acknowledge(post.announcement_id, "U0BOB")
@@ -81,7 +81,7 @@ def test_reminders_due_during_downtime_go_out_after_restart_once_per_person(
     make_scheduler: Callable[..., AnnouncementScheduler], slack: StandinSlack, clock: FakeClock
 ) -> None:
     before = make_scheduler(slack)
-    ban_claude(before.runtime.store)
+    ban_claude(before.runtime)
     drain(before)
     before.dispatcher.stop()
     before.lock.release()
@@ -99,7 +99,7 @@ def test_claimed_row_already_in_history_is_marked_sent_without_posting_again(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     # A process claimed the row, Slack accepted the post, and the process died before marking.
     [claimed] = Outbox(store, "dead-worker").claim_due(clock.now, 10)
     posted = WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(
@@ -121,7 +121,7 @@ def test_claimed_row_missing_from_history_is_sent(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     Outbox(store, "dead-worker").claim_due(clock.now, 10)  # died before posting
 
     clock.advance(minutes=1)
@@ -135,7 +135,7 @@ def test_claims_of_a_dead_holder_are_reconciled_at_once_on_takeover(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     # Claimed a moment ago by a process that no longer holds the sender lock (it died with it).
     Outbox(store, "dead-worker").claim_due(clock.now, 10)
 
@@ -150,7 +150,7 @@ def test_own_claim_with_unknown_outcome_waits_for_the_claim_timeout(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     # Our own post timed out: it may still land, so it is not looked up straight away.
     Outbox(store, scheduler.worker).claim_due(clock.now, 10)
 
@@ -173,7 +173,7 @@ def test_rate_limited_fan_out_honours_retry_after_and_loses_nothing(
     slack = make_slack(members=members, rate_limit=RateLimit(per_second=40, burst=5))
     scheduler = make_scheduler(slack, send_rate=200.0)
     waits_before = RATE_LIMIT_WAITS.labels("chat.postMessage")._value.get()
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
     drain(scheduler)
 
     clock.advance(days=2)
@@ -191,7 +191,7 @@ def test_failed_send_is_retried_with_backoff_then_recorded_as_failed(
     store = scheduler.runtime.store
     failed_before = ANNOUNCEMENTS_FAILED.labels("announcement")._value.get()
     slack.fail_next("chat.postMessage", status=400, count=3)
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     start = clock.now
 
     drain(scheduler)
@@ -214,7 +214,7 @@ def test_server_error_is_looked_up_in_history_then_retried(
 ) -> None:
     store = scheduler.runtime.store
     slack.fail_next("chat.postMessage", status=500)
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
 
     drain(scheduler)
     clock.advance(seconds=15)

@@ -34,6 +34,7 @@ from tests.slack.harness import (
     wait_until,
 )
 from tests.standin import Message, RateLimit, StandinSlack, payloads
+from tests.wiring import runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 ADMIN = "U0ADMIN"
@@ -225,7 +226,7 @@ def seeded_url(tmp_path: Path) -> Iterator[str]:
     with postgres_database(POSTGRES_URL, f"policybot_serve_{os.getpid()}") as url:
         engine = db.make_engine(url)
         db.upgrade(engine)
-        Store(engine).import_policies(seed_registry(), author="seed")
+        seed(runtime_on(Store(engine)), seed_registry())
         engine.dispose()
         yield url
 

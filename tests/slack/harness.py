@@ -32,6 +32,7 @@ from tests.standin.signing import (
     signed_headers,
     slash_command_body,
 )
+from tests.wiring import runtime_on, seed
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "standin-signing-secret"
@@ -62,12 +63,12 @@ def free_port() -> int:
         return port
 
 
-def seeded_database(path: Path, policies: list[ToolPolicy]) -> str:
-    """A migrated SQLite database at `path` holding `policies`; returns its URL."""
-    url = f"sqlite:///{path}"
+def seeded_database(path: Path | str, policies: list[ToolPolicy]) -> str:
+    """A migrated database holding `policies` (SQLite at a path, or a URL); returns its URL."""
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
     engine = db.make_engine(url)
     db.upgrade(engine)
-    Store(engine).import_policies(policies, author="seed")
+    seed(runtime_on(Store(engine)), policies)
     engine.dispose()
     return url
 

@@ -26,10 +26,11 @@ from bot.slack.app import build_app
 from bot.slack.guard import SlackEndpoint
 from bot.web import make_wsgi_app
 from tests.conftest import FakeClock
-from tests.core.test_desk import build, restart_numbering
+from tests.core.test_desk import build, restart_numbering, set_owner
 from tests.factories import make_policy, seed_registry
 from tests.slack.harness import SECRET, HttpResult, SignedPoster, all_text, response_to, wait_until
 from tests.standin import Message, StandinSlack, payloads
+from tests.wiring import seed
 
 ADMIN, ADMIN2, ALICE, BOB = "U0ADMIN", "U0ADMIN2", "U0ALICE", "U0BOB"
 ADMIN_CHANNEL = "C0ADMINS"
@@ -68,13 +69,9 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             slack_signing_secret=SECRET,
             exception_max_days=60,
         )
-        runtime.store.import_policies(
-            [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)],
-            author="seed",
-            quiet=True,
-        )
+        seed(runtime, [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)])
         app = build_app(runtime, extensions=[announcements.register, requests.register])
-        endpoint = SlackEndpoint(app, SECRET, first_time=runtime.store.first_time_event)
+        endpoint = SlackEndpoint(app, SECRET, first_time=runtime.events.first_time_event)
         server = create_server(make_wsgi_app(engine, endpoint), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -190,7 +187,7 @@ def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: 
 
     staff = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), BOB, post))
     own = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN2, post))
-    unchanged = bot.runtime.store.get("Kiro")
+    unchanged = bot.runtime.policies.get("Kiro")
     press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN, post)
     edit_form = opened_view(bot, 3)
     bot.standin.wait_for("chat.update", 2)
@@ -207,7 +204,7 @@ def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: 
     assert "Only policy admins can add a tool for review" in staff
     assert "You asked for Kiro yourself" in own
     assert unchanged is None
-    policy = bot.runtime.store.get("Kiro")
+    policy = bot.runtime.policies.get("Kiro")
     assert policy is not None and policy.status is Status.CONDITIONAL
     assert edit_form["callback_id"] == "policy_edit" and "Editing Kiro" in all_text(edit_form)
     assert len(under_review) == 1 and "Kiro is now under review" in under_review[0]
@@ -298,9 +295,7 @@ def test_an_exception_is_approved_seen_by_its_holder_only_reminded_and_expires(
 
 
 def test_a_member_of_the_owner_user_group_approves_an_exception(bot: Bot) -> None:
-    bot.runtime.store.update(
-        "Claude Code", author="seed", source="import", owner="<!subteam^S0SEC|security>"
-    )
+    set_owner(bot.runtime, "<!subteam^S0SEC|security>")
     ask_for_exception(bot, ALICE)
     bot.drain()
     [post] = admin_posts(bot)
@@ -471,9 +466,10 @@ def test_the_queue_groups_by_term_and_an_alias_from_slack_tells_the_asker(bot: B
     assert "*kiro*: asked 2 times" in all_text(blocks).lower()
     assert "Only policy admins can work the unanswered queue" in staff
     assert done.json()["response_action"] == "update"
-    qoder = bot.runtime.store.get("kiro")
+    qoder = bot.runtime.policies.get("kiro")
     assert qoder is not None and qoder.name == "Qoder"
-    assert bot.runtime.store.history("Qoder")[-1].author == ADMIN  # the `alias` command's revision
+    # The `alias` command's revision.
+    assert bot.runtime.policies.history("Qoder")[-1].author == ADMIN
     assert "Qoder (which covers Kiro): it is now allowed" in dms(bot, ALICE)[0]
     assert "kiro" not in all_text(queue_blocks(bot, ADMIN)).lower()
 
