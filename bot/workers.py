@@ -25,6 +25,7 @@ that limits connections per client (docs/security.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
@@ -58,6 +59,12 @@ IDLE_SECONDS = 5
 # A request is read into memory up to this size before a thread takes it (Slack's are a few
 # kilobytes; the size limit for requests is the web app's).
 BUFFER_LIMIT = 64 * 1024
+# A request head this long without its end is refused (431), as waitress does.
+HEAD_LIMIT = 32 * 1024
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
 READ_CHUNK = 64 * 1024
 # One read or write on a connection waits at most this long (then the connection is closed).
 IO_TIMEOUT_SECONDS = 10
@@ -142,13 +149,19 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
             return False
         except OSError:
             data = b""
+        head_too_long = False
         if data:
             conn.received += data
-            if not (request_is_complete(conn.received) or len(conn.received) >= BUFFER_LIMIT):
+            complete = request_is_complete(conn.received) or len(conn.received) >= BUFFER_LIMIT
+            head_too_long = b"\r\n\r\n" not in conn.received and len(conn.received) >= HEAD_LIMIT
+            if not complete and not head_too_long:
                 return False  # the rest later, within the connection's time
         self.poller.unregister(conn.sock)
         waiting.remove(conn)
-        if not data:  # the client closed or reset the connection
+        if not data or head_too_long:  # closed or reset by the client, or refused here
+            if head_too_long:
+                with contextlib.suppress(OSError):
+                    conn.sock.send(TOO_LARGE)
             self.nr_conns -= 1
             conn.close()
             return False

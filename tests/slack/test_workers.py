@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from bot.core.models import QuestionLog
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.factories import seed_registry
 from tests.slack.harness import (
@@ -32,6 +33,7 @@ from tests.slack.harness import (
 )
 from tests.standin import StandinSlack, payloads
 from tests.standin.signing import FORM_CONTENT_TYPE, signed_headers, slash_command_body
+from tests.wiring import runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 ADMIN = "U0ADMIN"
@@ -86,7 +88,7 @@ def question_count(engine: sa.Engine) -> int:
 @pytest.fixture
 def store(engine: sa.Engine) -> Store:
     store = Store(engine)
-    store.import_policies(seed_registry(), author="seed")
+    seed(runtime_on(store), seed_registry())
     return store
 
 
@@ -111,7 +113,7 @@ def test_a_change_through_one_worker_is_answered_by_every_worker(
 ) -> None:
     assert "UNDER REVIEW" in ask(bot, standin, "can I use cursor?").upper()
     command(bot, standin, "set Cursor banned --reason Uploads code")
-    generation = store.generation()
+    generation = PolicyRepository(store).generation()
 
     def every_worker_is_current() -> bool:
         ask(bot, standin, "can I use cursor?")  # new connections reach every worker in turn
