@@ -1,4 +1,9 @@
-"""The `policybot` command: chat, ask, import, export, db and serve."""
+"""The `policybot` command: chat, ask, import, export, db and serve.
+
+Each command imports what it needs when it runs: `check` never loads the database layer, and
+no command but `serve` and `doctor` loads the Slack SDK, so quick commands start quickly
+(bench/startup.py measures them; tests/test_cli.py checks which packages each one loads).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import sqlalchemy as sa
 import typer
-from pydantic import ValidationError
 
-from bot.bootstrap import Runtime, open_runtime
-from bot.config import Settings, describe_error, load_settings
-from bot.core import db
-from bot.core.answers import as_json
-from bot.core.plan import ImportPlan, describe_plan, plan_import
-from bot.core.policyfile import (
-    Located,
-    PolicyFileError,
-    check_path,
-    dump_policies,
-    name_key,
-    read_located,
-    unknown_alternatives,
-    write_policies,
-)
-from bot.core.store import PolicyError, Store
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from bot.bootstrap import Runtime
+    from bot.config import Settings
+    from bot.core.plan import ImportPlan
+    from bot.core.policyfile import Located
 
 app = typer.Typer(
     help="policybot: your organisation's AI-tool policies, answered in seconds.",
@@ -50,6 +44,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_or_exit(**overrides: object) -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import describe_error, load_settings
+
     try:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
@@ -59,19 +57,28 @@ def settings_or_exit(**overrides: object) -> Settings:
 @contextmanager
 def friendly_errors() -> Iterator[None]:
     """Turn the failures people cause (bad files, unreachable database) into one line."""
+    from bot.core.policyfile import PolicyFileError
+
     try:
         yield
     except PolicyFileError as error:
         for problem in error.problems:
             typer.echo(problem, err=True)
         fail(f"{len(error.problems)} problem(s) found; nothing was changed", 1)
-    except PolicyError as error:
-        fail(f"{error}; nothing was changed", 1)
-    except sa.exc.OperationalError as error:
-        fail(f"cannot use the database: {error.orig}", 3)
+    except Exception as error:
+        # The store and SQLAlchemy are only asked about when loaded: an error of theirs can
+        # only come from a command that loaded them, and `check` must not pay for them.
+        store, sa_exc = sys.modules.get("bot.core.store"), sys.modules.get("sqlalchemy.exc")
+        if store is not None and isinstance(error, store.PolicyError):
+            fail(f"{error}; nothing was changed", 1)
+        if sa_exc is not None and isinstance(error, sa_exc.OperationalError):
+            fail(f"cannot use the database: {error.orig}", 3)
+        raise
 
 
 def runtime(database_url: str | None = None, **kwargs: bool) -> Runtime:
+    from bot.bootstrap import open_runtime
+
     settings = settings_or_exit(database_url=database_url)
     return open_runtime(settings, **kwargs)
 
@@ -91,9 +98,13 @@ def ask(
     database_url: DatabaseOption = None,
 ) -> None:
     """Answer one question and exit."""
+    from bot.core.answers import as_json
+    from bot.core.text import storable
+
     with friendly_errors():
         rt = runtime(database_url)
-        text = " ".join(question)
+        # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
+        text = storable(" ".join(question))
         answer = rt.service.ask(text, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:
@@ -130,6 +141,15 @@ def planned(
 ) -> tuple[Runtime, list[Located], ImportPlan]:
     """Read the files and work out what importing them would do; a dry run writes nothing,
     not even the schema of a new database (whose registry is empty)."""
+    from bot.core import db
+    from bot.core.plan import plan_import
+    from bot.core.policyfile import (
+        PolicyFileError,
+        name_key,
+        read_located,
+        unknown_alternatives,
+    )
+
     located = read_located(path)
     rt = runtime(database_url, migrate=migrate, seed=False)
     fresh = not migrate and db.current_revision(rt.engine) is None
@@ -157,6 +177,8 @@ def planned(
 
 def show_plan(path: Path, plan: ImportPlan) -> NoReturn:
     """Print the plan; exit 0 when the import would change nothing, 2 when it would."""
+    from bot.core.plan import describe_plan
+
     typer.echo(f"plan for importing {path}:")
     for line in describe_plan(plan):
         typer.echo(line)
@@ -242,6 +264,8 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the registry back into its policy files, changing only what changed."""
+    from bot.core.policyfile import dump_policies, write_policies
+
     with friendly_errors():
         rt = runtime(database_url)
         policies = rt.store.policies()
@@ -308,6 +332,8 @@ def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) 
     A file inside a folder is checked against the whole folder: its alternatives may name
     tools in the other files, and a name another file uses is a duplicate.
     """
+    from bot.core.policyfile import check_path
+
     with friendly_errors():
         result = check_path(path)
         context = f" (checked against {path.parent}/)" if result.context else ""
@@ -315,6 +341,8 @@ def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) 
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:
+    from bot.core import db
+
     return db.make_engine(settings_or_exit(database_url=database_url).database_url)
 
 
@@ -324,6 +352,8 @@ def db_upgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    from bot.core import db
+
     with friendly_errors():
         engine = engine_or_exit(database_url)
         db.upgrade(engine, revision)
@@ -336,6 +366,8 @@ def db_downgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Undo migrations down to REVISION."""
+    from bot.core import db
+
     with friendly_errors():
         engine = engine_or_exit(database_url)
         db.downgrade(engine, revision)
@@ -345,6 +377,8 @@ def db_downgrade(
 @db_app.command("current")
 def db_current(database_url: DatabaseOption = None) -> None:
     """Show the database's migration revision and the newest one."""
+    from bot.core import db
+
     with friendly_errors():
         engine = engine_or_exit(database_url)
         current, head = db.current_revision(engine), db.head_revision(engine)
@@ -360,12 +394,13 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
 ) -> None:
     """Start the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
+    from bot.bootstrap import open_runtime
     from bot.core.questionlog import BatchedQuestionLog
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import StartError, slack_settings_problem
     from bot.serve import serve as run_server
-    from bot.slack import announcements
+    from bot.slack import announcements, requests
     from bot.slack.app import build_app
 
     settings = settings_or_exit(port=port)
@@ -378,7 +413,7 @@ def serve(
         if rt.policy_load is not None:
             logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
-            slack_app = build_app(rt, extensions=[announcements.register])
+            slack_app = build_app(rt, extensions=[announcements.register, requests.register])
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
         # The scheduler starts once the server is up and stops before it closes.
@@ -394,6 +429,31 @@ def serve(
             fail(str(error), 2)
 
 
+@app.command("export-exceptions")
+def export_exceptions(
+    path: Annotated[Path | None, typer.Argument(help="A CSV file; default stdout.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The auditors' export: every exception, who asked, who decided, when it started and ended."""
+    import csv
+    import io
+
+    from bot.core.exceptions import EXPORT_FIELDS, export_rows
+
+    with friendly_errors():
+        rt = runtime(database_url, seed=False)
+        assert rt.desk is not None
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(export_rows(rt.desk.exceptions.listing()))
+        if path is None:
+            sys.stdout.write(buffer.getvalue())
+        else:
+            path.write_text(buffer.getvalue(), encoding="utf-8")
+            typer.echo(f"wrote {path}")
+
+
 @db_app.command("purge")
 def db_purge(
     days: Annotated[
@@ -406,6 +466,9 @@ def db_purge(
 ) -> None:
     """Delete logged questions older than the retention period."""
     import datetime as dt
+
+    from bot.core import db
+    from bot.core.store import Store
 
     with friendly_errors():
         settings = settings_or_exit(database_url=database_url)

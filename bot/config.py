@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(
         None, ge=1, validation_alias=_env("POLICYBOT_RETENTION_DAYS")
     )
+    # How long a follow-up ("why?") still refers to the previous answer in a conversation.
+    context_minutes: int = Field(
+        30, ge=1, le=7 * 24 * 60, validation_alias=_env("POLICYBOT_CONTEXT_MINUTES")
+    )
 
     @field_validator("admins", mode="before")
     @classmethod

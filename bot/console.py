@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import uuid
 
+from bot.core.conversations import conversation_key
 from bot.core.service import PolicyService
+from bot.core.text import storable
 
 BANNER = (
     "policybot console: ask about AI tools, e.g. “can I use Claude Code?”.\n"
-    "Type `help` for commands, `quit` or Ctrl-D to leave."
+    "Type `help` for what you can ask, `quit` or Ctrl-D to leave."
 )
 
 
@@ -17,6 +20,7 @@ def run_console(service: PolicyService, *, user: str) -> None:
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history at the prompt)
     interactive = sys.stdin.isatty()
+    session = conversation_key("console", user, uuid.uuid4().hex[:12])
     if interactive:
         role = "admin" if service.is_admin(user) else "staff"
         print(f"{BANNER}\nYou are {user} ({role}).")
@@ -27,10 +31,13 @@ def run_console(service: PolicyService, *, user: str) -> None:
             if interactive:
                 print()
             return
-        text = line.strip()
+        text = storable(line).strip()  # a NUL typed or piped in would fail on PostgreSQL
         if not text:
             continue
         if text.lower() in ("quit", "exit", ":q"):
             return
-        reply = service.handle(text, user=user, source="console", channel="console")
+        # One console session is one conversation: "why?" follows the previous answer.
+        reply = service.handle(
+            text, user=user, source="console", channel="console", conversation=session
+        )
         print(f"bot> {reply.text}\n" if interactive else f"{reply.text}\n")

@@ -1,8 +1,11 @@
 """The `policybot` command, driven in-process through Typer's runner on a real database."""
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +169,87 @@ def test_console_refuses_admin_commands_from_staff(env: str) -> None:
         cwd=REPO,
     )
     assert "Only policy admins can do that" in done.stdout
+
+
+# -- lists, variants and follow-ups (issue 15) --------------------------------------------------
+
+
+def test_ask_json_gives_a_list_intent_and_exactly_the_listed_tools(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "which coding tools are banned?"])
+    data = json.loads(result.output)
+    assert data["intent"] == "list" and data["kind"] == "list"
+    listed = [m["tool"] for m in data["matches"]]
+    assert listed == ["Claude Code", "CodeGeeX", "Sourcegraph Cody", "Trae"]
+    assert all(name in data["text"] for name in listed)
+
+
+def test_ask_json_in_chinese_lists_in_chinese(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "有哪些工具被禁止了？"])
+    data = json.loads(result.output)
+    assert data["intent"] == "list" and data["language"] == "zh"
+    assert "禁止使用" in data["text"] and {m["status"] for m in data["matches"]} == {"banned"}
+
+
+def test_ask_json_about_an_unregistered_product_suggests_its_family_only(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "does the ban cover the Claude API?"])
+    data = json.loads(result.output)
+    assert data["matches"] == [] and data["kind"] == "variant"
+    assert data["suggestions"] == ["Claude", "Claude Code"]
+    assert "no policy for “Claude API”" in data["text"]
+
+
+def test_console_follow_up_is_about_the_previous_answer(env: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "carol"],
+        input="can I still use claude code?\nwhy?\n那用什么？\nthanks!\nhelp\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Why Claude Code is banned:" in done.stdout
+    assert "Claude Code 的替代方案：Qoder" in done.stdout
+    assert "There is no policy for “why”" not in done.stdout
+    assert "Commands anyone can use: list [status]" in done.stdout  # staff help
+    assert "set <tool> <status>" not in done.stdout  # not the admin commands
+
+
+# -- quick commands load only what they use ------------------------------------------------
+
+SLACK_AND_SERVER = {"slack_bolt", "slack_sdk", "apscheduler", "waitress", "gunicorn"}
+
+
+def packages_loaded_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages a real `policybot ARGS` process has imported when it exits."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(' '.join(sorted({m.split('.')[0] for m in sys.modules})),"
+        " file=sys.stderr))\n"
+        f"sys.argv = ['policybot', *{args!r}]\n"
+        "from bot.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.strip().splitlines()[-1].split())
+
+
+def test_ask_loads_neither_slack_nor_the_server_nor_alembic_at_head(env: str) -> None:
+    assert runner.invoke(app, ["ask", "warm up: migrate and seed"]).exit_code == 0
+    loaded = packages_loaded_by(["ask", "can I use cursor?"], {"DATABASE_URL": env})
+    assert "sqlalchemy" in loaded  # it did answer from the database
+    assert not loaded & (SLACK_AND_SERVER | {"alembic"})
+
+
+def test_check_loads_no_database_layer_and_no_slack() -> None:
+    loaded = packages_loaded_by(["check", str(REPO / "policies")])
+    assert {"ruamel", "yaml"} & loaded  # it did read the files
+    assert not loaded & (SLACK_AND_SERVER | {"sqlalchemy", "sqlmodel", "alembic"})

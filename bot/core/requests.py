@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.core import audit
-from bot.core.models import PolicyException, ToolRequest, ToolRequestAsker
+from bot.core.models import Delivery, PolicyException, ToolRequest, ToolRequestAsker
 from bot.core.notices import Button, Notice, Waker, queue_notice
 from bot.core.policy import Status, ToolPolicy
 from bot.core.store import ChangeEvent, PolicyError, Store, name_key
@@ -363,10 +363,21 @@ class ToolRequests:
             ).first()
             return self._view(session, row) if row else None
 
-    def admin_notice_id(self, request_id: int) -> int | None:
+    def admin_post(self, request_id: int) -> tuple[str, str, Notice] | None:
+        """Where the request's admin-channel post is (channel, ts) and what it says now;
+        None until the post went out."""
         with Session(self.store.engine) as session:
             row = session.get(ToolRequest, request_id)
-            return row.admin_notice_id if row else None
+            if row is None or row.admin_notice_id is None:
+                return None
+            sent = session.exec(
+                select(Delivery).where(
+                    Delivery.announcement_id == row.admin_notice_id, Delivery.status == "sent"
+                )
+            ).first()
+            if sent is None or not sent.channel or not sent.message_ts:
+                return None
+            return sent.channel, sent.message_ts, admin_notice(self._view(session, row), self.zone)
 
     # -- internals -------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from bot.core.announcements import (
     status_words,
 )
 from bot.core.notices import NOTICE_KIND
+from bot.core.phrases import EN
 from bot.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -227,7 +228,7 @@ def digest_message(view: AnnouncementView, zone: dt.tzinfo) -> SlackMessage:
         blocks.append(section("*Feedback on answers, per tool*\n" + "\n".join(lines)))
     questions = details.get("unanswered") or []
     if questions:
-        lines = [f"• “{escape(q)}” asked {n} times" for q, n in questions]
+        lines = [f"• “{escape(q)}” {EN.asked(n)}" for q, n in questions]
         blocks.append(section("*Most asked without a policy*\n" + "\n".join(lines)))
     text = f"AI-policy digest {since} to {until}: {len(changes)} changes"
     return SlackMessage(text, blocks)

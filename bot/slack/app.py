@@ -23,6 +23,7 @@ from bot.bootstrap import Runtime
 from bot.config import Settings
 from bot.metrics import RATE_LIMIT_WAITS, SLACK_API_ERRORS
 from bot.slack.admins import install_admin_group
+from bot.slack.guard import clean_request_text, only_slack_response_urls, response_origins
 from bot.slack.listeners import Listeners
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ def build_app(runtime: Runtime, *, extensions: Sequence[Extension] = ()) -> App:
         process_before_response=False,  # ack at once, work afterwards
     )
     install_admin_group(runtime.service, app.client, settings.admin_group)
+    # First, for every listener: no response_url outside Slack, no text the database refuses.
+    app.middleware(only_slack_response_urls(response_origins(settings.slack_api_url)))
+    app.middleware(clean_request_text)
     Listeners(runtime).register(app)
     app.error(_count_and_log)
     for extend in extensions:

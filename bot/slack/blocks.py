@@ -5,6 +5,8 @@ Everything people write (tool names, reasons, conditions, owners, questions) goe
 policy or a question shows as typed and never pings anyone or hides a link.
 """
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalogue.links import ToolPages
-from bot.core.answers import Answer, Intent, ToolAnswer, render_text
+from bot.core.answers import (
+    Answer,
+    AnswerKind,
+    Intent,
+    ToolAnswer,
+    list_groups,
+    list_heading,
+    render_text,
+    variant_lines,
+)
 from bot.core.commands import usage
-from bot.core.phrases import Phrases, phrases_for
+from bot.core.phrases import STAFF_EXAMPLES, Phrases, phrases_for
 from bot.core.policy import Status, ToolPolicy
 from bot.core.service import Reply
 
@@ -240,6 +251,30 @@ def suggestion_buttons(names: Iterable[str]) -> Block:
     return {"type": "actions", "block_id": "suggestions", "elements": elements}
 
 
+MAX_LISTED_PER_GROUP = 15  # names shown per status group in Slack; the rest are counted
+
+
+def _list_blocks(answer: Answer, contact: str) -> list[Block]:
+    """A list answer: its heading, then one section per status group, long groups cut."""
+    phrases = phrases_for(answer.language)
+    if not answer.listed:
+        return [section(escape(list_heading(answer, phrases, empty_contact=contact)))]
+    blocks = [section(f"*{escape(list_heading(answer, phrases))}*")]
+    for status, members in list_groups(answer)[: MAX_BLOCKS - 2]:
+        names = [escape(p.name) for p in members[:MAX_LISTED_PER_GROUP]]
+        hidden = len(members) - len(names)
+        if hidden:
+            names.append(phrases.list_more.format(count=hidden))
+        label = phrases.status_labels[status]
+        blocks.append(
+            section(
+                f"{STATUS_EMOJI[status]} *{label[:1].upper()}{label[1:]}* ({len(members)})\n"
+                + phrases.listing(names)
+            )
+        )
+    return blocks
+
+
 def answer_message(
     answer: Answer, contact: str, *, echo_question: bool = False, pages: ToolPages | None = None
 ) -> SlackMessage:
@@ -251,6 +286,21 @@ def answer_message(
     blocks: list[Block] = []
     if echo_question:
         blocks.append(context(phrases.you_asked.format(question=escape(answer.question))))
+    if answer.kind is AnswerKind.SMALL_TALK:
+        return SlackMessage(text, [*blocks, section(escape(phrases.small_talk))])
+    if answer.kind is AnswerKind.LIST:
+        return SlackMessage(text, blocks + _list_blocks(answer, contact))
+    if answer.kind is AnswerKind.VARIANT:
+        lines = [escape(line) for line in variant_lines(answer, phrases)]
+        lines[0] = f":grey_question: {lines[0]}"
+        lines.append(phrases.ask.format(contact=escape(contact)))
+        blocks.append(section("\n".join(lines)))
+        if answer.suggestions:
+            blocks.append(suggestion_buttons(answer.suggestions))
+        return SlackMessage(text, blocks)
+    if answer.follow_up:
+        names = phrases.listing([escape(name) for name in answer.tool_names])
+        blocks.append(context(phrases.follow_up.format(names=names)))
     if not answer.answered:
         topic = escape(answer.topic or answer.question)
         lines = [f":grey_question: {phrases.no_policy.format(topic=topic)}"]
@@ -283,6 +333,9 @@ def answer_message(
     if hidden:
         names = phrases.listing([escape(t.policy.name) for t in hidden])
         blocks.append(context(phrases.more_tools.format(count=len(hidden), names=names)))
+    asides = [escape(line) for line in variant_lines(answer, phrases, aside=True)]
+    if asides and len(blocks) < MAX_BLOCKS:
+        blocks.append(context(*asides))
     return SlackMessage(text, blocks)
 
 
@@ -318,8 +371,14 @@ def help_message(command: str, *, is_admin: bool, contact: str) -> SlackMessage:
         f"• `{escape(command)} can I use Claude Code?` here: only you see the answer\n"
         "• mention me in a channel: I answer in a thread under your question\n"
         "• send me a direct message\n"
-        "Follow-ups work too: _why is it banned?_, _what can I use instead?_, "
-        "_who owns the Cursor policy?_, _can I paste customer data into ChatGPT?_"
+        + "".join(f"• {escape(what)}: _{escape(example)}_\n" for what, example in STAFF_EXAMPLES)
+        + "Follow-ups in a DM or a thread are about my last answer there: "
+        "_why?_, _what instead?_, _那用什么？_\n"
+        f"`{escape(command)} list banned` lists tools by status.\n"
+        "*When the answer is no*, use the buttons under the answer, or "
+        f"`{escape(command)} request Kiro what you need it for`, "
+        f"`{escape(command)} exception Claude Code --purpose … --data internal --days 30 --why …`, "
+        f"`{escape(command)} watch Cursor`, `{escape(command)} exceptions`."
     )
     blocks = [section(ask)]
     lines = [ask]

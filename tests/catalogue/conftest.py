@@ -135,22 +135,13 @@ def seed_with_history(store: Store, clock: FakeClock, policies: list[ToolPolicy]
     clock.advance(days=-40)
     store.import_policies(policies, author="seed", quiet=True)
     clock.advance(days=40)
-    if store.get("Claude Code") is not None:
-        store.update(
-            "Claude Code",
-            author=ADMIN,
-            source="slack",
-            status=Status.UNDER_REVIEW,
-            reason="Being reviewed again.",
-        )
+    moves = (
+        (Status.UNDER_REVIEW, "Being reviewed again."),
+        (Status.BANNED, "Sends environment metadata with every request."),
+    )
+    for status, reason in moves:
+        store.update("Claude Code", author=ADMIN, source="slack", status=status, reason=reason)
         clock.advance(hours=1)
-        store.update(
-            "Claude Code",
-            author=ADMIN,
-            source="slack",
-            status=Status.BANNED,
-            reason="Sends environment metadata with every request.",
-        )
 
 
 @pytest.fixture

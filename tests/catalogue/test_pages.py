@@ -137,6 +137,36 @@ def test_search_understands_chinese_and_aliases(site: Site) -> None:
     assert tool_links(site.get(f"/catalogue/?{question}").text)[:1] == ["claude-code"]
 
 
+def test_search_for_whats_banned_shows_the_list(site: Site) -> None:
+    reply = site.get("/catalogue/?" + urlencode({"q": "what's banned?"}))
+    assert reply.status == 200
+    assert set(tool_links(reply.text)) == {"claude-code", "windsurf"}
+    assert group_order(reply.text) == ["banned"]
+
+
+def test_a_list_asked_in_chinese_is_the_same_list(site: Site) -> None:
+    reply = site.get("/catalogue/?" + urlencode({"q": "有哪些工具被禁止了？"}))  # noqa: RUF001
+    assert set(tool_links(reply.text)) == {"claude-code", "windsurf"}
+
+
+def test_a_long_list_shows_its_first_page_and_links_to_the_whole_filter(
+    store: object, clock: FakeClock
+) -> None:
+    from bot.core.store import Store
+
+    assert isinstance(store, Store)
+    store.import_policies(
+        [make_policy(f"Tool {n:03}", category="coding-assistant") for n in range(150)],
+        author="seed",
+    )
+    with serving(store, clock) as site:
+        reply = site.get("/catalogue/?" + urlencode({"q": "which coding tools are allowed?"}))
+        assert len(tool_links(reply.text)) == 100
+        assert "Showing the first 100 of 150." in reply.text
+        whole = "/catalogue/?status=allowed&amp;status=conditional&amp;category=coding-assistant"
+        assert f'href="{whole}"' in reply.text
+
+
 def test_search_without_a_match_says_so_and_offers_close_names(site: Site) -> None:
     reply = site.get("/catalogue/?q=figma")
     assert reply.status == 200
@@ -366,3 +396,21 @@ def test_english_is_the_default_and_wins_when_preferred(site: Site) -> None:
     assert '<html lang="en">' in site.get("/catalogue/").text
     preferred = site.get("/catalogue/", headers={"Accept-Language": "en-GB,zh;q=0.5"})
     assert '<html lang="en">' in preferred.text
+
+
+def test_a_tool_with_a_chinese_name_has_its_own_page(site: Site) -> None:
+    site.store.save(
+        make_policy("通义灵码", vendor="阿里云", category="coding-assistant"),
+        author=ADMIN,
+        source="console",
+    )
+    listing = site.get("/catalogue/?category=coding-assistant").text
+    path = "/catalogue/tools/%E9%80%9A%E4%B9%89%E7%81%B5%E7%A0%81"
+    assert f'href="{path}"' in listing
+    page = site.get(path)
+    assert page.status == 200
+    assert "通义灵码" in page.text and "阿里云" in page.text
+
+
+def test_a_tool_page_is_found_by_its_name_too(site: Site) -> None:
+    assert site.get("/catalogue/tools/Claude%20Code").status == 200

@@ -146,3 +146,21 @@ def test_a_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
     db.upgrade(engine)
     assert db.is_at_head(engine)
     engine.dispose()
+
+
+def test_head_read_from_the_files_is_alembics_head(fresh_database_url: str) -> None:
+    engine = db.make_engine(fresh_database_url)
+    assert db.head_from_files() == db.head_revision(engine)
+    engine.dispose()
+
+
+def test_upgrade_if_behind_migrates_an_empty_database_and_then_sees_it_at_head(
+    fresh_database_url: str,
+) -> None:
+    engine = db.make_engine(fresh_database_url)
+    assert db.stored_revision(engine) is None
+    assert not db.is_at_head(engine)
+    db.upgrade_if_behind(engine)
+    assert db.stored_revision(engine) == db.head_revision(engine)
+    assert db.is_at_head(engine)
+    engine.dispose()
