@@ -194,6 +194,7 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
     monkeypatch.setenv("POLICYBOT_ANNOUNCE_CHANNEL", "#ai-policy")
     result = run("plan", str(folder))
     assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[0] == f"plan for importing {folder}:"
     lines = result.output.splitlines()
     cursor = lines.index("~ Cursor: changed")
     assert lines[cursor + 1] == "    status: conditional → banned"
@@ -201,6 +202,9 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
     assert "--prune would remove 1 tool(s) the files do not list: Tabnine" in lines
     assert "2 change(s) would be announced in #ai-policy: Cursor, Tabnine Pro" in lines
     assert PolicyRepository(Store(engine)).generation() == generation
+    imported = run("import", "--prune", "--yes", str(folder))
+    assert "  updated: Cursor (status)" in imported.output.splitlines()
+    assert run("plan", "--prune", str(folder)).exit_code == 0
 
 
 def test_plan_with_prune_shows_what_would_be_removed(env: str, folder: Path) -> None:

@@ -44,6 +44,12 @@ class ImportPlan:
     def of(self, action: str) -> list[PlannedChange]:
         return [change for change in self.changes if change.action == action]
 
+    def fields_of(self, name: str) -> list[str]:
+        """The fields the plan changes on tool `name` (none if it does not change it)."""
+        key = name_key(name)
+        found = next((c for c in self.changes if name_key(c.name) == key), None)
+        return list(found.changes) if found else []
+
     @property
     def removed(self) -> list[str]:
         return [change.name for change in self.of("remove")]
