@@ -177,6 +177,7 @@ def planned(
         prune=prune,
         quiet=quiet,
         announce_channel=rt.settings.announce_channel,
+        today=rt.changes.today(),
     )
     return rt, located, plan
 
