@@ -81,7 +81,13 @@ def delivery_id_of(message: dict[str, Any]) -> int | None:
         return None
 
 
-def ack_button(announcement_id: int) -> Block:
+# A gathered message lists this many announcements in full; the rest by headline only.
+GATHERED_IN_FULL = 10
+GATHERED_LISTED = 40
+
+
+def ack_button(*announcement_ids: int) -> Block:
+    """One Acknowledge button for one announcement or several (comma-separated ids)."""
     return {
         "type": "actions",
         "block_id": "policybot_ack",
@@ -91,7 +97,7 @@ def ack_button(announcement_id: int) -> Block:
                 "action_id": ACK_ACTION,
                 "text": plain("Acknowledge", MAX_BUTTON_TEXT),
                 "style": "primary",
-                "value": str(announcement_id),
+                "value": ",".join(str(i) for i in announcement_ids),
             }
         ],
     }
@@ -145,6 +151,36 @@ def delivery_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> Slac
     blocks = _body(view, heading, zone)
     blocks.append(ack_button(view.id))
     return SlackMessage(clip(escape(f"{heading}. {view.summary}"), MAX_MESSAGE_TEXT), blocks)
+
+
+def gathered_message(items: list[tuple[AnnouncementView, str]], zone: dt.tzinfo) -> SlackMessage:
+    """Several announcements in one message, with one button acknowledging them all: a
+    person's reminder (everything they still owe) or a day's effective-date countdowns."""
+    countdown = all(kind.startswith("effective-") for _, kind in items)
+    if countdown:
+        heading = f"Reminder: {len(items)} AI-tool policies take effect soon"
+    else:
+        heading = f"Please acknowledge: {len(items)} AI-tool policy changes"
+    blocks: list[Block] = [{"type": "header", "text": plain(heading, 150)}]
+    lines = []
+    for number, (view, kind) in enumerate(items[:GATHERED_LISTED], start=1):
+        when_text = ""
+        if countdown:
+            when_text = " — " + _effective_heading(kind, "").split("takes effect ", 1)[-1]
+        line = f"*{escape(view.summary)}*{when_text}"
+        if number <= GATHERED_IN_FULL and view.reason:
+            line += f"\n_Why:_ {escape(view.reason)}"
+        if number <= GATHERED_IN_FULL:
+            blocks.append(section(line))
+        else:
+            lines.append(f"• {escape(view.summary)}{when_text}")
+    if lines:
+        blocks.append(section(clip("\n".join(lines), 2900)))
+    if len(items) > GATHERED_LISTED:
+        blocks.append(context(f"…and {len(items) - GATHERED_LISTED} more."))
+    blocks.append(ack_button(*(view.id for view, _ in items)))
+    text = f"{heading}: " + "; ".join(view.summary for view, _ in items[:5])
+    return SlackMessage(clip(escape(text), MAX_MESSAGE_TEXT), blocks)
 
 
 def acknowledged_message(
@@ -235,16 +271,22 @@ def register(app: App, runtime: Runtime) -> None:
         user = body["user"]["id"]
         action = body["actions"][0]
         try:
-            result = announcements.acknowledge(int(action["value"]), user)
+            ids = [int(part) for part in str(action["value"]).split(",")]
+            results = [announcements.acknowledge(i, user) for i in ids]
         except (AnnouncementError, ValueError) as error:
             respond(text=f":warning: {error}", response_type="ephemeral", replace_original=False)
             return
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
         ts = container.get("message_ts")
-        kind = _kind_of(body.get("message") or {})
+        pressed = body.get("message") or {}
+        kind = _kind_of(pressed)
+        result = results[0]
         if channel.startswith("D") and ts:
-            message = acknowledged_message(result.announcement, kind, result.at, zone)
+            if len(results) == 1:
+                message = acknowledged_message(result.announcement, kind, result.at, zone)
+            else:
+                message = _receipt(pressed, result.at, zone)
             client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
             return
         tool = escape(result.announcement.tool_name or "this policy")
@@ -255,6 +297,13 @@ def register(app: App, runtime: Runtime) -> None:
             f"{when(result.at, zone)}."
         )
         respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _receipt(pressed: dict[str, Any], at: dt.datetime, zone: dt.tzinfo) -> SlackMessage:
+    """The pressed gathered message with its button replaced by a receipt."""
+    blocks = [b for b in pressed.get("blocks") or [] if b.get("type") != "actions"]
+    blocks.append(context(f":white_check_mark: You acknowledged these on {when(at, zone)}."))
+    return SlackMessage(str(pressed.get("text") or "Acknowledged"), blocks)
 
 
 def _kind_of(message: dict[str, Any]) -> str:
