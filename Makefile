@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install db run serve test lint typecheck pytest pytest-postgres lock bench clean help
+.PHONY: install browser db run serve test lint typecheck pytest pytest-postgres lock bench clean help
 
 help:
 	@echo "make run    - set up, migrate the SQLite database and start the console bot"
@@ -20,6 +20,19 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The catalogue's browser tests drive Debian's chromium through chromium-driver. Installed
+# here when missing and we are root; otherwise those tests skip and say why.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "== installing chromium and chromium-driver for the catalogue's browser tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver >/dev/null; } \
+			|| echo "## could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "## no chromium/chromedriver and not root: the browser tests will be skipped"; \
+	fi
 
 db: install
 	$(BIN)/policybot db upgrade
@@ -37,11 +50,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest -q
 
 # The same suite on PostgreSQL when a server answers; says so plainly when none does.
-pytest-postgres: install
+pytest-postgres: install browser
 	@if $(BIN)/python -m tests.pg_available "$(PG_URL)"; then \
 		echo "== PostgreSQL answers at $(PG_URL): running the suite against it"; \
 		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q; \

@@ -221,11 +221,45 @@ def measure_scale(policies: list[ToolPolicy], cases: list[Case], scale: int) -> 
     print(f"  tools matched right at this scale: {right}/{len(cases)}")
 
 
+def measure_heldout(policies_path: Path) -> None:
+    """Our own held-out questions (tests/data/heldout_*.jsonl) against the shipped registry:
+    single-tool questions, and broad ones (lists, variants, follow-ups, small talk)."""
+    from tests import heldout
+
+    registry = Registry(load_policies(policies_path))
+    for label, path in (("single-tool", heldout.SINGLE), ("broad", heldout.BROAD)):
+        cases = heldout.load(path)
+        failures = [(case, heldout.judge(registry, case)) for case in cases]
+        wrong = [(case, problem) for case, problem in failures if problem]
+        wrong_tool = [case for case in cases if heldout.wrong_tools(registry, case)]
+        right = len(cases) - len(wrong)
+        kinds: dict[str, list[int]] = {}
+        for case, problem in failures:
+            tally = kinds.setdefault(case.kind, [0, 0])
+            tally[0] += problem is None
+            tally[1] += 1
+        by_kind = ", ".join(f"{kind} {ok}/{n}" for kind, (ok, n) in sorted(kinds.items()))
+        print(
+            f"\nheld-out {label} ({path.name}, {registry_label(policies_path)}): "
+            f"{right}/{len(cases)} = {100 * right / len(cases):.1f}% right ({by_kind}); "
+            f"answers about a wrong tool: {len(wrong_tool)}"
+        )
+        for case, problem in wrong:
+            print(f"  {case.kind} {case.question!r}: {problem}")
+
+
+def registry_label(path: Path) -> str:
+    return f"{len(load_policies(path))} tools in {path.name}/"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policies", type=Path, default=DEFAULT_POLICIES)
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--scale", type=int, default=0, help="also time N generated tools")
+    parser.add_argument(
+        "--no-heldout", action="store_true", help="skip our held-out sets (tests/data/)"
+    )
     args = parser.parse_args(argv)
     for path in (args.policies, args.questions):
         if not path.is_file():
@@ -234,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     policies = load_policies(args.policies)
     cases = load_cases(args.questions)
     measure_quality(policies, cases)
+    if not args.no_heldout:
+        measure_heldout(REPO / "policies")
     if args.scale:
         measure_scale(policies, cases, args.scale)
     return 0

@@ -17,6 +17,8 @@ Each size runs in its own child so one size's memory cannot hide in another's.
 A script, not a test: it always exits 0 unless a child fails.
 """
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import argparse
@@ -63,6 +65,10 @@ class SizeResult:
     rss_built_mib: float
     peak_rss_mib: float
     wrong: list[str]
+    list_median_ms: float = float("nan")  # list questions ("what is banned?")
+    list_p99_ms: float = float("nan")
+    variant_median_ms: float = float("nan")  # unregistered products ("the Claude API")
+    variant_p99_ms: float = float("nan")
 
 
 def _status_mib(field: str) -> float:
@@ -185,6 +191,10 @@ def measure(size: int | None, rounds: int, naive_rounds: int) -> SizeResult:
             answer_question(question, registry, today)
             ours.append((time.perf_counter_ns() - begun) / 1e6)
     peak = _status_mib("VmHWM")
+    broad = {
+        kind: _time_broad(questions, registry, today, rounds)
+        for kind, questions in broad_questions(policies).items()
+    }
 
     # The naive alternative: the best-scoring name or alias over all of them, every time.
     owner: dict[str, str] = {}
@@ -225,7 +235,49 @@ def measure(size: int | None, rounds: int, naive_rounds: int) -> SizeResult:
         rss_built_mib=rss_built,
         peak_rss_mib=peak,
         wrong=wrong,
+        list_median_ms=median(broad["list"]),
+        list_p99_ms=percentile(broad["list"], 0.99),
+        variant_median_ms=median(broad["variant"]),
+        variant_p99_ms=percentile(broad["variant"], 0.99),
     )
+
+
+def broad_questions(policies: list[Any]) -> dict[str, list[str]]:
+    """List and variant questions for a registry: by status, vendor, category, data class,
+    in English and Chinese; and products of registered families that are not registered."""
+    vendors = sorted({p.vendor for p in policies if p.vendor})[:3]
+    names = [p.name for p in policies[-3:]]
+    return {
+        "list": [
+            "what AI tools can I use?",
+            "what is banned?",
+            "what's not allowed?",
+            "which coding tools are approved?",
+            "tools approved for confidential data?",
+            "有哪些工具被禁止了？",
+            "哪些编程工具可以用？",
+            *(f"is anything from {vendor} ok?" for vendor in vendors),
+        ],
+        "variant": [
+            "does the ban cover the Claude API?",
+            "is Copilot Studio allowed?",
+            "can I use Claude Sonnet through Amazon Bedrock?",
+            "is the Claude VS Code extension ok?",
+            *(f"is the {name} API allowed?" for name in names),
+        ],
+    }
+
+
+def _time_broad(questions: list[str], registry: Any, today: dt.date, rounds: int) -> list[float]:
+    from bot.core.answers import answer_question
+
+    timings: list[float] = []
+    for _ in range(rounds):
+        for question in questions:
+            begun = time.perf_counter_ns()
+            answer_question(question, registry, today)
+            timings.append((time.perf_counter_ns() - begun) / 1e6)
+    return timings
 
 
 def run_child(size: int | None, rounds: int, naive_rounds: int) -> SizeResult:
@@ -421,6 +473,15 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_child(size, args.rounds, args.naive_rounds))
     print(table(results))
     print(growth(results))
+    print()
+    print("List and variant questions (answer_question, the same registries):")
+    print("| registry | list p50 | list p99 | variant p50 | variant p99 |")
+    print("|---|--:|--:|--:|--:|")
+    for r in results:
+        print(
+            f"| {r.label} | {r.list_median_ms:.3f} ms | {r.list_p99_ms:.3f} ms "
+            f"| {r.variant_median_ms:.3f} ms | {r.variant_p99_ms:.3f} ms |"
+        )
     for r in results:
         for line in r.wrong:
             print(f"  wrong at {r.label}: {line}")

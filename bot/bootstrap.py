@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from bot.config import Settings
 from bot.core import db
 from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.commands import Command
+from bot.core.conversations import Conversations
 from bot.core.desk import Desk
 from bot.core.exceptions import Exceptions
 from bot.core.feedback import Feedback
@@ -128,6 +130,7 @@ def open_runtime(
         admins=frozenset(settings.admins),
         log_askers=settings.log_askers,
         tz=settings.zone,
+        conversations=Conversations(engine, ttl=dt.timedelta(minutes=settings.context_minutes)),
     )
     announcements = install_announcements(store, service, settings)
     desk = install_desk(store, service, settings, announcements)

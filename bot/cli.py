@@ -25,7 +25,9 @@ from bot.core.policyfile import (
     PolicyFileError,
     check_path,
     dump_policies,
+    name_key,
     read_located,
+    unknown_alternatives,
     write_policies,
 )
 from bot.core.store import PolicyError, Store
@@ -38,6 +40,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema: upgrade, downgrade, current.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", no_args_is_help=True)
+app.add_typer(catalogue_cli, name="catalogue")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -129,8 +133,20 @@ def planned(
     located = read_located(path)
     rt = runtime(database_url, migrate=migrate, seed=False)
     fresh = not migrate and db.current_revision(rt.engine) is None
+    current = [] if fresh else rt.store.policies()
+    # Alternatives may name a tool in the files or one the database keeps.
+    incoming = {name_key(item.policy.name) for item in located}
+    kept = [p for p in current if not prune and name_key(p.name) not in incoming]
+    names = [n for item in located for n in (item.policy.name, *item.policy.aliases)]
+    problems = unknown_alternatives(
+        located,
+        names + [n for p in kept for n in (p.name, *p.aliases)],
+        "the files or the registry",
+    )
+    if problems:
+        raise PolicyFileError(problems)
     plan = plan_import(
-        [] if fresh else rt.store.policies(),
+        current,
         [item.policy for item in located],
         prune=prune,
         quiet=quiet,
@@ -241,6 +257,49 @@ def export(
             typer.echo(f"{len(report.unchanged)} file(s) already up to date")
 
 
+@catalogue_cli.command("export")
+def catalogue_export(
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="json, csv (build-your-own-radar) or yaml.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only this status (repeatable).")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only this category.")] = None,
+    vendor: Annotated[list[str] | None, typer.Option(help="Only this vendor.")] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Only tools cleared for this data class or above.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Export the catalogue as /catalogue/export.FORMAT serves it, with the same filters."""
+    from bot.catalogue.app import export_registry
+    from bot.catalogue.exports import FORMATS
+    from bot.catalogue.model import Filters
+
+    if fmt not in FORMATS:
+        fail(f"unknown export format '{fmt}': use {', '.join(FORMATS)}", 2)
+    query = {"status": status or [], "category": category or [], "vendor": vendor or []}
+    filters = Filters.from_query({**query, "data": [data] if data else []})
+    with friendly_errors():
+        rt = runtime(database_url)
+        text = export_registry(
+            fmt,
+            rt.store.policies(),
+            rt.store,
+            filters=filters,
+            now=rt.service.clock(),
+            tz=rt.settings.zone,
+            public_url=rt.settings.public_url,
+        )
+        if output is None:
+            sys.stdout.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
 @app.command()
 def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) -> None:
     """Validate policy files without touching the database (for CI on policies/).
@@ -305,7 +364,7 @@ def serve(
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import StartError, slack_settings_problem
     from bot.serve import serve as run_server
-    from bot.slack import announcements
+    from bot.slack import announcements, requests
     from bot.slack.app import build_app
 
     settings = settings_or_exit(port=port)
@@ -318,7 +377,7 @@ def serve(
         if rt.policy_load is not None:
             logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
-            slack_app = build_app(rt, extensions=[announcements.register])
+            slack_app = build_app(rt, extensions=[announcements.register, requests.register])
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
         # The scheduler starts once the server is up and stops before it closes.
@@ -332,6 +391,31 @@ def serve(
             )
         except StartError as error:
             fail(str(error), 2)
+
+
+@app.command("export-exceptions")
+def export_exceptions(
+    path: Annotated[Path | None, typer.Argument(help="A CSV file; default stdout.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The auditors' export: every exception, who asked, who decided, when it started and ended."""
+    import csv
+    import io
+
+    from bot.core.exceptions import EXPORT_FIELDS, export_rows
+
+    with friendly_errors():
+        rt = runtime(database_url, seed=False)
+        assert rt.desk is not None
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(export_rows(rt.desk.exceptions.listing()))
+        if path is None:
+            sys.stdout.write(buffer.getvalue())
+        else:
+            path.write_text(buffer.getvalue(), encoding="utf-8")
+            typer.echo(f"wrote {path}")
 
 
 @db_app.command("purge")

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     send_rate: float = Field(20.0, gt=0, validation_alias=_env("POLICYBOT_SEND_RATE"))
     send_attempts: int = Field(5, ge=1, validation_alias=_env("POLICYBOT_SEND_ATTEMPTS"))
 
+    # The catalogue under /catalogue/ (off: POLICYBOT_CATALOGUE=off), and the address people
+    # reach it at, for links from Slack (https://policybot.example.com).
+    catalogue: bool = Field(True, validation_alias=_env("POLICYBOT_CATALOGUE"))
+    public_url: str | None = Field(None, validation_alias=_env("POLICYBOT_PUBLIC_URL"))
     # Requests, exceptions and feedback (issue 16; README "When the answer is no").
     requests_per_day: int = Field(5, ge=1, validation_alias=_env("POLICYBOT_REQUESTS_PER_DAY"))
     exception_max_days: int = Field(
@@ -102,6 +106,10 @@ class Settings(BaseSettings):
     log_askers: bool = Field(False, validation_alias=_env("POLICYBOT_LOG_ASKERS"))
     retention_days: int | None = Field(
         None, ge=1, validation_alias=_env("POLICYBOT_RETENTION_DAYS")
+    )
+    # How long a follow-up ("why?") still refers to the previous answer in a conversation.
+    context_minutes: int = Field(
+        30, ge=1, le=7 * 24 * 60, validation_alias=_env("POLICYBOT_CONTEXT_MINUTES")
     )
 
     @field_validator("admins", mode="before")
@@ -121,6 +129,18 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/?#<>|\"']+(/[^\s?#<>|\"']*)?$", value):
+            raise ValueError(
+                f"bad URL '{value}': give the catalogue's address, e.g. https://policybot.example.com"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

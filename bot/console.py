@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import uuid
 
+from bot.core.conversations import conversation_key
 from bot.core.service import PolicyService
 
 BANNER = (
     "policybot console: ask about AI tools, e.g. “can I use Claude Code?”.\n"
-    "Type `help` for commands, `quit` or Ctrl-D to leave."
+    "Type `help` for what you can ask, `quit` or Ctrl-D to leave."
 )
 
 
@@ -17,6 +19,7 @@ def run_console(service: PolicyService, *, user: str) -> None:
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history at the prompt)
     interactive = sys.stdin.isatty()
+    session = conversation_key("console", user, uuid.uuid4().hex[:12])
     if interactive:
         role = "admin" if service.is_admin(user) else "staff"
         print(f"{BANNER}\nYou are {user} ({role}).")
@@ -32,5 +35,8 @@ def run_console(service: PolicyService, *, user: str) -> None:
             continue
         if text.lower() in ("quit", "exit", ":q"):
             return
-        reply = service.handle(text, user=user, source="console", channel="console")
+        # One console session is one conversation: "why?" follows the previous answer.
+        reply = service.handle(
+            text, user=user, source="console", channel="console", conversation=session
+        )
         print(f"bot> {reply.text}\n" if interactive else f"{reply.text}\n")

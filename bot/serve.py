@@ -1,9 +1,9 @@
 """`policybot serve`: the Slack app over HTTP or Socket Mode, plus the probes, in one process.
 
 waitress serves the WSGI app (threaded, production-grade). In Socket Mode the WebSocket client
-runs beside it and the port answers only /healthz, /readyz and /metrics. Anything else that
-must run as long as the server (the scheduler) is passed in as `background` and is started
-after the server is ready and stopped before it closes.
+runs beside it and the port answers only /healthz, /readyz, /metrics and the catalogue.
+Anything else that must run as long as the server (the scheduler) is passed in as
+`background` and is started after the server is ready and stopped before it closes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from bot.bootstrap import Runtime
+from bot.catalogue import catalogue_for
 from bot.config import Settings
 from bot.web import make_wsgi_app
 
@@ -81,7 +82,7 @@ def serve(
     """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
     settings = runtime.settings
     socket_mode = settings.slack_app_token is not None
-    wsgi = make_wsgi_app(runtime.engine, None if socket_mode else app)
+    wsgi = make_wsgi_app(runtime.engine, None if socket_mode else app, catalogue_for(runtime))
     try:
         server = create_server(
             wsgi,

@@ -1,7 +1,8 @@
-"""The bot's small WSGI app: Slack's requests, health, readiness and metrics.
+"""The bot's small WSGI app: Slack's requests, health, readiness, metrics and the catalogue.
 
 `POST /slack/events` (events, slash commands and interactivity alike) goes to Bolt in HTTP
-mode only; in Socket Mode the same port answers just the probes and `/metrics`.
+mode only; in Socket Mode the same port answers just the probes, `/metrics` and the
+catalogue (`/catalogue/`, a WSGI app of its own from bot.catalogue, when it is on).
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ def readiness_problem(engine: sa.Engine) -> str | None:
     return None
 
 
-def make_wsgi_app(engine: sa.Engine, slack: App | None) -> WSGIApplication:
-    """Route the bot's paths; `slack` is None in Socket Mode (no /slack/events then)."""
+def make_wsgi_app(
+    engine: sa.Engine, slack: App | None, catalogue: WSGIApplication | None = None
+) -> WSGIApplication:
+    """Route the bot's paths; `slack` is None in Socket Mode (no /slack/events then), and
+    `catalogue` None when the catalogue is off."""
     slack_handler = SlackRequestHandler(slack, path=SLACK_PATH) if slack is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -55,6 +59,8 @@ def make_wsgi_app(engine: sa.Engine, slack: App | None) -> WSGIApplication:
             if method != "POST":
                 return _send(start_response, "405 Method Not Allowed", b"use POST\n")
             return slack_handler(environ, start_response)
+        if catalogue is not None and (path == "/catalogue" or path.startswith("/catalogue/")):
+            return catalogue(environ, start_response)
         if path in ("/healthz", "/readyz", "/metrics") and method not in ("GET", "HEAD"):
             return _send(start_response, "405 Method Not Allowed", b"use GET\n")
         if path == "/healthz":

@@ -1,5 +1,7 @@
 """The `policybot` command, driven in-process through Typer's runner on a real database."""
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import json
@@ -166,3 +168,47 @@ def test_console_refuses_admin_commands_from_staff(env: str) -> None:
         cwd=REPO,
     )
     assert "Only policy admins can do that" in done.stdout
+
+
+# -- lists, variants and follow-ups (issue 15) --------------------------------------------------
+
+
+def test_ask_json_gives_a_list_intent_and_exactly_the_listed_tools(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "which coding tools are banned?"])
+    data = json.loads(result.output)
+    assert data["intent"] == "list" and data["kind"] == "list"
+    listed = [m["tool"] for m in data["matches"]]
+    assert listed == ["Claude Code", "CodeGeeX", "Sourcegraph Cody", "Trae"]
+    assert all(name in data["text"] for name in listed)
+
+
+def test_ask_json_in_chinese_lists_in_chinese(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "有哪些工具被禁止了？"])
+    data = json.loads(result.output)
+    assert data["intent"] == "list" and data["language"] == "zh"
+    assert "禁止使用" in data["text"] and {m["status"] for m in data["matches"]} == {"banned"}
+
+
+def test_ask_json_about_an_unregistered_product_suggests_its_family_only(env: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", "does the ban cover the Claude API?"])
+    data = json.loads(result.output)
+    assert data["matches"] == [] and data["kind"] == "variant"
+    assert data["suggestions"] == ["Claude", "Claude Code"]
+    assert "no policy for “Claude API”" in data["text"]
+
+
+def test_console_follow_up_is_about_the_previous_answer(env: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "carol"],
+        input="can I still use claude code?\nwhy?\n那用什么？\nthanks!\nhelp\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Why Claude Code is banned:" in done.stdout
+    assert "Claude Code 的替代方案：Qoder" in done.stdout
+    assert "There is no policy for “why”" not in done.stdout
+    assert "Commands anyone can use: list [status]" in done.stdout  # staff help
+    assert "set <tool> <status>" not in done.stdout  # not the admin commands

@@ -204,12 +204,30 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
 
 def test_plan_with_prune_shows_what_would_be_removed(env: str, folder: Path) -> None:
     run("import", str(folder))
-    (folder / "productivity.yaml").unlink()
+    (folder / "image-and-media.yaml").unlink()
     result = run("import", "--dry-run", "--prune", "--quiet", str(folder))
-    assert result.exit_code == 2
-    assert "- Otter.ai: removed (--prune)" in result.output
-    assert "0 to create, 0 to update, 13 to remove, 56 unchanged" in result.output
+    assert result.exit_code == 2, result.output
+    assert "- Midjourney: removed (--prune)" in result.output
+    assert "0 to create, 0 to update, 12 to remove, 57 unchanged" in result.output
     assert "nothing would be announced (--quiet)" in result.output
+
+
+def test_import_resolves_alternatives_against_the_registry_and_points_at_the_line(
+    env: str, tmp_path: Path
+) -> None:
+    run("import", str(SHIPPED))
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "tools:\n  - name: New Agent\n    status: banned\n    alternatives:\n"
+        "      - Qoder\n      - Cursr\n",
+        encoding="utf-8",
+    )
+    result = run("import", "--dry-run", str(one))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"{one}:6: alternatives: 'Cursr' is not a tool in the files or the registry: "
+        "did you mean 'Cursor'?"
+    )
 
 
 # -- check in context -----------------------------------------------------------------------
@@ -219,6 +237,32 @@ def test_check_of_one_file_resolves_references_against_its_folder(folder: Path) 
     result = run("check", str(folder / "chat-assistants.yaml"))
     assert result.exit_code == 0, result.output
     assert f"(checked against {folder}/)" in result.output
+
+
+def test_check_of_one_file_finds_alternatives_in_the_other_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "tools:\n  - name: A\n    status: banned\n    alternatives: [B, Bee]\n", encoding="utf-8"
+    )
+    (tmp_path / "b.yaml").write_text("tools:\n  - name: B\n    status: allowed\n", encoding="utf-8")
+    result = run("check", str(tmp_path / "a.yaml"))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"{tmp_path / 'a.yaml'}:4: alternatives: 'Bee' is not a tool in the policy files"
+    )
+    (tmp_path / "a.yaml").write_text(
+        "tools:\n  - name: A\n    status: banned\n    alternatives: [B, Qoder]\n",
+        encoding="utf-8",
+    )
+    assert run("check", str(tmp_path / "a.yaml")).exit_code == 1
+    (tmp_path / "b.yaml").write_text(
+        "tools:\n  - name: B\n    status: allowed\n  - name: Qodr\n    status: allowed\n",
+        encoding="utf-8",
+    )
+    assert (
+        run("check", str(tmp_path / "a.yaml"))
+        .output.splitlines()[0]
+        .endswith("alternatives: 'Qoder' is not a tool in the policy files: did you mean 'Qodr'?")
+    )
 
 
 def test_check_of_a_copied_file_blames_the_copy_and_names_the_original(folder: Path) -> None:

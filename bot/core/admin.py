@@ -196,7 +196,7 @@ class Admin:
         lines = ["Questions with no policy, most asked first:"]
         for item in questions:
             last = item.last_asked.astimezone(self.tz).strftime("%Y-%m-%d")
-            lines.append(f"• {item.question} — asked {item.count} times, last on {last}")
+            lines.append(f"• {item.question} — {EN.asked(item.count)}, last on {last}")
         return "\n".join(lines)
 
 

@@ -4,28 +4,43 @@
 *how* (plain text here; Slack Block Kit lives in the Slack adapter and reads the same Answer).
 """
 
+# Chinese cue words come with full-width punctuation, which RUF001/2 read as look-alikes.
+# ruff: noqa: RUF001, RUF002, RUF003
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from bot.core.lists import (
+    NOT_USABLE,
+    USABLE,
+    ListIndex,
+    ListQuery,
+    group_by_status,
+    read_list_query,
+)
 from bot.core.matching import MAX_READ_WORDS, Matcher, Mention, readable_part, strip_markup
 from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
 
 __all__ = [
     "Answer",
+    "AnswerKind",
     "Intent",
     "Registry",
     "ToolAnswer",
+    "VariantAnswer",
     "answer_question",
     "as_json",
     "detect_intent",
     "detect_language",
+    "is_follow_up",
+    "is_small_talk",
     "render_text",
 ]
 
@@ -39,6 +54,17 @@ class Intent(StrEnum):
     SINCE = "since"
     WHO = "who"
     DATA = "data"
+    LIST = "list"  # a list of tools by status, vendor, category or data class
+
+
+class AnswerKind(StrEnum):
+    """What sort of reply an answer is; renderers and the question log go by it."""
+
+    TOOLS = "tools"  # about the tools the question names (or the previous answer's)
+    LIST = "list"  # the registry filtered by what the question asks
+    VARIANT = "variant"  # a product of a registered family that is not registered itself
+    NONE = "none"  # nothing in the registry: "no policy for …"
+    SMALL_TALK = "small-talk"  # empty, greetings, thanks, emoji, too short: a short help reply
 
 
 # Checked in this order; the first intent with a cue wins ("why ... instead" is a why).
@@ -90,14 +116,85 @@ def detect_intent(text: str) -> Intent:
     return Intent.STATUS
 
 
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Messages that ask nothing: greetings, thanks, acknowledgements (English and Chinese).
+_SMALL_TALK_WORDS = _word_set(
+    """
+    hi hello hey hiya yo howdy morning afternoon evening good night gm thanks thank you thx ty
+    tysm cheers ok okay k kk cool great nice awesome perfect got it understood noted sure yes
+    no yep nope yeah bye see ya later lol haha hmm hm oh ah wow please pls bot there all team
+    everyone guys folks much so very a lot appreciated welcome np sorry test testing ping
+    policybot again
+    """
+)
+_SMALL_TALK_ZH = re.compile(
+    r"^(?:你好|您好|嗨|哈喽|早上好|早安|早|晚上好|下午好|谢谢|多谢|感谢|谢了|好的|好|嗯|嗯嗯|收到|"
+    r"明白|明白了|知道了|了解|再见|拜拜|哈哈|在吗|测试|ok|OK)+[啊呀啦哈了吗呢!！。.~～\s]*$"
+)
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def is_small_talk(lower: str) -> bool:
+    """True for messages that ask nothing: empty, emoji only, a greeting or thanks, too short.
+
+    `lower` is the question as matching reads it (markup stripped), lower case."""
+    text = lower.strip()
+    if len(_LETTERS.findall(text[:64])) < 2:  # empty, emoji, punctuation, one letter
+        return True
+    if _IDEOGRAPH.search(text):
+        return _SMALL_TALK_ZH.match(_PUNCTUATION.sub("", text)) is not None
+    words = re.findall(r"[a-z']+", text)
+    return bool(words) and len(words) <= 8 and all(w in _SMALL_TALK_WORDS for w in words)
+
+
+_PUNCTUATION = re.compile(r"[\s,.!?！？。，~～:)(（）]+")
+# Words that point back at the previous answer's tools: "can I put customer data in it?".
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|it's|that|this|them|they|those|these|that one|this one|the tool|same)\b"
+    r"|^\s*(?:and|but|so|ok|okay|then)\b|^\s*what about\b|它|这个|那个|这些|那些|^那|^还有|^那么"
+)
+
+
+def is_follow_up(lower: str, *, alone: bool = False) -> bool:
+    """Whether a question that names no tool follows up on the previous answer.
+
+    A follow-up cue ("why?", "what instead?", "since when?", "为什么？", "那用什么？") or a word
+    pointing back ("in it", "that one") makes it one. With `alone`, only a short bare cue
+    counts (for replying with help when there is no previous answer to follow)."""
+    intent = detect_intent(lower)
+    words = re.findall(r"[a-z']+|[\u3400-\u9fff]", lower[:200])
+    asks_more = intent is not Intent.STATUS or _ASKS_DETAILS.search(lower[:200]) is not None
+    if alone:
+        return asks_more and len(words) <= 4
+    if asks_more:
+        return len(words) <= 14
+    return points_back(lower) and len(words) <= 14
+
+
+# Asking for more of the same policy: "what are the conditions?", "any limits?", "有什么要求？".
+_ASKS_DETAILS = re.compile(
+    r"\b(?:conditions?|requirements?|rules?|limits?|restrictions?|details?|caveats?|terms)\b"
+    r"|条件|要求|限制|规定|细节"
+)
+
+
+def points_back(lower: str) -> bool:
+    """Whether the question points back at something said before ("in it", "that one")."""
+    return _POINTS_BACK.search(lower[:200]) is not None
+
+
 class Registry:
-    """An immutable snapshot of every policy, with the Matcher built for it."""
+    """An immutable snapshot of every policy, with the Matcher and list indexes built for it."""
 
     def __init__(self, policies: Iterable[ToolPolicy]) -> None:
         self._policies: dict[str, ToolPolicy] = {}
         for policy in policies:
             self._policies[policy.name.casefold()] = policy
         self.matcher = Matcher(self._policies.values())
+        self.lists = ListIndex(self._policies.values())
 
     def get(self, name: str) -> ToolPolicy | None:
         """The policy named `name`, any case; None when the registry has no such tool."""
@@ -123,18 +220,31 @@ class ToolAnswer:
 
 
 @dataclass(frozen=True)
+class VariantAnswer:
+    """An unregistered product of a registered family, and that family's registered tools."""
+
+    product: str  # as the question wrote it: "Claude API"
+    related: tuple[ToolPolicy, ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     """Everything a renderer needs to reply to one question."""
 
     question: str
     intent: Intent
-    tools: tuple[ToolAnswer, ...]  # exactly the tools the answer is about
+    tools: tuple[ToolAnswer, ...]  # exactly the tools the answer is about (not for lists)
     suggestions: tuple[str, ...]
     topic: str = ""  # the question's content words, for "no policy for <topic>"
     today: dt.date | None = None  # the day the answer was given, for "since" vs "from"
     asked_data: DataClass | None = None  # a data class named in the question
     language: str = "en"  # the language the answer is worded in: "en" or "zh"
     cut: bool = False  # only the start of a very long message was read
+    kind: AnswerKind = AnswerKind.TOOLS
+    listing: ListQuery | None = None  # what a list answer filtered on
+    listed: tuple[ToolPolicy, ...] = ()  # a list answer's tools, usable first
+    variants: tuple[VariantAnswer, ...] = ()  # products asked about that have no policy
+    follow_up: bool = False  # about the previous answer's tools in this conversation
     # (tool name, sentence) true for the asker only, e.g. their active exception to a ban.
     notes: tuple[tuple[str, str], ...] = ()
 
@@ -143,8 +253,20 @@ class Answer:
 
     @property
     def answered(self) -> bool:
-        """True when at least one tool matched."""
-        return bool(self.tools)
+        """True when the answer is about tools: named ones, or a list (even an empty one)."""
+        return bool(self.tools) or self.kind is AnswerKind.LIST
+
+    @property
+    def tool_names(self) -> list[str]:
+        """The tools the answer is about: for the question log, `ask --json` and follow-ups."""
+        if self.kind is AnswerKind.LIST:
+            return [policy.name for policy in self.listed]
+        return [tool.policy.name for tool in self.tools]
+
+    @property
+    def logged(self) -> bool:
+        """Whether the question belongs in the question log (small talk does not)."""
+        return self.kind is not AnswerKind.SMALL_TALK
 
 
 _DATA_WORDS: dict[str, DataClass] = {
@@ -187,30 +309,38 @@ def detect_language(question: str, mentions: Iterable[Mention] = ()) -> str:
     return "zh" if _IDEOGRAPH.search(remaining) else "en"
 
 
-def answer_question(question: str, registry: Registry, today: dt.date | None = None) -> Answer:
-    """The structured answer to `question`: the tools it names, their policies, the intent."""
+def _tool_answer(
+    registry: Registry, policy: ToolPolicy, mention: Mention | None = None
+) -> ToolAnswer:
+    resolved = [(name, registry.get(name)) for name in policy.alternatives]
+    return ToolAnswer(
+        policy=policy,
+        score=mention.score if mention else 100.0,
+        ambiguous=mention.ambiguous if mention else False,
+        alternatives=tuple(alt for _, alt in resolved if alt is not None),
+        matched=mention.matched if mention else "",
+        unknown_alternatives=tuple(name for name, alt in resolved if alt is None),
+    )
+
+
+def answer_question(
+    question: str,
+    registry: Registry,
+    today: dt.date | None = None,
+    *,
+    previous: Sequence[str] = (),
+) -> Answer:
+    """The structured answer to `question`: the tools it names, their policies, the intent.
+
+    `previous` holds the tools of the previous answer in the same conversation: a follow-up
+    that names no tool ("why?", "那用什么？") is about them.
+    """
+    read, cut = readable_part(question)  # what matching reads; the cues come from it too
     result = registry.matcher.find(question)
-    read, cut = readable_part(question)  # what matching read; the cues come from it too
-    tools: list[ToolAnswer] = []
-    for mention in result.mentions:
-        policy = registry.get(mention.tool)
-        if policy is None:  # the matcher and registry come from one snapshot; never expected
-            continue
-        resolved = [(name, registry.get(name)) for name in policy.alternatives]
-        tools.append(
-            ToolAnswer(
-                policy=policy,
-                score=mention.score,
-                ambiguous=mention.ambiguous,
-                alternatives=tuple(alt for _, alt in resolved if alt is not None),
-                matched=mention.matched,
-                unknown_alternatives=tuple(name for name, alt in resolved if alt is None),
-            )
-        )
-    return Answer(
+    base = Answer(
         question=question,
         intent=detect_intent(read),
-        tools=tuple(tools),
+        tools=(),
         suggestions=result.suggestions,
         topic=result.topic,
         today=today or dt.datetime.now(dt.UTC).date(),
@@ -218,6 +348,44 @@ def answer_question(question: str, registry: Registry, today: dt.date | None = N
         language=detect_language(read, result.mentions),
         cut=cut,
     )
+    variants = tuple(
+        VariantAnswer(
+            v.product,
+            tuple(p for p in (registry.get(name) for name in v.related) if p is not None),
+        )
+        for v in result.variants
+    )
+    tools = tuple(
+        _tool_answer(registry, policy, mention)
+        for mention in result.mentions
+        if (policy := registry.get(mention.tool)) is not None
+    )
+    if tools:
+        return replace(base, tools=tools, variants=variants)
+    if variants:
+        related = tuple(dict.fromkeys(p.name for v in variants for p in v.related))
+        return replace(base, kind=AnswerKind.VARIANT, variants=variants, suggestions=related)
+    lower = strip_markup(read).lower()
+    query = read_list_query(lower, registry.lists.vendors)
+    context = [p for p in (registry.get(name) for name in previous) if p is not None]
+    # "why?" after an answer is about its tools; "which tools are banned?" is a new list
+    # unless it points back ("which of them are banned?").
+    if context and is_follow_up(lower) and (query is None or points_back(lower)):
+        return replace(
+            base, tools=tuple(_tool_answer(registry, p) for p in context), follow_up=True
+        )
+    if query is not None:
+        return replace(
+            base,
+            intent=Intent.LIST,
+            kind=AnswerKind.LIST,
+            listing=query,
+            listed=registry.lists.select(query),
+            suggestions=(),
+        )
+    if is_small_talk(lower) or is_follow_up(lower, alone=True):
+        return replace(base, kind=AnswerKind.SMALL_TALK, suggestions=())
+    return replace(base, kind=AnswerKind.NONE)
 
 
 # -- plain-text rendering ---------------------------------------------------------------
@@ -329,6 +497,62 @@ def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases
     return [line for line in lines if line]
 
 
+# -- lists and variants: what both renderers say -------------------------------------------
+
+
+def list_heading(answer: Answer, phrases: Phrases, *, empty_contact: str | None = None) -> str:
+    """ "Tools you may use from Microsoft for coding (3), usable first:" in the answer's words;
+    with `empty_contact`, the line saying that nothing matched."""
+    query = answer.listing or ListQuery()
+    subject = phrases.list_subjects[_status_key(query.statuses)]
+    filters = ""
+    if query.vendors:
+        filters += phrases.list_from.format(vendors=phrases.or_list(list(query.vendors)))
+    if query.categories:
+        names = [phrases.list_categories[c] for c in query.categories]
+        filters += phrases.list_category.format(categories=phrases.or_list(names))
+    if query.data is not None:
+        filters += phrases.list_data.format(data=phrases.data_names[query.data])
+    if empty_contact is not None:
+        return phrases.list_empty.format(subject=subject, filters=filters, contact=empty_contact)
+    return phrases.list_heading.format(subject=subject, filters=filters, count=len(answer.listed))
+
+
+def _status_key(statuses: frozenset[Status]) -> str:
+    if not statuses:
+        return "any"
+    if statuses == USABLE:
+        return "usable"
+    if statuses == NOT_USABLE:
+        return "not-usable"
+    (only,) = statuses
+    return only.value
+
+
+def list_groups(answer: Answer) -> list[tuple[Status, list[ToolPolicy]]]:
+    """A list answer's tools grouped by status, usable first."""
+    return group_by_status(answer.listed)
+
+
+def variant_lines(answer: Answer, phrases: Phrases, *, aside: bool = False) -> list[str]:
+    """What is said about products that have no policy: each, and its family's tools."""
+    lines = []
+    for variant in answer.variants:
+        names = phrases.listing(
+            [
+                phrases.alternative.format(name=p.name, status=phrases.status_names[p.status])
+                for p in variant.related
+            ]
+        )
+        if aside:
+            lines.append(phrases.variant_aside.format(product=variant.product, names=names))
+            continue
+        lines.append(phrases.variant_none.format(product=variant.product))
+        if variant.related:
+            lines.append(phrases.variant_related.format(product=variant.product, names=names))
+    return lines
+
+
 def render_text(answer: Answer, contact: str) -> str:
     """The answer as plain text for the console and CLI; `contact` is who to ask otherwise.
 
@@ -336,6 +560,24 @@ def render_text(answer: Answer, contact: str) -> str:
     """
     phrases = phrases_for(answer.language)
     cut_note = [phrases.cut.format(words=MAX_READ_WORDS)] if answer.cut else []
+    if answer.kind is AnswerKind.SMALL_TALK:
+        return phrases.small_talk
+    if answer.kind is AnswerKind.LIST:
+        if not answer.listed:
+            return "\n".join([list_heading(answer, phrases, empty_contact=contact), *cut_note])
+        lines = [list_heading(answer, phrases)]
+        for status, members in list_groups(answer):
+            lines.append(
+                phrases.list_group.format(
+                    label=phrases.status_labels[status].capitalize(),
+                    count=len(members),
+                    names=phrases.listing([p.name for p in members]),
+                )
+            )
+        return "\n".join(lines + cut_note)
+    if answer.kind is AnswerKind.VARIANT:
+        lines = variant_lines(answer, phrases)
+        return "\n".join([*lines, phrases.ask.format(contact=contact), *cut_note])
     if not answer.answered:
         lines = [phrases.no_policy.format(topic=answer.topic or answer.question)]
         if answer.suggestions:
@@ -344,6 +586,8 @@ def render_text(answer: Answer, contact: str) -> str:
         return "\n".join(lines + cut_note)
 
     blocks: list[str] = []
+    if answer.follow_up:
+        blocks.append(phrases.follow_up.format(names=phrases.listing(answer.tool_names)))
     announced: set[str] = set()
     for tool in answer.tools:
         if tool.ambiguous and tool.matched.lower() not in announced:
@@ -355,28 +599,35 @@ def render_text(answer: Answer, contact: str) -> str:
         lines = _tool_block(tool, answer, contact, phrases)
         notes = answer.notes_for(tool.policy.name)
         if notes:  # right after the status line: "… is BANNED. You have an exception …"
-            status = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
-            at = lines.index(status) + 1 if status in lines else len(lines)
+            line = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
+            at = lines.index(line) + 1 if line in lines else len(lines)
             lines[at:at] = notes
         blocks.append("\n".join(lines))
+    blocks.extend(variant_lines(answer, phrases, aside=True))
     return "\n\n".join(blocks + cut_note)
 
 
 def as_json(answer: Answer, text: str) -> dict[str, Any]:
     """The answer as a JSON-ready dict, with the rendered `text` beside it."""
+    matches = [
+        {
+            "tool": tool.policy.name,
+            "status": tool.policy.status.value,
+            "score": tool.score,
+            "ambiguous": tool.ambiguous,
+        }
+        for tool in answer.tools
+    ] + [
+        {"tool": p.name, "status": p.status.value, "score": 100.0, "ambiguous": False}
+        for p in answer.listed
+    ]
     return {
         "question": answer.question,
         "intent": answer.intent.value,
+        "kind": answer.kind.value,
         "language": answer.language,
-        "matches": [
-            {
-                "tool": tool.policy.name,
-                "status": tool.policy.status.value,
-                "score": tool.score,
-                "ambiguous": tool.ambiguous,
-            }
-            for tool in answer.tools
-        ],
+        "matches": matches,
         "suggestions": list(answer.suggestions),
+        "follow_up": answer.follow_up,
         "text": text,
     }

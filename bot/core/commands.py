@@ -214,13 +214,13 @@ Command: TypeAlias = (
 )
 
 # Everything that changes or reveals admin data; callers check the sender is an admin.
+# `list` is read-only and shows what any question could: staff may use it (issue 15).
 ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
     {
         SetPolicy,
         AddAlias,
         RemoveTool,
         ShowHistory,
-        ListTools,
         ShowUnanswered,
         EditTool,
         Announce,

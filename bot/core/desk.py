@@ -178,19 +178,22 @@ class Desk:
             "You will get a DM when they decide."
         )
 
+    def check_request_decider(self, request_id: int, user: str) -> RequestView:
+        """The open request, if `user` is an admin who did not ask for it."""
+        if not self.is_admin(user):
+            raise RequestError("Only policy admins can add a tool for review or decline it.")
+        return self.requests.check_decider(request_id, user)
+
     def add_for_review(self, request_id: int, *, user: str, source: str) -> str:
         """Create the requested tool as under review through the `add` command path."""
-        if not self.is_admin(user):
-            raise RequestError("Only policy admins can add a tool for review.")
-        view = self.requests.check_decider(request_id, user)
+        view = self.check_request_decider(request_id, user)
         ok, text = self.execute(EditTool(tool=view.tool_name, create=True), user, source)
         if not ok:
             raise RequestError(text)
         return view.tool_name
 
     def decline_request(self, request_id: int, *, user: str, reason: str) -> RequestView:
-        if not self.is_admin(user):
-            raise RequestError("Only policy admins can decline a request.")
+        self.check_request_decider(request_id, user)
         return self.requests.decline(request_id, user=user, reason=reason)
 
     def decide(

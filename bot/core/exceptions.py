@@ -614,3 +614,56 @@ def admin_notice(view: ExceptionView, policy: ToolPolicy, zone: dt.tzinfo) -> No
         topic="exception",
         extra={"exception": view.id},
     )
+
+
+EXPORT_FIELDS = (
+    "id",
+    "tool",
+    "user",
+    "status",
+    "purpose",
+    "data_class",
+    "days_asked",
+    "justification",
+    "requested_at",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "starts_at",
+    "ends_at",
+    "reminded_at",
+    "ended_at",
+    "ended_by",
+    "end_reason",
+)
+
+
+def export_rows(views: Sequence[ExceptionView]) -> list[dict[str, str]]:
+    """Every exception as flat text fields, for the auditors' CSV."""
+
+    def when(moment: dt.datetime | None) -> str:
+        return moment.astimezone(dt.UTC).isoformat() if moment else ""
+
+    return [
+        {
+            "id": v.label,
+            "tool": v.tool_name,
+            "user": v.user,
+            "status": v.status,
+            "purpose": v.purpose,
+            "data_class": v.data_class,
+            "days_asked": str(v.days),
+            "justification": v.justification,
+            "requested_at": when(v.requested_at),
+            "decided_by": v.decided_by or "",
+            "decided_at": when(v.decided_at),
+            "decision_note": v.decision_note or "",
+            "starts_at": when(v.starts_at),
+            "ends_at": when(v.ends_at),
+            "reminded_at": when(v.reminded_at),
+            "ended_at": when(v.ended_at),
+            "ended_by": v.ended_by or "",
+            "end_reason": v.end_reason or "",
+        }
+        for v in views
+    ]

@@ -46,6 +46,7 @@ __all__ = [
     "MatchResult",
     "Matcher",
     "Mention",
+    "Variant",
     "readable_part",
     "strip_markup",
 ]
@@ -64,6 +65,15 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A product of a registered family that is not itself registered: "the Claude API"."""
+
+    product: str  # as the question wrote it: "Claude API", "Copilot Studio"
+    related: tuple[str, ...]  # the family's registered tools
+    start: int = 0  # offset in the cleaned text
+
+
+@dataclass(frozen=True)
 class MatchResult:
     """Every tool a question is about, or close names when there is none."""
 
@@ -71,6 +81,7 @@ class MatchResult:
     suggestions: tuple[str, ...]  # close tool names ("did you mean") when nothing matched
     topic: str = ""  # the question's content words, for "no policy for <topic>"
     cut: bool = False  # only the start of a very long message was read (see `readable_part`)
+    variants: tuple[Variant, ...] = ()  # unregistered products of registered families
 
 
 # Bounded work per question: a question is a sentence or two, so only this much of a message
@@ -186,6 +197,12 @@ _CJK_VERB_BEFORE = re.compile(r"(?:用|安装|禁止|允许|批准)[了过]?\s*$
 _CJK_USE_AFTER = re.compile(
     r"(?:能|可以|可不可以|能不能)(?:使)?用|(?:可以|能|行)(?:吗|么|嘛|不)|行不行|好不好"
 )
+_CJK_MODAL_AFTER = re.compile(
+    r"(?:现在|还|也|是否|到底)?(?:可以|能否|能不能|可不可以|能|允许|准许)"
+)
+_CJK_DETERMINER_BEFORE = re.compile(
+    r"(?:这|那|哪)(?:个|些|种|台)?\s*$|(?:我|你|他|她)的\s*$|一[个根颗]\s*$"
+)
 _CJK_USE_WITHIN = 4  # characters; in "continue 这个任务可以吗" the 可以 is about the task
 # policy words a little further on: "Lovable 什么时候生效";
 _CJK_POLICY_AFTER = re.compile(r"政策|生效|禁止|禁用|允许|批准|审批|合规|白名单|黑名单")
@@ -215,7 +232,9 @@ _MAX_TASK_QUESTION = 7  # tokens; a longer sentence opening with "continue for" 
 # Names with a famous meaning outside software. When a word of that meaning is in the
 # question ("my gemini horoscope"), only explicit tool context counts, not capitals.
 _OTHER_SENSES: dict[str, frozenset[str]] = {
-    "gemini": _words("zodiac horoscope horoscopes constellation astrology astrological"),
+    "gemini": _words(
+        "zodiac horoscope horoscopes constellation astrology astrological twins twin sign"
+    ),
 }
 
 _TOKEN_RE = re.compile(r"[a-z0-9\u00c0-\u024f]+")
@@ -234,6 +253,7 @@ _LIST_GAP = re.compile(r"[\s,/&+、和或与跟及]*(还是|以及|或者)?[\s,/
 _CLAUSE_END = re.compile(r"[,;:!?()\n]|\.(?:\s|$)")
 # Words that may stand between a name and its verdict: "is Cursor still allowed".
 _ADVERBS = _words("still really now even actually also currently officially yet then")
+_DETERMINERS = _words("a an the this that these those my our your his her their its some")
 _MAX_SKIPPED = 3  # words skipped looking for a neighbour: "is X still not really allowed"
 _MAX_FUZZY_TOKENS = 3  # longest run of words tried fuzzily
 _MIN_FUZZY_LEN = 5  # shorter words match exactly or not at all
@@ -291,6 +311,7 @@ class _Candidate:
     partial: bool
     weak: bool  # an everyday word: needs tool context
     key: str = ""  # the normalised name or alias it matched
+    loose: bool = False  # a slip only a clear tool question makes a name ("kimii ok?")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -421,11 +442,31 @@ class Matcher:
         kept = {id(c) for c in confirmed}
         rejected = [c for c in chosen if id(c) not in kept]
 
+        variants: list[Variant] = []
+        products = [c for c in confirmed if c.first >= 0]
+        named = {c.first for c in confirmed}  # another name starts here: a window stops
+        for candidate in products[:_MAX_VARIANT_CHECKS]:
+            last = _variant_end(candidate, tokens, named)
+            if last is not None:
+                confirmed.remove(candidate)
+                product = cleaned[candidate.start : tokens[last].end]
+                variants.append(Variant(product, self._family(candidate), candidate.start))
         mentions = _mentions(confirmed, cjk, cleaned)
         topic = _topic(tokens, cleaned)
-        if mentions:
-            return MatchResult(mentions, (), topic, cut)
+        if mentions or variants:
+            return MatchResult(mentions, (), topic, cut, tuple(variants))
         return MatchResult((), self._suggest(tokens, rejected), topic, cut)
+
+    def _family(self, candidate: _Candidate) -> tuple[str, ...]:
+        """The registered tools of a name's family: those the name matched, and every tool
+        whose name or alias has its first word ("claude" -> Claude, Claude Code)."""
+        first = _TOKEN_RE.findall(candidate.key)[:1]
+        family = set(candidate.tools)
+        for word in first:
+            family.update(self._name_tokens.get(word, ()))
+        word = candidate.key
+        family.update(self._name_tokens.get(word, ()))
+        return tuple(sorted(family)[:_MAX_FAMILY])
 
     def _lookup(self, text: str) -> tuple[_Key, bool] | None:
         """The key named exactly by `text`; full names and aliases win over partial forms."""
@@ -472,14 +513,18 @@ class Matcher:
     def _fuzzy(self, tokens: Sequence[_Token]) -> list[_Candidate]:
         found: list[_Candidate] = []
         # A repeated word is looked up once: the typo search costs more than a dict hit.
-        closest: dict[tuple[str, int], tuple[_Key, bool, float] | None] = {}
+        closest: dict[tuple[str, int], tuple[_Key, bool, float, bool] | None] = {}
         for first in range(len(tokens)):
             joined = ""
             for last in range(first, min(len(tokens), first + _MAX_FUZZY_TOKENS)):
                 if last > first and not tokens[last - 1].joins_next:
                     break
-                if tokens[last].text in STOPWORDS or tokens[last].text.isdigit():
+                text = tokens[last].text
+                if text in STOPWORDS or text.isdigit():
                     break
+                # "claude api" is the Claude API, not a slip of "Claude AI": a span ending in
+                # a product word is a typo only of a name ending in that word.
+                product_tail = last > first and (text in _VARIANT_WORDS or text in _ADD_ON_WORDS)
                 joined += tokens[last].text
                 if len(joined) > self._max_key_len + _TYPO_SLACK:
                     break  # longer than any name plus a slip: no typo of one, nor with more words
@@ -491,7 +536,9 @@ class Matcher:
                 candidate = closest[joined, ntokens]
                 if candidate is None:
                     continue
-                key, partial, score = candidate
+                key, partial, score, loose = candidate
+                if product_tail and not key.text.endswith(text):
+                    continue
                 found.append(
                     _Candidate(
                         first,
@@ -504,38 +551,44 @@ class Matcher:
                         partial=partial,
                         weak=_is_everyday(key.text),
                         key=key.text,
+                        loose=loose,
                     )
                 )
         return found
 
-    def _closest(self, word: str, ntokens: int) -> tuple[_Key, bool, float] | None:
-        """The one key a typo most likely meant, or None when none is close or several tie."""
-        best: list[tuple[float, _Key, bool]] = []
+    def _closest(self, word: str, ntokens: int) -> tuple[_Key, bool, float, bool] | None:
+        """The one key a typo most likely meant, or None when none is close or several tie;
+        the last item says the slip is loose (needs a clear tool question)."""
+        best: list[tuple[bool, float, _Key, bool]] = []
         seen: set[str] = set()
         for deleted in _deletes(word):
             for text in self._deleted.get(deleted, ()):
                 if text in seen:
                     continue
                 seen.add(text)
-                if not _is_typo_of(word, text):
+                slip = _typo_kind(word, text)
+                if slip is None:
                     continue
                 hit = self._lookup(text)
                 assert hit is not None
                 key, partial = hit
                 if ntokens not in (1, key.ntokens):
                     continue
-                best.append((fuzz.ratio(word, text), key, partial))
+                best.append((slip == "loose", fuzz.ratio(word, text), key, partial))
+        stem = _without_suffix(word)
+        if not best and stem is not None and ntokens == 1 and stem in self._full:
+            best.append((True, 90.0, self._full[stem], False))  # "windsurfing", "chatgpts"
         if not best:
             return None
-        best.sort(key=lambda item: -item[0])
-        score, key, partial = best[0]
-        ties = [k for s, k, _ in best if s == score]
+        best.sort(key=lambda item: (item[0], -item[1]))  # sure slips first, then closest
+        loose, score, key, partial = best[0]
+        ties = [k for lo, s, k, _ in best if s == score and lo == loose]
         if len(ties) > 1:  # equally close to several keys: offer all, pick none
             tools: dict[str, str] = {}
             for tied in ties:
                 tools.update(tied.tools)
             key = _Key(key.text, key.ntokens, tools)
-        return key, partial, score
+        return key, partial, score, loose
 
     def _find_cjk(self, lower: str) -> list[_Candidate]:
         """Chinese names as exact substrings, longest first ("通义灵码企业版" before "通义灵码")."""
@@ -618,16 +671,34 @@ def _is_content(word: str) -> bool:
     )
 
 
-def _is_typo_of(word: str, key: str) -> bool:
-    """One slip of the keyboard; strict, because a wrong tool is worse than no tool."""
+def _typo_kind(word: str, key: str) -> str | None:
+    """One slip of the keyboard: "sure", "loose" or None; strict, because a wrong tool is
+    worse than no tool.
+
+    Long names take one edit (two from ten letters), short ones swapped letters ("curosr").
+    Any other single edit of a five-to-seven-letter name ("kimii", "cursr", "gemnii") is
+    "loose": a substitution may be another word ("clause" is not "claude", "outer" is not
+    "otter"), so only a clear tool question ("can I use …", "… allowed?") makes it the name.
+    """
     if word[0] != key[0] or min(len(word), len(key)) < _MIN_FUZZY_LEN:
-        return False
+        return None
     distance = OSA.distance(word, key)
     if distance == 1:
-        # Short words: only swapped letters ("curosr"); a substitution may be another word
-        # ("clause" is not "claude", "outer" is not "otter").
-        return min(len(word), len(key)) >= 7 or sorted(word) == sorted(key)
-    return distance == 2 and min(len(word), len(key)) >= 10
+        if min(len(word), len(key)) >= 7 or sorted(word) == sorted(key):
+            return "sure"
+        return "loose"
+    return "sure" if distance == 2 and min(len(word), len(key)) >= 10 else None
+
+
+# Endings English glues onto a name: "chatgpts", "windsurfing", "copiloted", "cursors".
+_SUFFIXES = ("ing", "ers", "ed", "er", "es", "s")
+
+
+def _without_suffix(word: str) -> str | None:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return None
 
 
 def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -646,6 +717,63 @@ def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
             taken.update(span)
             chosen.append(candidate)
     return sorted(chosen, key=lambda c: c.start)
+
+
+# Words after a family's name that make it another product: an API or SDK, a studio or
+# workspace product, an extension or plugin, a model ("Claude Sonnet", "DeepSeek R1"), or a
+# cloud route ("via Bedrock"). "Claude Code" + "extension" is the Claude Code extension.
+_VARIANT_WORDS = _words(
+    """
+    api apis sdk sdks studio workspace workspaces console platform bedrock vertex
+    sonnet opus haiku flash turbo gemma llama
+    """
+)
+_ROUTE_WORDS = _words("through via on in with the a an using vs")
+_ADD_ON_WORDS = _words("extension extensions plugin plugins addon addons")
+_MODEL_CODE = re.compile(r"(?:[a-z]\d{1,2}|\d{1,2}o)")  # r1, v3, k2, o1, 4o
+_VARIANT_WINDOW = 4  # tokens after the name looked at, in the same clause
+_MAX_VARIANT_CHECKS = 32
+_MAX_FAMILY = 6
+
+
+def _not_a_model_word() -> frozenset[str]:
+    return STOPWORDS | _VERDICT_AFTER | _USE_BEFORE | _FILLER | _ADVERBS
+
+
+_NOT_A_MODEL_WORD = _not_a_model_word()
+
+
+def _variant_end(c: _Candidate, tokens: Sequence[_Token], named: set[int]) -> int | None:
+    """The last token of the product a name is part of, when it names a variant of it."""
+    i = c.last
+    steps = 0
+    while i + 1 < len(tokens) and not tokens[i].ends_clause and steps < _VARIANT_WINDOW:
+        i += 1
+        steps += 1
+        if i in named:
+            return None  # another name: "Cursor with the Claude API" is about Cursor
+        word = tokens[i].text
+        if word in _ADD_ON_WORDS:
+            # "the Claude VS Code extension" is another product; "the Continue extension"
+            # is how people call a tool that is itself an extension.
+            return i if steps > 1 else None
+        if word in _VARIANT_WORDS:
+            return i
+        if steps == 1 and _MODEL_CODE.fullmatch(word):
+            return i
+        if word.isdigit() and steps == 1:
+            # "Qwen 2.5 Coder", "Claude 3.5 Sonnet": a version and a model word is a model;
+            # "Cursor 2.0 allowed?" is the product itself.
+            while i + 1 < len(tokens) and tokens[i + 1].text.isdigit() and i - c.last < 3:
+                i += 1  # "2.5" is two tokens
+            following = tokens[i + 1].text if i + 1 < len(tokens) else ""
+            if following and following not in _NOT_A_MODEL_WORD and i + 1 not in named:
+                return i + 1
+            return None
+        # "Claude through the API" is a route; "Claude or the API" is something else.
+        if word in STOPWORDS and word not in _ROUTE_WORDS:
+            return None
+    return None
 
 
 def _first_few_per_key(chosen: list[_Candidate]) -> list[_Candidate]:
@@ -673,7 +801,10 @@ def _confirm(
     confirmed = []
     for c in chosen:
         words = set().union(*(related[tool] for tool in c.tools)) - {tokens[c.first].text}
-        if _OTHER_SENSES.get(c.key, frozenset()) & question_words:  # "my gemini horoscope"
+        if c.loose and _word_before(tokens, c.first) in _DETERMINERS:
+            ok = False  # "this clause", "the outer loop": a word, not a slip of a name
+        elif c.loose or _OTHER_SENSES.get(c.key, frozenset()) & question_words:
+            # A loose slip, or "my gemini horoscope": only a clear tool question counts.
             ok = _in_tool_context(c, question, words, capitals=False)
         else:
             ok = not c.weak or _in_tool_context(c, question, words)
@@ -730,7 +861,8 @@ def _in_tool_context(
     tokens, cleaned, lower = question.tokens, question.cleaned, question.lower
     before = _word_before(tokens, c.first, skip=("the", "a", "an"))  # "use the X"
     after = _word_after(tokens, c.last, skip=_ADVERBS)  # "is X still allowed"
-    if before in _USE_BEFORE or after in _VERDICT_AFTER:
+    # "about" makes "what about bolt" a question about a tool, but not "a poem about gemini".
+    if (before in _USE_BEFORE and (capitals or before != "about")) or after in _VERDICT_AFTER:
         return True
     # Written as a domain: "lovable.dev", "cursor.com".
     if c.last + 1 < len(tokens) and lower[c.end : tokens[c.last + 1].start] == ".":
@@ -767,6 +899,11 @@ def _in_chinese_tool_context(c: _Candidate, lower: str) -> bool:
     after = window[: clause_end.start()] if clause_end else window
     use = _CJK_USE_AFTER.search(after)
     if use is not None and use.start() < _CJK_USE_WITHIN:
+        return True
+    # The name is what "can": "Cursor 可以处理客户数据吗"; not "这个 bolt 可以拧紧吗" (this bolt).
+    if _CJK_MODAL_AFTER.match(after) and not _CJK_DETERMINER_BEFORE.search(
+        lower, max(0, c.start - 4), c.start
+    ):
         return True
     policy = _CJK_POLICY_AFTER.search(after)
     if policy is not None and policy.start() < _CJK_POLICY_WITHIN:

@@ -258,6 +258,35 @@ class SchedulerLease(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_column=_time_column())
 
 
+# -- conversations (issue 15) -----------------------------------------------------------------
+
+
+class ConversationContext(SQLModel, table=True):
+    """The tools of the last answer in one conversation, so "why?" after it is about them.
+
+    A conversation is a console session, a DM or a Slack thread (see bot.core.conversations);
+    the row is kept in the database so that every replica, and a restarted one, sees it.
+    """
+
+    __tablename__ = "conversation_context"
+
+    conversation: str = Field(primary_key=True, max_length=200)
+    tools: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+
+
+class AnsweredMessage(SQLModel, table=True):
+    """Which bot message answered which person's message, so an edited question updates it."""
+
+    __tablename__ = "answered_message"
+
+    channel: str = Field(primary_key=True, max_length=50)
+    message_ts: str = Field(primary_key=True, max_length=30)
+    reply_ts: str = Field(max_length=30)
+    thread_ts: str | None = Field(default=None, max_length=30)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+
+
 # -- when the answer is no: requests, exceptions, feedback, watches, audit (issue 16) ----------
 
 

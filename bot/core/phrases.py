@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.core.policy import DataClass, Status
 
-__all__ = ["EN", "LANGUAGES", "ZH", "Phrases", "phrases_for"]
+__all__ = ["EN", "LANGUAGES", "STAFF_EXAMPLES", "ZH", "Phrases", "phrases_for", "staff_help"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,33 @@ class Phrases:
     read_full_policy: str
     more_tools: str  # {count}, {names}
     cut: str  # {words}: only the start of a very long message was read
+    catalogue_page: str  # the link to the tool's page in the catalogue
+
+    # -- lists: a heading from its parts, one line per status group
+    list_subjects: Mapping[str, str]  # status filter key -> "Tools you may use"
+    list_from: str  # {vendors}
+    list_categories: Mapping[str, str]  # category concept -> its name in a heading
+    list_category: str  # {categories}
+    list_data: str  # {data}
+    list_heading: str  # {subject}, {filters}, {count}
+    list_group: str  # {label}, {count}, {names}
+    list_more: str  # {count}: a group cut short
+    list_empty: str  # {subject}, {filters}, {contact}
+
+    # -- products of a registered family that are not registered: {product}, {names}
+    variant_none: str
+    variant_related: str
+    variant_aside: str  # beside an answer about other tools
+
+    # -- small talk, follow-ups, staff help
+    small_talk: str
+    follow_up: str  # {names}: the tools the follow-up is taken to be about
+    asked_once: str
+    asked_times: str  # {count}
+
+    def asked(self, count: int) -> str:
+        """ "asked once" / "asked 3 times"."""
+        return self.asked_once if count == 1 else self.asked_times.format(count=count)
 
     def listing(self, names: Sequence[str]) -> str:
         """`names` as a list: "a, b, c" / "a、b、c"."""
@@ -179,6 +206,39 @@ EN = Phrases(
     read_full_policy="Read the full policy",
     more_tools="…and {count} more tools: {names}. Ask about one at a time for more.",
     cut="Your message was long: only its first {words} words were read.",
+    catalogue_page="Policy page",
+    list_subjects={
+        "usable": "Tools you may use",
+        "not-usable": "Tools you may not use",
+        "allowed": "Allowed tools",
+        "conditional": "Tools allowed with conditions",
+        "under-review": "Tools under review",
+        "banned": "Banned tools",
+        "any": "Tools",
+    },
+    list_from=" from {vendors}",
+    list_categories={
+        "coding": "coding",
+        "chat": "chat",
+        "image": "images and media",
+        "productivity": "productivity",
+    },
+    list_category=" for {categories}",
+    list_data=" with {data} data",
+    list_heading="{subject}{filters} ({count}), usable first:",
+    list_group="{label} ({count}): {names}",
+    list_more="…and {count} more",
+    list_empty="No tools match: {subject}{filters}. Ask {contact}.",
+    variant_none="There is no policy for “{product}” in the registry.",
+    variant_related="Related tools with a policy of their own (not for “{product}”): {names}.",
+    variant_aside="There is no policy for “{product}” itself; related: {names}.",
+    small_talk=(
+        "Ask me whether you may use an AI tool, for example “can I use Cursor?”, "
+        "“which coding tools are approved?” or “what is banned?”."
+    ),
+    follow_up="About {names}, from your previous question:",
+    asked_once="asked once",
+    asked_times="asked {count} times",
 )
 
 _ZH_STATUS = {
@@ -254,9 +314,65 @@ ZH = Phrases(
     read_full_policy="查看完整政策",
     more_tools="…另有 {count} 个工具：{names}。请逐个询问以查看详情。",
     cut="你的消息较长：只读取了前 {words} 个词。",
+    catalogue_page="政策页面",
+    list_subjects={
+        "usable": "可以使用的工具",
+        "not-usable": "不能使用的工具",
+        "allowed": "允许使用的工具",
+        "conditional": "有条件允许的工具",
+        "under-review": "评估中的工具",
+        "banned": "禁止使用的工具",
+        "any": "工具",
+    },
+    list_from="来自 {vendors} 的",
+    list_categories={
+        "coding": "编程",
+        "chat": "聊天助手",
+        "image": "图像与媒体",
+        "productivity": "办公效率",
+    },
+    list_category="{categories}类",
+    list_data="可处理{data}数据的",
+    list_heading="{filters}{subject}（共 {count} 个，可用的在前）：",
+    list_group="{label}（{count}）：{names}",
+    list_more="…另有 {count} 个",
+    list_empty="没有符合条件的工具：{filters}{subject}。请联系 {contact}。",
+    variant_none="登记册中没有关于“{product}”的政策。",
+    variant_related="同一系列中有各自政策的工具（不适用于“{product}”）：{names}。",
+    variant_aside="“{product}”本身没有政策；相关工具：{names}。",
+    small_talk=(
+        "可以问我某个 AI 工具能不能用，例如“Cursor 能用吗？”、“有哪些编程工具被批准了？”"
+        "或“哪些工具被禁止了？”。"
+    ),
+    follow_up="关于上一个问题中的 {names}：",
+    asked_once="问过 1 次",
+    asked_times="问过 {count} 次",
 )
 
 LANGUAGES: Mapping[str, Phrases] = {"en": EN, "zh": ZH}
+
+# What staff can ask, shown by `help` in the console and in Slack: every kind of question.
+STAFF_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("one tool", "can I use Claude Code?"),
+    ("why, and what instead", "why is it banned? / what can I use instead?"),
+    ("since when, and who decides", "since when? / who owns the Cursor policy?"),
+    ("data", "can I paste customer data into ChatGPT?"),
+    ("lists", "which coding tools are approved? / what is banned? / anything from Microsoft?"),
+    ("data lists", "which tools are approved for confidential data?"),
+    ("in Chinese", "有哪些编程工具可以用？ / 为什么？"),
+)
+
+
+def staff_help(contact: str) -> str:
+    """What anyone can ask, and the read-only `list` command, as plain text."""
+    lines = ["Ask me about AI tools in your own words, in English or Chinese:"]
+    lines += [f"  {what}: “{example}”" for what, example in STAFF_EXAMPLES]
+    lines += [
+        "Follow-ups (“why?”, “what instead?”, “那用什么？”) are about the tools of my last answer.",
+        "Commands anyone can use: list [status] (e.g. list banned), help.",
+        f"Policies are kept by {contact}; ask them to change one.",
+    ]
+    return "\n".join(lines)
 
 
 def phrases_for(language: str) -> Phrases:

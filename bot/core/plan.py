@@ -95,8 +95,7 @@ def _shown(value: Any) -> str:
         return "(none)"
     if isinstance(value, list):
         return "[" + ", ".join(str(item) for item in value) + "]"
-    text = str(value)
-    return f'"{text}"' if " " in text else text
+    return str(value)
 
 
 def describe_plan(plan: ImportPlan) -> list[str]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz, process, utils
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
@@ -302,18 +303,37 @@ def _duplicates(located: Sequence[Located], targets: set[Path]) -> list[Problem]
 
 
 def _references(located: Iterable[Located], known: Iterable[Located]) -> list[Problem]:
-    """Alternatives that name no tool among `known` (by name or alias)."""
-    keys = {name_key(n) for item in known for n in (item.policy.name, *item.policy.aliases)}
-    return [
-        Problem(
-            str(item.path),
-            item.line_of("alternatives", index),
-            f"alternatives: '{alternative}' is not a tool in the policy files",
-        )
-        for item in located
-        for index, alternative in enumerate(item.policy.alternatives)
-        if name_key(alternative) not in keys
-    ]
+    """Alternatives that name no tool among `known` (by name or alias), with the closest name."""
+    names = [n for item in known for n in (item.policy.name, *item.policy.aliases)]
+    return unknown_alternatives(located, names, "the policy files")
+
+
+def unknown_alternatives(
+    located: Iterable[Located], names: Iterable[str], where: str = "the registry"
+) -> list[Problem]:
+    """Alternatives that are none of `names` (names and aliases), each at its own line."""
+    known = {name_key(n): n for n in names}
+    problems: list[Problem] = []
+    for item in located:
+        for index, alternative in enumerate(item.policy.alternatives):
+            if name_key(alternative) in known:
+                continue
+            close = process.extractOne(
+                alternative,
+                list(known.values()),
+                scorer=fuzz.ratio,
+                processor=utils.default_process,
+                score_cutoff=75,
+            )
+            hint = f": did you mean '{close[0]}'?" if close else ""
+            problems.append(
+                Problem(
+                    str(item.path),
+                    item.line_of("alternatives", index),
+                    f"alternatives: '{alternative}' is not a tool in {where}{hint}",
+                )
+            )
+    return problems
 
 
 def read_located(path: Path) -> list[Located]:

@@ -22,11 +22,15 @@ from bot.core.commands import (
     Command,
     CommandError,
     DeskCommand,
+    ShowHelp,
     is_command,
     parse_command,
+    usage,
 )
+from bot.core.conversations import Conversations
 from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
+from bot.core.phrases import staff_help
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import ChangeEvent, PolicyError, Store
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
@@ -45,7 +49,7 @@ REGISTRY_CHECK_SECONDS = 1.0
 class Reply:
     """What the bot says back: an answer, an admin result, or a refusal or error line."""
 
-    kind: str  # answer | admin | error | refused
+    kind: str  # answer | admin | help | error | refused
     text: str
     answer: Answer | None = None
     result: AdminResult | None = None
@@ -64,8 +68,11 @@ class PolicyService:
         log_askers: bool = False,
         tz: dt.tzinfo = dt.UTC,
         clock: Callable[[], dt.datetime] = utcnow,
+        conversations: Conversations | None = None,
     ) -> None:
         self.store = store
+        # Follow-ups ("why?") need the previous answer's tools; kept in the database.
+        self.conversations = conversations or Conversations(store.engine, clock=clock)
         self.contact = contact
         self.admins = admins
         self.admin_check = is_admin  # e.g. Slack user-group membership
@@ -103,19 +110,38 @@ class PolicyService:
             self._checked_at = time.monotonic()
             return self._registry
 
-    def ask(self, question: str, *, asker: str | None = None, channel: str = "cli") -> Answer:
-        """Answer a question and log it (without the asker unless configured to keep it)."""
+    def ask(
+        self,
+        question: str,
+        *,
+        asker: str | None = None,
+        channel: str = "cli",
+        conversation: str | None = None,
+    ) -> Answer:
+        """Answer a question and log it (without the asker unless configured to keep it).
+
+        In a `conversation` (a console session, a DM, a thread), a follow-up that names no
+        tool is about the previous answer's tools, and this answer's tools are kept for the
+        next one. Small talk gets a short help reply and is not logged."""
         today = self.clock().astimezone(self.tz).date()
         registry = self.registry()
+        previous = self._previous_tools(conversation)
         started = time.perf_counter()
-        answer = answer_question(question, registry, today=today)
+        answer = answer_question(question, registry, today=today, previous=previous)
         if asker and answer.tools and self.desk is not None:
             answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
+        matched = answer.tool_names
+        if conversation is not None and matched:
+            try:
+                self.conversations.remember(conversation, matched)
+            except Exception:  # the context helps the next question; never cost this answer
+                log.exception("could not keep the conversation context")
+        if not answer.logged:
+            return answer
         QUESTIONS.labels(channel).inc()
         if not answer.answered:
             UNMATCHED.labels(channel).inc()
-        matched = [t.policy.name for t in answer.tools]
         kept_asker = asker if self.log_askers else None
         try:
             if self.question_log is not None:
@@ -135,13 +161,23 @@ class PolicyService:
         fields: dict[str, object] = {
             "channel": channel,
             "intent": answer.intent.value,
-            "matched": [t.policy.name for t in answer.tools],
+            "kind": answer.kind.value,
+            "matched": matched[:20],
             "answered": answer.answered,
         }
         if self.log_askers and asker:
             fields["asker"] = asker
         log.info("question answered", extra=fields)
         return answer
+
+    def _previous_tools(self, conversation: str | None) -> list[str]:
+        if conversation is None:
+            return []
+        try:
+            return self.conversations.previous_tools(conversation)
+        except Exception:  # without context the question is answered as asked
+            log.exception("could not read the conversation context")
+            return []
 
     def render(self, answer: Answer) -> str:
         return render_text(answer, self.contact)
@@ -153,24 +189,40 @@ class PolicyService:
             return True
         return bool(self.admin_check and self.admin_check(user))
 
-    def handle(self, text: str, *, user: str, source: str, channel: str = "cli") -> Reply:
-        """Answer `text` if it is a question, run it if it is a command the user may run."""
+    def handle(
+        self,
+        text: str,
+        *,
+        user: str,
+        source: str,
+        channel: str = "cli",
+        conversation: str | None = None,
+    ) -> Reply:
+        """Answer `text` if it is a question, run it if it is a command the user may run.
+
+        `conversation` keys the follow-up context (see `ask`)."""
         text = text.strip()
         if not is_command(text):
-            return self._answer(text, user, channel)
+            return self._answer(text, user, channel, conversation)
         # "list of approved tools?" starts like a command but is a question.
         looks_like_question = text.endswith(("?", "\uff1f"))
         try:
             command = parse_command(text)
         except CommandError as error:
             if looks_like_question:
-                return self._answer(text, user, channel)
+                return self._answer(text, user, channel, conversation)
             return Reply("error", str(error))
+        if isinstance(command, ShowHelp) and command.command is None:
+            # Everyone gets what they can ask; admins also the commands they can run.
+            text = staff_help(self.contact)
+            if self.is_admin(user):
+                text = f"{text}\n\n{usage()}"
+            return Reply("help", text)
         if looks_like_question and type(command) in DESK_COMMANDS:
-            return self._answer(text, user, channel)  # "request access to Cursor?"
+            return self._answer(text, user, channel, conversation)  # "request access to Cursor?"
         if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
             if looks_like_question:
-                return self._answer(text, user, channel)
+                return self._answer(text, user, channel, conversation)
             return self._refuse(user)
         return self.execute(command, user=user, source=source)
 
@@ -218,8 +270,8 @@ class PolicyService:
         )
         return replace(answer, notes=notes)
 
-    def _answer(self, text: str, user: str, channel: str) -> Reply:
-        answer = self.ask(text, asker=user, channel=channel)
+    def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
+        answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
         return Reply("answer", self.render(answer), answer=answer)
 
     def _forget_registry(self, _session: object, _event: ChangeEvent) -> None:

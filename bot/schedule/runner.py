@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
+from bot.catalogue.links import tool_pages
 from bot.core.announcements import AnnouncementView
 from bot.core.outbox import Outbox
 from bot.schedule.dispatcher import Dispatcher
@@ -91,7 +92,9 @@ class AnnouncementScheduler:
         self._caught_up = False  # the missed-digest check runs once, when the lock is ours
 
     def render(self, view: AnnouncementView, kind: str) -> SlackMessage:
-        return delivery_message(view, kind, self.settings.zone)
+        return delivery_message(
+            view, kind, self.settings.zone, tool_pages(self.settings.public_url)
+        )
 
     def render_many(self, items: list[tuple[AnnouncementView, str]]) -> SlackMessage:
         return gathered_message(items, self.settings.zone)

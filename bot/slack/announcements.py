@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
+from bot.catalogue.links import ToolPages
 from bot.core.announcements import (
     DIGEST_KIND,
     AnnouncementError,
@@ -24,6 +25,7 @@ from bot.core.announcements import (
     status_words,
 )
 from bot.core.notices import NOTICE_KIND
+from bot.core.phrases import EN
 from bot.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -131,8 +133,12 @@ def _effective_heading(kind: str, tool: str) -> str:
     return f"Reminder: the {tool} policy takes effect in {number} {unit.get(label[-1], '')}"
 
 
-def delivery_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> SlackMessage:
-    """The message for one outbox row: the announcement, an effective-date or DM reminder."""
+def delivery_message(
+    view: AnnouncementView, kind: str, zone: dt.tzinfo, pages: ToolPages | None = None
+) -> SlackMessage:
+    """The message for one outbox row: the announcement, an effective-date or DM reminder.
+
+    With `pages`, it links to the tool's catalogue page."""
     if view.kind == DIGEST_KIND:
         return digest_message(view, zone)
     if view.kind == NOTICE_KIND:
@@ -148,7 +154,7 @@ def delivery_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> Slac
         heading = f"AI-tool policy: {tool}"
     else:
         heading = f"AI-tool policy change: {tool}"
-    blocks = _body(view, heading, zone)
+    blocks = _body(view, heading, zone, pages)
     blocks.append(ack_button(view.id))
     return SlackMessage(clip(escape(f"{heading}. {view.summary}"), MAX_MESSAGE_TEXT), blocks)
 
@@ -193,7 +199,9 @@ def acknowledged_message(
     return SlackMessage(message.text, blocks)
 
 
-def _body(view: AnnouncementView, heading: str, zone: dt.tzinfo) -> list[Block]:
+def _body(
+    view: AnnouncementView, heading: str, zone: dt.tzinfo, pages: ToolPages | None = None
+) -> list[Block]:
     blocks: list[Block] = [
         {"type": "header", "text": plain(heading, 150)},
         section(f"*{escape(view.summary)}*"),
@@ -205,7 +213,11 @@ def _body(view: AnnouncementView, heading: str, zone: dt.tzinfo) -> list[Block]:
         blocks.append(section("*What changed*", fields))
     notes = [f"Announced by {who(view.author)} on {when(view.created_at, zone)}"]
     link = safe_link(view.details.get("link"))
-    if link:
+    if pages is not None and view.tool_name:
+        notes.append(f"<{escape(pages.url(view.tool_name))}|Policy page>")
+        if link:
+            notes.append(f"<{escape(link)}|More>")
+    elif link:
         notes.append(f"<{link}|Full policy>")
     blocks.append(context(*notes))
     return blocks
@@ -252,7 +264,7 @@ def digest_message(view: AnnouncementView, zone: dt.tzinfo) -> SlackMessage:
         blocks.append(section("*Feedback on answers, per tool*\n" + "\n".join(lines)))
     questions = details.get("unanswered") or []
     if questions:
-        lines = [f"• “{escape(q)}” asked {n} times" for q, n in questions]
+        lines = [f"• “{escape(q)}” {EN.asked(n)}" for q, n in questions]
         blocks.append(section("*Most asked without a policy*\n" + "\n".join(lines)))
     text = f"AI-policy digest {since} to {until}: {len(changes)} changes"
     return SlackMessage(text, blocks)

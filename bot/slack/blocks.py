@@ -5,6 +5,8 @@ Everything people write (tool names, reasons, conditions, owners, questions) goe
 policy or a question shows as typed and never pings anyone or hides a link.
 """
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,9 +15,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.answers import Answer, Intent, ToolAnswer, render_text
+from bot.catalogue.links import ToolPages
+from bot.core.answers import (
+    Answer,
+    AnswerKind,
+    Intent,
+    ToolAnswer,
+    list_groups,
+    list_heading,
+    render_text,
+    variant_lines,
+)
 from bot.core.commands import usage
-from bot.core.phrases import Phrases, phrases_for
+from bot.core.phrases import STAFF_EXAMPLES, Phrases, phrases_for
 from bot.core.policy import Status, ToolPolicy
 from bot.core.service import Reply
 
@@ -147,7 +159,24 @@ def _bold_label(phrases: Phrases, label: str) -> str:
     return f"*{label}{phrases.colon.rstrip()}*"
 
 
-def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
+def page_links(phrases: Phrases, name: str, link: str | None, pages: ToolPages | None) -> list[str]:
+    """The tool's catalogue page (when the catalogue has a public URL) and its own link."""
+    notes = []
+    safe = safe_link(link)
+    if pages is not None:
+        notes.append(f"<{escape(pages.url(name))}|{phrases.catalogue_page}>")
+        if safe:
+            notes.append(f"<{escape(safe)}|{phrases.more}>")
+    elif safe:
+        notes.append(f"<{escape(safe)}|{phrases.read_full_policy}>")
+    if link and not safe:
+        notes.append(phrases.label(phrases.more, escape(link)))
+    return notes
+
+
+def _tool_blocks(
+    tool: ToolAnswer, answer: Answer, contact: str, pages: ToolPages | None = None
+) -> list[Block]:
     """One tool: status line and the part the question asks about, facts, alternatives, link."""
     phrases = phrases_for(answer.language)
     policy = tool.policy
@@ -186,11 +215,7 @@ def _tool_blocks(tool: ToolAnswer, answer: Answer, contact: str) -> list[Block]:
 
     blocks = [section("\n".join(lines), fields)]
     notes = [alternatives] if alternatives and answer.intent is not Intent.INSTEAD else []
-    link = safe_link(policy.link)
-    if link:
-        notes.append(f"<{escape(link)}|{phrases.read_full_policy}>")
-    elif policy.link:
-        notes.append(phrases.label(phrases.more, escape(policy.link)))
+    notes += page_links(phrases, policy.name, policy.link, pages)
     if notes:
         blocks.append(context(*notes))
     return blocks
@@ -226,13 +251,56 @@ def suggestion_buttons(names: Iterable[str]) -> Block:
     return {"type": "actions", "block_id": "suggestions", "elements": elements}
 
 
-def answer_message(answer: Answer, contact: str, *, echo_question: bool = False) -> SlackMessage:
-    """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback."""
+MAX_LISTED_PER_GROUP = 15  # names shown per status group in Slack; the rest are counted
+
+
+def _list_blocks(answer: Answer, contact: str) -> list[Block]:
+    """A list answer: its heading, then one section per status group, long groups cut."""
+    phrases = phrases_for(answer.language)
+    if not answer.listed:
+        return [section(escape(list_heading(answer, phrases, empty_contact=contact)))]
+    blocks = [section(f"*{escape(list_heading(answer, phrases))}*")]
+    for status, members in list_groups(answer)[: MAX_BLOCKS - 2]:
+        names = [escape(p.name) for p in members[:MAX_LISTED_PER_GROUP]]
+        hidden = len(members) - len(names)
+        if hidden:
+            names.append(phrases.list_more.format(count=hidden))
+        label = phrases.status_labels[status]
+        blocks.append(
+            section(
+                f"{STATUS_EMOJI[status]} *{label[:1].upper()}{label[1:]}* ({len(members)})\n"
+                + phrases.listing(names)
+            )
+        )
+    return blocks
+
+
+def answer_message(
+    answer: Answer, contact: str, *, echo_question: bool = False, pages: ToolPages | None = None
+) -> SlackMessage:
+    """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback.
+
+    With `pages`, each tool links to its catalogue page."""
     phrases = phrases_for(answer.language)
     text = clip(escape(render_text(answer, contact)), MAX_MESSAGE_TEXT)
     blocks: list[Block] = []
     if echo_question:
         blocks.append(context(phrases.you_asked.format(question=escape(answer.question))))
+    if answer.kind is AnswerKind.SMALL_TALK:
+        return SlackMessage(text, [*blocks, section(escape(phrases.small_talk))])
+    if answer.kind is AnswerKind.LIST:
+        return SlackMessage(text, blocks + _list_blocks(answer, contact))
+    if answer.kind is AnswerKind.VARIANT:
+        lines = [escape(line) for line in variant_lines(answer, phrases)]
+        lines[0] = f":grey_question: {lines[0]}"
+        lines.append(phrases.ask.format(contact=escape(contact)))
+        blocks.append(section("\n".join(lines)))
+        if answer.suggestions:
+            blocks.append(suggestion_buttons(answer.suggestions))
+        return SlackMessage(text, blocks)
+    if answer.follow_up:
+        names = phrases.listing([escape(name) for name in answer.tool_names])
+        blocks.append(context(phrases.follow_up.format(names=names)))
     if not answer.answered:
         topic = escape(answer.topic or answer.question)
         lines = [f":grey_question: {phrases.no_policy.format(topic=topic)}"]
@@ -250,7 +318,7 @@ def answer_message(answer: Answer, contact: str, *, echo_question: bool = False)
     room = MAX_BLOCKS - len(blocks) - 1
     shown = 0
     for index, tool in enumerate(answer.tools):
-        tool_blocks = _tool_blocks(tool, answer, contact)
+        tool_blocks = _tool_blocks(tool, answer, contact, pages)
         personal = answer.notes_for(tool.policy.name)  # true for this asker only
         tool_blocks[1:1] = [section(f":key: {escape(note)}") for note in personal]
         note = [context(notes[index])] if index in notes else []
@@ -265,6 +333,9 @@ def answer_message(answer: Answer, contact: str, *, echo_question: bool = False)
     if hidden:
         names = phrases.listing([escape(t.policy.name) for t in hidden])
         blocks.append(context(phrases.more_tools.format(count=len(hidden), names=names)))
+    asides = [escape(line) for line in variant_lines(answer, phrases, aside=True)]
+    if asides and len(blocks) < MAX_BLOCKS:
+        blocks.append(context(*asides))
     return SlackMessage(text, blocks)
 
 
@@ -284,10 +355,12 @@ def text_message(text: str, *, icon: str = "") -> SlackMessage:
 _REPLY_ICONS = {"error": ":warning:", "refused": ":lock:", "admin": ":memo:"}
 
 
-def reply_message(reply: Reply, contact: str, *, echo_question: bool = False) -> SlackMessage:
+def reply_message(
+    reply: Reply, contact: str, *, echo_question: bool = False, pages: ToolPages | None = None
+) -> SlackMessage:
     """What `PolicyService.handle` said, as a Slack message."""
     if reply.answer is not None:
-        return answer_message(reply.answer, contact, echo_question=echo_question)
+        return answer_message(reply.answer, contact, echo_question=echo_question, pages=pages)
     return text_message(reply.text, icon=_REPLY_ICONS.get(reply.kind, ""))
 
 
@@ -298,8 +371,10 @@ def help_message(command: str, *, is_admin: bool, contact: str) -> SlackMessage:
         f"• `{escape(command)} can I use Claude Code?` here: only you see the answer\n"
         "• mention me in a channel: I answer in a thread under your question\n"
         "• send me a direct message\n"
-        "Follow-ups work too: _why is it banned?_, _what can I use instead?_, "
-        "_who owns the Cursor policy?_, _can I paste customer data into ChatGPT?_"
+        + "".join(f"• {escape(what)}: _{escape(example)}_\n" for what, example in STAFF_EXAMPLES)
+        + "Follow-ups in a DM or a thread are about my last answer there: "
+        "_why?_, _what instead?_, _那用什么？_\n"
+        f"`{escape(command)} list banned` lists tools by status."
     )
     blocks = [section(ask)]
     lines = [ask]

@@ -17,8 +17,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
+from bot.catalogue.links import tool_pages
 from bot.core.admin import describe_changes
 from bot.core.commands import CommandError, EditTool, is_command, parse_command
+from bot.core.conversations import conversation_key
 from bot.core.policy import Status, ToolPolicy
 from bot.core.store import PolicyError, StaleEditError, UnknownToolError
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
@@ -33,12 +35,23 @@ from bot.slack.blocks import (
     unescape,
 )
 from bot.slack.home import home_view
+from bot.slack.requests import queue_message, with_answer_actions
 
 log = logging.getLogger(__name__)
 
 SOURCE = "slack"  # the revision source of every change made through Slack
 CHANNEL = "slack"  # the question-log channel
 HELP_WORDS = ("", "help", "?")
+# Message subtypes that are a person asking: plain, with a file attached, broadcast from a thread.
+QUESTION_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
+def conversation_of(event: dict[str, Any], thread_ts: str | None) -> str:
+    """The conversation a message belongs to: its thread, else its DM (follow-up context)."""
+    channel = str(event.get("channel") or "")
+    if thread_ts:
+        return conversation_key("thread", channel, thread_ts)
+    return conversation_key("dm", channel)
 
 
 def question_text(raw: str, bot_user_id: str | None) -> str:
@@ -56,6 +69,10 @@ def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
         or not event.get("user")
         or event.get("user") == bot_user_id
     )
+
+
+def is_unanswered(text: str) -> bool:
+    return text.strip().lower() == "unanswered"
 
 
 def edit_command(text: str) -> EditTool | None:
@@ -78,6 +95,8 @@ class Listeners:
         self.store = runtime.store
         self.command = runtime.settings.command
         self.contact = runtime.settings.contact
+        self.conversations = runtime.service.conversations
+        self.pages = tool_pages(runtime.settings.public_url)
 
     def register(self, app: App) -> None:
         app.middleware(self.skip_repeated_events)
@@ -103,8 +122,17 @@ class Listeners:
 
     # -- questions and commands ------------------------------------------------------------
 
-    def reply_to(self, text: str, user: str, *, echo_question: bool = False) -> SlackMessage:
-        """The reply to what `user` wrote: help, an answer, an admin result or a refusal."""
+    def reply_to(
+        self,
+        text: str,
+        user: str,
+        *,
+        echo_question: bool = False,
+        conversation: str | None = None,
+    ) -> SlackMessage:
+        """The reply to what `user` wrote: help, an answer, an admin result or a refusal.
+
+        In a `conversation` (a DM or a thread) a follow-up is about the previous answer."""
         if text.lower() in HELP_WORDS:
             return help_message(
                 self.command, is_admin=self.service.is_admin(user), contact=self.contact
@@ -117,8 +145,17 @@ class Listeners:
                 f"{self.command} {'add' if edit.create else 'edit'} {edit.tool}",
                 icon=":memo:",
             )
-        reply = self.service.handle(text, user=user, source=SOURCE, channel=CHANNEL)
-        return reply_message(reply, self.contact, echo_question=echo_question)
+        if self.runtime.desk is not None and self.service.is_admin(user) and is_unanswered(text):
+            return queue_message(self.runtime.desk, self.runtime)  # with buttons per term
+        reply = self.service.handle(
+            text, user=user, source=SOURCE, channel=CHANNEL, conversation=conversation
+        )
+        if reply.kind == "help":
+            return help_message(
+                self.command, is_admin=self.service.is_admin(user), contact=self.contact
+            )
+        message = reply_message(reply, self.contact, echo_question=echo_question, pages=self.pages)
+        return with_answer_actions(message, reply.answer) if reply.answer else message
 
     def on_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -146,23 +183,63 @@ class Listeners:
     def on_mention(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if from_a_bot(event, context.bot_user_id):
             return
-        text = question_text(event.get("text") or "", context.bot_user_id)
-        message = self.reply_to(text, str(event["user"]))
-        client.chat_postMessage(
-            channel=event["channel"],
-            thread_ts=event.get("thread_ts") or event["ts"],
-            **message.as_kwargs(),
-        )
+        thread = str(event.get("thread_ts") or event["ts"])
+        self.answer_message(event, client, context, thread_ts=thread)
 
     def on_message(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        # Only plain messages people send the bot directly: no edits, joins or bot posts.
-        if event.get("channel_type") != "im" or event.get("subtype"):
+        """Messages people send the bot directly, as Slack sends them: plain, with a file
+        attached (`file_share`), broadcast from a thread; and edits (`message_changed`)."""
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            self.on_edit(event, client, context)
+            return
+        if event.get("channel_type") != "im" or subtype not in QUESTION_SUBTYPES:
             return
         if from_a_bot(event, context.bot_user_id):
             return
+        self.answer_message(event, client, context, thread_ts=event.get("thread_ts"))
+
+    def answer_message(
+        self,
+        event: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+        *,
+        thread_ts: str | None,
+    ) -> None:
+        """Answer a person's message where it was written, and remember which reply it got."""
+        channel = str(event["channel"])
         text = question_text(event.get("text") or "", context.bot_user_id)
-        message = self.reply_to(text, str(event["user"]))
-        client.chat_postMessage(channel=event["channel"], **message.as_kwargs())
+        message = self.reply_to(
+            text, str(event["user"]), conversation=conversation_of(event, thread_ts)
+        )
+        posted = client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **message.as_kwargs()
+        )
+        reply_ts = posted.get("ts") if posted.get("ok") else None
+        if isinstance(reply_ts, str):
+            try:
+                self.conversations.remember_reply(channel, str(event["ts"]), reply_ts, thread_ts)
+            except Exception:  # only edits need it; never fail the answer for it
+                log.exception("could not record which reply answered a message")
+
+    def on_edit(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """A question edited after it was answered: the earlier reply is updated in place."""
+        edited = event.get("message") or {}
+        if not isinstance(edited, dict) or from_a_bot(edited, context.bot_user_id):
+            return
+        channel, ts = str(event.get("channel") or ""), str(edited.get("ts") or "")
+        answered = self.conversations.reply_to(channel, ts) if channel and ts else None
+        if answered is None:
+            return  # the bot never answered it (or forgot): nothing to bring up to date
+        edited = {**edited, "channel": channel}
+        text = question_text(edited.get("text") or "", context.bot_user_id)
+        message = self.reply_to(
+            text,
+            str(edited.get("user") or ""),
+            conversation=conversation_of(edited, answered.thread_ts),
+        )
+        client.chat_update(channel=channel, ts=answered.reply_ts, **message.as_kwargs())
 
     def on_suggestion(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond
@@ -171,11 +248,9 @@ class Listeners:
         ack()
         user = str(body.get("user", {}).get("id") or "")
         answer = self.service.ask(str(action.get("value") or ""), asker=user, channel=CHANNEL)
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **answer_message(answer, self.contact).as_kwargs(),
-        )
+        message = answer_message(answer, self.contact, pages=self.pages)
+        message = with_answer_actions(message, answer)
+        respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":

@@ -433,3 +433,23 @@ def test_answering_a_term_tells_the_askers_and_takes_it_off_the_queue(runtime: R
         "The policy admins answered: Zed is fine for personal notes, not for code.",
     )
     assert desk_of(runtime).unanswered.groups(runtime.service.registry()) == []
+
+
+def test_the_auditors_export_lists_every_exception_with_who_decided(
+    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    say(runtime, ASK, ALICE)
+    say(runtime, "approve E1", ADMIN)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    result = CliRunner().invoke(app, ["export-exceptions"])
+
+    assert result.exit_code == 0, result.output
+    header, row = result.output.splitlines()[:2]
+    assert header.startswith("id,tool,user,status,purpose")
+    assert row.startswith("E1,Claude Code,UALICE,active,the payments migration,internal,20,")
+    assert ",UADMIN," in row

@@ -72,10 +72,24 @@ def test_admin_group_check_grants_admin(store: Store) -> None:
     assert service.handle("list", user="UGROUP", source="slack").kind == "admin"
 
 
-def test_help_is_for_everyone(service: PolicyService) -> None:
+def test_help_shows_staff_what_they_can_ask_and_not_the_admin_commands(
+    service: PolicyService,
+) -> None:
     reply = service.handle("help", user="U1", source="slack")
-    assert reply.kind == "admin"
+    assert reply.kind == "help"
+    assert "which coding tools are approved?" in reply.text and "list [status]" in reply.text
+    assert "set <tool> <status>" not in reply.text
+
+
+def test_help_shows_admins_what_they_can_ask_and_the_commands(service: PolicyService) -> None:
+    reply = service.handle("help", user="UADMIN", source="slack")
+    assert "which coding tools are approved?" in reply.text
     assert "set <tool> <status>" in reply.text
+
+
+def test_staff_may_list_the_tools(service: PolicyService) -> None:
+    reply = service.handle("list banned", user="U1", source="slack")
+    assert reply.kind == "admin" and "Claude Code" in reply.text
 
 
 def test_a_question_that_starts_like_a_command_is_answered(service: PolicyService) -> None:

@@ -1,0 +1,197 @@
+"""What the catalogue shows, built once per registry snapshot: tools in status order, the
+values each filter offers, and which tools changed recently. No I/O.
+
+Filters come from the URL (`?status=banned&category=coding-assistant`), so a link keeps
+them; values the registry does not know are ignored rather than refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from bot.catalogue.links import slug
+from bot.core.answers import Registry
+from bot.core.policy import DataClass, Status, ToolPolicy
+
+# Usable first: the order of the groups, the radar's rings (inside out) and the exports.
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.ALLOWED,
+    Status.CONDITIONAL,
+    Status.UNDER_REVIEW,
+    Status.BANNED,
+)
+_DATA_ORDER = list(DataClass)
+PAGE_SIZE = 100
+RECENT_DAYS = 30
+MAX_FILTER_VALUES = 20  # per field in one URL; more are ignored
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The catalogue's filters; an empty set means "any"."""
+
+    statuses: frozenset[Status] = frozenset()
+    categories: frozenset[str] = frozenset()
+    vendors: frozenset[str] = frozenset()
+    data: DataClass | None = None  # tools cleared for at least this data class
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Sequence[str]]) -> Filters:
+        """The filters in a parsed query string; unknown statuses and data classes are ignored."""
+
+        def values(key: str) -> list[str]:
+            return [v.strip() for v in query.get(key, ())[:MAX_FILTER_VALUES] if v.strip()]
+
+        statuses = set()
+        for text in values("status"):
+            try:
+                statuses.add(Status.parse(text))
+            except ValueError:
+                continue
+        data = None
+        for text in values("data")[:1]:
+            try:
+                data = DataClass.parse(text)
+            except ValueError:
+                data = None
+        return cls(
+            statuses=frozenset(statuses),
+            categories=frozenset(values("category")),
+            vendors=frozenset(values("vendor")),
+            data=data,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.statuses or self.categories or self.vendors or self.data)
+
+    def matches(self, policy: ToolPolicy) -> bool:
+        if self.statuses and policy.status not in self.statuses:
+            return False
+        if self.categories and (policy.category or "") not in self.categories:
+            return False
+        if self.vendors and (policy.vendor or "") not in self.vendors:
+            return False
+        if self.data is not None:
+            limit = policy.max_data
+            if limit is None or _DATA_ORDER.index(limit) < _DATA_ORDER.index(self.data):
+                return False
+        return True
+
+    def query_items(self) -> list[tuple[str, str]]:
+        """The filters as query-string pairs, in a stable order."""
+        items = [("status", s.value) for s in STATUS_ORDER if s in self.statuses]
+        items += [("category", c) for c in sorted(self.categories)]
+        items += [("vendor", v) for v in sorted(self.vendors)]
+        if self.data is not None:
+            items.append(("data", self.data.value))
+        return items
+
+    def query(self, **extra: str | int) -> str:
+        """`?status=banned&page=2`, or "" without filters or extras."""
+        items: list[tuple[str, str]] = [*self.query_items()]
+        items += [(key, str(value)) for key, value in extra.items()]
+        return "?" + urlencode(items) if items else ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """The tools of one status on one page."""
+
+    status: Status
+    tools: tuple[ToolPolicy, ...]
+    total: int  # of this status, with the filters, over all pages
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the filtered catalogue, grouped by status."""
+
+    groups: tuple[Group, ...]
+    number: int
+    pages: int
+    total: int  # tools matching the filters
+
+    @property
+    def shown(self) -> int:
+        return sum(len(group.tools) for group in self.groups)
+
+
+@dataclass
+class Catalogue:
+    """An immutable view of one registry snapshot, with the indexes the pages need."""
+
+    registry: Registry
+    recent: frozenset[str] = frozenset()  # name keys of tools changed in the last RECENT_DAYS
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+    def __post_init__(self) -> None:
+        self.tools: tuple[ToolPolicy, ...] = tuple(
+            sorted(self.registry, key=lambda p: (STATUS_ORDER.index(p.status), name_key(p.name)))
+        )
+        self._by_slug: dict[str, list[ToolPolicy]] = {}
+        self._alternative_for: dict[str, list[ToolPolicy]] = {}
+        for policy in self.tools:
+            self._by_slug.setdefault(slug(policy.name), []).append(policy)
+            for alternative in policy.alternatives:
+                self._alternative_for.setdefault(name_key(alternative), []).append(policy)
+        self.categories: tuple[tuple[str, int], ...] = _counted(p.category for p in self.tools)
+        self.vendors: tuple[tuple[str, int], ...] = _counted(p.vendor for p in self.tools)
+        self.status_counts: dict[Status, int] = Counter(p.status for p in self.tools)
+
+    def select(self, filters: Filters) -> list[ToolPolicy]:
+        """The tools the filters let through, usable first, then by name."""
+        if not filters.active:
+            return list(self.tools)
+        return [p for p in self.tools if filters.matches(p)]
+
+    def page(self, filters: Filters, number: int, size: int = PAGE_SIZE) -> Page:
+        """Page `number` (from 1; clamped) of the filtered tools, grouped by status."""
+        selected = self.select(filters)
+        pages = max(1, math.ceil(len(selected) / size))
+        number = min(max(1, number), pages)
+        totals = Counter(p.status for p in selected)
+        window = selected[(number - 1) * size : number * size]
+        groups = []
+        for status in STATUS_ORDER:
+            tools = tuple(p for p in window if p.status is status)
+            if tools:
+                groups.append(Group(status, tools, totals[status]))
+        return Page(tuple(groups), number, pages, len(selected))
+
+    def by_slug(self, text: str) -> list[ToolPolicy]:
+        """The tools whose page is `/catalogue/tools/<text>` (one, or rarely several)."""
+        return list(self._by_slug.get(slug(text), ()))
+
+    def alternative_for(self, policy: ToolPolicy) -> list[ToolPolicy]:
+        """The tools that list `policy` as their alternative."""
+        found = [*self._alternative_for.get(name_key(policy.name), ())]
+        for alias in policy.aliases:
+            found += self._alternative_for.get(name_key(alias), ())
+        unique = {p.name: p for p in found}
+        return list(unique.values())
+
+    def resolve(self, names: Iterable[str]) -> list[tuple[str, ToolPolicy | None]]:
+        """Each name with its policy, None for names the registry does not know."""
+        return [(name, self.registry.get(name)) for name in names]
+
+    def is_recent(self, policy: ToolPolicy) -> bool:
+        return name_key(policy.name) in self.recent
+
+    def scheduled(self, policy: ToolPolicy) -> bool:
+        """True when the policy's status takes effect after today."""
+        return policy.effective is not None and policy.effective > self.today
+
+
+def _counted(values: Iterable[str | None]) -> tuple[tuple[str, int], ...]:
+    counts = Counter(v for v in values if v)
+    return tuple(sorted(counts.items(), key=lambda item: item[0].casefold()))

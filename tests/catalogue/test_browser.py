@@ -1,0 +1,180 @@
+"""The catalogue in a real headless chromium (Debian's, through chromedriver and Selenium).
+
+Skipped, with the reason printed, where no browser can be had; `make test` installs one
+when it runs as root.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+
+from bot.catalogue.exports import CSV_COLUMNS
+from tests.catalogue.browser import browser_problem, open_browser
+from tests.catalogue.conftest import Site
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+_PROBLEM = browser_problem()
+pytestmark = pytest.mark.skipif(_PROBLEM is not None, reason=f"no browser: {_PROBLEM}")
+
+WAIT = 10.0  # seconds a page may take to load or a download to finish
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    with open_browser(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver
+
+
+def wait_for(driver: WebDriver, condition: object) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, WAIT).until(condition)  # type: ignore[arg-type]
+
+
+def texts(driver: WebDriver, css: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [element.text for element in driver.find_elements(By.CSS_SELECTOR, css)]
+
+
+def csp_reports(driver: WebDriver) -> list[str]:
+    """Console messages about the Content-Security-Policy (none when no rule was broken)."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
+def test_the_catalogue_loads_grouped_with_its_script_and_no_csp_report(
+    browser: WebDriver, site: Site
+) -> None:
+    browser.get_log("browser")  # start with an empty console
+    browser.get(f"{site.url}/catalogue/")
+    assert browser.title == "AI-tool catalogue"
+    headings = texts(browser, "section.group h2 .badge")
+    assert headings == ["allowed", "allowed with conditions", "under review", "banned"]
+    # The progressive script ran: it marks the page, which hides the Apply button.
+    assert "js" in (browser.find_element("css selector", "html").get_attribute("class") or "")
+    assert not browser.find_element("css selector", "form.filters button").is_displayed()
+    assert csp_reports(browser) == []
+
+
+def test_choosing_a_filter_applies_it_and_puts_it_in_the_url(
+    browser: WebDriver, site: Site
+) -> None:
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{site.url}/catalogue/")
+    Select(browser.find_element("id", "f-status")).select_by_value("banned")
+    wait_for(browser, expected_conditions.url_contains("status=banned"))
+    assert "category=" not in browser.current_url  # empty filters stay out of the link
+    assert texts(browser, "section.group h2 .badge") == ["banned"]
+    assert "Claude Code" in texts(browser, "table.tools tbody th a")
+    # The link keeps the filter: opening it again shows the same.
+    browser.get(browser.current_url)
+    assert texts(browser, "section.group h2 .badge") == ["banned"]
+
+
+def test_a_search_with_a_typo_finds_the_tool(browser: WebDriver, site: Site) -> None:
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions
+
+    browser.get(f"{site.url}/catalogue/")
+    box = browser.find_element("id", "q")
+    box.send_keys("calude code", Keys.ENTER)
+    wait_for(browser, expected_conditions.url_contains("q=calude"))
+    assert texts(browser, "table.tools tbody th a")[:1] == ["Claude Code"]
+
+
+def test_open_a_tool_see_its_history_and_follow_an_alternative(
+    browser: WebDriver, site: Site
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    browser.get(f"{site.url}/catalogue/?status=banned")
+    browser.find_element(By.LINK_TEXT, "Claude Code").click()
+    wait_for(browser, expected_conditions.url_contains("/catalogue/tools/claude-code"))
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Claude Code")
+    history = texts(browser, "section.history tbody tr")
+    assert len(history) == 3
+    assert "U0ADMIN" in history[0] and "under review → banned" in history[0]
+    browser.find_element(By.CSS_SELECTOR, "dd.alternatives a").click()
+    wait_for(browser, expected_conditions.url_contains("/catalogue/tools/qoder"))
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Qoder")
+
+
+def test_the_radar_points_open_tool_pages(browser: WebDriver, site: Site) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    browser.get(f"{site.url}/catalogue/radar")
+    points = browser.find_elements(By.CSS_SELECTOR, "svg.radar a.point")
+    assert len(points) == len(site.store.policies())
+    target = browser.find_element(By.CSS_SELECTOR, 'svg.radar a[href="/catalogue/tools/qoder"]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    target.click()
+    wait_for(browser, expected_conditions.url_contains("/catalogue/tools/qoder"))
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "yaml"])
+def test_each_export_downloads_and_parses(fmt: str, site: Site, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    with open_browser(tmp_path) as driver:
+        driver.get(f"{site.url}/catalogue/?status=banned")
+        driver.find_element(By.CSS_SELECTOR, f'a[href^="/catalogue/export.{fmt}"]').click()
+        path = tmp_path / "downloads" / f"policybot-catalogue.{fmt}"
+        wait_for(
+            driver,
+            lambda _d: path.exists() and not list(path.parent.glob("*.crdownload")),
+        )
+    text = path.read_text(encoding="utf-8")
+    if fmt == "json":
+        names = {tool["name"] for tool in json.loads(text)["tools"]}
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert tuple(rows[0]) == CSV_COLUMNS
+        names = {row["name"] for row in rows}
+    else:
+        names = {tool["name"] for tool in yaml.safe_load(text)["tools"]}
+    # The export link carried the page's filter.
+    assert names == {"Claude Code", "Windsurf"}
+
+
+def test_a_chinese_browser_gets_the_chinese_catalogue(site: Site, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    with open_browser(tmp_path, language="zh-CN") as driver:
+        driver.get(f"{site.url}/catalogue/tools/claude-code")
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
+        assert "变更记录" in driver.find_element(By.CSS_SELECTOR, "section.history h2").text
+        assert "禁止使用" in driver.find_element(By.CSS_SELECTOR, ".status-line .badge").text
+
+
+def test_without_javascript_the_apply_button_filters(site: Site, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select
+
+    with open_browser(tmp_path, javascript=False) as driver:
+        driver.get(f"{site.url}/catalogue/")
+        Select(driver.find_element(By.ID, "f-category")).select_by_value("coding-assistant")
+        button = driver.find_element(By.CSS_SELECTOR, "form.filters button")
+        assert button.is_displayed()
+        button.click()
+        wait_for(driver, expected_conditions.url_contains("category=coding-assistant"))
+        names = texts(driver, "table.tools tbody th a")
+        assert "Qoder" in names and "GitHub Copilot" not in names

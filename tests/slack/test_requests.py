@@ -1,0 +1,395 @@
+"""Requests, exceptions, feedback and watches through the real Bolt app in this process:
+signed HTTP requests to /slack/events (and the Socket Mode WebSocket), the stand-in Slack,
+the outbox sender driven by hand, and a FakeClock so exceptions expire without waiting."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from waitress.server import create_server
+
+from bot.bootstrap import Runtime
+from bot.core.desk import Desk
+from bot.core.policy import Status
+from bot.schedule.runner import AnnouncementScheduler
+from bot.slack import announcements, requests
+from bot.slack.app import build_app
+from bot.web import make_wsgi_app
+from tests.conftest import FakeClock
+from tests.core.test_desk import build, restart_numbering
+from tests.factories import make_policy, seed_registry
+from tests.slack.harness import SECRET, HttpResult, SignedPoster, all_text, response_to, wait_until
+from tests.standin import Message, StandinSlack, payloads
+
+ADMIN, ADMIN2, ALICE, BOB = "U0ADMIN", "U0ADMIN2", "U0ALICE", "U0BOB"
+ADMIN_CHANNEL = "C0ADMINS"
+
+
+@dataclass
+class Bot:
+    """The in-process app: what `SignedPoster` needs (`url`) plus the runtime and sender."""
+
+    url: str
+    runtime: Runtime
+    standin: StandinSlack
+    scheduler: AnnouncementScheduler
+    clock: FakeClock
+
+    @property
+    def desk(self) -> Desk:
+        assert self.runtime.desk is not None
+        return self.runtime.desk
+
+    def drain(self) -> None:
+        assert self.scheduler.lock.acquire()
+        self.scheduler.dispatcher.run_once()
+
+
+@pytest.fixture
+def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
+    restart_numbering(engine)
+    with StandinSlack() as standin:
+        runtime = build(
+            engine,
+            clock,
+            admins=[ADMIN, ADMIN2],
+            slack_bot_token="xoxb-test",
+            slack_api_url=standin.api_url,
+            slack_signing_secret=SECRET,
+            exception_max_days=60,
+        )
+        runtime.store.import_policies(
+            [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)],
+            author="seed",
+            quiet=True,
+        )
+        app = build_app(runtime, extensions=[announcements.register, requests.register])
+        server = create_server(make_wsgi_app(engine, app), host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        client = WebClient(token="xoxb-test", base_url=standin.api_url)
+        scheduler = AnnouncementScheduler(runtime, client=client, clock=clock)
+        port = server.effective_port  # type: ignore[union-attr]
+        try:
+            yield Bot(f"http://127.0.0.1:{port}", runtime, standin, scheduler, clock)
+        finally:
+            scheduler.dispatcher.stop()
+            scheduler.lock.release()
+            server.close()
+
+
+def poster(bot: Bot) -> SignedPoster:
+    return SignedPoster(bot, bot.standin)  # type: ignore[arg-type]
+
+
+def ask(bot: Bot, text: str, user: str) -> dict[str, Any]:
+    """A slash-command question; the answer comes back in the acknowledgement."""
+    form = payloads.slash_command(
+        "/aipolicy", text, response_url=bot.standin.response_url(), user_id=user
+    )
+    result = poster(bot).command(form)
+    assert result.status == 200
+    body: dict[str, Any] = result.json()
+    return body
+
+
+def command(bot: Bot, text: str, user: str) -> str:
+    url = bot.standin.response_url()
+    form = payloads.slash_command("/aipolicy", text, response_url=url, user_id=user)
+    assert poster(bot).command(form).status == 200
+    return str(response_to(bot.standin, url).body.get("text", ""))
+
+
+def button(blocks: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    return next(
+        e
+        for b in blocks
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if str(e["action_id"]).startswith(prefix)
+    )
+
+
+def press(bot: Bot, element: dict[str, Any], user: str, message: Message | None = None) -> str:
+    """Press a button as `user`; returns the response_url the press carried."""
+    url = bot.standin.response_url()
+    payload = payloads.block_actions(
+        element["action_id"],
+        element["value"],
+        response_url=url,
+        user_id=user,
+        channel_id=message.channel if message else payloads.CHANNEL_ID,
+        message_ts=message.ts if message else None,
+        message=message.to_slack() if message else None,
+    )
+    assert poster(bot).interaction(payload).status == 200
+    return url
+
+
+def opened_view(bot: Bot, count: int) -> dict[str, Any]:
+    call = bot.standin.wait_for("views.open", count)[count - 1]
+    view = call.args["view"]
+    return json.loads(view) if isinstance(view, str) else dict(view)
+
+
+def submit(bot: Bot, view: dict[str, Any], values: dict[str, Any], user: str) -> HttpResult:
+    shaped = {
+        block: {"value": value if isinstance(value, dict) else {"value": value}}
+        for block, value in values.items()
+    }
+    payload = payloads.view_submission(
+        view["callback_id"],
+        shaped,
+        private_metadata=view.get("private_metadata", ""),
+        user_id=user,
+    )
+    return poster(bot).interaction(payload)
+
+
+def admin_posts(bot: Bot) -> list[Message]:
+    return bot.standin.messages(ADMIN_CHANNEL)
+
+
+def dms(bot: Bot, user: str) -> list[str]:
+    return [m.text for m in bot.standin.messages(f"D{user}")]
+
+
+def refusal(bot: Bot, url: str) -> str:
+    return str(response_to(bot.standin, url).body.get("text", ""))
+
+
+# -- tool requests ---------------------------------------------------------------------------
+
+
+def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: Bot) -> None:
+    answer = ask(bot, "can I use Kiro?", ALICE)
+    press(bot, button(answer["blocks"], requests.REQUEST_REVIEW_ACTION), ALICE)
+    form = opened_view(bot, 1)
+    done = submit(bot, form, {"tool": "Kiro", "why": "Spec-driven development"}, ALICE)
+    ask(bot, "can I use kiro?", ADMIN2)
+    command(bot, "request Kiro for the platform team", ADMIN2)  # an admin who asked too
+    bot.drain()
+    [post] = admin_posts(bot)
+    posted = post.text
+
+    staff = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), BOB, post))
+    own = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN2, post))
+    unchanged = bot.runtime.store.get("Kiro")
+    press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN, post)
+    edit_form = opened_view(bot, 2)
+    bot.standin.wait_for("chat.update", 1)
+    bot.drain()
+    under_review = dms(bot, ALICE)
+    command(bot, "set Kiro conditional --conditions Public repositories only", ADMIN)
+    bot.drain()
+
+    assert form["callback_id"] == requests.REQUEST_FORM
+    assert done.json()["response_action"] == "update"
+    assert "review requested for Kiro" in posted
+    assert "Added Kiro for review by <@U0ADMIN>" in all_text(admin_posts(bot)[0].blocks)
+    assert "Only policy admins can add a tool for review" in staff
+    assert "You asked for Kiro yourself" in own
+    assert unchanged is None
+    policy = bot.runtime.store.get("Kiro")
+    assert policy is not None and policy.status is Status.CONDITIONAL
+    assert edit_form["callback_id"] == "policy_edit" and "Editing Kiro" in all_text(edit_form)
+    assert len(under_review) == 1 and "Kiro is now under review" in under_review[0]
+    assert (
+        "it is now allowed with conditions (conditions: Public repositories only)"
+        in (dms(bot, ALICE)[1])
+    )
+    assert len(dms(bot, ADMIN2)) == 2
+
+
+def test_a_decline_needs_a_reason_and_tells_the_asker(bot: Bot) -> None:
+    command(bot, "request Kiro", ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+
+    press(bot, button(post.blocks or [], "policybot_request_decline"), ADMIN, post)
+    form = opened_view(bot, 1)
+    submit(bot, form, {"reason": "We standardise on Qoder"}, ADMIN)
+    wait_until(lambda: bot.desk.requests.get(1).status == "declined", what="the decline")
+    bot.drain()
+
+    assert "Reason: We standardise on Qoder" in dms(bot, ALICE)[0]
+
+
+# -- exceptions ------------------------------------------------------------------------------
+
+
+def ask_for_exception(bot: Bot, user: str, days: str = "20") -> None:
+    answer = ask(bot, "can I use claude code?", user)
+    count = len(bot.standin.calls_to("views.open"))
+    press(bot, button(answer["blocks"], requests.REQUEST_EXCEPTION_ACTION), user)
+    form = opened_view(bot, count + 1)
+    result = submit(
+        bot,
+        form,
+        {
+            "why": "The migration scripts need an agent",
+            "purpose": "the payments migration",
+            "data": {"selected_option": {"value": "internal"}},
+            "days": days,
+        },
+        user,
+    )
+    assert result.json()["response_action"] == "update", result.text
+
+
+def approve_in_channel(bot: Bot, post: Message, user: str, until: str) -> HttpResult:
+    count = len(bot.standin.calls_to("views.open"))
+    press(bot, button(post.blocks or [], "policybot_exception_approve"), user, post)
+    form = opened_view(bot, count + 1)
+    return submit(bot, form, {"until": {"selected_date": until}, "reason": ""}, user)
+
+
+def test_an_exception_is_approved_seen_by_its_holder_only_reminded_and_expires(
+    bot: Bot,
+) -> None:
+    ask_for_exception(bot, ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+    refused = refusal(
+        bot, press(bot, button(post.blocks or [], "policybot_exception_approve"), ALICE, post)
+    )
+    approve_in_channel(bot, post, ADMIN, "2026-12-01")  # shortened from 2026-12-15
+    bot.standin.wait_for("chat.update", 1)
+    bot.drain()
+
+    alice = ask(bot, "can I use claude code?", ALICE)
+    bob = ask(bot, "can I use claude code?", BOB)
+    bot.clock.advance(days=4)
+    bot.drain()
+    reminded = dms(bot, ALICE)
+    bot.clock.advance(days=3)
+    bot.drain()
+    after = ask(bot, "can I use claude code?", ALICE)
+
+    assert "Nobody decides their own exception" in refused
+    assert (
+        "You have an exception until 2026-12-01 for the payments migration, data up to internal."
+        in all_text(alice["blocks"])
+    )
+    assert ":no_entry: *Claude Code* is *banned*" in all_text(alice["blocks"])
+    assert "exception until" not in all_text(bob["blocks"])
+    assert "Your exception for Claude Code is approved" in reminded[0]
+    assert "Your exception for Claude Code ends soon" in reminded[1]
+    assert "Your exception for Claude Code has ended" in dms(bot, ALICE)[2]
+    assert "exception until" not in all_text(after["blocks"])
+    assert bot.desk.exceptions.get(1).status == "expired"
+
+
+def test_an_admin_revokes_an_exception_from_slack(bot: Bot) -> None:
+    ask_for_exception(bot, ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+    approve_in_channel(bot, post, ADMIN2, "2026-12-10")
+    wait_until(lambda: bot.desk.exceptions.get(1).status == "active", what="the approval")
+
+    by_staff = command(bot, "revoke E1 --reason no", BOB)
+    revoked = command(bot, "revoke E1 --reason The project ended", ADMIN)
+    bot.drain()
+
+    assert "Only policy admins" in by_staff
+    assert "Revoked E1" in revoked
+    assert "exception until" not in all_text(ask(bot, "can I use claude code?", ALICE)["blocks"])
+    assert "Reason: The project ended" in dms(bot, ALICE)[-1]
+
+
+# -- feedback and watches --------------------------------------------------------------------
+
+
+def test_a_not_helpful_press_reaches_the_admin_queue(bot: Bot) -> None:
+    answer = ask(bot, "can I use cursor for customer data?", ALICE)
+    url = press(bot, button(answer["blocks"], requests.NOT_HELPFUL_ACTION), ALICE)
+    thanks = refusal(bot, url)
+
+    queue = command(bot, "unanswered", ADMIN)
+
+    [item] = bot.desk.feedback.queue()
+    assert "policy admins will look" in thanks
+    assert (item.user, item.question, item.tools) == (
+        ALICE,
+        "can I use cursor for customer data?",
+        ("Cursor",),
+    )
+    assert "not helpful: can I use cursor for customer data?" in queue
+
+
+def test_a_watcher_gets_one_dm_per_change(bot: Bot) -> None:
+    answer = ask(bot, "can I use qoder?", ALICE)
+    press(bot, button(answer["blocks"], "policybot_watch"), ALICE)
+    wait_until(lambda: bot.desk.watches.watched(ALICE) == ["Qoder"], what="the watch")
+
+    command(bot, "set Qoder conditional --conditions Internal code only", ADMIN)
+    command(bot, "set Cursor banned", ADMIN)  # not watched
+    bot.drain()
+
+    [dm] = dms(bot, ALICE)
+    assert "A policy you watch changed" in dm and "Qoder: allowed → conditional" in dm
+
+
+# -- Socket Mode -----------------------------------------------------------------------------
+
+
+def test_request_and_feedback_work_over_socket_mode(bot: Bot) -> None:
+    app = build_app(bot.runtime, extensions=[announcements.register, requests.register])
+    handler = SocketModeHandler(app, app_token="xapp-test")
+    handler.client.connect()
+    try:
+        bot.standin.wait_for_socket_connections(1, timeout=10)
+        url = bot.standin.response_url()
+        envelope = bot.standin.send_envelope(
+            "slash_commands",
+            payloads.slash_command("/aipolicy", "can I use Kiro?", response_url=url, user_id=ALICE),
+            accepts_response_payload=True,
+        )
+        answer = bot.standin.wait_for_ack(envelope)["payload"]
+        review = button(answer["blocks"], requests.REQUEST_REVIEW_ACTION)
+        bot.standin.wait_for_ack(
+            bot.standin.send_envelope(
+                "interactive",
+                payloads.block_actions(
+                    review["action_id"],
+                    review["value"],
+                    response_url=bot.standin.response_url(),
+                    user_id=ALICE,
+                ),
+            )
+        )
+        form = opened_view(bot, 1)
+        bot.standin.wait_for_ack(
+            bot.standin.send_envelope(
+                "interactive",
+                payloads.view_submission(
+                    form["callback_id"], {"tool": {"value": {"value": "Kiro"}}}, user_id=ALICE
+                ),
+            )
+        )
+        not_helpful = button(answer["blocks"], requests.NOT_HELPFUL_ACTION)
+        bot.standin.send_envelope(
+            "interactive",
+            payloads.block_actions(
+                not_helpful["action_id"],
+                not_helpful["value"],
+                response_url=bot.standin.response_url(),
+                user_id=ALICE,
+            ),
+        )
+        wait_until(lambda: bot.desk.feedback.queue(), what="the feedback")
+        bot.drain()
+    finally:
+        handler.client.close()
+
+    [view] = bot.desk.requests.listing()
+    assert [a.user for a in view.askers] == [ALICE]
+    assert "review requested for Kiro" in admin_posts(bot)[0].text
