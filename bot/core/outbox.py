@@ -88,6 +88,45 @@ def family(kind: str) -> str | None:
     return None
 
 
+def _skip(session: Session, ids: list[int], reason: str) -> None:
+    if ids:
+        session.execute(
+            sa.update(_DELIVERY)
+            .where(_DELIVERY.c.id.in_(ids))
+            .values(status="skipped", claimed_at=None, claimed_by=None, last_error=reason)
+        )
+
+
+def _reminded_since(session: Session, reminders: list[Due]) -> list[int]:
+    """Reminder rows whose person got a DM of the same round after the row's announcement
+    had its audience read (so that DM listed it)."""
+    told: list[int] = []
+    rounds: dict[tuple[int, str], list[Due]] = {}
+    for due in reminders:
+        rounds.setdefault((due.announcement_id, due.kind), []).append(due)
+    for (announcement_id, kind), dues in rounds.items():
+        read_at = (
+            sa.select(col(ScheduledStep.done_at))
+            .where(
+                col(ScheduledStep.announcement_id) == announcement_id,
+                col(ScheduledStep.kind) == "audience",
+            )
+            .scalar_subquery()
+        )
+        people = set(
+            session.execute(
+                sa.select(_DELIVERY.c.recipient).where(
+                    _DELIVERY.c.recipient.in_({d.recipient for d in dues}),
+                    _DELIVERY.c.kind == kind,
+                    _DELIVERY.c.status == "sent",
+                    _DELIVERY.c.claimed_at >= read_at,
+                )
+            ).scalars()
+        )
+        told += [d.id for d in dues if d.recipient in people]
+    return told
+
+
 def _owed(session: Session, people: set[str]) -> dict[str, list[int]]:
     """For each person, the announcements in whose audience they are and which they have not
     acknowledged (still current), newest first."""
@@ -227,26 +266,6 @@ class Outbox:
                 self._mark_sent(session, sent)
             if limit <= 0:
                 return []
-            # Reminders to people who acknowledged after the step expanded are not sent.
-            acked = (
-                sa.select(col(Acknowledgement.id))
-                .where(
-                    col(Acknowledgement.announcement_id) == col(Delivery.announcement_id),
-                    col(Acknowledgement.user_id) == col(Delivery.recipient),
-                )
-                .exists()
-            )
-            session.execute(
-                sa.update(Delivery)
-                .where(
-                    col(Delivery.status) == "pending",
-                    col(Delivery.due_at) <= now,
-                    col(Delivery.kind).startswith("reminder-"),
-                    acked,
-                )
-                .values(status="skipped", last_error="acknowledged"),
-                execution_options=_NO_SYNC,
-            )
             # A CTE runs once: PostgreSQL may run an IN (subquery) again per row, and with
             # SKIP LOCKED each run can pick other rows, so LIMIT would not hold.
             due = _DELIVERY.alias("due")
@@ -312,6 +331,15 @@ class Outbox:
             )
         people = {r for r, group in leaders if group == "reminder" and r[:1] in ("U", "W")}
         owes = _owed(session, people)
+        # Reminders to people who acknowledged everything since the round began: not sent.
+        done = [d.id for d in claimed if d.recipient in people and not owes.get(d.recipient)]
+        _skip(session, done, "acknowledged")
+        skipped.update(done)
+        # This round's DM already went out with this announcement in it (another version's
+        # reminder of the same round, claimed after this one's audience was read): not again.
+        told = _reminded_since(session, [d for d in claimed if d.recipient in people])
+        _skip(session, told, "in an earlier reminder of this round")
+        skipped.update(told)
         kept = []
         for due in claimed:
             if due.id in skipped:

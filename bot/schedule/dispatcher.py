@@ -113,7 +113,7 @@ class Dispatcher:
         # ahead of the senders and a crash leaves at most `concurrency` of them. Refilling a
         # few slots at a time, in the transaction that marks the finished ones sent, keeps the
         # commits to a few per `concurrency` messages.
-        refill = max(1, self.concurrency // 4)
+        refill = max(1, self.concurrency // 2)
         while not self._stop.is_set() and self.may_send():
             self._wait_for_slots(refill)
             with self._lock:

@@ -304,3 +304,25 @@ def test_countdowns_falling_on_one_day_are_one_channel_post(
     assert posts_at_change == 2
     [countdown] = slack.messages(CHANNEL)[2:]
     assert "Claude Code" in countdown.text and "Qoder" in countdown.text
+
+
+def test_a_second_version_due_later_in_the_round_is_not_a_second_dm(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    ban_claude(store)
+    drain(scheduler)
+    clock.advance(hours=3)
+    _restrict_qoder(store)  # announced three hours later: its round falls due later too
+    drain(scheduler)
+
+    clock.advance(days=2, hours=-2)  # Claude Code's first round: lists both
+    drain(scheduler)
+    first = dm_counts(slack)
+    clock.advance(hours=3)  # Qoder's first round: everyone already has it in a DM
+    drain(scheduler)
+
+    assert first == {"DU0ALICE": 1, "DU0BOB": 1, "DU0CAROL": 1}
+    assert dm_counts(slack) == first
+    [dm] = slack.messages("DU0CAROL")
+    assert "Claude Code" in dm.text and "Qoder" in dm.text

@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.core import db
-from bot.core.models import Acknowledgement, Delivery
+from bot.core.models import Acknowledgement, Delivery, ScheduledStep
 from bot.core.store import Store
 from bot.slack.announcements import ACK_ACTION
 from tests.conftest import POSTGRES_URL, postgres_database
@@ -133,6 +133,28 @@ def test_change_is_announced_acknowledged_and_reminded_through_the_real_endpoint
     assert "2 of 3 acknowledged (66%)" in acks and "Not yet: U0CAROL." in acks
 
 
+def test_two_changes_make_one_reminder_dm_per_person_and_one_press_acknowledges_both(
+    served: tuple[BotProcess, StandinSlack, Store],
+) -> None:
+    bot, standin, store = served
+    command(bot, standin, "set Cursor banned --alternatives Qoder")
+    command(bot, standin, "set Qoder conditional --conditions Internal code only")
+    wait_until(lambda: len(standin.messages(CHANNEL)) == 2, 10, "both announcements")
+    wait_until(lambda: len(dm_counts(standin)) == len(STAFF), 20, "the reminders")
+    wait_until(lambda: _rounds_done(store.engine), 20, "both reminder rounds done")
+    [bob_dm] = standin.messages("DU0BOB")
+    press_acknowledge(bot, standin, bob_dm, "U0BOB")
+    standin.wait_for("chat.update", 1, timeout=10)
+
+    assert dm_counts(standin) == {f"D{person}": 1 for person in STAFF}
+    assert "Cursor" in bob_dm.text and "Qoder" in bob_dm.text
+    with Session(store.engine) as session:
+        acked = session.exec(select(Acknowledgement.announcement_id, Acknowledgement.user_id))
+        assert sorted(a for a, user in acked if user == "U0BOB") == sorted(
+            {d.announcement_id for d in session.exec(select(Delivery)) if d.kind == "announcement"}
+        )
+
+
 def test_killed_mid_fan_out_and_restarted_every_member_is_messaged_exactly_once(
     tmp_path: Path,
 ) -> None:
@@ -241,6 +263,13 @@ def kill(bot: BotProcess) -> None:
 def _statuses(engine: Any) -> list[str]:
     with Session(engine) as session:
         return list(session.exec(select(Delivery.status)).all())
+
+
+def _rounds_done(engine: Any) -> bool:
+    """Every reminder step expanded and every row it made finished (sent or skipped)."""
+    with Session(engine) as session:
+        steps = session.exec(select(ScheduledStep.done_at)).all()
+    return all(steps) and not {"pending", "claimed"} & set(_statuses(engine))
 
 
 def _sender_pids(engine: Any) -> set[int]:
