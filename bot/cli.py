@@ -125,6 +125,15 @@ PruneOption = Annotated[
 QuietOption = Annotated[bool, typer.Option("--quiet", help="Do not announce the changes.")]
 
 
+def registry_is_empty(database_url: str | None) -> bool:
+    """True for a database with no schema yet or no tools: an import there is the baseline."""
+    rt = runtime(database_url, migrate=False, seed=False)
+    try:
+        return db.current_revision(rt.engine) is None or not rt.store.policies()
+    finally:
+        rt.engine.dispose()
+
+
 def planned(
     path: Path, database_url: str | None, *, prune: bool, quiet: bool, migrate: bool = False
 ) -> tuple[Runtime, list[Located], ImportPlan]:
@@ -178,11 +187,24 @@ def import_policies(
         ),
     ] = False,
     quiet: QuietOption = False,
+    announce: Annotated[
+        bool,
+        typer.Option(
+            "--announce",
+            help="Announce even the first load into an empty registry (a quiet baseline "
+            "otherwise).",
+        ),
+    ] = False,
     author: Annotated[str, typer.Option(help="Recorded as the author of the changes.")] = "import",
     database_url: DatabaseOption = None,
 ) -> None:
-    """Validate policy files, then bring the registry in line with them (all or nothing)."""
+    """Validate policy files, then bring the registry in line with them (all or nothing).
+
+    The changes are one policy version with one announcement; loading into an empty registry
+    is the baseline version and announces nothing unless --announce."""
     with friendly_errors():
+        if not announce and not dry_run and registry_is_empty(database_url):
+            quiet = True
         if dry_run:
             show_plan(path, planned(path, database_url, prune=prune, quiet=quiet)[2])
         rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet, migrate=True)

@@ -26,6 +26,7 @@ from bot.core.announcements import (
 )
 from bot.core.notices import NOTICE_KIND
 from bot.core.phrases import EN
+from bot.core.versions import GROUPS
 from bot.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -124,7 +125,7 @@ def _value(name: str, value: Any) -> str:
 
 
 def _effective_heading(kind: str, tool: str) -> str:
-    label = kind.removeprefix("effective-")
+    label = kind.removeprefix("effective-").split("@", 1)[0]
     if label in ("0d", "0s"):
         return f"Reminder: the {tool} policy takes effect today"
     if label == "1d":
@@ -143,6 +144,8 @@ def delivery_message(
         return digest_message(view, zone)
     if view.kind == NOTICE_KIND:
         return notice_message(view)
+    if len(view.details.get("items") or []) > 1:
+        return version_message(view, kind, zone)
     tool = view.tool_name or "a tool"
     if kind.startswith("effective-"):
         heading = _effective_heading(kind, tool)
@@ -157,6 +160,50 @@ def delivery_message(
     blocks = _body(view, heading, zone, pages)
     blocks.append(ack_button(view.id))
     return SlackMessage(clip(escape(f"{heading}. {view.summary}"), MAX_MESSAGE_TEXT), blocks)
+
+
+# Block Kit allows 50 blocks and 3,000 characters a section: a version lists this many
+# changes in the message, and points to `changes vN` for the rest.
+VERSION_LISTED = 30
+
+
+def version_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> SlackMessage:
+    """A version's announcement: every change grouped (now banned, now allowed, limits, new,
+    removed), each with its alternative, date and reason; one Acknowledge button."""
+    items: list[dict[str, Any]] = view.details.get("items") or []
+    number = view.details.get("version") or view.version_id
+    label = f"v{number}" if number is not None else "a new version"
+    if kind.startswith("effective-"):
+        heading = f"Reminder: changes of the AI-tool policy {label} take effect soon"
+    elif kind.startswith("reminder-"):
+        heading = f"Please acknowledge the AI-tool policy {label}"
+    else:
+        heading = f"AI-tool policy {label}: {len(items)} changes"
+    blocks: list[Block] = [{"type": "header", "text": plain(heading, 150)}]
+    listed = 0
+    for group, title in GROUPS:
+        lines = []
+        for item in items:
+            if item["group"] != group or listed >= VERSION_LISTED:
+                continue
+            listed += 1
+            line = f"• {escape(item['headline'])}"
+            if item.get("reason"):
+                line += f" — _{escape(item['reason'])}_"
+            lines.append(line)
+        if lines:
+            blocks.append(section(clip(f"*{title}*\n" + "\n".join(lines), 2900)))
+    if len(items) > listed:
+        blocks.append(
+            section(
+                f"…and {len(items) - listed} more: `changes {label}` lists every change "
+                "of this version."
+            )
+        )
+    blocks.append(context(f"Announced by {who(view.author)} on {when(view.created_at, zone)}"))
+    blocks.append(ack_button(view.id))
+    text = f"{heading}. " + "; ".join(i["headline"] for i in items[:10])
+    return SlackMessage(clip(escape(text), MAX_MESSAGE_TEXT), blocks)
 
 
 def gathered_message(items: list[tuple[AnnouncementView, str]], zone: dt.tzinfo) -> SlackMessage:

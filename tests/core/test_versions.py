@@ -1,0 +1,83 @@
+"""Policy versions: one per command, one per import, the first load a quiet baseline, and
+one announcement per version listing every change of it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.core.announcements import AnnouncementConfig, Announcements
+from bot.core.models import Announcement, Delivery, PolicyVersion, Revision
+from bot.core.policy import Status
+from bot.core.store import Store
+from bot.core.versions import Versions
+from tests.core.factories import make_policy
+
+CHANNEL = "C0ANNOUNCE"
+
+
+def _announcements(store: Store) -> Announcements:
+    announcements = Announcements(store, AnnouncementConfig(channel=CHANNEL))
+    store.listeners.append(announcements.on_change)
+    return announcements
+
+
+def _all(store: Store, model: type) -> list:  # type: ignore[type-arg]
+    with Session(store.engine) as session:
+        return list(session.exec(select(model).order_by(col(model.id))).all())
+
+
+def _registry() -> list:  # type: ignore[type-arg]
+    return [make_policy(name) for name in ("Qoder", "Cursor", "Claude Code", "Windsurf")]
+
+
+def test_first_import_into_an_empty_registry_is_a_quiet_baseline(store: Store) -> None:
+    _announcements(store)
+
+    store.import_policies(_registry(), author="policybot", quiet=True)
+
+    [version] = _all(store, PolicyVersion)
+    assert version.baseline and version.summary == "Baseline: 4 tools loaded"
+    assert {r.version_id for r in _all(store, Revision)} == {version.id}
+    assert _all(store, Announcement) == []
+
+
+def test_an_import_changing_two_tools_is_one_version_and_one_announcement(store: Store) -> None:
+    _announcements(store)
+    store.import_policies(_registry(), author="policybot", quiet=True)
+    changed = [
+        make_policy("Qoder"),
+        make_policy(
+            "Cursor", status=Status.BANNED, reason="Uploads code.", alternatives=("Qoder",)
+        ),
+        make_policy("Claude Code", status=Status.CONDITIONAL, conditions="Public code only."),
+        make_policy("Windsurf"),
+    ]
+
+    store.import_policies(changed, author="U0ADMIN")
+
+    _baseline, version = _all(store, PolicyVersion)
+    [announcement] = _all(store, Announcement)
+    posts = [d for d in _all(store, Delivery) if d.kind == "announcement"]
+    assert not version.baseline
+    assert announcement.version_id == version.id and len(posts) == 1
+    assert "Cursor" in announcement.summary and "Claude Code" in announcement.summary
+    groups = {i["tool"]: i["group"] for i in announcement.details["items"]}
+    assert groups == {"Cursor": "banned", "Claude Code": "limits"}
+    assert [r.version_id for r in _all(store, Revision)][-2:] == [version.id, version.id]
+
+
+def test_each_command_is_a_version_of_its_own(store: Store) -> None:
+    _announcements(store)
+    store.import_policies(_registry(), author="policybot", quiet=True)
+
+    store.update("Cursor", author="U0ADMIN", source="slack", status=Status.BANNED)
+    store.update("Qoder", author="U0ADMIN", source="slack", status=Status.CONDITIONAL)
+
+    versions = Versions(store).latest()
+    assert [v.summary for v in versions] == [
+        "Qoder: conditions or data limit changed",
+        "Cursor: now banned",
+        "Baseline: 4 tools loaded",
+    ]
+    assert [len(v.changes) for v in versions] == [1, 1, 4]
+    assert len(_all(store, Announcement)) == 2
