@@ -40,6 +40,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema: upgrade, downgrade, current.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+acks_app = typer.Typer(help="Acknowledgements of policy versions.", no_args_is_help=True)
+app.add_typer(acks_app, name="acks")
 catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", no_args_is_help=True)
 app.add_typer(catalogue_cli, name="catalogue")
 
@@ -479,6 +481,56 @@ def doctor(database_url: DatabaseOption = None) -> None:
         typer.echo(f"{problems} problem(s) found")
         raise typer.Exit(1)
     typer.echo("no problems found")
+
+
+@acks_app.command("export")
+def acks_export(
+    format: Annotated[
+        str, typer.Option("--format", help="csv or json.", case_sensitive=False)
+    ] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """For auditors: person, version, acknowledged at, reminders sent; one row for every
+    person in the audience of every announced version (as the audience was read)."""
+    import csv
+    import io
+    import json
+
+    from bot.core.versions import Versions
+
+    kind = format.lower()
+    if kind not in ("csv", "json"):
+        fail(f"unknown format '{format}': use csv or json", 2)
+    with friendly_errors():
+        rt = runtime(database_url, seed=False)
+        rows = Versions(rt.store).acks_export()
+        records = [
+            {
+                "person": r.person,
+                "version": f"v{r.version}",
+                "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else "",
+                "reminders_sent": r.reminders_sent,
+            }
+            for r in rows
+        ]
+        if kind == "json":
+            text = json.dumps(records, indent=2) + "\n"
+        else:
+            buffer = io.StringIO()
+            writer = csv.DictWriter(
+                buffer, ["person", "version", "acknowledged_at", "reminders_sent"]
+            )
+            writer.writeheader()
+            writer.writerows(records)
+            text = buffer.getvalue()
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {len(records)} rows to {output}", err=True)
 
 
 def main() -> None:
