@@ -4,12 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Test processes (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS)
 
-.PHONY: install browser db run serve test lint typecheck pytest pytest-postgres lock bench clean help
+.PHONY: install browser db run serve test test-network lint typecheck pytest pytest-postgres lock bench clean help
 
 help:
 	@echo "make run    - set up, migrate the SQLite database and start the console bot"
 	@echo "make test   - set up, then ruff, mypy and pytest (SQLite, and PostgreSQL if it answers)"
+	@echo "make test-network - the tests that need the package index (CI runs them too)"
 	@echo "make serve  - set up, then start the Slack bot (settings from the environment or .env)"
 	@echo "make bench  - run the benchmarks in bench/ and write docs/benchmarks.md"
 
@@ -50,14 +54,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The default run leaves out the tests marked `network` (they install from the package index).
 pytest: install browser
-	$(BIN)/pytest -q
+	$(PYTEST) -m "not network"
 
 # The same suite on PostgreSQL when a server answers; says so plainly when none does.
 pytest-postgres: install browser
 	@if $(BIN)/python -m tests.pg_available "$(PG_URL)"; then \
 		echo "== PostgreSQL answers at $(PG_URL): running the suite against it"; \
-		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q; \
+		TEST_DATABASE_URL="$(PG_URL)" $(PYTEST) -m "not network"; \
 	else \
 		echo "##################################################################"; \
 		echo "## SKIPPED: the suite did NOT run on PostgreSQL."; \
@@ -67,6 +72,15 @@ pytest-postgres: install browser
 	fi
 
 test: lint typecheck pytest pytest-postgres
+
+# The `network` group, on SQLite and on PostgreSQL when it answers; CI runs it after `make test`.
+test-network: install
+	$(BIN)/pytest -q -m network
+	@if $(BIN)/python -m tests.pg_available "$(PG_URL)"; then \
+		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -m network; \
+	else \
+		echo "## SKIPPED: the network group did NOT run on PostgreSQL (no server at $(PG_URL))"; \
+	fi
 
 # requirements.lock: the runtime dependencies (with the postgres extra) at the versions in
 # .venv, for the Docker image. Run after changing dependencies in pyproject.toml.

@@ -51,6 +51,7 @@ from bot.core.models import Delivery
 from bot.core.store import Store
 from tests.factories import seed_registry
 from tests.standin import RateLimit, StandinSlack
+from tests.wiring import runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 ADMIN = "U0ADMIN"
@@ -112,7 +113,7 @@ def run(
         try:
             engine = db.make_engine(url)
             db.upgrade(engine)
-            Store(engine).import_policies(seed_registry(), author="seed")
+            seed(runtime_on(Store(engine)), seed_registry())
             engine.dispose()
             return _scenario(slack, people, url, Path(tmp), mode, kind, rate)
         finally:

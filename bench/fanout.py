@@ -27,12 +27,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
-from bot.bootstrap import Runtime, install_announcements  # noqa: E402
+from bot.bootstrap import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core import db  # noqa: E402
+from bot.core.changes import Actor, ImportPolicies  # noqa: E402
+from bot.core.commands import SetPolicy  # noqa: E402
 from bot.core.policy import Status, ToolPolicy  # noqa: E402
-from bot.core.service import PolicyService  # noqa: E402
-from bot.core.store import Store  # noqa: E402
 from bot.schedule.runner import AnnouncementScheduler  # noqa: E402
 from tests.standin import RateLimit, StandinSlack  # noqa: E402
 
@@ -62,21 +62,20 @@ def run(
             send_concurrency=concurrency,
             send_rate=start_rate,
         )
-        store = Store(engine)
-        service = PolicyService(store, tz=settings.zone)
-        runtime = Runtime(settings, engine, store, service)
-        runtime.announcements = install_announcements(store, service, settings)
-        store.save(ToolPolicy("Qoder", Status.ALLOWED), author="bench", source="import", quiet=True)
-        store.save(
-            ToolPolicy("Cursor", Status.ALLOWED), author="bench", source="import", quiet=True
+        runtime = build_runtime(settings, engine)
+        bench = Actor("bench", "bench", trusted=True)
+        runtime.changes.import_policies(
+            ImportPolicies(
+                (ToolPolicy("Qoder", Status.ALLOWED), ToolPolicy("Cursor", Status.ALLOWED)),
+                quiet=True,
+            ),
+            bench,
         )
         scheduler = AnnouncementScheduler(runtime)
         assert scheduler.lock.acquire()
 
         started = time.monotonic()
-        store.update(
-            "Cursor", author="bench", source="bench", status=Status.BANNED, alternatives=("Qoder",)
-        )
+        runtime.changes.run(SetPolicy("Cursor", Status.BANNED, alternatives=("Qoder",)), bench)
         while True:
             scheduler.dispatcher.run_once()
             counts = scheduler.outbox.counts()

@@ -1,9 +1,18 @@
-"""Wiring shared by every entry point: settings -> engine -> migrated database -> services."""
+"""The composition root: settings -> engine -> migrated database -> repositories -> services.
+
+Everything the bot runs on is built here, by constructors, in one readable order; nothing
+else sets attributes on objects built elsewhere. Reading `build_runtime` tells what a `set`
+does: `PolicyChanges` checks `Permissions`, writes through `PolicyRepository`, adds the
+announcement rows through `Announcements` in the same transaction, and after the commit
+makes the `RegistrySnapshot` forget its copy (and the announcement step wakes the sender).
+`DueChanges` applies scheduled changes on their day, before the snapshot or a change reads.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,18 +20,25 @@ import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.core import db
+from bot.core.admin import Admin
 from bot.core.announcements import AnnouncementConfig, Announcements
+from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
 from bot.core.commands import Command
 from bot.core.conversations import Conversations
 from bot.core.desk import Desk
+from bot.core.event_repo import EventRepository
 from bot.core.exceptions import Exceptions
 from bot.core.feedback import Feedback
+from bot.core.models import utcnow
 from bot.core.notices import Waker
 from bot.core.plan import ImportPlan, plan_import
+from bot.core.policy_repo import PolicyRepository
 from bot.core.policyfile import PolicyFileError, load_policies
+from bot.core.question_repo import QuestionRepository
+from bot.core.questionlog import BatchedQuestionLog
 from bot.core.requests import ToolRequests
-from bot.core.service import PolicyService
-from bot.core.store import PolicyError, Store
+from bot.core.service import PolicyService, RegistrySnapshot
+from bot.core.store import Clock, PolicyError, Store
 from bot.core.unanswered import UnansweredQueue
 from bot.core.watches import Watches
 
@@ -33,12 +49,19 @@ SEED_AUTHOR = "policybot"
 
 @dataclass
 class Runtime:
+    """Everything one process runs on, built once by `build_runtime`."""
+
     settings: Settings
     engine: sa.Engine
     store: Store
+    policies: PolicyRepository
+    questions: QuestionRepository
+    events: EventRepository
+    permissions: Permissions
+    changes: PolicyChanges
     service: PolicyService
-    announcements: Announcements | None = None
-    desk: Desk | None = None
+    announcements: Announcements
+    desk: Desk
     policy_load: PolicyLoad | None = None
 
 
@@ -50,15 +73,123 @@ class PolicyLoad:
     message: str
 
 
-def load_policies_on_start(store: Store, settings: Settings, *, drift: bool = False) -> PolicyLoad:
+def build_runtime(
+    settings: Settings,
+    engine: sa.Engine,
+    *,
+    clock: Clock = utcnow,
+    also_admin: Callable[[str], bool] | None = None,
+    question_log: bool = False,
+) -> Runtime:
+    """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
+    user group); `question_log` writes questions in batches off the request thread."""
+    store = Store(engine, clock)
+    zone = settings.zone
+    policies = PolicyRepository(store)
+    questions = QuestionRepository(store)
+    events = EventRepository(store)
+    permissions = Permissions(frozenset(settings.admins), also_admin)
+    announcements = Announcements(store, policies, announcement_config(settings))
+    # Notices (requests, exceptions, watches) wake the sender the announcements wake.
+    waker = Waker(lambda: announcements.wake)
+    requests = ToolRequests(
+        store,
+        policies,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+    )
+    exceptions = Exceptions(
+        store,
+        policies,
+        max_days=settings.exception_max_days,
+        reminder=settings.exception_reminder,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+        is_admin=permissions.is_admin,
+    )
+    watches = Watches(store, policies, zone=zone, waker=waker)
+    due = DueChanges(store, policies, zone)
+    snapshot = RegistrySnapshot(policies, due)
+    changes = PolicyChanges(
+        store,
+        policies,
+        permissions,
+        due=due,
+        # Run inside each change's transaction: their rows commit with it or not at all.
+        in_transaction=[
+            announcements.on_change,
+            requests.on_change,
+            exceptions.on_change,
+            watches.on_change,
+        ],
+        tz=zone,
+        committed=[snapshot.forget],
+    )
+    admin = Admin(policies, questions, changes, announcements=announcements, tz=zone)
+
+    def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
+        """The desk's registry changes (add a requested tool, alias a term): admin commands."""
+        try:
+            return True, admin.run(command, Actor(user, source)).text
+        except PolicyError as error:
+            return False, str(error)
+
+    desk = Desk(
+        requests=requests,
+        exceptions=exceptions,
+        watches=watches,
+        feedback=Feedback(store),
+        unanswered=UnansweredQueue(store, waker=waker),
+        is_admin=permissions.is_admin,
+        execute=execute,
+        registry=snapshot.get,
+        zone=zone,
+    )
+    conversations = Conversations(
+        engine, ttl=dt.timedelta(minutes=settings.context_minutes), clock=clock
+    )
+    service = PolicyService(
+        snapshot,
+        admin,
+        questions,
+        permissions,
+        conversations,
+        contact=settings.contact,
+        log_askers=settings.log_askers,
+        tz=zone,
+        clock=clock,
+        question_log=BatchedQuestionLog(questions) if question_log else None,
+        desk=desk,
+    )
+    return Runtime(
+        settings,
+        engine,
+        store,
+        policies,
+        questions,
+        events,
+        permissions,
+        changes,
+        service,
+        announcements,
+        desk,
+    )
+
+
+def load_policies_on_start(runtime: Runtime, *, drift: bool = False) -> PolicyLoad:
     """Load the policies folder into an empty registry; with POLICYBOT_SYNC_POLICIES, import
     it over the registry on every start (tools the folder no longer lists are removed).
 
     Otherwise the database is used as it is; with `drift`, the sentence says whether the
     folder differs from it.
     """
+    settings, policies = runtime.settings, runtime.policies
     path = settings.policies_path
-    empty = store.generation() == 0 and not store.policies()
+    empty = policies.generation() == 0 and not policies.policies()
     if not path.exists():
         if empty:
             log.warning("no policies folder at %s: starting with an empty registry", path)
@@ -66,12 +197,12 @@ def load_policies_on_start(store: Store, settings: Settings, *, drift: bool = Fa
     if not empty and not settings.sync_policies:
         message = "using the database as it is (POLICYBOT_SYNC_POLICIES is off)"
         if drift:
-            message += "; " + drift_sentence(store, path)
+            message += "; " + drift_sentence(policies, path)
         return PolicyLoad("kept", message)
     try:
-        policies = load_policies(path)
-        report = store.import_policies(
-            policies, author=SEED_AUTHOR, prune=settings.sync_policies, quiet=empty
+        report = runtime.changes.import_policies(
+            ImportPolicies(tuple(load_policies(path)), prune=settings.sync_policies, quiet=empty),
+            Actor(SEED_AUTHOR, "import", trusted=True),
         )
     except (PolicyFileError, PolicyError) as error:
         log.error("policies in %s were not loaded: %s", path, error)
@@ -93,10 +224,10 @@ def load_policies_on_start(store: Store, settings: Settings, *, drift: bool = Fa
     return PolicyLoad("synced", f"imported {path} (POLICYBOT_SYNC_POLICIES=true): {counts}")
 
 
-def drift_sentence(store: Store, path: Path) -> str:
+def drift_sentence(policies: PolicyRepository, path: Path) -> str:
     """Whether the files at `path` and the database hold the same tools, in one sentence."""
     try:
-        plan = plan_import(store.policies(), load_policies(path), prune=True)
+        plan = plan_import(policies.policies(), load_policies(path), prune=True)
     except PolicyFileError as error:
         return f"{path} has {len(error.problems)} problem(s): run `policybot check {path}`"
     if not plan.has_changes:
@@ -118,36 +249,21 @@ def drift_names(plan: ImportPlan, limit: int = 5) -> str:
 
 
 def open_runtime(
-    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    seed: bool = True,
+    drift: bool = False,
+    also_admin: Callable[[str], bool] | None = None,
+    question_log: bool = False,
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
-        db.upgrade(engine)
-    store = Store(engine)
-    service = PolicyService(
-        store,
-        contact=settings.contact,
-        admins=frozenset(settings.admins),
-        log_askers=settings.log_askers,
-        tz=settings.zone,
-        conversations=Conversations(engine, ttl=dt.timedelta(minutes=settings.context_minutes)),
-    )
-    announcements = install_announcements(store, service, settings)
-    desk = install_desk(store, service, settings, announcements)
-    # After the announcements are wired, so that a sync announces what changed in the files.
-    load = load_policies_on_start(store, settings, drift=drift) if seed else None
-    return Runtime(settings, engine, store, service, announcements, desk, load)
-
-
-def install_announcements(
-    store: Store, service: PolicyService, settings: Settings
-) -> Announcements:
-    """Announce material changes: the listener runs in the writing transaction, so a change
-    and its announcement commit together or not at all."""
-    announcements = Announcements(store, announcement_config(settings))
-    store.listeners.append(announcements.on_change)
-    service.admin.announcements = announcements
-    return announcements
+        db.upgrade_if_behind(engine)
+    runtime = build_runtime(settings, engine, also_admin=also_admin, question_log=question_log)
+    if seed:
+        runtime.policy_load = load_policies_on_start(runtime, drift=drift)
+    return runtime
 
 
 def announcement_config(settings: Settings) -> AnnouncementConfig:
@@ -159,49 +275,3 @@ def announcement_config(settings: Settings) -> AnnouncementConfig:
         effective_reminders=tuple(settings.effective_reminders),
         zone=settings.zone,
     )
-
-
-def install_desk(
-    store: Store, service: PolicyService, settings: Settings, announcements: Announcements
-) -> Desk:
-    """Requests, exceptions, watches, feedback and the unanswered queue. Their listeners run
-    in the writing transaction, so a change and the DMs it causes commit together."""
-    waker = Waker(lambda: announcements.wake)
-    zone = settings.zone
-    requests = ToolRequests(
-        store,
-        per_day=settings.requests_per_day,
-        admin_channel=settings.admin_channel,
-        zone=zone,
-        waker=waker,
-    )
-    exceptions = Exceptions(
-        store,
-        max_days=settings.exception_max_days,
-        reminder=settings.exception_reminder,
-        per_day=settings.requests_per_day,
-        admin_channel=settings.admin_channel,
-        zone=zone,
-        waker=waker,
-        is_admin=service.is_admin,
-    )
-    watches = Watches(store, zone=zone, waker=waker)
-    store.listeners += [requests.on_change, exceptions.on_change, watches.on_change]
-
-    def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
-        reply = service.execute(command, user=user, source=source)
-        return reply.kind == "admin", reply.text
-
-    desk = Desk(
-        requests=requests,
-        exceptions=exceptions,
-        watches=watches,
-        feedback=Feedback(store),
-        unanswered=UnansweredQueue(store, waker=waker),
-        is_admin=service.is_admin,
-        execute=execute,
-        registry=service.registry,
-        zone=zone,
-    )
-    service.desk = desk
-    return desk

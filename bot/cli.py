@@ -1,4 +1,9 @@
-"""The `policybot` command: chat, ask, import, export, db and serve."""
+"""The `policybot` command: chat, ask, import, export, db and serve.
+
+Each command imports what it needs when it runs: `check` never loads the database layer, and
+no command but `serve` and `doctor` loads the Slack SDK, so quick commands start quickly
+(bench/startup.py measures them; tests/test_cli.py checks which packages each one loads).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import sqlalchemy as sa
 import typer
-from pydantic import ValidationError
 
-from bot.bootstrap import Runtime, open_runtime
-from bot.config import Settings, describe_error, load_settings
-from bot.core import db
-from bot.core.answers import as_json
-from bot.core.plan import ImportPlan, describe_plan, plan_import
-from bot.core.policyfile import (
-    Located,
-    PolicyFileError,
-    check_path,
-    dump_policies,
-    name_key,
-    read_located,
-    unknown_alternatives,
-    write_policies,
-)
-from bot.core.store import PolicyError, Store
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from bot.bootstrap import Runtime
+    from bot.config import Settings
+    from bot.core.plan import ImportPlan
+    from bot.core.policyfile import Located
 
 app = typer.Typer(
     help="policybot: your organisation's AI-tool policies, answered in seconds.",
@@ -52,6 +46,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_or_exit(**overrides: object) -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import describe_error, load_settings
+
     try:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
@@ -61,21 +59,36 @@ def settings_or_exit(**overrides: object) -> Settings:
 @contextmanager
 def friendly_errors() -> Iterator[None]:
     """Turn the failures people cause (bad files, unreachable database) into one line."""
+    from bot.core.policyfile import PolicyFileError
+
     try:
         yield
     except PolicyFileError as error:
         for problem in error.problems:
             typer.echo(problem, err=True)
         fail(f"{len(error.problems)} problem(s) found; nothing was changed", 1)
-    except PolicyError as error:
-        fail(f"{error}; nothing was changed", 1)
-    except sa.exc.OperationalError as error:
-        fail(f"cannot use the database: {error.orig}", 3)
+    except Exception as error:
+        # The store and SQLAlchemy are only asked about when loaded: an error of theirs can
+        # only come from a command that loaded them, and `check` must not pay for them.
+        store, sa_exc = sys.modules.get("bot.core.store"), sys.modules.get("sqlalchemy.exc")
+        if store is not None and isinstance(error, store.PolicyError):
+            fail(f"{error}; nothing was changed", 1)
+        if sa_exc is not None and isinstance(error, sa_exc.OperationalError):
+            fail(f"cannot use the database: {error.orig}", 3)
+        raise
 
 
-def runtime(database_url: str | None = None, **kwargs: bool) -> Runtime:
+def runtime(
+    database_url: str | None = None,
+    *,
+    migrate: bool = True,
+    seed: bool = True,
+    drift: bool = False,
+) -> Runtime:
+    from bot.bootstrap import open_runtime
+
     settings = settings_or_exit(database_url=database_url)
-    return open_runtime(settings, **kwargs)
+    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
 
 
 DatabaseOption = Annotated[
@@ -93,9 +106,13 @@ def ask(
     database_url: DatabaseOption = None,
 ) -> None:
     """Answer one question and exit."""
+    from bot.core.answers import as_json
+    from bot.core.text import storable
+
     with friendly_errors():
         rt = runtime(database_url)
-        text = " ".join(question)
+        # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
+        text = storable(" ".join(question))
         answer = rt.service.ask(text, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:
@@ -129,11 +146,16 @@ QuietOption = Annotated[bool, typer.Option("--quiet", help="Do not announce the 
 
 def registry_is_empty(database_url: str | None) -> bool:
     """True for a database with no schema yet or no tools: an import there is the baseline."""
-    rt = runtime(database_url, migrate=False, seed=False)
+    from bot.core import db
+
+    engine = db.make_engine(settings_or_exit(database_url=database_url).database_url)
     try:
-        return db.current_revision(rt.engine) is None or not rt.store.policies()
+        if db.current_revision(engine) is None:
+            return True
+        with engine.connect() as connection:
+            return not connection.exec_driver_sql("SELECT count(*) FROM tool").scalar()
     finally:
-        rt.engine.dispose()
+        engine.dispose()
 
 
 def planned(
@@ -141,10 +163,19 @@ def planned(
 ) -> tuple[Runtime, list[Located], ImportPlan]:
     """Read the files and work out what importing them would do; a dry run writes nothing,
     not even the schema of a new database (whose registry is empty)."""
+    from bot.core import db
+    from bot.core.names import name_key
+    from bot.core.plan import plan_import
+    from bot.core.policyfile import (
+        PolicyFileError,
+        read_located,
+        unknown_alternatives,
+    )
+
     located = read_located(path)
     rt = runtime(database_url, migrate=migrate, seed=False)
     fresh = not migrate and db.current_revision(rt.engine) is None
-    current = [] if fresh else rt.store.policies()
+    current = [] if fresh else rt.service.policies()
     # Alternatives may name a tool in the files or one the database keeps.
     incoming = {name_key(item.policy.name) for item in located}
     kept = [p for p in current if not prune and name_key(p.name) not in incoming]
@@ -168,6 +199,8 @@ def planned(
 
 def show_plan(path: Path, plan: ImportPlan) -> NoReturn:
     """Print the plan; exit 0 when the import would change nothing, 2 when it would."""
+    from bot.core.plan import describe_plan
+
     typer.echo(f"plan for importing {path}:")
     for line in describe_plan(plan):
         typer.echo(line)
@@ -204,6 +237,8 @@ def import_policies(
 
     The changes are one policy version with one announcement; loading into an empty registry
     is the baseline version and announces nothing unless --announce."""
+    from bot.core.changes import Actor, ImportPolicies
+
     with friendly_errors():
         if not announce and not dry_run and registry_is_empty(database_url):
             quiet = True
@@ -212,8 +247,9 @@ def import_policies(
         rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet, migrate=True)
         if plan.removed and not yes:
             confirm_prune(plan.removed)
-        report = rt.store.import_policies(
-            [item.policy for item in located], author=author, prune=prune, quiet=quiet
+        report = rt.changes.import_policies(
+            ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
+            Actor(author, "import", trusted=True),
         )
         typer.echo(
             f"imported {path}: {len(report.created)} created, {len(report.updated)} updated, "
@@ -265,9 +301,11 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the registry back into its policy files, changing only what changed."""
+    from bot.core.policyfile import dump_policies, write_policies
+
     with friendly_errors():
         rt = runtime(database_url)
-        policies = rt.store.policies()
+        policies = rt.service.policies()
         if path is None:
             sys.stdout.write(dump_policies(policies))
             return
@@ -310,8 +348,8 @@ def catalogue_export(
         rt = runtime(database_url)
         text = export_registry(
             fmt,
-            rt.store.policies(),
-            rt.store,
+            rt.service.policies(),
+            rt.policies,
             filters=filters,
             now=rt.service.clock(),
             tz=rt.settings.zone,
@@ -331,6 +369,8 @@ def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) 
     A file inside a folder is checked against the whole folder: its alternatives may name
     tools in the other files, and a name another file uses is a duplicate.
     """
+    from bot.core.policyfile import check_path
+
     with friendly_errors():
         result = check_path(path)
         context = f" (checked against {path.parent}/)" if result.context else ""
@@ -338,6 +378,8 @@ def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) 
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:
+    from bot.core import db
+
     return db.make_engine(settings_or_exit(database_url=database_url).database_url)
 
 
@@ -347,6 +389,8 @@ def db_upgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    from bot.core import db
+
     with friendly_errors():
         engine = engine_or_exit(database_url)
         db.upgrade(engine, revision)
@@ -359,6 +403,8 @@ def db_downgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Undo migrations down to REVISION."""
+    from bot.core import db
+
     with friendly_errors():
         engine = engine_or_exit(database_url)
         db.downgrade(engine, revision)
@@ -368,6 +414,8 @@ def db_downgrade(
 @db_app.command("current")
 def db_current(database_url: DatabaseOption = None) -> None:
     """Show the database's migration revision and the newest one."""
+    from bot.core import db
+
     with friendly_errors():
         engine = engine_or_exit(database_url)
         current, head = db.current_revision(engine), db.head_revision(engine)
@@ -383,13 +431,14 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
 ) -> None:
     """Start the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
-    from bot.core.questionlog import BatchedQuestionLog
+    from bot.bootstrap import open_runtime
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import StartError, slack_settings_problem
     from bot.serve import serve as run_server
     from bot.slack import announcements, requests
-    from bot.slack.app import build_app
+    from bot.slack.admins import AdminGroup
+    from bot.slack.app import build_app, make_client
 
     settings = settings_or_exit(port=port)
     configure_logging(settings.log_format, settings.log_level)
@@ -397,18 +446,28 @@ def serve(
     if problem is not None:
         fail(problem, 2)
     with friendly_errors():
-        rt = open_runtime(settings, drift=True)
+        # The composition root of the server: one Web API client, the admin group read
+        # through it, the runtime (questions logged in batches off the request thread).
+        client = make_client(settings)
+        group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
+        rt = open_runtime(
+            settings,
+            drift=True,
+            also_admin=group.is_member if group else None,
+            question_log=True,
+        )
         if rt.policy_load is not None:
             logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
         try:
-            slack_app = build_app(rt, extensions=[announcements.register, requests.register])
+            slack_app = build_app(
+                rt, client, extensions=[announcements.register, requests.register]
+            )
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
         # The scheduler starts once the server is up and stops before it closes.
         scheduler = AnnouncementScheduler(rt)
-        # Questions are logged in batches off the request thread; stop() writes the rest.
-        question_log = BatchedQuestionLog(rt.store)
-        rt.service.question_log = question_log
+        question_log = rt.service.question_log
+        assert question_log is not None  # stop() writes what is still queued
         try:
             run_server(
                 rt, slack_app, port=settings.port, host=host, background=[question_log, scheduler]
@@ -455,6 +514,10 @@ def db_purge(
     """Delete logged questions older than the retention period."""
     import datetime as dt
 
+    from bot.core import db
+    from bot.core.question_repo import QuestionRepository
+    from bot.core.store import Store
+
     with friendly_errors():
         settings = settings_or_exit(database_url=database_url)
         keep = days or settings.retention_days
@@ -462,7 +525,7 @@ def db_purge(
             fail("set POLICYBOT_RETENTION_DAYS or pass --days to say how long to keep questions")
         engine = db.make_engine(settings.database_url)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep)
-        deleted = Store(engine).purge_questions(cutoff)
+        deleted = QuestionRepository(Store(engine)).purge_questions(cutoff)
         typer.echo(f"deleted {deleted} logged question(s) older than {keep} days")
 
 

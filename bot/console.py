@@ -8,6 +8,7 @@ import uuid
 
 from bot.core.conversations import conversation_key
 from bot.core.service import PolicyService
+from bot.core.text import storable
 
 BANNER = (
     "policybot console: ask about AI tools, e.g. “can I use Claude Code?”.\n"
@@ -30,7 +31,7 @@ def run_console(service: PolicyService, *, user: str) -> None:
             if interactive:
                 print()
             return
-        text = line.strip()
+        text = storable(line).strip()  # a NUL typed or piped in would fail on PostgreSQL
         if not text:
             continue
         if text.lower() in ("quit", "exit", ":q"):

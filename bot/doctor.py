@@ -18,6 +18,7 @@ from bot.bootstrap import drift_names
 from bot.config import Settings, describe_error, load_settings
 from bot.core import db
 from bot.core.plan import plan_import
+from bot.core.policy_repo import PolicyRepository
 from bot.core.policyfile import PolicyFileError, load_policies
 from bot.core.store import Store
 from bot.serve import slack_settings_problem
@@ -140,7 +141,7 @@ def check_policies(path: Path) -> Finding:
 def check_drift(engine: sa.Engine, settings: Settings) -> Finding:
     """Whether the policies folder and the database hold the same tools (which ones differ)."""
     path = settings.policies_path
-    plan = plan_import(Store(engine).policies(), load_policies(path), prune=True)
+    plan = plan_import(PolicyRepository(Store(engine)).policies(), load_policies(path), prune=True)
     if not plan.has_changes:
         return Finding("drift", State.OK, f"the database matches {path}")
     if settings.sync_policies:

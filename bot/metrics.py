@@ -58,6 +58,19 @@ RATE_LIMIT_WAITS = Counter(
     registry=REGISTRY,
 )
 
+REFUSED_REQUESTS = Counter(
+    "policybot_refused_requests_total",
+    "Requests to /slack/events refused before Bolt saw them, or replays ignored.",
+    ["reason"],
+    registry=REGISTRY,
+)
+QUESTION_LOG_DROPPED = Counter(
+    "policybot_question_log_dropped_total",
+    "Questions not written to the question log (queue full, or refused by the database).",
+    ["reason"],
+    registry=REGISTRY,
+)
+
 
 def render() -> bytes:
     """The exposition text for `/metrics`."""

@@ -23,7 +23,8 @@ from waitress.server import create_server
 from bot.bootstrap import Runtime
 from bot.catalogue import catalogue_for
 from bot.config import Settings
-from bot.web import make_wsgi_app
+from bot.slack.guard import SlackEndpoint
+from bot.web import MAX_BODY_BYTES, make_wsgi_app
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ DEFAULT_HOST = "0.0.0.0"
 SERVER_THREADS = 8
 # waitress accepts 100 connections by default; a burst from Slack or a proxy may hold more.
 SERVER_CONNECTION_LIMIT = 1000
+# waitress's own limits, so that slow or oversized requests cost little (docs/security.md).
+# Slack's requests are small and arrive whole in milliseconds: a connection silent for
+# CHANNEL_TIMEOUT seconds is closed (checked every CLEANUP_INTERVAL), headers over 32 KiB and
+# bodies over MAX_BODY_BYTES are refused with 431 and 413 before the body is read.
+CHANNEL_TIMEOUT_SECONDS = 20
+CLEANUP_INTERVAL_SECONDS = 5
+MAX_HEADER_BYTES = 32 * 1024
 SOCKET_PING_SECONDS = 5.0
 
 
@@ -82,15 +90,28 @@ def serve(
     """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
     settings = runtime.settings
     socket_mode = settings.slack_app_token is not None
-    wsgi = make_wsgi_app(runtime.engine, None if socket_mode else app, catalogue_for(runtime))
+    endpoint = None
+    if not socket_mode:
+        secret = settings.slack_signing_secret
+        endpoint = SlackEndpoint(
+            app,
+            secret.get_secret_value() if secret else "",
+            first_time=runtime.events.first_time_event,
+        )
+    wsgi = make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
     try:
         server = create_server(
             wsgi,
             host=host,
             port=port,
             threads=SERVER_THREADS,
-            connection_limit=SERVER_CONNECTION_LIMIT,
             ident="policybot",
+            connection_limit=SERVER_CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT_SECONDS,
+            cleanup_interval=CLEANUP_INTERVAL_SECONDS,
+            max_request_header_size=MAX_HEADER_BYTES,
+            max_request_body_size=MAX_BODY_BYTES + 1,  # waitress refuses sizes >= this
+            asyncore_use_poll=True,  # select() fails beyond 1,024 open sockets; poll() does not
         )
     except OSError as error:
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error

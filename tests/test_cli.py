@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.conftest import REPO
 
@@ -74,7 +76,7 @@ def test_import_of_a_bad_file_names_the_line_and_changes_nothing(
     assert result.exit_code == 1
     assert f"{bad}:3: status: unknown status 'forbidden'" in result.output
     assert "nothing was changed" in result.output
-    assert Store(engine).policies() == []
+    assert PolicyRepository(Store(engine)).policies() == []
 
 
 def test_import_prune_removes_tools_no_longer_listed(
@@ -86,21 +88,21 @@ def test_import_prune_removes_tools_no_longer_listed(
     # Claude Code names Qoder as an alternative; pruning it is fine, keeping Qoder is fine.
     pruned = runner.invoke(app, ["import", "--prune", "--yes", str(one)])
     assert pruned.exit_code == 0, pruned.output
-    assert [p.name for p in Store(engine).policies()] == ["Qoder"]
+    assert [p.name for p in PolicyRepository(Store(engine)).policies()] == ["Qoder"]
 
 
 def test_import_prune_without_yes_refuses_when_nobody_can_answer(
     env: str, engine: sa.Engine, tmp_path: Path
 ) -> None:
     runner.invoke(app, ["import", str(REPO / "policies")])
-    before = Store(engine).policies()
+    before = PolicyRepository(Store(engine)).policies()
     one = tmp_path / "one.yaml"
     one.write_text("tools:\n  - name: Qoder\n    status: allowed\n", encoding="utf-8")
     refused = runner.invoke(app, ["import", "--prune", str(one)])
     assert refused.exit_code == 1
     assert f"--prune would remove {len(before) - 1} tool(s)" in refused.output
     assert "nothing was changed" in refused.output and "--yes" in refused.output
-    assert Store(engine).policies() == before
+    assert PolicyRepository(Store(engine)).policies() == before
 
 
 def test_check_validates_without_a_database(tmp_path: Path) -> None:
@@ -212,3 +214,43 @@ def test_console_follow_up_is_about_the_previous_answer(env: str) -> None:
     assert "There is no policy for “why”" not in done.stdout
     assert "Commands anyone can use: list [status]" in done.stdout  # staff help
     assert "set <tool> <status>" not in done.stdout  # not the admin commands
+
+
+# -- quick commands load only what they use ------------------------------------------------
+
+SLACK_AND_SERVER = {"slack_bolt", "slack_sdk", "apscheduler", "waitress", "gunicorn"}
+
+
+def packages_loaded_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages a real `policybot ARGS` process has imported when it exits."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(' '.join(sorted({m.split('.')[0] for m in sys.modules})),"
+        " file=sys.stderr))\n"
+        f"sys.argv = ['policybot', *{args!r}]\n"
+        "from bot.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.strip().splitlines()[-1].split())
+
+
+def test_ask_loads_neither_slack_nor_the_server_nor_alembic_at_head(env: str) -> None:
+    assert runner.invoke(app, ["ask", "warm up: migrate and seed"]).exit_code == 0
+    loaded = packages_loaded_by(["ask", "can I use cursor?"], {"DATABASE_URL": env})
+    assert "sqlalchemy" in loaded  # it did answer from the database
+    assert not loaded & (SLACK_AND_SERVER | {"alembic"})
+
+
+def test_check_loads_no_database_layer_and_no_slack() -> None:
+    loaded = packages_loaded_by(["check", str(REPO / "policies")])
+    assert {"ruamel", "yaml"} & loaded  # it did read the files
+    assert not loaded & (SLACK_AND_SERVER | {"sqlalchemy", "sqlmodel", "alembic"})

@@ -5,6 +5,9 @@ reads the Dockerfile, lays out a temporary "image" the way its COPY lines do, ru
 stage's RUN lines (the same `pip install` commands and lock) in a clean virtual environment,
 and then runs its CMD and HEALTHCHECK exactly as written. The virtual environment is built
 once per run (about 15 s with pip's cache).
+
+The replayed installs need the package index, so those tests are marked `network`: out of
+`make test`, run by CI through `make test-network`.
 """
 
 from __future__ import annotations
@@ -296,6 +299,7 @@ def image_database(fresh_database_url: str, image: ReplayedImage) -> str:
     return image.map_paths(RUNTIME.env()["DATABASE_URL"])
 
 
+@pytest.mark.network
 def test_installed_policybot_runs_from_the_image_layout(image: ReplayedImage) -> None:
     result = image.run("policybot --help", RUNTIME, cwd=image.app)
     assert result.returncode == 0, result.stderr
@@ -303,6 +307,7 @@ def test_installed_policybot_runs_from_the_image_layout(image: ReplayedImage) ->
         assert command in result.stdout
 
 
+@pytest.mark.network
 def test_db_upgrade_then_doctor_pass_in_the_image_layout(
     image: ReplayedImage, image_database: str
 ) -> None:
@@ -321,6 +326,7 @@ def slack() -> Iterator[StandinSlack]:
         yield standin
 
 
+@pytest.mark.network
 def test_cmd_serves_and_the_healthcheck_passes(
     image: ReplayedImage, image_database: str, slack: StandinSlack
 ) -> None:

@@ -111,3 +111,52 @@ def test_a_database_password_in_a_url_is_masked(capsys: pytest.CaptureFixture[st
     )
     event = json.loads(capsys.readouterr().err)["event"]
     assert event == "cannot connect to postgresql+psycopg://policybot:***@db:5432/policybot"
+
+
+def test_text_format_keeps_a_forged_line_inside_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("text")
+    forged = "hi\n2026-12-01 00:00:00,000 WARNING bot.admin: admin rights granted\r\x1b[2J"
+    logging.getLogger("bot.test").info("question %s", forged, extra={"text": forged})
+    output = capsys.readouterr().err
+    assert len(output.splitlines()) == 1
+    assert "question hi\\n2026-12-01" in output and "\\r\\x1b[2J" in output
+
+
+def test_text_format_indents_a_traceback_under_its_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("text")
+    try:
+        raise ValueError("body\n2026-12-01 00:00:00,000 INFO forged")
+    except ValueError:
+        logging.getLogger("bot.test").exception("failed")
+    first, *rest = capsys.readouterr().err.splitlines()
+    assert first.endswith("ERROR bot.test: failed")
+    assert rest and all(line.startswith("  | ") for line in rest)
+
+
+# Inputs that made the old masking quadratic (a long run of letters before no `://`), and
+# others shaped like its patterns. A linear pass over 2 MB of each takes well under a second;
+# the old one took hours, so the deadline below only stops a regression from hanging the run.
+_ADVERSARIAL = {
+    "letters": "'a' * 2_000_000",
+    "schemes": "'a://b:' * 300_000",
+    "userinfo": "'a://' + 'b:' * 1_000_000",
+    "tokens": "'xoxb-' * 400_000",
+    "words": "'a ' * 1_000_000",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_ADVERSARIAL))
+def test_masking_is_linear_in_its_input(shape: str) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from bot.logs import mask\n"
+        f"text = {_ADVERSARIAL[shape]} + ' postgresql://u:hunter2@db/x ' + 'xoxb-1-SECRET'\n"
+        "masked = mask(text)\n"
+        "assert 'hunter2' not in masked and 'SECRET' not in masked\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
+    assert done.returncode == 0

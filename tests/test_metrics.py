@@ -16,6 +16,7 @@ from bot.core.service import PolicyService
 from bot.core.store import Store
 from bot.web import make_wsgi_app
 from tests.factories import seed_registry
+from tests.wiring import runtime_on, seed
 
 EXPECTED = {
     "policybot_questions": "counter",
@@ -36,8 +37,9 @@ def value(name: str, **labels: str) -> float:
 
 @pytest.fixture
 def service(store: Store) -> PolicyService:
-    store.import_policies(seed_registry(), author="seed")
-    return PolicyService(store, admins=frozenset({"UADMIN"}))
+    runtime = runtime_on(store, admins=["UADMIN"])
+    seed(runtime, seed_registry())
+    return runtime.service
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.conftest import REPO
 
@@ -180,7 +181,7 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
     env: str, folder: Path, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run("import", str(folder))
-    generation = Store(engine).generation()
+    generation = PolicyRepository(Store(engine)).generation()
     path = folder / "coding-assistants.yaml"
     text = path.read_text(encoding="utf-8")
     text = text.replace(
@@ -199,7 +200,7 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
     assert "+ Tabnine Pro: new tool" in lines
     assert "--prune would remove 1 tool(s) the files do not list: Tabnine" in lines
     assert "2 change(s) would be announced in #ai-policy: Cursor, Tabnine Pro" in lines
-    assert Store(engine).generation() == generation
+    assert PolicyRepository(Store(engine)).generation() == generation
 
 
 def test_plan_with_prune_shows_what_would_be_removed(env: str, folder: Path) -> None:
@@ -281,7 +282,7 @@ def test_check_of_a_copied_file_blames_the_copy_and_names_the_original(folder: P
 # -- drift ----------------------------------------------------------------------------------
 
 
-def edit_cursor_status(folder: Path, status: str = "banned") -> None:
+def edit_cursor_status(folder: Path, status: str = "under-review") -> None:
     path = folder / "coding-assistants.yaml"
     cursor = "    reason: Approved on the company Business"
     text = path.read_text(encoding="utf-8")
@@ -319,7 +320,7 @@ def test_chat_says_it_kept_the_database_and_that_the_files_differ(
         "policies: using the database as it is (POLICYBOT_SYNC_POLICIES is off); "
         f"{folder} differs from the database on 1 tool(s) (Cursor: status)"
     ) in chat.output
-    assert Store(engine).get("Cursor").status == "conditional"  # type: ignore[union-attr]
+    assert PolicyRepository(Store(engine)).get("Cursor").status == "conditional"  # type: ignore[union-attr]
 
 
 def test_sync_policies_imports_the_folder_on_start_and_says_so(
@@ -336,7 +337,7 @@ def test_sync_policies_imports_the_folder_on_start_and_says_so(
         f"policies: imported {folder} (POLICYBOT_SYNC_POLICIES=true): "
         "0 created, 1 updated, 12 removed, 56 unchanged"
     ) in chat.output
-    assert Store(engine).get("Cursor").status == "banned"  # type: ignore[union-attr]
+    assert PolicyRepository(Store(engine)).get("Cursor").status == "under-review"  # type: ignore[union-attr]
 
 
 def test_a_new_database_is_loaded_from_the_folder_and_chat_says_so(
@@ -419,7 +420,8 @@ def test_the_documented_workflow_checks_the_files_and_posts_the_plan(tmp_path: P
     assert planned.returncode == 0, planned.stdout + planned.stderr
     comment = (repo / "plan.md").read_text(encoding="utf-8")
     assert comment.startswith("### policybot plan\n")
-    assert "~ Cursor: changed\n    status: conditional → banned\n    announced: yes" in comment
+    changed = "~ Cursor: changed\n    status: conditional → under-review\n    announced: yes"
+    assert changed in comment
     assert "0 to create, 1 to update, 0 to remove, 68 unchanged" in comment
     assert (tmp_path / "summary.md").read_text(encoding="utf-8") == comment
     assert "--edit-last" in steps["Post the plan on the pull request"]["run"]
@@ -472,4 +474,4 @@ def test_prune_at_a_terminal_asks_before_removing(
     screen = import_at_a_terminal(["--prune", str(one)], answer, env)
     assert "--prune will remove 68 tool(s): Adobe Firefly, Aider," in screen
     assert "Remove these 68 tool(s)? [y/N]" in screen
-    assert len(Store(engine).policies()) == kept
+    assert len(PolicyRepository(Store(engine)).policies()) == kept

@@ -13,6 +13,7 @@ from bot.bootstrap import open_runtime
 from bot.cli import app
 from bot.config import load_settings
 from bot.core.models import QuestionLog
+from bot.core.question_repo import QuestionRepository
 from bot.core.store import Store
 from tests.conftest import REPO, FakeClock
 
@@ -56,7 +57,8 @@ def test_db_purge_deletes_questions_older_than_the_retention_days(
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     for age_days in (100, 31, 29, 1):
-        Store(environment, clock=FakeClock(now - dt.timedelta(days=age_days))).log_question(
+        store = Store(environment, clock=FakeClock(now - dt.timedelta(days=age_days)))
+        QuestionRepository(store).log_question(
             f"asked {age_days} days ago", matched=[], asker=None, channel="slack"
         )
     monkeypatch.setenv("POLICYBOT_RETENTION_DAYS", "30")

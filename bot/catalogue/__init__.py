@@ -23,7 +23,7 @@ def catalogue_for(runtime: Runtime) -> WSGIApplication | None:
 
     return catalogue_app(
         runtime.service,
-        runtime.store,
+        runtime.policies,
         tz=settings.zone,
         public_url=settings.public_url,
         clock=runtime.service.clock,

@@ -23,11 +23,21 @@ import sqlalchemy as sa
 
 from bot.catalogue import exports, i18n
 from bot.catalogue.links import PREFIX, tool_path
-from bot.catalogue.model import RECENT_DAYS, STATUS_ORDER, Catalogue, Filters, name_key
-from bot.catalogue.radar import STATUS_COLOURS, layout
-from bot.core.answers import Registry, answer_question
+from bot.catalogue.model import PAGE_SIZE, RECENT_DAYS, Catalogue, Filters
+from bot.catalogue.radar import STATUS_COLOURS, Radar, layout
+from bot.core.answers import (
+    AnswerKind,
+    Registry,
+    ToolAnswer,
+    answer_question,
+    list_heading,
+    variant_lines,
+)
+from bot.core.lists import STATUS_ORDER, group_by_status
 from bot.core.models import utcnow
+from bot.core.phrases import phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.store import name_key
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -63,12 +73,39 @@ class RegistrySource(Protocol):
     def registry(self) -> Registry: ...
 
 
+class Revision(Protocol):
+    """One recorded change to a tool, as the history repository gives it."""
+
+    @property
+    def tool(self) -> str: ...
+    @property
+    def action(self) -> str: ...  # create | update | delete
+    @property
+    def author(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def changes(self) -> Mapping[str, Any]: ...  # field -> [old, new]
+
+
 class Revisions(Protocol):
     """What the catalogue reads of the registry's history (the Store)."""
 
-    def history(self, name: str) -> Sequence[Any]: ...
+    def history(self, name: str) -> Sequence[Revision]: ...
 
-    def recent_changes(self, limit: int = 10) -> Sequence[Any]: ...
+    def recent_changes(self, limit: int = 10) -> Sequence[Revision]: ...
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One select of the filter form: its query name, its label's key, and its options
+    as (value, text, chosen)."""
+
+    name: str
+    label: str
+    options: list[tuple[str, str, bool]]
 
 
 @dataclass
@@ -200,6 +237,11 @@ class CatalogueApp:
                 b"the registry cannot be read right now; try again shortly\n",
                 "text/plain; charset=utf-8",
             )
+        except Exception:  # a bug: say so with the security headers, and log it
+            log.exception("the catalogue failed on %s", path)
+            return Response(
+                "500 Internal Server Error", b"the catalogue failed\n", "text/plain; charset=utf-8"
+            )
 
     def _route(self, path: str, query: Mapping[str, list[str]], lang: str) -> Response:
         if path == PREFIX.rstrip("/"):
@@ -250,6 +292,38 @@ class CatalogueApp:
                 return ", ".join(str(item) for item in value)
             return str(value)
 
+        def filter_fields(catalogue: Catalogue, filters: Filters) -> list[FilterField]:
+            """The filter form's fields: each value the registry has, with its count."""
+            return [
+                FilterField(
+                    "status",
+                    "filter_status",
+                    [
+                        (
+                            s.value,
+                            f"{status_label(s)} ({catalogue.status_counts.get(s, 0)})",
+                            s in filters.statuses,
+                        )
+                        for s in STATUS_ORDER
+                    ],
+                ),
+                FilterField(
+                    "category",
+                    "filter_category",
+                    [(c, f"{c} ({n})", c in filters.categories) for c, n in catalogue.categories],
+                ),
+                FilterField(
+                    "vendor",
+                    "filter_vendor",
+                    [(v, f"{v} ({n})", v in filters.vendors) for v, n in catalogue.vendors],
+                ),
+                FilterField(
+                    "data",
+                    "filter_data",
+                    [(d.value, data_name(d), d == filters.data) for d in DataClass],
+                ),
+            ]
+
         page = self.env.get_template(template).render(
             lang=lang,
             w=words,
@@ -258,7 +332,16 @@ class CatalogueApp:
             field_name=field_name,
             show_value=show_value,
             safe_url=_safe_url,
-            **{"standalone": False, **values},
+            filter_fields=filter_fields,
+            # What every page takes, unless the page says otherwise.
+            **{
+                "standalone": False,
+                "catalogue": None,
+                "filters": Filters(),
+                "q": "",
+                "recent_days": RECENT_DAYS,
+                **values,
+            },
         )
         return Response(status, page.encode("utf-8"), headers=[("Vary", "Accept-Language")])
 
@@ -267,53 +350,56 @@ class CatalogueApp:
         filters = Filters.from_query(query)
         question = " ".join(" ".join(query.get("q", [])).split())[:MAX_QUESTION]
         if question:
-            answer = answer_question(question, catalogue.registry, today=catalogue.today)
-            return self._render(
-                "search.html",
-                lang,
-                catalogue=catalogue,
-                filters=filters,
-                q=question,
-                answer=answer,
-                results=_unique(t.policy for t in answer.tools),
-                ambiguous=_ambiguous(answer.tools),
-            )
+            return self._search(catalogue, question, lang)
         page = catalogue.page(filters, _page_number(query))
-        return self._render(
-            "index.html",
-            lang,
-            catalogue=catalogue,
-            filters=filters,
-            q="",
-            page=page,
-            recent_days=RECENT_DAYS,
-        )
+        return self._render("index.html", lang, catalogue=catalogue, filters=filters, page=page)
 
-    def _radar_page(self, query: Mapping[str, list[str]], lang: str) -> Response:
+    def _search(self, catalogue: Catalogue, question: str, lang: str) -> Response:
+        """The answer Slack would give, as pages: the named tools, or a list grouped by
+        status (the first page of it, with a link to the whole list as a catalogue filter)."""
+        answer = answer_question(question, catalogue.registry, today=catalogue.today)
+        said = phrases_for(answer.language)  # the answer's own words, as in Slack
+        values: dict[str, Any] = {
+            "catalogue": catalogue,
+            "q": question,
+            "answer": answer,
+            "kind": answer.kind.value,
+            "results": _unique(t.policy for t in answer.tools),
+            "ambiguous": _ambiguous(answer.tools),
+            "heading": "",
+            "groups": [],
+            "whole_list": "",
+            "variants": [],
+            "page_size": PAGE_SIZE,
+        }
+        if answer.kind is AnswerKind.LIST:
+            shown = answer.listed[:PAGE_SIZE]
+            values["heading"] = list_heading(answer, said)
+            values["groups"] = group_by_status(shown)
+            if answer.listing is not None and len(answer.listed) > len(shown):
+                whole = Filters.of_list(answer.listing, (c for c, _ in catalogue.categories))
+                values["whole_list"] = whole.query()
+        elif answer.kind is AnswerKind.VARIANT:
+            values["variants"] = variant_lines(answer, said)
+            values["results"] = _unique(p for v in answer.variants for p in v.related)
+        return self._render("search.html", lang, **values)
+
+    def _radar(self, filters: Filters, lang: str) -> tuple[Catalogue, Radar]:
         catalogue = self.catalogue()
-        filters = Filters.from_query(query)
         radar = layout(
             catalogue.select(filters),
             recent=catalogue.recent,
             uncategorised=i18n.words(lang)["uncategorised"],
         )
-        return self._render(
-            "radar.html",
-            lang,
-            catalogue=catalogue,
-            filters=filters,
-            q="",
-            radar=radar,
-            recent_days=RECENT_DAYS,
-        )
+        return catalogue, radar
+
+    def _radar_page(self, query: Mapping[str, list[str]], lang: str) -> Response:
+        filters = Filters.from_query(query)
+        catalogue, radar = self._radar(filters, lang)
+        return self._render("radar.html", lang, catalogue=catalogue, filters=filters, radar=radar)
 
     def _radar_svg(self, query: Mapping[str, list[str]], lang: str) -> Response:
-        catalogue = self.catalogue()
-        radar = layout(
-            catalogue.select(Filters.from_query(query)),
-            recent=catalogue.recent,
-            uncategorised=i18n.words(lang)["uncategorised"],
-        )
+        _, radar = self._radar(Filters.from_query(query), lang)
         response = self._render("radar.svg", lang, radar=radar, standalone=True)
         response.content_type = "image/svg+xml; charset=utf-8"
         return response
@@ -342,8 +428,6 @@ class CatalogueApp:
             "tool.html",
             lang,
             catalogue=catalogue,
-            filters=Filters(),
-            q="",
             entries=entries,
             title=", ".join(p.name for p in tools),
         )
@@ -358,9 +442,7 @@ class CatalogueApp:
             }
             for revision in self.revisions.recent_changes(CHANGES_SHOWN)
         ]
-        return self._render(
-            "changes.html", lang, catalogue=catalogue, filters=Filters(), q="", rows=rows
-        )
+        return self._render("changes.html", lang, catalogue=catalogue, rows=rows)
 
     def _export(self, fmt: str, query: Mapping[str, list[str]]) -> Response:
         catalogue = self.catalogue()
@@ -388,14 +470,7 @@ class CatalogueApp:
         )
 
     def _not_found(self, lang: str) -> Response:
-        return self._render(
-            "not_found.html",
-            lang,
-            "404 Not Found",
-            catalogue=None,
-            filters=Filters(),
-            q="",
-        )
+        return self._render("not_found.html", lang, "404 Not Found")
 
 
 # A revision's field -> the word the tool page uses for it.
@@ -432,7 +507,7 @@ def _unique(policies: Iterable[ToolPolicy]) -> list[ToolPolicy]:
     return list(seen.values())
 
 
-def _ambiguous(tools: Sequence[Any]) -> list[tuple[str, list[str]]]:
+def _ambiguous(tools: Sequence[ToolAnswer]) -> list[tuple[str, list[str]]]:
     """Each phrase that named several tools, with their names."""
     notes: dict[str, list[str]] = {}
     for tool in tools:
@@ -441,7 +516,7 @@ def _ambiguous(tools: Sequence[Any]) -> list[tuple[str, list[str]]]:
     return list(notes.items())
 
 
-def _history_row(revision: Any, tz: dt.tzinfo) -> dict[str, Any]:
+def _history_row(revision: Revision, tz: dt.tzinfo) -> dict[str, Any]:
     """One revision as the templates show it: when, who, what, each field's old and new."""
     changes = []
     for name, pair in (revision.changes or {}).items():

@@ -16,23 +16,14 @@ from urllib.parse import urlencode
 
 from bot.catalogue.links import slug
 from bot.core.answers import Registry
+from bot.core.lists import STATUS_ORDER, ListQuery, category_matches
 from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.store import name_key
 
-# Usable first: the order of the groups, the radar's rings (inside out) and the exports.
-STATUS_ORDER: tuple[Status, ...] = (
-    Status.ALLOWED,
-    Status.CONDITIONAL,
-    Status.UNDER_REVIEW,
-    Status.BANNED,
-)
 _DATA_ORDER = list(DataClass)
 PAGE_SIZE = 100
 RECENT_DAYS = 30
 MAX_FILTER_VALUES = 20  # per field in one URL; more are ignored
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -68,6 +59,21 @@ class Filters:
             categories=frozenset(values("category")),
             vendors=frozenset(values("vendor")),
             data=data,
+        )
+
+    @classmethod
+    def of_list(cls, query: ListQuery, categories: Iterable[str]) -> Filters:
+        """The catalogue filter showing what a list question asked for; the question's
+        category concepts ("coding") become the registry's category values that mean them."""
+        return cls(
+            statuses=query.statuses,
+            categories=frozenset(
+                value
+                for value in categories
+                if any(category_matches(value, concept) for concept in query.categories)
+            ),
+            vendors=frozenset(query.vendors),
+            data=query.data,
         )
 
     @property

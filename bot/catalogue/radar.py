@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.catalogue.links import tool_path
-from bot.catalogue.model import STATUS_ORDER
+from bot.core.lists import STATUS_ORDER
 from bot.core.policy import Status, ToolPolicy
 
 SIZE = 720  # the square the radar is drawn in, in SVG units

@@ -1,6 +1,8 @@
-"""Admin use cases: run a parsed command against the store and say what happened, in words.
+"""Admin commands in words: changes go to `PolicyChanges`, reads to the repositories.
 
-Shared by the console chat, the CLI and Slack; callers check that the sender is an admin.
+Shared by the console chat, the CLI and Slack. The permission check for changes is in
+`PolicyChanges`; for the read-only admin commands (history, list, ...) the caller
+(`PolicyService.handle`) checks before parsing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.announcements import AckStats, Announcements
+from bot.core.changes import Actor, AddTool, PolicyChanges, sentence
 from bot.core.commands import (
     AddAlias,
     Announce,
@@ -26,7 +29,9 @@ from bot.core.commands import (
 )
 from bot.core.phrases import EN
 from bot.core.policy import Status, ToolPolicy
-from bot.core.store import Change, RevisionView, Store, UnknownToolError, plain_value
+from bot.core.policy_repo import PolicyRepository
+from bot.core.question_repo import QuestionRepository
+from bot.core.store import Change, RevisionView, UnknownToolError, plain_value
 
 # The English phrasebook's words, so listings and answers say a status the same way.
 STATUS_LABEL = dict(EN.status_labels)
@@ -58,6 +63,19 @@ def describe_changes(changes: dict[str, Any]) -> str:
     return "; ".join(parts) if parts else "no change"
 
 
+def describe_change(change: Change) -> str:
+    """What a change did, as one sentence for the admin who made it."""
+    name = (change.after or change.before or ToolPolicy("?", Status.ALLOWED)).name
+    if change.is_noop:
+        return f"{name} already has that policy; nothing changed."
+    if change.scheduled_for is not None:
+        return sentence(
+            f"{name}: from {change.scheduled_for.isoformat()}, "
+            f"{describe_changes(change.changed)}. Until then its current policy stays"
+        )
+    return sentence(f"{name}: {describe_changes(change.changed)}")
+
+
 def describe_revision(revision: RevisionView, tz: dt.tzinfo) -> str:
     when = revision.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
     return (
@@ -73,32 +91,38 @@ def summarize(policy: ToolPolicy) -> str:
         parts.append(f"from {policy.effective.isoformat()}")
     if policy.alternatives:
         parts.append(f"(use {', '.join(policy.alternatives)})")
+    if policy.scheduled:
+        parts.append(
+            f"[{STATUS_LABEL[policy.scheduled.status]} from "
+            f"{policy.scheduled.effective.isoformat()}]"
+        )
     return " ".join(parts)
 
 
 class Admin:
-    """Runs admin commands; every write names its author and source in the revision."""
+    """Runs admin commands for one actor and says what happened."""
 
     def __init__(
-        self, store: Store, tz: dt.tzinfo = dt.UTC, announcements: Announcements | None = None
+        self,
+        policies: PolicyRepository,
+        questions: QuestionRepository,
+        changes: PolicyChanges,
+        *,
+        announcements: Announcements | None = None,
+        tz: dt.tzinfo = dt.UTC,
     ) -> None:
-        self.store = store
-        self.tz = tz
-        # Set by bootstrap; None where nothing can send announcements (e.g. bare tests).
+        self.policies = policies
+        self.questions = questions
+        self.changes = changes
         self.announcements = announcements
+        self.tz = tz
 
-    def run(self, command: Command, *, author: str, source: str) -> AdminResult:
+    def run(self, command: Command, actor: Actor) -> AdminResult:
         match command:
-            case SetPolicy():
-                return self._set(command, author, source)
-            case AddAlias(tool=tool, alias=alias):
-                change = self.store.add_alias(tool, alias, author=author, source=source)
-                assert change.after is not None
-                return AdminResult(f"'{alias}' is now an alias of {change.after.name}.", change)
-            case RemoveTool(tool=tool):
-                change = self.store.remove(tool, author=author, source=source)
-                assert change.before is not None
-                return AdminResult(f"Removed {change.before.name} from the registry.", change)
+            case SetPolicy() | AddAlias() | RemoveTool():
+                change = self.changes.run(command, actor)
+                done = None if change.is_noop else change
+                return AdminResult(self._said(command, change), done, _quiet(command))
             case ShowHistory(tool=tool):
                 return AdminResult(self._history(tool))
             case ListTools(status=status):
@@ -108,46 +132,32 @@ class Admin:
             case ShowHelp(command=verb):
                 return AdminResult(usage(verb))
             case EditTool(tool=tool, create=create):
-                return self._add(tool, author, source) if create else self._describe(tool)
+                return self._add(tool, actor) if create else self._describe(tool)
             case Announce(tool=tool):
-                return AdminResult(self._announce(tool, author))
+                return AdminResult(self._announce(tool, actor.user))
             case ShowAcks(tool=tool):
                 return AdminResult(self._acks(tool))
         raise TypeError(f"unhandled command {command!r}")
 
-    def _set(self, command: SetPolicy, author: str, source: str) -> AdminResult:
-        current = self.store.resolve(command.tool)
-        fields: dict[str, Any] = {"status": command.status}
-        if command.status is Status.BANNED:
-            # A banned tool has no conditions of use and no data it may see; the ones left
-            # from an earlier status would read as if it could still be used under them.
-            fields.update(conditions=None, max_data=None)
-        for name in ("reason", "conditions", "effective", "max_data", "alternatives"):
-            value = getattr(command, name)
-            if value is not None:
-                # An empty string clears a text field; an empty tuple clears alternatives.
-                fields[name] = value if value != "" else None
-        change = self.store.update(
-            current.name, author=author, source=source, quiet=command.quiet, **fields
-        )
-        if change.is_noop:
-            return AdminResult(f"{current.name} already has that policy; nothing changed.")
-        return AdminResult(
-            f"{current.name}: {describe_changes(change.changed)}.", change, command.quiet
-        )
+    def _said(self, command: Command, change: Change) -> str:
+        if isinstance(command, AddAlias) and change.after is not None and not change.is_noop:
+            return f"'{command.alias}' is now an alias of {change.after.name}."
+        if isinstance(command, RemoveTool) and change.before is not None:
+            return f"Removed {change.before.name} from the registry."
+        return describe_change(change)
 
-    def _add(self, tool: str, author: str, source: str) -> AdminResult:
-        policy = ToolPolicy(name=tool.strip(), status=Status.UNDER_REVIEW)
-        change = self.store.save(policy, author=author, source=source, create=True, quiet=True)
+    def _add(self, tool: str, actor: Actor) -> AdminResult:
+        change = self.changes.run(AddTool(tool), actor)
+        assert change.after is not None
+        name = change.after.name
         return AdminResult(
-            f"Added {policy.name} as under review. Set its policy with: "
-            f'set "{policy.name}" <status> --reason ...',
+            f'Added {name} as under review. Set its policy with: set "{name}" <status> --reason …',
             change,
             quiet=True,
         )
 
     def _describe(self, tool: str) -> AdminResult:
-        policy = self.store.resolve(tool)
+        policy = self.policies.resolve(tool)
         lines = [summarize(policy)]
         for name in ToolPolicy.FIELDS[1:]:
             lines.append(f"  {name}: {describe_value(plain_value(getattr(policy, name)))}")
@@ -168,7 +178,7 @@ class Admin:
         return describe_acks(self.announcements.ack_stats(tool), self.tz)
 
     def _history(self, tool: str) -> str:
-        revisions = self.store.history(tool)
+        revisions = self.policies.history(tool)
         if not revisions:
             raise UnknownToolError(tool)
         lines = [f"History of {revisions[-1].tool} (oldest first):"]
@@ -176,7 +186,7 @@ class Admin:
         return "\n".join(lines)
 
     def _list(self, status: Status | None) -> str:
-        policies = self.store.list_tools(status)
+        policies = self.policies.list_tools(status)
         if not policies:
             return f"No tools are {STATUS_LABEL[status]}." if status else "The registry is empty."
         title = f"{len(policies)} tools" + (f" {STATUS_LABEL[status]}" if status else "")
@@ -190,7 +200,7 @@ class Admin:
         return "\n".join(lines)
 
     def _unanswered(self) -> str:
-        questions = self.store.unanswered()
+        questions = self.questions.unanswered()
         if not questions:
             return "Every question so far found a policy."
         lines = ["Questions with no policy, most asked first:"]
@@ -225,3 +235,7 @@ def describe_acks(stats: AckStats, tz: dt.tzinfo, *, names: int = 30) -> str:
         text += f" Reminders sent: {stats.reminders_sent}"
         text += f", failed: {stats.failed}." if stats.failed else "."
     return text
+
+
+def _quiet(command: Command) -> bool:
+    return isinstance(command, SetPolicy) and command.quiet

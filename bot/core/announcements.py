@@ -32,15 +32,10 @@ from bot.core.models import (
     Revision,
     ScheduledStep,
 )
+from bot.core.names import name_key
 from bot.core.policy import Status, ToolPolicy
-from bot.core.store import (
-    ChangeEvent,
-    PolicyError,
-    Store,
-    UnknownToolError,
-    name_key,
-    plain_value,
-)
+from bot.core.policy_repo import PolicyRepository
+from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, plain_value
 from bot.core.versions import Versions, group_of
 
 # The transaction's announcement and the items of its version, while it is being written.
@@ -152,7 +147,12 @@ def headline(
     else:
         status = status_words(after.status)
     text = f"{after.name}: {status}"
-    if after.effective and ("effective" in changed or after.effective >= today):
+    # A status change takes effect today unless dated otherwise: "from <today>" adds nothing.
+    if (
+        after.effective
+        and after.effective != today
+        and ("effective" in changed or after.effective > today)
+    ):
         text += f" from {after.effective.isoformat()}"
     extras = []
     if "conditions" in changed:
@@ -259,9 +259,14 @@ class Announcements:
     """Creates announcements with their outbox rows; records and counts acknowledgements."""
 
     def __init__(
-        self, store: Store, config: AnnouncementConfig, versions: Versions | None = None
+        self,
+        store: Store,
+        policies: PolicyRepository,
+        config: AnnouncementConfig,
+        versions: Versions | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies
         self.config = config
         # Every change joins its transaction's version first; announcements tell of versions.
         self.versions = versions or Versions(store)
@@ -324,7 +329,7 @@ class Announcements:
         session.flush()
 
     def _announce_change(self, session: Session, event: ChangeEvent) -> None:
-        """The store listener: runs inside the change's transaction, so both commit or neither."""
+        """Called by `on_change` inside the change's transaction: both commit or neither."""
         if event.quiet or not self.config.channel or not is_material(event):
             return
         change = event.change
@@ -359,7 +364,7 @@ class Announcements:
             raise AnnouncementError(
                 "announcements are off: set POLICYBOT_ANNOUNCE_CHANNEL to a channel id"
             )
-        policy = self.store.resolve(tool)
+        policy = self.policies.resolve(tool)
         now = self.store.clock()
         today = now.astimezone(self.config.zone).date()
         details = policy_details(policy)
@@ -430,7 +435,8 @@ class Announcements:
         self, effective: dt.date | None, now: dt.datetime
     ) -> list[tuple[dt.timedelta, dt.datetime]]:
         """(offset, when) for each effective-date reminder still ahead of `now`."""
-        if effective is None:
+        # A change in force from today (a status change without a date) needs no countdown.
+        if effective is None or effective <= now.astimezone(self.config.zone).date():
             return []
         start = dt.datetime.combine(effective, dt.time(REMINDER_HOUR), tzinfo=self.config.zone)
         due = [(offset, start - offset) for offset in self.config.effective_reminders]
@@ -513,7 +519,7 @@ class Announcements:
     def latest(self, tool: str) -> AnnouncementView | None:
         """The most recent announcement of a tool (by name or alias, or a removed tool's name)."""
         try:
-            key = name_key(self.store.resolve(tool).name)
+            key = name_key(self.policies.resolve(tool).name)
         except UnknownToolError:
             key = name_key(tool)
         with Session(self.store.engine) as session:
@@ -533,7 +539,7 @@ class Announcements:
         """
         view = self.latest(tool)
         if view is None:
-            self.store.resolve(tool)  # UnknownToolError for a name that is not a tool
+            self.policies.resolve(tool)  # UnknownToolError for a name that is not a tool
             raise AnnouncementError(
                 f"{tool} has not been announced yet: use `announce {tool}` to send its policy"
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -25,6 +25,7 @@ from bot.core.lists import (
     read_list_query,
 )
 from bot.core.matching import MAX_READ_WORDS, Matcher, Mention, readable_part, strip_markup
+from bot.core.names import NameIndex, name_key
 from bot.core.phrases import Phrases, phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
 
@@ -42,6 +43,7 @@ __all__ = [
     "is_follow_up",
     "is_small_talk",
     "render_text",
+    "scheduled_line",
 ]
 
 
@@ -192,13 +194,16 @@ class Registry:
     def __init__(self, policies: Iterable[ToolPolicy]) -> None:
         self._policies: dict[str, ToolPolicy] = {}
         for policy in policies:
-            self._policies[policy.name.casefold()] = policy
+            self._policies[name_key(policy.name)] = policy
+        # Every name and alias -> its tool, by the one name rule of names.py.
+        self.names = NameIndex((p.name, p.aliases) for p in self._policies.values())
         self.matcher = Matcher(self._policies.values())
         self.lists = ListIndex(self._policies.values())
 
     def get(self, name: str) -> ToolPolicy | None:
-        """The policy named `name`, any case; None when the registry has no such tool."""
-        return self._policies.get(name.strip().casefold())
+        """The policy named `name` (or with that alias); None when there is no such tool."""
+        canonical = self.names.tool_for(name)
+        return self._policies.get(name_key(canonical)) if canonical else None
 
     def __len__(self) -> int:
         return len(self._policies)
@@ -409,6 +414,15 @@ def _status_line(
     return frame.format(**fill)
 
 
+def scheduled_line(policy: ToolPolicy, phrases: Phrases, words: Mapping[Status, str]) -> str | None:
+    """ "From 2026-12-15 it will be BANNED." for a change decided for a later day."""
+    if policy.scheduled is None:
+        return None
+    return phrases.scheduled.format(
+        date=policy.scheduled.effective.isoformat(), word=words[policy.scheduled.status]
+    )
+
+
 def _data_line(
     policy: ToolPolicy, asked: DataClass | None, today: dt.date | None, phrases: Phrases
 ) -> str | None:
@@ -489,6 +503,7 @@ def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases
         lines.append(parts[answer.intent][1])
     date_first = answer.intent is Intent.SINCE
     lines.append(_status_line(policy, answer.today, date_first, phrases))
+    lines.append(scheduled_line(policy, phrases, phrases.status_words))
     lines.append(
         phrases.label(phrases.conditions, policy.conditions) if policy.conditions else None
     )

@@ -31,8 +31,9 @@ class CommandError(ValueError):
 class SetPolicy:
     """Set a tool's status and, optionally, other policy fields.
 
-    `None` means "leave unchanged"; `alternatives=()` and `reason=""` clear the field.
-    `quiet` records the change without announcing it.
+    `None` means "leave unchanged"; `alternatives=()`, `reason=""` and `conditions=""`
+    clear the field, as does a field named in `clear` (`--max-data none`). `quiet` records
+    the change without announcing it.
     """
 
     tool: str
@@ -43,6 +44,7 @@ class SetPolicy:
     conditions: str | None = None
     max_data: DataClass | None = None
     quiet: bool = False
+    clear: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,13 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
     }
 )
 
+# Every verb but help is for policy admins: the permission check comes before the grammar's,
+# so people who may not run a command do not learn its usage from their mistakes.
+ADMIN_VERBS = frozenset(
+    {"set", "alias", "remove", "history", "unanswered", "edit", "add", "announce", "acks"}
+    | {"requests", "revoke", "feedback", "audit", "answer"}
+)
+
 _SET_USAGE = (
     "set <tool> <status> [--reason TEXT] [--alternatives A,B] [--effective YYYY-MM-DD]"
     " [--conditions TEXT] [--max-data CLASS] [--quiet]"
@@ -242,7 +251,8 @@ _SET_USAGE = (
 _VERBS: dict[str, tuple[str, str]] = {
     "set": (
         _SET_USAGE,
-        "set a tool's policy; --alternatives none clears, --quiet skips the announcement",
+        "set a tool's policy; an option given as none clears that field, a future --effective"
+        " schedules the change, --quiet skips the announcement",
     ),
     "alias": ("alias <tool> <alias>", "add another name for a tool"),
     "remove": ("remove <tool>", "delete a tool from the registry"),
@@ -317,12 +327,21 @@ def usage(verb: str | None = None) -> str:
 
 def is_command(text: str) -> bool:
     """True if the first word is a command verb (any case); everything else is a question."""
+    return command_verb(text) is not None
+
+
+def command_verb(text: str) -> str | None:
+    """The command word `text` starts with (lower case), or None for a question."""
     words = _normalise(text).split(maxsplit=1)
-    return bool(words) and words[0].lower() in _VERBS
+    return words[0].lower() if words and words[0].lower() in _VERBS else None
 
 
-def parse_command(text: str) -> Command:
-    """Parse one admin command; raise `CommandError` with a one-line message if it is malformed."""
+def parse_command(text: str, is_tool: Callable[[str], bool] | None = None) -> Command:
+    """Parse one admin command; raise `CommandError` with a one-line message if it is malformed.
+
+    `is_tool` says whether some words name a tool in the registry; with it, `set Claude Code`
+    is known to lack its status rather than to name the status 'Code'.
+    """
     normalised = _normalise(text)
     words = normalised.split(maxsplit=1)
     if not words:
@@ -332,39 +351,60 @@ def parse_command(text: str) -> Command:
         raise CommandError(
             f"unknown command '{words[0]}': use {_or_list(_VERBS)}. Usage: {usage('help')}"
         )
+    rest = words[1] if len(words) > 1 else ""
+    if verb == "set":
+        return _parse_set(verb, rest, is_tool)
+    if verb in _TEXT_PARSERS:
+        return _TEXT_PARSERS[verb](verb, rest)
+    return _PARSERS[verb](verb, _shell_words(verb, rest))
+
+
+def _shell_words(verb: str, text: str) -> list[str]:
     try:
-        args = shlex.split(normalised)[1:]
+        return shlex.split(text)
     except ValueError:
         raise _error(
             verb, "unclosed quote: close it, or put a name with an apostrophe in double quotes"
         ) from None
-    return _PARSERS[verb](verb, args)
 
 
-def _parse_set(verb: str, args: list[str]) -> SetPolicy:
-    positionals, options = _split_options(verb, args)
-    status, tool_words = _split_status(verb, positionals)
+def _parse_set(verb: str, rest: str, is_tool: Callable[[str], bool] | None) -> SetPolicy:
+    positionals, options = _split_options(verb, rest)
+    status, tool_words = _split_status(verb, positionals, is_tool)
     tool = _join_name(tool_words)
     if not tool:
         raise _error(verb, "missing tool")
-    reason = options.get("reason")
-    conditions = options.get("conditions")
+    clear: set[str] = set()
+    texts: dict[str, str | None] = {}
+    for name in ("reason", "conditions"):
+        value = options.get(name)
+        texts[name] = None if value is None else ("" if _is_none(value) else value.strip())
     alternatives = options.get("alternatives")
     effective = options.get("effective")
     max_data = options.get("max-data")
+    if max_data is not None and _is_none(max_data):
+        clear.add("max_data")
+        max_data = None
     return SetPolicy(
         tool=tool,
         status=status,
-        reason=reason.strip() if reason is not None else None,
+        reason=texts["reason"],
         alternatives=_parse_alternatives(alternatives) if alternatives is not None else None,
         effective=_parse_date(verb, effective) if effective is not None else None,
-        conditions=conditions.strip() if conditions is not None else None,
+        conditions=texts["conditions"],
         max_data=_parse_data_class(verb, max_data) if max_data is not None else None,
         quiet="quiet" in options,
+        clear=frozenset(clear),
     )
 
 
-def _split_status(verb: str, positionals: list[str]) -> tuple[Status, list[str]]:
+def _is_none(value: str) -> bool:
+    return value.strip().lower() in ("", "none")
+
+
+def _split_status(
+    verb: str, positionals: list[str], is_tool: Callable[[str], bool] | None
+) -> tuple[Status, list[str]]:
     """The status is the last bare word before the options; the words before it name the tool."""
     if not positionals:
         raise _error(verb, "missing tool and status")
@@ -375,8 +415,9 @@ def _split_status(verb: str, positionals: list[str]) -> tuple[Status, list[str]]
     try:
         status = Status.parse(word)
     except ValueError:
-        if not tool_words:
-            raise _error(verb, f"missing status for '{word}'") from None
+        whole = _join_name(positionals)
+        if not tool_words or (is_tool is not None and is_tool(whole)):
+            raise _error(verb, f"missing status for '{whole}'") from None
         raise _error(verb, f"unknown status '{word}': use {_or_list(Status.choices())}") from None
     if not _join_name(tool_words):
         raise _error(verb, "missing tool")
@@ -479,8 +520,8 @@ def _parse_request(verb: str, args: list[str]) -> FileRequest:
 _EXCEPTION_OPTIONS = {"purpose": True, "data": True, "days": True, "why": True}
 
 
-def _parse_exception(verb: str, args: list[str]) -> AskException:
-    positionals, options = _split_options(verb, args, _EXCEPTION_OPTIONS)
+def _parse_exception(verb: str, rest: str) -> AskException:
+    positionals, options = _split_options(verb, rest, _EXCEPTION_OPTIONS)
     tool = _join_name(positionals)
     if not tool:
         raise _error(verb, "missing tool")
@@ -523,8 +564,8 @@ def _no_arguments(make: Callable[[], Command]) -> Callable[[str, list[str]], Com
     return parse
 
 
-def _parse_approve(verb: str, args: list[str]) -> Decide:
-    positionals, options = _split_options(verb, args, {"until": True, "note": True})
+def _parse_approve(verb: str, rest: str) -> Decide:
+    positionals, options = _split_options(verb, rest, {"until": True, "note": True})
     if len(positionals) != 1:
         raise _error(verb, "name one request or exception, e.g. R12 or E7")
     until = options.get("until")
@@ -536,8 +577,8 @@ def _parse_approve(verb: str, args: list[str]) -> Decide:
     )
 
 
-def _parse_decline(verb: str, args: list[str]) -> Decide | Revoke:
-    positionals, options = _split_options(verb, args, {"reason": True})
+def _parse_decline(verb: str, rest: str) -> Decide | Revoke:
+    positionals, options = _split_options(verb, rest, {"reason": True})
     if len(positionals) != 1:
         raise _error(verb, "name one request or exception, e.g. R12 or E7")
     reason = (options.get("reason") or "").strip()
@@ -560,8 +601,15 @@ def _parse_answer(verb: str, args: list[str]) -> AnswerTerm:
     return AnswerTerm(term=_join_name([term]), text=text.strip())
 
 
+# Verbs with free-text options read the text as typed (apostrophes and all), not as words.
+_TEXT_PARSERS: dict[str, Callable[[str, str], Command]] = {
+    "exception": _parse_exception,
+    "approve": _parse_approve,
+    "decline": _parse_decline,
+    "revoke": _parse_decline,
+}
+
 _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
-    "set": _parse_set,
     "alias": _parse_alias,
     "remove": _tool_parser(RemoveTool),
     "history": _tool_parser(ShowHistory),
@@ -573,15 +621,11 @@ _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "announce": _tool_parser(Announce),
     "acks": _tool_parser(ShowAcks),
     "request": _parse_request,
-    "exception": _parse_exception,
     "exceptions": _parse_exceptions,
     "watch": _tool_parser(WatchTool),
     "unwatch": _tool_parser(lambda tool: WatchTool(tool=tool, watch=False)),
     "watching": _no_arguments(ListWatches),
     "requests": _no_arguments(ListRequests),
-    "approve": _parse_approve,
-    "decline": _parse_decline,
-    "revoke": _parse_decline,
     "feedback": _no_arguments(ShowFeedback),
     "audit": _parse_audit,
     "answer": _parse_answer,
@@ -589,48 +633,55 @@ _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
 
 
 def _split_options(
-    verb: str, args: list[str], allowed: dict[str, bool] | None = None
+    verb: str, rest: str, allowed: dict[str, bool] | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """Bare words before the first option, and each option's value ("" for a flag)."""
+    """The words before the first option, and each option's value ("" for a flag).
+
+    Values are taken as typed, up to the next option: free text needs no quotes and may hold
+    apostrophes ("--reason reads the user's environment"); a value in quotes loses them.
+    """
     allowed = _SET_OPTIONS if allowed is None else allowed
-    positionals: list[str] = []
+    starts = [(m, _as_option(m.group(), allowed)) for m in re.finditer(r"\S+", rest)]
+    marks = [(m, option) for m, option in starts if option is not None]
+    head = rest[: marks[0][0].start()] if marks else rest
     options: dict[str, str] = {}
-    values: dict[str, list[str]] = {}
-    current: str | None = None  # the option whose value we are collecting
-    for token in args:
-        option = _as_option(token, allowed)
-        if option is None:
-            if current is None:
-                if options:
-                    flag = next(reversed(options))
-                    raise _error(
-                        verb,
-                        f"unexpected '{token}' after --{flag}:"
-                        " the tool and status come before the options",
-                    )
-                positionals.append(token)
-            else:
-                values[current].append(token)
-            continue
-        name, inline = option
+    for number, (match, (name, inline)) in enumerate(marks):
+        end = marks[number + 1][0].start() if number + 1 < len(marks) else len(rest)
+        tail = rest[match.end() : end].strip()
         if name not in allowed:
             names = _or_list(f"--{n}" for n in allowed)
             raise _error(verb, f"unknown option '--{name}': use {names}")
         if name in options:
             raise _error(verb, f"--{name} given twice")
-        options[name] = ""
         if not allowed[name]:
             if inline is not None:
                 raise _error(verb, f"--{name} takes no value")
-            current = None
+            if tail:
+                raise _error(
+                    verb,
+                    f"unexpected '{tail.split()[0]}' after --{name}:"
+                    " the tool and status come before the options",
+                )
+            options[name] = ""
             continue
-        values[name] = [inline] if inline is not None else []
-        current = name
-    for name, words in values.items():
-        if not words:
+        value = " ".join(part for part in (inline, tail) if part)
+        value = _unquote(value)
+        if not value and inline is None and not _quoted_empty(tail):
             raise _error(verb, f"--{name} needs a value")
-        options[name] = " ".join(words)
-    return positionals, options
+        options[name] = value
+    return _shell_words(verb, head), options
+
+
+def _unquote(value: str) -> str:
+    """'"some text"' -> 'some text'; an apostrophe inside the text stays."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def _quoted_empty(text: str) -> bool:
+    return text in ('""', "''")
 
 
 def _as_option(token: str, allowed: dict[str, bool] | None = None) -> tuple[str, str | None] | None:
@@ -659,11 +710,11 @@ def _no_options(verb: str, args: list[str]) -> list[str]:
 
 def _parse_alternatives(value: str) -> tuple[str, ...]:
     """Comma-separated tool names; "" or "none" clears. Duplicates are dropped."""
-    if value.strip().lower() in ("", "none"):
+    if _is_none(value):
         return ()
     seen: dict[str, str] = {}
     for part in value.split(","):
-        name = _join_name([part])
+        name = _join_name([_unquote(part)])
         if name:
             seen.setdefault(name.casefold(), name)
     return tuple(seen.values())

@@ -1,19 +1,29 @@
-"""Engines and schema migrations: the only place that knows which database is behind the URL."""
+"""Engines and schema migrations: the only place that knows which database is behind the URL.
+
+Alembic is loaded only to migrate or to read the migration graph: a start on a database that
+is already at head (every `policybot ask`) reads the revision table and the revision ids of
+the migration files and goes on (`upgrade_if_behind`).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _ROOT = Path(__file__).resolve().parents[2]
+# `revision: str = '0002'` and `down_revision: str | None = '0001'` in a migration file.
+_REVISION_LINE = re.compile(
+    r"^(revision|down_revision)\b[^=\n]*=\s*(?:['\"]([^'\"]+)['\"]|None)\s*$", re.MULTILINE
+)
 
 # Any fixed 64-bit number works; it only has to be the same in every replica ("policybt").
 MIGRATION_LOCK_KEY = 0x706F6C6963796274
@@ -51,6 +61,8 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(engine: sa.Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     # ConfigParser treats % as interpolation: a URL-encoded password (p%40ss) must be doubled.
@@ -86,23 +98,69 @@ def migration_lock(engine: sa.Engine) -> Iterator[None]:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`; safe to run from several replicas at once."""
+    from alembic import command
+
     with migration_lock(engine):
         command.upgrade(alembic_config(engine), revision)
 
 
+def upgrade_if_behind(engine: sa.Engine) -> None:
+    """`upgrade(engine)`, unless the database is already at head (then Alembic is not loaded)."""
+    if not is_at_head(engine):
+        upgrade(engine)
+
+
 def downgrade(engine: sa.Engine, revision: str) -> None:
+    from alembic import command
+
     with migration_lock(engine):
         command.downgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision(engine: sa.Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+@cache
+def head_from_files() -> str | None:
+    """The head revision read from the migration files' `revision`/`down_revision` lines, or
+    None unless they form one line of history (then ask Alembic, `head_revision`)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("*.py"):
+        found = dict(
+            (name, value or None) for name, value in _REVISION_LINE.findall(path.read_text())
+        )
+        if found.get("revision") is None:
+            return None
+        revisions.add(str(found["revision"]))
+        if found.get("down_revision"):
+            parents.add(str(found["down_revision"]))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(engine: sa.Engine) -> str | None:
+    """The revision recorded in the database; None when there is none (or more than one)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    except sa.exc.DBAPIError:  # no alembic_version table yet: an empty database
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def is_at_head(engine: sa.Engine) -> bool:
+    head = head_from_files()
+    if head is not None:
+        return stored_revision(engine) == head
     return current_revision(engine) == head_revision(engine)

@@ -33,7 +33,7 @@ from bot.core.commands import (
 )
 from bot.core.exceptions import Exceptions, ExceptionView
 from bot.core.feedback import Feedback
-from bot.core.requests import RequestError, RequestView, ToolRequests
+from bot.core.requests import Filed, RequestError, RequestView, ToolRequests
 from bot.core.store import PolicyError, name_key
 from bot.core.unanswered import UnansweredQueue
 from bot.core.watches import Watches
@@ -72,6 +72,21 @@ def describe_request(view: RequestView, zone: dt.tzinfo) -> str:
     return text
 
 
+def describe_filed(filed: Filed) -> str:
+    view = filed.request
+    if filed.outcome == "already":
+        return (
+            f"You already asked about {view.tool_name} ({view.label}); "
+            "you will get a DM when it is decided."
+        )
+    others = len(view.askers) - 1
+    also = f" {others} other(s) asked too." if others else ""
+    return (
+        f"Asked the policy admins to review {view.tool_name} ({view.label}).{also} "
+        "You will get a DM when they decide."
+    )
+
+
 class Desk:
     def __init__(
         self,
@@ -105,7 +120,7 @@ class Desk:
     def _run(self, command: DeskCommand, user: str, source: str) -> str:
         match command:
             case FileRequest(tool=tool, why=why):
-                return self.file_request(tool, user=user, why=why)
+                return describe_filed(self.file_request(tool, user=user, why=why))
             case AskException():
                 view = self.exceptions.ask(
                     command.tool,
@@ -156,27 +171,15 @@ class Desk:
 
     # -- use cases the Slack buttons call too ------------------------------------------------
 
-    def file_request(self, tool: str, *, user: str, why: str | None) -> str:
+    def file_request(self, tool: str, *, user: str, why: str | None) -> Filed:
         # `request claude cli` names a tool in two words: check the longer names first.
         words = f"{tool} {why or ''}".split()
         for size in range(min(len(words), 6), 1, -1):
-            known = self.requests.store.get(" ".join(words[:size]))
+            known = self.requests.policies.get(" ".join(words[:size]))
             if known is not None:
                 tool = known.name
                 break
-        filed = self.requests.file(tool, user=user, why=why)
-        view = filed.request
-        if filed.outcome == "already":
-            return (
-                f"You already asked about {view.tool_name} ({view.label}); "
-                "you will get a DM when it is decided."
-            )
-        others = len(view.askers) - 1
-        also = f" {others} other(s) asked too." if others else ""
-        return (
-            f"Asked the policy admins to review {view.tool_name} ({view.label}).{also} "
-            "You will get a DM when they decide."
-        )
+        return self.requests.file(tool, user=user, why=why)
 
     def check_request_decider(self, request_id: int, user: str) -> RequestView:
         """The open request, if `user` is an admin who did not ask for it."""
@@ -266,7 +269,7 @@ class Desk:
         if subject and subject.upper()[:1] in "RE" and subject[1:].isdigit():
             found = audit.events(self.requests.store.engine, subject=subject.upper())
         elif subject:
-            policy = self.requests.store.get(subject)
+            policy = self.requests.policies.get(subject)
             key = name_key(policy.name if policy else subject)
             found = audit.events(self.requests.store.engine, tool_key=key)
         else:

@@ -29,6 +29,7 @@ from bot.core import audit
 from bot.core.models import PolicyException
 from bot.core.notices import Button, Notice, Waker, queue_notice
 from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.requests import RequestError, check_quota
 from bot.core.store import ChangeEvent, Store, name_key
 
@@ -137,6 +138,7 @@ class Exceptions:
     def __init__(
         self,
         store: Store,
+        policies: PolicyRepository,
         *,
         max_days: int = 90,
         reminder: dt.timedelta = dt.timedelta(days=3),
@@ -148,6 +150,7 @@ class Exceptions:
         group_members: GroupMembers | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies
         self.max_days = max_days
         self.reminder = reminder
         self.per_day = per_day
@@ -172,7 +175,7 @@ class Exceptions:
         data_class: str,
         days: int,
     ) -> ExceptionView:
-        policy = self.store.resolve(tool)
+        policy = self.policies.resolve(tool)
         if policy.status not in (Status.BANNED, Status.CONDITIONAL):
             raise ExceptionError(
                 f"{policy.name} is {policy.status.replace('-', ' ')}: exceptions are for banned "
@@ -269,7 +272,7 @@ class Exceptions:
             raise ExceptionError(f"{view.label} is already {view.status}.")
         if view.user == user:
             raise ExceptionError("Nobody decides their own exception: someone else has to.")
-        if not self.may_decide(user, self.store.get(view.tool_name)):
+        if not self.may_decide(user, self.policies.get(view.tool_name)):
             raise ExceptionError(
                 f"Only policy admins or the owner of {view.tool_name} can decide exceptions."
             )
@@ -471,14 +474,20 @@ class Exceptions:
         if not rows:
             return
         what = "was removed from the registry" if change.after is None else "changed its policy"
+        if change.after is not None and change.after.status is Status.ALLOWED:
+            follow = f"{subject.name} is now allowed: you no longer need an exception."
+        else:
+            follow = (
+                f"{subject.name} {what}, so exceptions granted under the old policy end. "
+                "Ask again if you still need one."
+            )
         for row in rows:
             self._end(session, row, "ended", event.author, f"{subject.name} {what}", event.at)
             self._tell_holder(
                 session,
                 row,
                 f"Your exception for {row.tool_name} has ended",
-                f"{subject.name} {what}, so exceptions granted under the old policy end. "
-                "Ask again if you still need one.",
+                follow,
                 event.author,
                 event.at,
             )

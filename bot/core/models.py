@@ -110,6 +110,26 @@ class PolicyVersion(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
 
 
+class ScheduledChange(SQLModel, table=True):
+    """A change decided now that takes effect on a later day (one pending per tool).
+
+    Until `effective` the tool's row keeps today's policy; on that day the change is applied
+    (by whichever process reads the registry first) with a revision dated that day.
+    """
+
+    __tablename__ = "scheduled_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tool.id", unique=True, ondelete="CASCADE")
+    effective: dt.date = Field(index=True)
+    # field -> new value (JSON-friendly), applied over the policy as it is on the day.
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    author: str = Field(max_length=200)
+    source: str = Field(max_length=50)
+    quiet: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
 class RegistryState(SQLModel, table=True):
     """A single row whose generation grows with every registry write, so caches can refresh."""
 

@@ -55,6 +55,7 @@ class Phrases:
     status_from_date_first: str
     status_since: str
     status_since_date_first: str
+    scheduled: str  # a change decided for a later day: {date}, {word}
 
     # -- Slack status line: {emoji}, {name}, {label}, {date}
     slack_status_undated: str
@@ -179,6 +180,7 @@ EN = Phrases(
     status_from_date_first="From {date}, {name} will be {word}{gloss}.",
     status_since="{name} is {word} since {date}{gloss}.",
     status_since_date_first="Since {date}, {name} is {word}{gloss}.",
+    scheduled="From {date} it will be {word}.",
     slack_status_undated="{emoji} *{name}* is *{label}*",
     slack_status_from="{emoji} *{name}* will be *{label}* from {date}",
     slack_status_since="{emoji} *{name}* is *{label}* since {date}",
@@ -287,6 +289,7 @@ ZH = Phrases(
     status_from_date_first="从 {date} 起，{name} 将{word}{gloss}。",
     status_since="{name} 自 {date} 起{word}{gloss}。",
     status_since_date_first="自 {date} 起，{name} {word}{gloss}。",
+    scheduled="自 {date} 起将{word}。",
     slack_status_undated="{emoji} *{name}* *{label}*",
     slack_status_from="{emoji} *{name}* 将自 {date} 起 *{label}*",
     slack_status_since="{emoji} *{name}* 自 {date} 起 *{label}*",

@@ -1,7 +1,7 @@
 """What an import would change, tool by tool and field by field, before it is done.
 
 The plan compares with the same rules the import writes with: the policy as it would be
-kept (`_normalised`), the same field diff (`diff`) and the same announcement rule
+kept (`ToolPolicy.normalised`), the same field diff (`diff`) and the same announcement rule
 (`is_material`). `import --dry-run`, `plan`, `doctor` and the start-up sync all read it.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.core.announcements import is_material
 from bot.core.policy import ToolPolicy
-from bot.core.store import Change, ChangeEvent, _normalised, diff, name_key
+from bot.core.store import Change, ChangeEvent, diff, name_key
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def plan_import(
     """What importing `incoming` over `current` would do (the import matches tools by name)."""
     now = dt.datetime.now(dt.UTC)
     before = {name_key(p.name): p for p in current}
-    wanted = {name_key(p.name): _normalised(p) for p in incoming}
+    wanted = {name_key(p.name): p.normalised() for p in incoming}
     changes: list[PlannedChange] = []
     unchanged: list[str] = []
 

@@ -37,7 +37,10 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.tokens import CommentToken
 
+from bot.core.names import name_key
 from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policytext import PolicyTextError, read_policy_text
+from bot.core.text import storable
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
@@ -45,10 +48,6 @@ _NULLS = ("", "~", "null", "Null", "NULL")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
-
-
-def name_key(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 # -- problems -------------------------------------------------------------------------------
@@ -126,7 +125,8 @@ def _scalar(node: Node) -> str | None:
     if node.style is None and node.value in _NULLS:
         return None
     # ruamel marks where a folded (`>`) text was folded with \a; the text has no such mark.
-    return str(node.value).replace("\a", "") if node.style == ">" else str(node.value)
+    text = str(node.value).replace("\a", "") if node.style == ">" else str(node.value)
+    return storable(text)  # a "\0" or "\ud800" escape would fail in the database
 
 
 def _list(node: Node) -> list[tuple[str, int]]:
@@ -214,7 +214,10 @@ def _compose(text: str) -> Node | None:
 def _read_file(file: Path, problems: list[Problem]) -> list[Located]:
     where = str(file)
     try:
-        root = _compose(file.read_text(encoding="utf-8"))
+        root = _compose(read_policy_text(file))
+    except PolicyTextError as error:  # too large, not UTF-8 or nested too deep
+        problems.append(Problem(where, 0, str(error)))
+        return []
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -269,6 +272,8 @@ def _duplicates(located: Sequence[Located], targets: set[Path]) -> list[Problem]
         ]
         for key_field, line, text in places:
             key = name_key(text)
+            if key in seen_here and key_field == "aliases" and key == name_key(item.policy.name):
+                continue  # "claude-code" spells Claude Code's own name: harmless
             if key in seen_here:
                 if item.path in targets:
                     problems.append(
@@ -457,7 +462,10 @@ class _Document:
 
 
 def _load_document(path: Path) -> _Document:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        text = read_policy_text(path) if path.exists() else ""
+    except PolicyTextError as error:
+        raise PolicyFileError([f"{path}: {error}"]) from None
     try:
         data = _yaml().load(text) if text.strip() else None
         root = _compose(text) if text.strip() else None

@@ -4,6 +4,10 @@ Writing each question in the request thread cost an ORM transaction per question
 the server's CPU under load, serialised by SQLite's write lock, and in the Bolt listener
 thread that the next request's ack() waits for. Here the request thread only queues the row;
 the writer inserts everything queued so far in one transaction every `interval` seconds.
+
+One row the database refuses never costs the others: the batch is written again with its
+text cleaned (bot/core/text.py), and if that fails too, row by row, dropping only the rows
+refused; every row dropped is counted in policybot_question_log_dropped_total.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.store import Store, question_row
+import sqlalchemy as sa
+
+from bot.core.question_repo import QuestionRepository, question_row
+from bot.core.text import storable
+from bot.metrics import QUESTION_LOG_DROPPED
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +32,14 @@ class BatchedQuestionLog:
     """Queues question-log rows and writes them in batches; start() and stop() with the server."""
 
     def __init__(
-        self, store: Store, *, interval: float = 0.25, max_batch: int = 1000, limit: int = 100_000
+        self,
+        questions: QuestionRepository,
+        *,
+        interval: float = 0.25,
+        max_batch: int = 1000,
+        limit: int = 100_000,
     ) -> None:
-        self.store = store
+        self.questions = questions
         self.interval = interval
         self.max_batch = max_batch
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=limit)
@@ -46,12 +59,12 @@ class BatchedQuestionLog:
         """Queue one row; never blocks the asker (a full queue drops the row and counts it)."""
         row = question_row(question, matched=matched, asker=asker, channel=channel, at=asked_at)
         if self._thread is None:  # not started, or stopped: write it now
-            self.store.log_questions([row])
+            self._write([row])
             return
         try:
             self._queue.put_nowait(row)
         except queue.Full:
-            self.dropped += 1
+            self._drop("queue_full")
 
     def start(self) -> None:
         self._stopping.clear()
@@ -80,8 +93,41 @@ class BatchedQuestionLog:
                     break
             if not rows:
                 return
+            self._write(rows)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        """Write `rows`, cleaned if need be; drop (and count) only the rows still refused."""
+        try:
+            self.questions.log_questions(rows)
+            return
+        except sa.exc.OperationalError as error:
+            # The database is away, not refusing a row: trying row by row would only wait longer.
+            log.warning("could not write %d logged questions: %s", len(rows), error.orig)
+            for _row in rows:
+                self._drop("unavailable")
+            return
+        except Exception as error:  # the log must never take the server down
+            first_error = error
+        cleaned = [_cleaned(row) for row in rows]
+        if cleaned != rows:
             try:
-                self.store.log_questions(rows)
-            except Exception:  # the log must never take the server down
-                self.dropped += len(rows)
-                log.exception("could not write %d logged questions", len(rows))
+                self.questions.log_questions(cleaned)
+                return
+            except Exception:
+                pass
+        if len(cleaned) == 1:
+            # Only the error's type: its text holds the SQL parameters, i.e. the question.
+            log.warning("dropped a question the database refused: %s", type(first_error).__name__)
+            self._drop("refused")
+            return
+        for row in cleaned:
+            self._write([row])
+
+    def _drop(self, reason: str) -> None:
+        self.dropped += 1
+        QUESTION_LOG_DROPPED.labels(reason).inc()
+
+
+def _cleaned(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with its text made storable (no NUL, no lone surrogates)."""
+    return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}

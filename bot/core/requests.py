@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.core import audit
-from bot.core.models import PolicyException, ToolRequest, ToolRequestAsker
+from bot.core.models import Delivery, PolicyException, ToolRequest, ToolRequestAsker
 from bot.core.notices import Button, Notice, Waker, queue_notice
 from bot.core.policy import Status, ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, name_key
 
 ADD_FOR_REVIEW_ACTION = "policybot_request_add"
@@ -136,6 +137,7 @@ class ToolRequests:
     def __init__(
         self,
         store: Store,
+        policies: PolicyRepository,
         *,
         per_day: int = 5,
         admin_channel: str | None = None,
@@ -143,6 +145,7 @@ class ToolRequests:
         waker: Waker | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies
         self.per_day = per_day
         self.admin_channel = admin_channel
         self.zone = zone
@@ -155,7 +158,7 @@ class ToolRequests:
         typed = " ".join(tool.split())[:MAX_TOOL]
         if not typed:
             raise RequestError("Name the tool you want reviewed, e.g. `request Kiro for specs`.")
-        existing = self.store.get(typed)
+        existing = self.policies.get(typed)
         if existing is not None:
             raise RequestError(
                 f"{existing.name} already has a policy: ask “can I use {existing.name}?”. "
@@ -363,10 +366,21 @@ class ToolRequests:
             ).first()
             return self._view(session, row) if row else None
 
-    def admin_notice_id(self, request_id: int) -> int | None:
+    def admin_post(self, request_id: int) -> tuple[str, str, Notice] | None:
+        """Where the request's admin-channel post is (channel, ts) and what it says now;
+        None until the post went out."""
         with Session(self.store.engine) as session:
             row = session.get(ToolRequest, request_id)
-            return row.admin_notice_id if row else None
+            if row is None or row.admin_notice_id is None:
+                return None
+            sent = session.exec(
+                select(Delivery).where(
+                    Delivery.announcement_id == row.admin_notice_id, Delivery.status == "sent"
+                )
+            ).first()
+            if sent is None or not sent.channel or not sent.message_ts:
+                return None
+            return sent.channel, sent.message_ts, admin_notice(self._view(session, row), self.zone)
 
     # -- internals -------------------------------------------------------------------------
 

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING
 
 from bot.core.admin import Admin, AdminResult
 from bot.core.answers import Answer, Registry, answer_question, render_text
+from bot.core.changes import Actor, DueChanges, Permissions
 from bot.core.commands import (
     ADMIN_COMMANDS,
+    ADMIN_VERBS,
     DESK_COMMANDS,
     Command,
     CommandError,
     DeskCommand,
     ShowHelp,
-    is_command,
+    command_verb,
     parse_command,
     usage,
 )
@@ -31,9 +33,12 @@ from bot.core.conversations import Conversations
 from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
 from bot.core.phrases import staff_help
+from bot.core.policy import ToolPolicy
+from bot.core.policy_repo import PolicyRepository
+from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
-from bot.core.store import ChangeEvent, PolicyError, Store
-from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
+from bot.core.store import PolicyError
+from bot.metrics import ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
 
 if TYPE_CHECKING:
     from bot.core.desk import Desk
@@ -55,45 +60,22 @@ class Reply:
     result: AdminResult | None = None
 
 
-class PolicyService:
-    """Answers questions from a cached registry and runs admin commands."""
+class RegistrySnapshot:
+    """The answering registry, rebuilt only when some process changed the registry.
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        contact: str = "#ai-governance",
-        admins: frozenset[str] = frozenset(),
-        is_admin: Callable[[str], bool] | None = None,
-        log_askers: bool = False,
-        tz: dt.tzinfo = dt.UTC,
-        clock: Callable[[], dt.datetime] = utcnow,
-        conversations: Conversations | None = None,
-    ) -> None:
-        self.store = store
-        # Follow-ups ("why?") need the previous answer's tools; kept in the database.
-        self.conversations = conversations or Conversations(store.engine, clock=clock)
-        self.contact = contact
-        self.admins = admins
-        self.admin_check = is_admin  # e.g. Slack user-group membership
-        self.log_askers = log_askers
-        self.tz = tz
-        self.clock = clock
-        self.admin = Admin(store, tz)
-        # The server sets a batched writer here; the CLI and console write each question at once.
-        self.question_log: BatchedQuestionLog | None = None
-        # Requests, exceptions, watches and feedback (set by bootstrap; None in bare tests).
-        self.desk: Desk | None = None
+    Before each check it applies the scheduled changes whose day has come (`DueChanges`),
+    so a change dated today is in force however long the process has been up.
+    """
+
+    def __init__(self, policies: PolicyRepository, due: DueChanges | None = None) -> None:
+        self.policies = policies
+        self.due = due
         self._lock = threading.Lock()
         self._registry: Registry | None = None
         self._generation = -1
         self._checked_at = 0.0
-        store.listeners.append(self._forget_registry)
 
-    # -- questions -------------------------------------------------------------------------
-
-    def registry(self) -> Registry:
-        """The registry snapshot, rebuilt only when some process changed the registry."""
+    def get(self) -> Registry:
         now = time.monotonic()
         registry = self._registry
         if registry is not None and now - self._checked_at < REGISTRY_CHECK_SECONDS:
@@ -103,12 +85,63 @@ class PolicyService:
                 REGISTRY_CHECK_SECONDS
             ):
                 return self._registry  # another thread checked while this one waited
-            generation = self.store.generation()
+            if self.due is not None:
+                self.due.apply()
+            generation = self.policies.generation()
             if self._registry is None or generation != self._generation:
-                self._registry = Registry(self.store.policies())
+                self._registry = Registry(self.policies.policies())
                 self._generation = generation
             self._checked_at = time.monotonic()
             return self._registry
+
+    def forget(self) -> None:
+        """A write in this process committed: rebuild on the next question instead of waiting."""
+        self._checked_at = 0.0
+
+
+class PolicyService:
+    """Answers questions from the registry snapshot and runs admin commands."""
+
+    def __init__(
+        self,
+        snapshot: RegistrySnapshot,
+        admin: Admin,
+        questions: QuestionRepository,
+        permissions: Permissions,
+        conversations: Conversations,
+        *,
+        contact: str = "#ai-governance",
+        log_askers: bool = False,
+        tz: dt.tzinfo = dt.UTC,
+        clock: Callable[[], dt.datetime] = utcnow,
+        question_log: BatchedQuestionLog | None = None,
+        desk: Desk | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.admin = admin
+        self.changes = admin.changes
+        self.questions = questions
+        self.permissions = permissions
+        # Follow-ups ("why?") need the previous answer's tools; kept in the database.
+        self.conversations = conversations
+        self.contact = contact
+        self.log_askers = log_askers
+        self.tz = tz
+        self.clock = clock
+        # The server writes questions in batches; the CLI and console write each at once.
+        self.question_log = question_log
+        # Requests, exceptions, watches and feedback (None in bare tests).
+        self.desk = desk
+
+    # -- questions -------------------------------------------------------------------------
+
+    def registry(self) -> Registry:
+        return self.snapshot.get()
+
+    def policies(self) -> list[ToolPolicy]:
+        """Every policy as it stands today (scheduled changes due today applied)."""
+        self.changes.apply_due()
+        return self.admin.policies.policies()
 
     def ask(
         self,
@@ -153,7 +186,7 @@ class PolicyService:
                     asked_at=self.clock(),
                 )
             else:
-                self.store.log_question(
+                self.questions.log_question(
                     question, matched=matched, asker=kept_asker, channel=channel
                 )
         except Exception:  # logging a question must never cost the asker the answer
@@ -185,9 +218,7 @@ class PolicyService:
     # -- commands --------------------------------------------------------------------------
 
     def is_admin(self, user: str) -> bool:
-        if user in self.admins:
-            return True
-        return bool(self.admin_check and self.admin_check(user))
+        return self.permissions.is_admin(user)
 
     def handle(
         self,
@@ -200,14 +231,22 @@ class PolicyService:
     ) -> Reply:
         """Answer `text` if it is a question, run it if it is a command the user may run.
 
-        `conversation` keys the follow-up context (see `ask`)."""
+        `conversation` keys the follow-up context (see `ask`). The permission check comes
+        first: someone who may not run a command gets the refusal, not the command's usage.
+        """
         text = text.strip()
-        if not is_command(text):
+        verb = command_verb(text)
+        if verb is None:
             return self._answer(text, user, channel, conversation)
         # "list of approved tools?" starts like a command but is a question.
         looks_like_question = text.endswith(("?", "\uff1f"))
+        if verb in ADMIN_VERBS and not self.is_admin(user):
+            if looks_like_question:
+                return self._answer(text, user, channel, conversation)
+            return self._refuse(user)
+        names = self.registry().names if verb == "set" else None
         try:
-            command = parse_command(text)
+            command = parse_command(text, is_tool=names.__contains__ if names else None)
         except CommandError as error:
             if looks_like_question:
                 return self._answer(text, user, channel, conversation)
@@ -236,11 +275,9 @@ class PolicyService:
             desk_reply = self.desk.run(_as_desk(command), user=user, source=source)
             return Reply(desk_reply.kind, desk_reply.text)
         try:
-            result = self.admin.run(command, author=user, source=source)
+            result = self.admin.run(command, Actor(user, source))
         except PolicyError as error:
             return Reply("error", str(error))
-        if result.change is not None and not result.change.is_noop:
-            ADMIN_CHANGES.labels(source).inc()
         return Reply("admin", result.text, result=result)
 
     def _refuse(self, user: str) -> Reply:
@@ -273,10 +310,6 @@ class PolicyService:
     def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
         answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
         return Reply("answer", self.render(answer), answer=answer)
-
-    def _forget_registry(self, _session: object, _event: ChangeEvent) -> None:
-        # A write in this process: rebuild on the next question instead of waiting.
-        self._checked_at = 0.0
 
 
 def _as_desk(command: Command) -> DeskCommand:

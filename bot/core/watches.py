@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bot.core.announcements import headline
 from bot.core.models import ToolWatch
 from bot.core.notices import Notice, Waker, queue_notice
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, name_key
 
 WATCH_ACTION = "policybot_watch"
@@ -30,14 +31,20 @@ class WatchResult:
 
 class Watches:
     def __init__(
-        self, store: Store, *, zone: dt.tzinfo = dt.UTC, waker: Waker | None = None
+        self,
+        store: Store,
+        policies: PolicyRepository,
+        *,
+        zone: dt.tzinfo = dt.UTC,
+        waker: Waker | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies
         self.zone = zone
         self.waker = waker
 
     def watch(self, tool: str, *, user: str) -> WatchResult:
-        policy = self.store.resolve(tool)
+        policy = self.policies.resolve(tool)
         key = name_key(policy.name)
         try:
             with self.store.session() as session:
@@ -59,7 +66,7 @@ class Watches:
         return WatchResult(policy.name, True)
 
     def unwatch(self, tool: str, *, user: str) -> str:
-        found = self.store.get(tool)
+        found = self.policies.get(tool)
         key = name_key(found.name if found else tool)
         with self.store.session() as session:
             result = session.exec(

@@ -211,12 +211,12 @@ class AnnouncementScheduler:
         if not self.lock.holds():
             return
         now = self.clock()
-        store = self.runtime.store
+        questions, events = self.runtime.questions, self.runtime.events
         days = self.settings.retention_days
         if days:
-            removed = store.purge_questions(now - dt.timedelta(days=days))
+            removed = questions.purge_questions(now - dt.timedelta(days=days))
             log.info("purged %d question log rows older than %d days", removed, days)
-        store.purge_events(now - EVENT_RETENTION)
+        events.purge_events(now - EVENT_RETENTION)
 
 
 def last_cron_time(

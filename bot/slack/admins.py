@@ -14,8 +14,6 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.service import PolicyService
-
 log = logging.getLogger(__name__)
 
 GROUP_TTL_SECONDS = 60.0
@@ -69,18 +67,3 @@ class AdminGroup:
 
     def is_member(self, user_id: str) -> bool:
         return user_id in self.members()
-
-
-def install_admin_group(
-    service: PolicyService,
-    client: WebClient,
-    group_id: str | None,
-    *,
-    ttl: float = GROUP_TTL_SECONDS,
-) -> AdminGroup | None:
-    """Make members of `group_id` admins too (besides POLICYBOT_ADMINS); None without a group."""
-    if not group_id:
-        return None
-    group = AdminGroup(client, group_id, ttl=ttl)
-    service.admin_check = group.is_member
-    return group

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.state import RetryState
 from bot.bootstrap import Runtime
 from bot.config import Settings
 from bot.metrics import RATE_LIMIT_WAITS, SLACK_API_ERRORS
-from bot.slack.admins import install_admin_group
+from bot.slack.guard import clean_request_text, only_slack_response_urls, response_origins
 from bot.slack.listeners import Listeners
 
 log = logging.getLogger(__name__)
@@ -73,17 +73,21 @@ def make_client(settings: Settings) -> WebClient:
     return client
 
 
-def build_app(runtime: Runtime, *, extensions: Sequence[Extension] = ()) -> App:
+def build_app(
+    runtime: Runtime, client: WebClient | None = None, *, extensions: Sequence[Extension] = ()
+) -> App:
     """The Bolt App with every policybot listener; calls auth.test to check the bot token."""
     settings = runtime.settings
     secret = settings.slack_signing_secret
     app = App(
-        client=make_client(settings),
+        client=client or make_client(settings),
         # Unused in Socket Mode, where Slack's WebSocket replaces request signing.
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,  # ack at once, work afterwards
     )
-    install_admin_group(runtime.service, app.client, settings.admin_group)
+    # First, for every listener: no response_url outside Slack, no text the database refuses.
+    app.middleware(only_slack_response_urls(response_origins(settings.slack_api_url)))
+    app.middleware(clean_request_text)
     Listeners(runtime).register(app)
     app.error(_count_and_log)
     for extend in extensions:

@@ -24,6 +24,7 @@ from bot.core.answers import (
     list_groups,
     list_heading,
     render_text,
+    scheduled_line,
     variant_lines,
 )
 from bot.core.commands import usage
@@ -182,6 +183,10 @@ def _tool_blocks(
     policy = tool.policy
     owner = escape(policy.owner or contact)
     lines = [status_line(policy, answer.today, answer.language)]
+    labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
+    scheduled = scheduled_line(policy, phrases, labels)
+    if scheduled:
+        lines.append(scheduled)
     alternatives = alternatives_text(tool, answer.language)
     why = f"{_bold_label(phrases, phrases.why)} {escape(policy.reason or '')}"
     data = (
@@ -374,7 +379,11 @@ def help_message(command: str, *, is_admin: bool, contact: str) -> SlackMessage:
         + "".join(f"• {escape(what)}: _{escape(example)}_\n" for what, example in STAFF_EXAMPLES)
         + "Follow-ups in a DM or a thread are about my last answer there: "
         "_why?_, _what instead?_, _那用什么？_\n"
-        f"`{escape(command)} list banned` lists tools by status."
+        f"`{escape(command)} list banned` lists tools by status.\n"
+        "*When the answer is no*, use the buttons under the answer, or "
+        f"`{escape(command)} request Kiro what you need it for`, "
+        f"`{escape(command)} exception Claude Code --purpose … --data internal --days 30 --why …`, "
+        f"`{escape(command)} watch Cursor`, `{escape(command)} exceptions`."
     )
     blocks = [section(ask)]
     lines = [ask]

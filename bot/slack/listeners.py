@@ -18,12 +18,12 @@ from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
 from bot.catalogue.links import tool_pages
-from bot.core.admin import describe_changes
+from bot.core.admin import describe_change
+from bot.core.changes import Actor, SavePolicy
 from bot.core.commands import CommandError, EditTool, is_command, parse_command
 from bot.core.conversations import conversation_key
 from bot.core.policy import Status, ToolPolicy
-from bot.core.store import PolicyError, StaleEditError, UnknownToolError
-from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
+from bot.core.store import PermissionDenied, PolicyError, UnknownToolError
 from bot.slack import modal
 from bot.slack.blocks import (
     ASK_SUGGESTION_ACTION,
@@ -92,7 +92,9 @@ class Listeners:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.service = runtime.service
-        self.store = runtime.store
+        self.policies = runtime.policies
+        self.events = runtime.events
+        self.changes = runtime.changes
         self.command = runtime.settings.command
         self.contact = runtime.settings.contact
         self.conversations = runtime.service.conversations
@@ -114,7 +116,7 @@ class Listeners:
     ) -> BoltResponse | None:
         """Acknowledge and drop an event this bot already handled (a Slack re-send)."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not self.store.first_time_event(event_id):
+        if isinstance(event_id, str) and not self.events.first_time_event(event_id):
             log.info("skipped a re-sent event", extra={"event_id": event_id})
             return BoltResponse(status=200, body="")
         next_()
@@ -256,8 +258,8 @@ class Listeners:
         if event.get("tab", "home") != "home":
             return
         view = home_view(
-            self.store.policies(),
-            self.store.recent_changes(limit=5),
+            self.service.policies(),
+            self.policies.recent_changes(limit=5),
             command=self.command,
             contact=self.contact,
             tz=self.service.tz,
@@ -270,7 +272,7 @@ class Listeners:
         """Open the edit/add form; a message saying why not when it cannot open."""
         if edit.create:
             name = " ".join(edit.tool.split())
-            existing = self.store.get(name)
+            existing = self.policies.get(name)
             if existing is not None:
                 return text_message(
                     f"{existing.name} is already in the registry: "
@@ -281,9 +283,9 @@ class Listeners:
             target = modal.EditTarget(name, None, create=True)
         else:
             # The version first: if the tool changes in between, saving is refused, not lost.
-            version = self.store.version_of(edit.tool)
+            version = self.policies.version_of(edit.tool)
             try:
-                policy = self.store.resolve(edit.tool)
+                policy = self.policies.resolve(edit.tool)
             except UnknownToolError as error:
                 return text_message(str(error), icon=":warning:")
             target = modal.EditTarget(policy.name, version, create=False)
@@ -295,39 +297,29 @@ class Listeners:
     ) -> None:
         user = str(body.get("user", {}).get("id") or "")
         target = modal.EditTarget.load(str(view.get("private_metadata") or ""))
-        general = modal.first_field(target)
-        if not self.service.is_admin(user):
-            ADMIN_REFUSALS.inc()
-            log.warning("refused a policy form from a non-admin", extra={"user": user})
-            ack(
-                response_action="errors",
-                errors={general: f"Only policy admins can change policies; ask {self.contact}."},
-            )
-            return
         values = view.get("state", {}).get("values", {})
-        policy, errors = modal.read_submission(values, target, self.store)
+        policy, errors = modal.read_submission(values, target)
         if policy is None:
             ack(response_action="errors", errors=errors)
             return
+        # The same command `set` builds, through the same write path and its checks.
+        command = SavePolicy(
+            policy,
+            tool=None if target.create else target.tool,
+            expected_version=target.version,
+        )
         try:
-            change = self.store.save(
-                policy,
-                author=user,
-                source=SOURCE,
-                expected_version=target.version,
-                create=target.create,
-            )
-        except StaleEditError as error:
-            ack(response_action="errors", errors={general: f"Nothing was saved: {error}"})
+            change = self.changes.run(command, Actor(user, SOURCE))
+        except PermissionDenied:
+            message = f"Only policy admins can change policies; ask {self.contact}."
+            ack(response_action="errors", errors={modal.first_field(target): message})
             return
         except PolicyError as error:
-            ack(response_action="errors", errors={general: f"Nothing was saved: {error}"})
+            block = modal.field_of(error.field, target)
+            ack(response_action="errors", errors={block: f"Nothing was saved: {error}"})
             return
         ack()
-        if change.is_noop:
-            summary = f"{policy.name} already had that policy; nothing changed."
-        else:
-            ADMIN_CHANGES.labels(SOURCE).inc()
-            verb = "Added" if target.create else "Saved"
-            summary = f"{verb} {policy.name}: {describe_changes(change.changed)}."
+        summary = describe_change(change)
+        if not change.is_noop and change.scheduled_for is None:
+            summary = ("Added " if target.create else "Saved ") + summary
         client.chat_postMessage(channel=user, **text_message(summary, icon=":memo:").as_kwargs())

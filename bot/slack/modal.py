@@ -1,7 +1,10 @@
 """The edit/add modal: a form with every policy field, read back and checked field by field.
 
 `private_metadata` carries the tool and the version the admin saw, so that saving refuses to
-overwrite a change someone else made meanwhile (optimistic locking in `Store.save`).
+overwrite a change someone else made meanwhile (optimistic locking in the write path).
+Reading a submission only turns the form's fields into a policy (and says which field is not
+a value at all); the rules — names, alternatives, a ban clearing conditions — are checked by
+`PolicyChanges`, exactly as for `set`.
 """
 
 from __future__ import annotations
@@ -13,17 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.admin import STATUS_LABEL
-from bot.core.policy import DataClass, Status, ToolPolicy
-from bot.core.store import Store, name_key
+from bot.core.names import NAME_MAX, name_key
+from bot.core.policy import TEXT_LIMITS, DataClass, Status, ToolPolicy
 from bot.slack.blocks import Block, plain
 
 CALLBACK_ID = "policy_edit"
 VALUE = "value"  # the action_id of every input; the block_id is the field's name
 NO_DATA_LIMIT = "none"
 
-# Column sizes in bot/core/models.py; longer input is refused on the field.
-_MAX_LENGTH = {"name": 200, "vendor": 200, "category": 100, "owner": 200, "link": 500}
-_TEXT_LENGTH = 2000
+# The domain's limits (bot/core/policy.py), so Slack stops longer input as it is typed.
+_MAX_LENGTH = {"name": NAME_MAX, **TEXT_LIMITS}
+_TEXT_LENGTH = TEXT_LIMITS["reason"]
 _URL = re.compile(r"^https?://\S+$")
 
 # The order of the inputs in the form: the policy's fields, with the status up front.
@@ -104,7 +107,12 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
     blocks: list[Block] = []
     if target.create:
         blocks.append(
-            _input("name", "Tool name", _text_input(policy.name, max_length=200), optional=False)
+            _input(
+                "name",
+                "Tool name",
+                _text_input(policy.name, max_length=NAME_MAX),
+                optional=False,
+            )
         )
     else:
         blocks.append(
@@ -191,7 +199,7 @@ def _names(text: str | None) -> tuple[str, ...]:
 
 
 def read_submission(
-    values: dict[str, Any], target: EditTarget, store: Store
+    values: dict[str, Any], target: EditTarget
 ) -> tuple[ToolPolicy | None, dict[str, str]]:
     """The policy the form describes, or the errors to show, keyed by field (block_id)."""
     errors: dict[str, str] = {}
@@ -199,8 +207,6 @@ def read_submission(
     name = " ".join(name.split())
     if not name:
         errors["name"] = "Give the tool a name."
-    elif target.create and store.get(name) is not None:
-        errors["name"] = f"'{name}' is already in the registry: use edit instead."
 
     status: Status | None = None
     try:
@@ -227,35 +233,9 @@ def read_submission(
     texts: dict[str, str | None] = {}
     for field in ("vendor", "category", "reason", "conditions", "owner", "link"):
         texts[field] = _text(values, field)
-        limit = _MAX_LENGTH.get(field, _TEXT_LENGTH)
-        if texts[field] and len(texts[field] or "") > limit:
-            errors[field] = f"At most {limit} characters, please."
     link = texts["link"]
-    if link and "link" not in errors and not _URL.match(link):
+    if link and not _URL.match(link):
         errors["link"] = "Give a web address starting with https:// (or leave it empty)."
-
-    # The tool's own key: a new tool owns no names yet.
-    own = None if target.create else name_key(target.tool)
-    aliases = _names(_text(values, "aliases"))
-    for alias in aliases:
-        other = store.get(alias)
-        if name_key(alias) == name_key(name):
-            errors["aliases"] = f"'{alias}' is the tool's own name."
-        elif other is not None and name_key(other.name) != own:
-            errors["aliases"] = f"'{alias}' already names {other.name}."
-
-    alternatives = _names(_text(values, "alternatives"))
-    resolved = {a: store.get(a) for a in alternatives}
-    unknown = [a for a, policy in resolved.items() if policy is None]
-    if any(
-        name_key(a) == name_key(name) or (p is not None and name_key(p.name) == own)
-        for a, p in resolved.items()
-    ):
-        errors["alternatives"] = "A tool cannot be its own alternative."
-    elif unknown:
-        errors["alternatives"] = (
-            f"Not in the registry: {', '.join(unknown)}. Add them first, or leave them out."
-        )
 
     if errors or status is None:
         return None, errors
@@ -263,17 +243,24 @@ def read_submission(
         name=name,
         status=status,
         vendor=texts["vendor"],
-        aliases=aliases,
+        aliases=_names(_text(values, "aliases")),
         category=texts["category"],
         reason=texts["reason"],
         conditions=texts["conditions"],
         max_data=max_data,
-        alternatives=alternatives,
+        alternatives=_names(_text(values, "alternatives")),
         effective=effective,
         owner=texts["owner"],
         link=link,
     )
     return policy, {}
+
+
+def field_of(problem_field: str | None, target: EditTarget) -> str:
+    """The form's block that shows a problem with `problem_field` (a policy field)."""
+    if problem_field in FIELDS and (problem_field != "name" or target.create):
+        return problem_field
+    return first_field(target)
 
 
 def first_field(target: EditTarget) -> str:

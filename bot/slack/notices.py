@@ -17,7 +17,10 @@ from bot.slack.blocks import (
 
 
 def notice_message(view: AnnouncementView) -> SlackMessage:
-    notice = Notice.from_details(view.details)
+    return notice_blocks(Notice.from_details(view.details))
+
+
+def notice_blocks(notice: Notice) -> SlackMessage:
     blocks: list[Block] = [{"type": "header", "text": plain(notice.title, 150)}]
     if notice.lines:
         blocks.append(section("\n".join(escape(line) for line in notice.lines)))

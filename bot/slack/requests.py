@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.bootstrap import Runtime
 from bot.core.answers import Answer, answer_question, render_text
-from bot.core.desk import Desk
+from bot.core.desk import Desk, describe_filed
 from bot.core.exceptions import APPROVE_EXCEPTION_ACTION, DECLINE_EXCEPTION_ACTION
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.requests import ADD_FOR_REVIEW_ACTION, DECLINE_REQUEST_ACTION
@@ -40,6 +40,7 @@ from bot.slack.blocks import (
     text_message,
     unescape,
 )
+from bot.slack.notices import notice_blocks
 
 log = logging.getLogger(__name__)
 
@@ -314,17 +315,28 @@ class RequestListeners:
             view=request_form(unescape(str(action.get("value") or ""))),
         )
 
-    def on_request_form(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def on_request_form(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
         user = _presser(body)
         values = _values(view)
         try:
-            text = self.desk.file_request(
+            filed = self.desk.file_request(
                 _typed(values, "tool"), user=user, why=_typed(values, "why") or None
             )
         except PolicyError as error:
             ack(response_action="errors", errors={"tool": str(error)[:150]})
             return
-        ack(response_action="update", view=_done_view("Review requested", text))
+        ack(response_action="update", view=_done_view("Review requested", describe_filed(filed)))
+        if filed.outcome == "merged":  # the admin post counts everyone who asked
+            post = self.desk.requests.admin_post(filed.request.id)
+            if post is not None:
+                channel, ts, notice = post
+                message = notice_blocks(notice)
+                try:
+                    client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+                except SlackApiError as error:
+                    log.warning("could not update a request post: %s", error.response.get("error"))
 
     def on_request_exception(
         self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -422,8 +434,8 @@ class RequestListeners:
         except (PolicyError, ValueError) as error:
             _refuse(respond, error)
             return
-        policy = self.runtime.store.get(name)
-        version = self.runtime.store.version_of(name)
+        policy = self.runtime.policies.get(name)
+        version = self.runtime.policies.version_of(name)
         if policy is not None:
             target = modal.EditTarget(policy.name, version, create=False)
             client.views_open(trigger_id=body["trigger_id"], view=modal.edit_view(policy, target))
@@ -519,7 +531,7 @@ class RequestListeners:
         term = str(action.get("value") or "")
         action_id = action.get("action_id")
         if action_id == ADD_TOOL_ACTION:
-            if self.runtime.store.get(term) is not None:
+            if self.runtime.policies.get(term) is not None:
                 _refuse(respond, PolicyError(f"'{term}' already names a tool."))
                 return
             policy = ToolPolicy(name=" ".join(term.split()), status=Status.UNDER_REVIEW)

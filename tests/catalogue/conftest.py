@@ -21,15 +21,20 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
+from bot.bootstrap import Runtime
 from bot.catalogue.app import CatalogueApp
+from bot.core.changes import Actor
+from bot.core.commands import SetPolicy
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.policyfile import load_policies
-from bot.core.service import PolicyService
 from bot.core.store import Store
 from tests.conftest import REPO, FakeClock
 from tests.factories import make_policy, seed_registry
+from tests.wiring import apply, runtime_on, seed
 
 ADMIN = "U0ADMIN"
+# The ban in the history keeps the seed story's date (a status change is otherwise dated today).
+BANNED_ON = dt.date(2026, 11, 20)
 HOSTILE = "<script>alert('x')</script>"
 
 
@@ -58,7 +63,7 @@ class Site:
     """The served catalogue, its database and its clock."""
 
     url: str
-    store: Store
+    runtime: Runtime
     clock: FakeClock
 
     def get(
@@ -119,11 +124,16 @@ def serve(app: CatalogueApp) -> tuple[str, _ThreadingServer, threading.Thread]:
 
 @contextmanager
 def serving(store: Store, clock: FakeClock) -> Iterator[Site]:
-    service = PolicyService(store, clock=clock)
-    app = CatalogueApp(service, store, clock=clock, public_url="https://policybot.example.com")
+    runtime = runtime_on(store)
+    app = CatalogueApp(
+        runtime.service,
+        runtime.policies,
+        clock=clock,
+        public_url="https://policybot.example.com",
+    )
     url, server, thread = serve(app)
     try:
-        yield Site(url, store, clock)
+        yield Site(url, runtime, clock)
     finally:
         server.shutdown()
         server.server_close()
@@ -132,25 +142,20 @@ def serving(store: Store, clock: FakeClock) -> Iterator[Site]:
 
 def seed_with_history(store: Store, clock: FakeClock, policies: list[ToolPolicy]) -> None:
     """`policies` imported a month ago, then Claude Code moved by an admin on the day."""
+    runtime = runtime_on(store)
     clock.advance(days=-40)
-    store.import_policies(policies, author="seed", quiet=True)
+    seed(runtime, policies)
     clock.advance(days=40)
-    if store.get("Claude Code") is not None:
-        store.update(
-            "Claude Code",
-            author=ADMIN,
-            source="slack",
-            status=Status.UNDER_REVIEW,
-            reason="Being reviewed again.",
+    if runtime.policies.get("Claude Code") is not None:
+        admin = Actor(ADMIN, "slack", trusted=True)
+        moves = (
+            (Status.UNDER_REVIEW, "Being reviewed again.", None),
+            (Status.BANNED, "Sends environment metadata with every request.", BANNED_ON),
         )
-        clock.advance(hours=1)
-        store.update(
-            "Claude Code",
-            author=ADMIN,
-            source="slack",
-            status=Status.BANNED,
-            reason="Sends environment metadata with every request.",
-        )
+        for status, reason, effective in moves:
+            move = SetPolicy("Claude Code", status, reason=reason, effective=effective)
+            apply(runtime, move, admin)
+            clock.advance(hours=1)
 
 
 @pytest.fixture

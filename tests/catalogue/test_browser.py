@@ -122,7 +122,7 @@ def test_the_radar_points_open_tool_pages(browser: WebDriver, site: Site) -> Non
 
     browser.get(f"{site.url}/catalogue/radar")
     points = browser.find_elements(By.CSS_SELECTOR, "svg.radar a.point")
-    assert len(points) == len(site.store.policies())
+    assert len(points) == len(site.runtime.policies.policies())
     target = browser.find_element(By.CSS_SELECTOR, 'svg.radar a[href="/catalogue/tools/qoder"]')
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
     target.click()

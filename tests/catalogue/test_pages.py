@@ -13,12 +13,14 @@ from urllib.parse import quote, urlencode
 import yaml
 
 from bot.catalogue.exports import CSV_COLUMNS
+from bot.core.changes import Actor
+from bot.core.commands import SetPolicy
 from bot.core.policy import Status
 from bot.core.policyfile import load_policies
-from bot.core.service import PolicyService
 from tests.catalogue.conftest import ADMIN, HOSTILE, Site, serving
 from tests.conftest import FakeClock
 from tests.factories import make_policy
+from tests.wiring import apply, runtime_on, seed
 
 PAGES = (
     "/catalogue/",
@@ -106,9 +108,7 @@ def test_a_large_catalogue_is_paginated_and_the_next_page_keeps_the_filter(
     from bot.core.store import Store
 
     assert isinstance(store, Store)
-    store.import_policies(
-        [make_policy(f"Tool {n:03}", category="bulk") for n in range(250)], author="seed"
-    )
+    seed(runtime_on(store), [make_policy(f"Tool {n:03}", category="bulk") for n in range(250)])
     with serving(store, clock) as site:
         first = site.get("/catalogue/?category=bulk")
         assert len(tool_links(first.text)) == 100
@@ -137,6 +137,36 @@ def test_search_understands_chinese_and_aliases(site: Site) -> None:
     assert tool_links(site.get(f"/catalogue/?{question}").text)[:1] == ["claude-code"]
 
 
+def test_search_for_whats_banned_shows_the_list(site: Site) -> None:
+    reply = site.get("/catalogue/?" + urlencode({"q": "what's banned?"}))
+    assert reply.status == 200
+    assert set(tool_links(reply.text)) == {"claude-code", "windsurf"}
+    assert group_order(reply.text) == ["banned"]
+
+
+def test_a_list_asked_in_chinese_is_the_same_list(site: Site) -> None:
+    reply = site.get("/catalogue/?" + urlencode({"q": "有哪些工具被禁止了？"}))  # noqa: RUF001
+    assert set(tool_links(reply.text)) == {"claude-code", "windsurf"}
+
+
+def test_a_long_list_shows_its_first_page_and_links_to_the_whole_filter(
+    store: object, clock: FakeClock
+) -> None:
+    from bot.core.store import Store
+
+    assert isinstance(store, Store)
+    seed(
+        runtime_on(store),
+        [make_policy(f"Tool {n:03}", category="coding-assistant") for n in range(150)],
+    )
+    with serving(store, clock) as site:
+        reply = site.get("/catalogue/?" + urlencode({"q": "which coding tools are allowed?"}))
+        assert len(tool_links(reply.text)) == 100
+        assert "Showing the first 100 of 150." in reply.text
+        whole = "/catalogue/?status=allowed&amp;status=conditional&amp;category=coding-assistant"
+        assert f'href="{whole}"' in reply.text
+
+
 def test_search_without_a_match_says_so_and_offers_close_names(site: Site) -> None:
     reply = site.get("/catalogue/?q=figma")
     assert reply.status == 200
@@ -147,10 +177,11 @@ def test_search_does_not_log_the_question_nor_show_who_asked(store: object, site
     from bot.core.store import Store
 
     assert isinstance(store, Store)
-    service = PolicyService(store, log_askers=True)
-    service.ask("is secret-project-zeta allowed?", asker="U0NOSY", channel="slack")
+    runtime = runtime_on(store, log_askers=True)
+    runtime.service.ask("is secret-project-zeta allowed?", asker="U0NOSY", channel="slack")
     site.get("/catalogue/?q=calude+code")
-    assert store.unanswered() and all("calude" not in q.question for q in store.unanswered())
+    unanswered = runtime.questions.unanswered()
+    assert unanswered and all("calude" not in q.question for q in unanswered)
     for path in PAGES:
         text = site.get(path).text
         assert "secret-project-zeta" not in text
@@ -202,7 +233,11 @@ def test_an_unknown_tool_is_a_404_page(site: Site) -> None:
 
 def test_what_changed_lists_the_latest_changes_newest_first(site: Site) -> None:
     site.clock.advance(hours=2)
-    site.store.update("Cursor", author=ADMIN, source="console", status=Status.ALLOWED)
+    apply(
+        site.runtime,
+        SetPolicy("Cursor", Status.ALLOWED),
+        Actor(ADMIN, "console", trusted=True),
+    )
     reply = site.get("/catalogue/changes")
     assert reply.status == 200
     stamps = re.findall(r'<time datetime="([^"]+)"', reply.text)
@@ -218,7 +253,7 @@ def test_the_radar_draws_each_tool_as_a_point_linking_to_its_page(site: Site) ->
     assert reply.status == 200
     svg = reply.text[reply.text.index("<svg") : reply.text.index("</svg>")]
     points = re.findall(r'<a href="/catalogue/tools/([^"]+)" class="point"', svg)
-    assert len(points) == len(site.store.policies())
+    assert len(points) == len(site.runtime.policies.policies())
     # Sectors are the categories; a tool without one goes to "uncategorised".
     for sector in ("coding-assistant", "chat-assistant", "uncategorised"):
         assert f">{sector}</text>" in svg
@@ -248,7 +283,7 @@ def test_the_json_export_lists_every_tool_with_its_page(site: Site) -> None:
     assert "attachment" in reply.headers["Content-Disposition"]
     data = json.loads(reply.body)
     names = {tool["name"] for tool in data["tools"]}
-    assert names == {p.name for p in site.store.policies()}
+    assert names == {p.name for p in site.runtime.policies.policies()}
     claude = next(t for t in data["tools"] if t["name"] == "Claude Code")
     assert claude["url"] == "https://policybot.example.com/catalogue/tools/claude-code"
     assert claude["status"] == "banned" and claude["recently_changed"] is True
@@ -280,7 +315,9 @@ def test_the_yaml_export_imports_back_as_the_same_registry(site: Site, tmp_path:
     assert "tools" in yaml.safe_load(reply.body)
     path = tmp_path / "export.yaml"
     path.write_bytes(reply.body)
-    assert load_policies(path) == sorted(site.store.policies(), key=lambda p: p.name.casefold())
+    assert load_policies(path) == sorted(
+        site.runtime.policies.policies(), key=lambda p: p.name.casefold()
+    )
 
 
 # -- safety --------------------------------------------------------------------------------------
@@ -366,3 +403,17 @@ def test_english_is_the_default_and_wins_when_preferred(site: Site) -> None:
     assert '<html lang="en">' in site.get("/catalogue/").text
     preferred = site.get("/catalogue/", headers={"Accept-Language": "en-GB,zh;q=0.5"})
     assert '<html lang="en">' in preferred.text
+
+
+def test_a_tool_with_a_chinese_name_has_its_own_page(site: Site) -> None:
+    seed(site.runtime, [make_policy("通义灵码", vendor="阿里云", category="coding-assistant")])
+    listing = site.get("/catalogue/?category=coding-assistant").text
+    path = "/catalogue/tools/%E9%80%9A%E4%B9%89%E7%81%B5%E7%A0%81"
+    assert f'href="{path}"' in listing
+    page = site.get(path)
+    assert page.status == 200
+    assert "通义灵码" in page.text and "阿里云" in page.text
+
+
+def test_a_tool_page_is_found_by_its_name_too(site: Site) -> None:
+    assert site.get("/catalogue/tools/Claude%20Code").status == 200

@@ -9,28 +9,36 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.core.admin import Admin
+from bot.bootstrap import Runtime
 from bot.core.announcements import AnnouncementConfig, Announcements, headline
-from bot.core.commands import Announce, ShowAcks
+from bot.core.changes import Actor
+from bot.core.commands import Announce, SetPolicy, ShowAcks
 from bot.core.models import Acknowledgement, Announcement, Delivery, ScheduledStep, Tool
 from bot.core.outbox import Outbox
 from bot.core.policy import DataClass, Status
-from bot.core.store import ChangeEvent, PolicyError, Store
+from bot.core.store import PolicyError, Store
 from tests.conftest import FakeClock
 from tests.core.factories import make_policy
+from tests.wiring import apply, runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 ADMINS = "C0ADMINS"
 BERLIN = dt.timezone(dt.timedelta(hours=1))  # a fixed offset, like Europe/Berlin in winter
 
 
+ADMIN = Actor("U0ADMIN", "slack", trusted=True)
+
+
 @pytest.fixture
-def announcements(store: Store) -> Announcements:
-    store.save(make_policy("Qoder"), author="seed", source="import", quiet=True)
-    store.save(make_policy("Claude Code"), author="seed", source="import", quiet=True)
-    announcements = Announcements(store, AnnouncementConfig(channel=CHANNEL, admin_channel=ADMINS))
-    store.listeners.append(announcements.on_change)
-    return announcements
+def runtime(store: Store) -> Runtime:
+    runtime = runtime_on(store, announce_channel=CHANNEL, admin_channel=ADMINS)
+    seed(runtime, [make_policy("Qoder"), make_policy("Claude Code")])
+    return runtime
+
+
+@pytest.fixture
+def announcements(runtime: Runtime) -> Announcements:
+    return runtime.announcements
 
 
 def rows(store: Store, model: type) -> list:  # type: ignore[type-arg]
@@ -38,15 +46,17 @@ def rows(store: Store, model: type) -> list:  # type: ignore[type-arg]
         return list(session.exec(select(model).order_by(col(model.id))).all())
 
 
-def ban_claude(store: Store, **fields: object) -> None:
-    store.update(
-        "Claude Code",
-        author="U0ADMIN",
-        source="slack",
-        status=Status.BANNED,
-        reason="Sends environment metadata.",
-        alternatives=("Qoder",),
-        **fields,
+def ban_claude(runtime: Runtime, effective: dt.date | None = None) -> None:
+    apply(
+        runtime,
+        SetPolicy(
+            "Claude Code",
+            Status.BANNED,
+            reason="Sends environment metadata.",
+            alternatives=("Qoder",),
+            effective=effective,
+        ),
+        ADMIN,
     )
 
 
@@ -67,9 +77,9 @@ def test_headline_says_old_and_new_status_date_and_alternative() -> None:
 
 
 def test_material_change_writes_announcement_channel_post_and_steps(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
 
     [announcement] = rows(store, Announcement)
     assert announcement.summary == "Claude Code: allowed → banned; use Qoder instead"
@@ -84,37 +94,45 @@ def test_material_change_writes_announcement_channel_post_and_steps(
     }
 
 
-def test_reason_only_change_is_not_announced(announcements: Announcements, store: Store) -> None:
-    store.update("Claude Code", author="U0ADMIN", source="slack", reason="Typo fixed.")
+def test_reason_only_change_is_not_announced(
+    announcements: Announcements, store: Store, runtime: Runtime
+) -> None:
+    apply(runtime, SetPolicy("Claude Code", Status.ALLOWED, reason="Typo fixed."), ADMIN)
 
     assert rows(store, Announcement) == []
 
 
-def test_quiet_change_is_not_announced(announcements: Announcements, store: Store) -> None:
-    store.update("Claude Code", author="U0ADMIN", source="slack", status=Status.BANNED, quiet=True)
+def test_quiet_change_is_not_announced(
+    announcements: Announcements, store: Store, runtime: Runtime
+) -> None:
+    apply(runtime, SetPolicy("Claude Code", Status.BANNED, quiet=True), ADMIN)
 
     assert rows(store, Announcement) == []
 
 
-def test_data_limit_change_is_material(announcements: Announcements, store: Store) -> None:
-    store.update("Claude Code", author="U0ADMIN", source="slack", max_data=DataClass.INTERNAL)
+def test_data_limit_change_is_material(
+    announcements: Announcements, store: Store, runtime: Runtime
+) -> None:
+    apply(runtime, SetPolicy("Claude Code", Status.ALLOWED, max_data=DataClass.INTERNAL), ADMIN)
 
     [announcement] = rows(store, Announcement)
     assert announcement.summary == "Claude Code: allowed; data up to internal"
 
 
-def test_failing_listener_rolls_back_the_change_and_its_announcement(
-    announcements: Announcements, store: Store
+def test_failing_announcement_rolls_back_the_change_and_its_announcement(
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    def explode(_session: Session, _event: ChangeEvent) -> None:
-        raise RuntimeError("disk full")
+    # A real failure in the announcement's writes: its outbox table is gone for a moment.
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE scheduled_step RENAME TO scheduled_step_gone"))
+    try:
+        with pytest.raises(sa.exc.DatabaseError):
+            ban_claude(runtime)
+    finally:
+        with store.engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE scheduled_step_gone RENAME TO scheduled_step"))
 
-    store.listeners.append(explode)
-
-    with pytest.raises(RuntimeError):
-        ban_claude(store)
-
-    assert store.get("Claude Code").status == Status.ALLOWED  # type: ignore[union-attr]
+    assert runtime.policies.resolve("Claude Code").status == Status.ALLOWED
     assert rows(store, Announcement) == []
     assert rows(store, Delivery) == []
 
@@ -122,12 +140,10 @@ def test_failing_listener_rolls_back_the_change_and_its_announcement(
 def test_effective_date_ahead_is_announced_again_7d_1d_and_on_the_day(
     store: Store, clock: FakeClock
 ) -> None:
-    store.save(make_policy("Qoder"), author="seed", source="import", quiet=True)
-    store.save(make_policy("Claude Code"), author="seed", source="import", quiet=True)
-    config = AnnouncementConfig(channel=CHANNEL, zone=BERLIN)
-    store.listeners.append(Announcements(store, config).on_change)
+    runtime = runtime_on(store, announce_channel=CHANNEL, timezone="Etc/GMT-1")
+    seed(runtime, [make_policy("Qoder"), make_policy("Claude Code")])
 
-    ban_claude(store, effective=dt.date(2026, 12, 10))
+    ban_claude(runtime, effective=dt.date(2026, 12, 10))
 
     due = {d.kind: d.due_at.astimezone(BERLIN) for d in rows(store, Delivery)}
     nine = dt.time(9, tzinfo=BERLIN)
@@ -140,19 +156,19 @@ def test_effective_date_ahead_is_announced_again_7d_1d_and_on_the_day(
 
 
 def test_effective_reminders_already_past_are_not_written(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    ban_claude(store, effective=dt.date(2026, 11, 27))  # two days after the clock's today
+    ban_claude(runtime, effective=dt.date(2026, 11, 27))  # two days after the clock's today
 
     kinds = sorted(d.kind for d in rows(store, Delivery))
     assert kinds == ["announcement", "effective-0d", "effective-1d"]
 
 
 def test_later_announcement_cancels_what_is_pending_for_the_earlier_one(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    ban_claude(store, effective=dt.date(2026, 12, 10))
-    store.update("Claude Code", author="U0ADMIN", source="slack", status=Status.ALLOWED)
+    ban_claude(runtime, effective=dt.date(2026, 12, 10))
+    apply(runtime, SetPolicy("Claude Code", Status.CONDITIONAL), ADMIN)
 
     first, second = rows(store, Announcement)
     assert first.superseded_at is not None and second.superseded_at is None
@@ -175,9 +191,9 @@ def test_reminder_cadence_is_capped_at_the_maximum() -> None:
 
 
 def test_acknowledging_twice_keeps_the_first_time(
-    announcements: Announcements, store: Store, clock: FakeClock
+    announcements: Announcements, store: Store, clock: FakeClock, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
     [announcement] = rows(store, Announcement)
     first = announcements.acknowledge(announcement.id, "U0ALICE")
     clock.advance(hours=1)
@@ -190,9 +206,9 @@ def test_acknowledging_twice_keeps_the_first_time(
 
 
 def test_acknowledging_skips_a_pending_reminder(
-    announcements: Announcements, store: Store, clock: FakeClock
+    announcements: Announcements, store: Store, clock: FakeClock, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
     outbox = Outbox(store, "test")
     clock.advance(days=2)
     [_, reminder] = [s for s in outbox.due_steps(clock.now)]
@@ -205,48 +221,48 @@ def test_acknowledging_skips_a_pending_reminder(
 
 
 def test_acks_command_counts_and_names_who_has_not(
-    announcements: Announcements, store: Store, clock: FakeClock
+    announcements: Announcements, store: Store, clock: FakeClock, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
     outbox = Outbox(store, "test")
     [audience, *_] = outbox.due_steps(clock.now)
     outbox.expand_step(audience, ["U0ALICE", "U0BOB", "U0CAROL"], clock.now)
     announcements.acknowledge(audience.announcement_id, "U0BOB")
-    admin = Admin(store, dt.UTC, announcements)
+    admin = runtime.service.admin
 
-    text = admin.run(ShowAcks("claude code"), author="U0ADMIN", source="slack").text
+    text = admin.run(ShowAcks("claude code"), ADMIN).text
 
     assert "1 of 3 acknowledged (33%)" in text
     assert "Not yet: U0ALICE, U0CAROL." in text
 
 
 def test_acks_before_the_audience_is_read_says_so(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    ban_claude(store)
-    admin = Admin(store, dt.UTC, announcements)
+    ban_claude(runtime)
+    admin = runtime.service.admin
 
-    text = admin.run(ShowAcks("Claude Code"), author="U0ADMIN", source="slack").text
+    text = admin.run(ShowAcks("Claude Code"), ADMIN).text
 
     assert "0 acknowledged so far" in text
 
 
 def test_acks_of_a_tool_never_announced_is_a_sentence(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    admin = Admin(store, dt.UTC, announcements)
+    admin = runtime.service.admin
 
     with pytest.raises(PolicyError, match="has not been announced yet"):
-        admin.run(ShowAcks("Qoder"), author="U0ADMIN", source="slack")
+        admin.run(ShowAcks("Qoder"), ADMIN)
 
 
 def test_announce_command_sends_the_current_policy_again(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    ban_claude(store)
-    admin = Admin(store, dt.UTC, announcements)
+    ban_claude(runtime)
+    admin = runtime.service.admin
 
-    text = admin.run(Announce("claude code"), author="U0ADMIN", source="slack").text
+    text = admin.run(Announce("claude code"), ADMIN).text
 
     first, again = rows(store, Announcement)
     assert again.kind == "manual" and first.superseded_at is not None
@@ -257,22 +273,23 @@ def test_announce_command_sends_the_current_policy_again(
 
 
 def test_announce_without_a_channel_explains_the_setting(store: Store) -> None:
-    store.save(make_policy("Cursor"), author="seed", source="import", quiet=True)
-    admin = Admin(store, dt.UTC, Announcements(store, AnnouncementConfig(channel=None)))
+    runtime = runtime_on(store)
+    seed(runtime, [make_policy("Cursor")])
+    admin = runtime.service.admin
 
     with pytest.raises(PolicyError, match="POLICYBOT_ANNOUNCE_CHANNEL"):
-        admin.run(Announce("Cursor"), author="U0ADMIN", source="slack")
+        admin.run(Announce("Cursor"), ADMIN)
 
 
 def test_digest_has_changes_ack_rates_and_unanswered_questions(
-    announcements: Announcements, store: Store, clock: FakeClock
+    announcements: Announcements, store: Store, clock: FakeClock, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
     [announcement] = rows(store, Announcement)
     announcements.acknowledge(announcement.id, "U0ALICE")
     for _ in range(3):
-        store.log_question("can I use Zed AI?", matched=[], asker=None, channel="slack")
-    store.log_question("can I use Grok", matched=[], asker=None, channel="slack")
+        runtime.questions.log_question("can I use Zed AI?", matched=[], asker=None, channel="slack")
+    runtime.questions.log_question("can I use Grok", matched=[], asker=None, channel="slack")
     clock.advance(days=1)
 
     view = announcements.create_digest(clock.now)
@@ -294,9 +311,9 @@ def test_digest_has_changes_ack_rates_and_unanswered_questions(
 
 
 def test_deleting_an_announcement_removes_its_outbox_rows_not_the_registry(
-    announcements: Announcements, store: Store
+    announcements: Announcements, store: Store, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
     with store.session() as session:
         session.execute(sa.delete(Announcement))
 
@@ -305,9 +322,9 @@ def test_deleting_an_announcement_removes_its_outbox_rows_not_the_registry(
 
 
 def test_claims_take_at_most_the_batch_size_oldest_first(
-    announcements: Announcements, store: Store, clock: FakeClock
+    announcements: Announcements, store: Store, clock: FakeClock, runtime: Runtime
 ) -> None:
-    ban_claude(store)
+    ban_claude(runtime)
     outbox = Outbox(store, "test")
     clock.advance(days=2)
     [_, reminder] = outbox.due_steps(clock.now)

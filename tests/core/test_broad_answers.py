@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.core.answers import AnswerKind, Intent, Registry, answer_question, as_json, render_text
-from bot.core.conversations import Conversations, conversation_key
+from bot.core.conversations import conversation_key
 from bot.core.phrases import EN, ZH
 from bot.core.policy import DataClass, Status
 from bot.core.service import PolicyService
@@ -23,6 +23,7 @@ from bot.slack.blocks import MAX_LISTED_PER_GROUP, answer_message
 from tests.conftest import FakeClock
 from tests.core.factories import generated_policies, make_policy, sample_policies
 from tests.factories import seed_registry
+from tests.wiring import runtime_on, seed
 
 TODAY = dt.date(2026, 6, 1)
 ADMINS = frozenset({"UADMIN"})
@@ -223,9 +224,9 @@ def test_small_talk_gets_a_short_help_reply(registry: Registry, message: str) ->
 
 @pytest.fixture
 def service(store: Store, clock: FakeClock) -> PolicyService:
-    store.import_policies(seed_registry(), author="seed")
-    conversations = Conversations(store.engine, clock=clock)
-    return PolicyService(store, clock=clock, conversations=conversations, admins=ADMINS)
+    runtime = runtime_on(store, admins=sorted(ADMINS))
+    seed(runtime, seed_registry())
+    return runtime.service
 
 
 def test_context_is_per_conversation(service: PolicyService) -> None:
@@ -239,7 +240,7 @@ def test_context_is_seen_by_another_replica(
     service: PolicyService, engine: sa.Engine, clock: FakeClock
 ) -> None:
     service.ask("is claude code allowed?", conversation="thread:C1:1.0")
-    other = PolicyService(Store(engine), conversations=Conversations(engine, clock=clock))
+    other = runtime_on(Store(engine, clock=clock)).service
     assert other.ask("what instead?", conversation="thread:C1:1.0").tool_names == ["Claude Code"]
 
 
@@ -255,12 +256,12 @@ def test_small_talk_and_bare_follow_ups_are_not_logged(
     for message in ("hi", "thanks!", "🙏", "why?"):
         service.ask(message)
     service.ask("is Notion allowed?")
-    assert [q.question for q in store.unanswered()] == ["is Notion allowed?"]
+    assert [q.question for q in service.questions.unanswered()] == ["is Notion allowed?"]
 
 
 def test_a_variant_is_logged_as_unanswered(service: PolicyService, store: Store) -> None:
     service.ask("can I use the Claude API?")
-    assert [q.question for q in store.unanswered()] == ["can I use the Claude API?"]
+    assert [q.question for q in service.questions.unanswered()] == ["can I use the Claude API?"]
 
 
 def test_counts_read_asked_once_and_asked_n_times() -> None:

@@ -146,3 +146,48 @@ def test_a_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
     db.upgrade(engine)
     assert db.is_at_head(engine)
     engine.dispose()
+
+
+def test_upgrade_to_0005_rekeys_names_by_the_one_name_rule(fresh_database_url: str) -> None:
+    engine = db.make_engine(fresh_database_url)
+    db.upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO tool (id, name, name_key, status, alternatives, version, created_at,"
+                " updated_at) VALUES (1, 'GPT-4o', 'gpt-4o', 'allowed', '[]', 1,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO alias (tool_id, alias, alias_key) VALUES (1, 'GPT_4o mini', "
+                "'gpt_4o mini')"
+            )
+        )
+
+    db.upgrade(engine)
+
+    with engine.connect() as connection:
+        tool_key = connection.execute(sa.text("SELECT name_key FROM tool")).scalar_one()
+        alias_key = connection.execute(sa.text("SELECT alias_key FROM alias")).scalar_one()
+    engine.dispose()
+    assert (tool_key, alias_key) == ("gpt 4o", "gpt 4o mini")
+
+
+def test_head_read_from_the_files_is_alembics_head(fresh_database_url: str) -> None:
+    engine = db.make_engine(fresh_database_url)
+    assert db.head_from_files() == db.head_revision(engine)
+    engine.dispose()
+
+
+def test_upgrade_if_behind_migrates_an_empty_database_and_then_sees_it_at_head(
+    fresh_database_url: str,
+) -> None:
+    engine = db.make_engine(fresh_database_url)
+    assert db.stored_revision(engine) is None
+    assert not db.is_at_head(engine)
+    db.upgrade_if_behind(engine)
+    assert db.stored_revision(engine) == db.head_revision(engine)
+    assert db.is_at_head(engine)
+    engine.dispose()

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.bootstrap import Runtime, install_announcements, install_desk
+from bot.bootstrap import Runtime
 from bot.config import Settings
 from bot.core import audit
+from bot.core.changes import Actor, ImportPolicies, SavePolicy
 from bot.core.desk import Desk
 from bot.core.models import Announcement, Delivery
 from bot.core.notices import NOTICE_KIND, Notice
 from bot.core.policy import Status
 from bot.core.requests import RequestError
-from bot.core.service import PolicyService
 from bot.core.store import Store
 from tests.conftest import FakeClock
 from tests.factories import make_policy, seed_registry
+from tests.wiring import apply, runtime_on, seed
 
 ADMIN = "UADMIN"
 OTHER_ADMIN = "UADMIN2"
@@ -38,11 +40,12 @@ def build(engine: sa.Engine, clock: FakeClock, **overrides: object) -> Runtime:
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
-    store = Store(engine, clock=clock)
-    service = PolicyService(store, admins=frozenset(settings.admins), tz=settings.zone, clock=clock)
-    announcements = install_announcements(store, service, settings)
-    desk = install_desk(store, service, settings, announcements)
-    return Runtime(settings, engine, store, service, announcements, desk)
+    return runtime_on(Store(engine, clock=clock), settings)
+
+
+def set_owner(runtime: Runtime, owner: str) -> None:
+    policy = replace(runtime.policies.resolve("Claude Code"), owner=owner)
+    apply(runtime, SavePolicy(policy, tool="Claude Code"))
 
 
 def restart_numbering(engine: sa.Engine) -> None:
@@ -58,11 +61,7 @@ def restart_numbering(engine: sa.Engine) -> None:
 def runtime(engine: sa.Engine, clock: FakeClock) -> Runtime:
     restart_numbering(engine)
     rt = build(engine, clock)
-    rt.store.import_policies(
-        [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)],
-        author="seed",
-        quiet=True,
-    )
+    seed(rt, [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)])
     return rt
 
 
@@ -120,9 +119,9 @@ def test_add_for_review_creates_the_tool_through_the_add_command_and_tells_asker
 
     reply = say(runtime, f"approve {view.label}", ADMIN)
 
-    policy = runtime.store.get("Kiro")
+    policy = runtime.policies.get("Kiro")
     assert policy is not None and policy.status is Status.UNDER_REVIEW
-    assert runtime.store.history("Kiro")[-1].author == ADMIN  # the ordinary revision
+    assert runtime.policies.history("Kiro")[-1].author == ADMIN  # the ordinary revision
     assert "Added Kiro for review" in reply
     [told] = notices_to(runtime.store, ALICE)
     assert "now under review" in told.lines[0]
@@ -157,7 +156,7 @@ def test_nobody_decides_their_own_request_and_staff_cannot_decide(runtime: Runti
 
     assert "another admin has to decide" in own
     assert "Only policy admins" in staff
-    assert runtime.store.get("Kiro") is None
+    assert runtime.policies.get("Kiro") is None
     assert desk_of(runtime).requests.get(view.id).status == "open"
 
 
@@ -237,7 +236,7 @@ def test_exceptions_are_only_for_banned_or_conditional_tools_within_the_maximum(
 
 
 def test_the_requester_the_staff_and_the_owner(runtime: Runtime) -> None:
-    runtime.store.update("Claude Code", author="seed", source="import", owner="<@UOWNER>")
+    set_owner(runtime, "<@UOWNER>")
     say(runtime, ASK, ALICE)
     exceptions = desk_of(runtime).exceptions
 
@@ -250,9 +249,7 @@ def test_the_requester_the_staff_and_the_owner(runtime: Runtime) -> None:
 
 
 def test_owner_user_group_members_may_decide(runtime: Runtime) -> None:
-    runtime.store.update(
-        "Claude Code", author="seed", source="import", owner="<!subteam^S0SEC|security>"
-    )
+    set_owner(runtime, "<!subteam^S0SEC|security>")
     exceptions = desk_of(runtime).exceptions
     exceptions.group_members = lambda group: frozenset({"UCAROL"} if group == "S0SEC" else ())
     say(runtime, ASK, ALICE)
@@ -331,7 +328,8 @@ def test_a_policy_change_ends_active_and_pending_exceptions_of_that_tool(
 def test_a_reworded_reason_keeps_exceptions(runtime: Runtime) -> None:
     say(runtime, ASK, ALICE)
     say(runtime, "approve E1", ADMIN)
-    runtime.store.update("Claude Code", author=ADMIN, source="console", reason="Reworded.")
+    reworded = replace(runtime.policies.resolve("Claude Code"), reason="Reworded.")
+    apply(runtime, SavePolicy(reworded, tool="Claude Code"), Actor(ADMIN, "console"))
     assert desk_of(runtime).exceptions.get(1).status == "active"
 
 
@@ -354,14 +352,16 @@ def test_a_watcher_gets_one_dm_per_change_set_listing_every_watched_tool(
     say(runtime, "watch claude code", ALICE)
     say(runtime, "watch Qoder", ALICE)
     say(runtime, "watch Cursor", BOB)
-    policies = {p.name: p for p in runtime.store.policies()}
+    policies = {p.name: p for p in runtime.policies.policies()}
     changed = [
         policies["Claude Code"].__class__(**{**policies["Claude Code"].__dict__, "reason": "New"}),
         policies["Qoder"].__class__(**{**policies["Qoder"].__dict__, "status": Status.BANNED}),
         *[p for name, p in policies.items() if name not in ("Claude Code", "Qoder")],
     ]
 
-    runtime.store.import_policies(changed, author=ADMIN)
+    runtime.changes.import_policies(
+        ImportPolicies(tuple(changed)), Actor(ADMIN, "import", trusted=True)
+    )
 
     [dm] = notices_to(runtime.store, ALICE)
     assert dm.title == "2 policies you watch changed"
@@ -453,3 +453,17 @@ def test_the_auditors_export_lists_every_exception_with_who_decided(
     assert header.startswith("id,tool,user,status,purpose")
     assert row.startswith("E1,Claude Code,UALICE,active,the payments migration,internal,20,")
     assert ",UADMIN," in row
+
+
+def test_a_tool_that_becomes_allowed_ends_exceptions_saying_none_is_needed(
+    runtime: Runtime,
+) -> None:
+    say(runtime, ASK, ALICE)
+    say(runtime, "approve E1", ADMIN)
+
+    say(runtime, "set Claude Code allowed", ADMIN)
+
+    assert desk_of(runtime).exceptions.get(1).status == "ended"
+    assert notices_to(runtime.store, ALICE)[-1].lines == (
+        "Claude Code is now allowed: you no longer need an exception.",
+    )

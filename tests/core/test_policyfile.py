@@ -12,6 +12,7 @@ from bot.core.policyfile import PolicyFileError, dump_policies, load_policies, w
 from bot.core.store import Store
 from tests.conftest import REPO
 from tests.factories import seed_registry
+from tests.wiring import runtime_on, seed
 
 GOOD = """\
 tools:
@@ -164,14 +165,15 @@ def test_export_to_a_folder_writes_one_file_per_category(tmp_path: Path) -> None
 
 
 def test_import_of_export_leaves_the_registry_unchanged(store: Store, tmp_path: Path) -> None:
-    store.import_policies(load_policies(REPO / "policies"), author="seed")
-    generation = store.generation()
-    before = store.policies()
+    runtime = runtime_on(store)
+    seed(runtime, load_policies(REPO / "policies"))
+    generation = runtime.policies.generation()
+    before = runtime.policies.policies()
     write_policies(before, tmp_path / "export.yaml")
-    report = store.import_policies(load_policies(tmp_path / "export.yaml"), author="i")
+    report = seed(runtime, load_policies(tmp_path / "export.yaml"))
     assert report.created == [] and report.updated == [] and report.removed == []
-    assert store.policies() == before
-    assert store.generation() == generation
+    assert runtime.policies.policies() == before
+    assert runtime.policies.generation() == generation
 
 
 def test_shipped_registry_is_valid_and_large_enough() -> None:

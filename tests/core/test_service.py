@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.core.policy import Status
-from bot.core.service import PolicyService
+from bot.core.policy_repo import PolicyRepository
+from bot.core.service import PolicyService, RegistrySnapshot
 from bot.core.store import Store
+from tests.conftest import FakeClock
 from tests.factories import seed_registry
+from tests.wiring import runtime_on, seed
+
+
+def service_on(store: Store, **settings: object) -> PolicyService:
+    runtime = runtime_on(store, **settings)
+    seed(runtime, seed_registry())
+    return runtime.service
 
 
 @pytest.fixture
 def service(store: Store) -> PolicyService:
-    store.import_policies(seed_registry(), author="seed")
-    return PolicyService(store, admins=frozenset({"UADMIN"}), contact="#help")
+    return service_on(store, admins=["UADMIN"], contact="#help")
 
 
 def test_a_question_is_answered_and_logged_without_the_asker(
@@ -23,7 +33,7 @@ def test_a_question_is_answered_and_logged_without_the_asker(
     assert reply.kind == "answer"
     assert reply.answer is not None
     assert [t.policy.name for t in reply.answer.tools] == ["Claude Code"]
-    assert store.unanswered() == []
+    assert service.questions.unanswered() == []
 
 
 def test_askers_are_logged_only_when_configured(store: Store) -> None:
@@ -31,9 +41,8 @@ def test_askers_are_logged_only_when_configured(store: Store) -> None:
 
     from bot.core.models import QuestionLog
 
-    store.import_policies(seed_registry(), author="seed")
-    PolicyService(store).ask("can I use qoder", asker="U1")
-    PolicyService(store, log_askers=True).ask("can I use cursor", asker="U2")
+    service_on(store).ask("can I use qoder", asker="U1")
+    runtime_on(store, log_askers=True).service.ask("can I use cursor", asker="U2")
     with Session(store.engine) as session:
         askers = [row.asker for row in session.exec(select(QuestionLog)).all()]
     assert askers == [None, "U2"]
@@ -43,7 +52,7 @@ def test_unanswered_questions_are_recorded_for_admins(service: PolicyService, st
     reply = service.handle("is Notion allowed?", user="U1", source="console")
     assert reply.answer is not None and not reply.answer.answered
     assert "#help" in reply.text
-    assert [q.question for q in store.unanswered()] == ["is Notion allowed?"]
+    assert [q.question for q in service.questions.unanswered()] == ["is Notion allowed?"]
 
 
 def test_admin_command_changes_the_policy_and_names_the_author(
@@ -51,25 +60,29 @@ def test_admin_command_changes_the_policy_and_names_the_author(
 ) -> None:
     reply = service.handle("set Cursor banned --reason Leaks", user="UADMIN", source="slack")
     assert reply.kind == "admin"
-    policy = store.get("Cursor")
+    policy = service.admin.policies.get("Cursor")
     assert policy is not None and policy.status == Status.BANNED
-    assert store.history("Cursor")[-1].author == "UADMIN"
+    assert service.admin.policies.history("Cursor")[-1].author == "UADMIN"
 
 
 def test_staff_are_refused_admin_commands_and_nothing_changes(
     service: PolicyService, store: Store
 ) -> None:
-    generation = store.generation()
+    generation = service.admin.policies.generation()
     reply = service.handle("set Cursor banned", user="U1", source="slack")
     assert reply.kind == "refused"
     assert "Only policy admins" in reply.text
-    assert store.generation() == generation
+    assert service.admin.policies.generation() == generation
 
 
 def test_admin_group_check_grants_admin(store: Store) -> None:
-    store.import_policies(seed_registry(), author="seed")
-    service = PolicyService(store, is_admin=lambda user: user == "UGROUP")
-    assert service.handle("list", user="UGROUP", source="slack").kind == "admin"
+    from bot.bootstrap import build_runtime
+    from bot.config import Settings
+
+    runtime = build_runtime(
+        Settings(), store.engine, clock=store.clock, also_admin=lambda user: user == "UGROUP"
+    )
+    assert runtime.service.handle("list", user="UGROUP", source="slack").kind == "admin"
 
 
 def test_help_shows_staff_what_they_can_ask_and_not_the_admin_commands(
@@ -100,12 +113,12 @@ def test_a_question_that_starts_like_a_command_is_answered(service: PolicyServic
 def test_bad_command_gets_a_one_line_error_and_changes_nothing(
     service: PolicyService, store: Store
 ) -> None:
-    generation = store.generation()
+    generation = service.admin.policies.generation()
     reply = service.handle("set Cursor forbidden", user="UADMIN", source="slack")
     assert reply.kind == "error"
     assert "unknown status 'forbidden'" in reply.text
     assert "\n" not in reply.text
-    assert store.generation() == generation
+    assert service.admin.policies.generation() == generation
 
 
 def test_unknown_tool_in_a_command_suggests_close_names(service: PolicyService) -> None:
@@ -125,9 +138,9 @@ def test_another_process_change_is_seen_after_the_cache_window(
     service: PolicyService, store: Store
 ) -> None:
     service.registry()
-    other = Store(store.engine)  # another replica writing to the same database
-    other.update("Cursor", author="U9", source="slack", status=Status.BANNED)
-    service._checked_at = 0.0  # the cache window has passed
+    other = runtime_on(Store(store.engine), admins=["U9"])  # another replica, same database
+    other.service.handle("set Cursor banned", user="U9", source="slack")
+    service.snapshot.forget()  # the cache window has passed
     reply = service.handle("cursor ok?", user="U1", source="slack")
     assert reply.answer is not None
     assert reply.answer.tools[0].policy.status == Status.BANNED
@@ -138,28 +151,109 @@ def test_threads_waiting_for_the_registry_check_do_not_each_query_the_database(
 ) -> None:
     import threading
 
-    class CountingStore(Store):
+    class CountingRepository(PolicyRepository):
         checks = 0
 
         def generation(self) -> int:
-            CountingStore.checks += 1
+            CountingRepository.checks += 1
             return super().generation()
 
-    counting = CountingStore(store.engine)
-    counting.import_policies(seed_registry(), author="seed")
-    service = PolicyService(counting)
-    service.registry()
-    service._checked_at = 0.0  # the cache window has passed for everyone at once
-    CountingStore.checks = 0
+    service_on(store)
+    snapshot = RegistrySnapshot(CountingRepository(store))
+    snapshot.get()
+    snapshot.forget()  # the cache window has passed for everyone at once
+    CountingRepository.checks = 0
     start = threading.Barrier(20)
 
     def ask() -> None:
         start.wait(timeout=5)
-        service.registry()
+        snapshot.get()
 
     threads = [threading.Thread(target=ask) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert CountingStore.checks == 1
+    assert CountingRepository.checks == 1
+
+
+# -- issue 13: one write path, grammar and scheduled changes through the console entry ----
+
+
+def test_staff_get_the_refusal_before_any_usage_hint(service: PolicyService) -> None:
+    for text in ("set Cursor", "set", "alias", "remove", "set Cursor forbidden --bogus"):
+        reply = service.handle(text, user="U1", source="console")
+        assert reply.kind == "refused", text
+        assert "Usage" not in reply.text
+
+
+def test_set_without_a_status_says_the_status_is_missing(service: PolicyService) -> None:
+    reply = service.handle("set Claude Code", user="UADMIN", source="console")
+    assert reply.text.startswith("missing status for 'Claude Code'")
+
+
+def test_set_on_an_unknown_tool_says_to_use_add(service: PolicyService) -> None:
+    reply = service.handle("set Foobar allowed", user="UADMIN", source="console")
+    assert "no tool named 'Foobar'" in reply.text
+    assert "To add a tool, use: add Foobar" in reply.text
+
+
+def test_apostrophe_in_free_text_is_kept(service: PolicyService) -> None:
+    reply = service.handle(
+        "set Cursor banned --reason reads the user's environment", user="UADMIN", source="console"
+    )
+    assert reply.kind == "admin", reply.text
+    policy = service.admin.policies.resolve("Cursor")
+    assert policy.reason == "reads the user's environment"
+
+
+def test_none_clears_conditions_and_data_limit_from_a_command(service: PolicyService) -> None:
+    reply = service.handle(
+        "set GitHub Copilot conditional --conditions none --max-data none",
+        user="UADMIN",
+        source="console",
+    )
+    assert reply.kind == "admin", reply.text
+    policy = service.admin.policies.resolve("GitHub Copilot")
+    assert (policy.conditions, policy.max_data) == (None, None)
+
+
+def test_alternative_by_alias_is_stored_and_answered_by_its_name(service: PolicyService) -> None:
+    service.handle("alias Qoder = qoder ide", user="UADMIN", source="console")
+    service.handle("set Cursor banned --alternatives qoder ide", user="UADMIN", source="console")
+    answer = service.handle("can I use cursor?", user="U1", source="console").text
+    assert "Instead use: Qoder (allowed)." in answer
+    assert "not in the registry" not in answer
+
+
+def test_status_change_is_dated_today_in_the_answer(service: PolicyService) -> None:
+    service.handle("set Claude Code under-review", user="UADMIN", source="console")
+    answer = service.handle("can I use claude code?", user="U1", source="console").text
+    assert "UNDER REVIEW since 2026-11-25" in answer
+
+
+def test_replies_never_end_in_two_full_stops(service: PolicyService) -> None:
+    reply = service.handle(
+        "set Cursor banned --reason Leaks code.", user="UADMIN", source="console"
+    )
+    assert reply.text.endswith(".") and not reply.text.endswith("..")
+
+
+def test_future_change_is_announced_in_answers_and_applies_itself(
+    store: Store, clock: FakeClock
+) -> None:
+    service = service_on(store, admins=["UADMIN"])
+    reply = service.handle(
+        "set GitHub Copilot banned --effective 2026-12-15", user="UADMIN", source="console"
+    )
+    assert "from 2026-12-15" in reply.text and "Until then" in reply.text
+    answer = service.handle("can I use github copilot?", user="U1", source="console").text
+    assert "GitHub Copilot is CONDITIONAL" in answer
+    assert "Conditions: Public repositories only." in answer
+    assert "From 2026-12-15 it will be BANNED." in answer
+
+    clock.now = dt.datetime(2026, 12, 15, 0, 5, tzinfo=dt.UTC)
+    service.snapshot.forget()  # the cache window has passed
+    answer = service.handle("can I use github copilot?", user="U1", source="console").text
+    assert "GitHub Copilot is BANNED since 2026-12-15." in answer
+    assert "will be" not in answer and "Conditions" not in answer

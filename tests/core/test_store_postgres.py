@@ -15,20 +15,24 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
+from bot.bootstrap import Runtime
+from bot.core.changes import Actor
+from bot.core.commands import AddAlias, SetPolicy
 from bot.core.policy import Status
-from bot.core.service import PolicyService, Reply
+from bot.core.service import Reply
 from bot.core.store import StaleEditError, Store
 from tests.conftest import FakeClock
 from tests.factories import seed_registry
+from tests.wiring import apply, runtime_on, seed
 
 
 @pytest.fixture
-def pg_store(engine: sa.Engine, clock: FakeClock) -> Store:
+def pg(engine: sa.Engine, clock: FakeClock) -> Runtime:
     if engine.dialect.name != "postgresql":
         pytest.skip("set TEST_DATABASE_URL to a PostgreSQL database to run the concurrency tests")
-    store = Store(engine, clock=clock)
-    store.import_policies(seed_registry(), author="seed")
-    return store
+    runtime = runtime_on(Store(engine, clock=clock), admins=["alice", "bob"])
+    seed(runtime, seed_registry())
+    return runtime
 
 
 def lock_waiters(engine: sa.Engine) -> int:
@@ -68,19 +72,19 @@ def run_at_once(*jobs: tuple[str, Callable[[], None]]) -> list[threading.Thread]
     return threads
 
 
-def test_two_admins_setting_one_tool_at_once_lose_no_update(pg_store: Store) -> None:
-    service = PolicyService(pg_store, admins=frozenset({"alice", "bob"}))
+def test_two_admins_setting_one_tool_at_once_lose_no_update(pg: Runtime) -> None:
+    service = pg.service
     replies: dict[str, Reply] = {}
 
     def admin(user: str, command: str) -> None:
         replies[user] = service.handle(command, user=user, source="slack")
 
-    with tool_row_locked(pg_store.engine, "cursor"):
+    with tool_row_locked(pg.engine, "cursor"):
         threads = run_at_once(
             ("alice", lambda: admin("alice", "set Cursor allowed --reason Reviewed by legal")),
             ("bob", lambda: admin("bob", "set Cursor banned --reason Sends code to a vendor")),
         )
-        wait_for_lock_waiters(pg_store.engine, 2)
+        wait_for_lock_waiters(pg.engine, 2)
     for thread in threads:
         thread.join(timeout=30)
 
@@ -89,51 +93,55 @@ def test_two_admins_setting_one_tool_at_once_lose_no_update(pg_store: Store) -> 
     winner = next(user for user, reply in replies.items() if reply.kind == "admin")
     loser = next(user for user, reply in replies.items() if reply.kind == "error")
     assert "changed by someone else" in replies[loser].text
-    updates = [r for r in pg_store.history("Cursor") if r.action == "update"]
+    updates = [r for r in pg.policies.history("Cursor") if r.action == "update"]
     assert [r.author for r in updates] == [winner]
-    current = pg_store.get("Cursor")
+    current = pg.policies.get("Cursor")
     assert current is not None
     assert current.status == (Status.ALLOWED if winner == "alice" else Status.BANNED)
 
 
-def test_the_refused_admin_is_not_half_written(pg_store: Store) -> None:
-    version = pg_store.version_of("Cursor")
+def test_the_refused_admin_is_not_half_written(pg: Runtime) -> None:
+    version = pg.policies.version_of("Cursor")
     outcomes: dict[str, str] = {}
 
     def write(author: str, status: Status, reason: str) -> None:
         try:
-            pg_store.update("Cursor", author=author, source="t", status=status, reason=reason)
+            apply(pg, SetPolicy("Cursor", status, reason=reason), Actor(author, "t", trusted=True))
             outcomes[author] = "ok"
         except StaleEditError:
             outcomes[author] = "stale"
 
-    with tool_row_locked(pg_store.engine, "cursor"):
+    with tool_row_locked(pg.engine, "cursor"):
         threads = run_at_once(
             ("alice", lambda: write("alice", Status.ALLOWED, "alice's reason")),
             ("bob", lambda: write("bob", Status.BANNED, "bob's reason")),
         )
-        wait_for_lock_waiters(pg_store.engine, 2)
+        wait_for_lock_waiters(pg.engine, 2)
     for thread in threads:
         thread.join(timeout=30)
 
     assert sorted(outcomes.values()) == ["ok", "stale"]
     winner = next(author for author, outcome in outcomes.items() if outcome == "ok")
-    current = pg_store.get("Cursor")
+    current = pg.policies.get("Cursor")
     assert current is not None and current.reason == f"{winner}'s reason"
-    assert pg_store.version_of("Cursor") == (version or 0) + 1
+    assert pg.policies.version_of("Cursor") == (version or 0) + 1
 
 
-def test_admins_who_retry_after_a_refusal_all_get_their_change_in(pg_store: Store) -> None:
+def test_admins_who_retry_after_a_refusal_all_get_their_change_in(pg: Runtime) -> None:
     admins = [f"admin{i}" for i in range(6)]
-    generation = pg_store.generation()
-    version = pg_store.version_of("GitHub Copilot") or 0
+    generation = pg.policies.generation()
+    version = pg.policies.version_of("GitHub Copilot") or 0
     start = threading.Barrier(len(admins))
 
     def add_alias(author: str) -> None:
         start.wait(timeout=10)
         for _attempt in range(50):
             try:
-                pg_store.add_alias("GitHub Copilot", f"copilot-{author}", author=author, source="t")
+                apply(
+                    pg,
+                    AddAlias("GitHub Copilot", f"copilot-{author}"),
+                    Actor(author, "t", trusted=True),
+                )
                 return
             except StaleEditError:
                 continue
@@ -143,17 +151,17 @@ def test_admins_who_retry_after_a_refusal_all_get_their_change_in(pg_store: Stor
     for thread in threads:
         thread.join(timeout=60)
 
-    current = pg_store.get("GitHub Copilot")
+    current = pg.policies.get("GitHub Copilot")
     assert current is not None
     assert sorted(current.aliases) == sorted(f"copilot-{author}" for author in admins)
-    updates = [r for r in pg_store.history("GitHub Copilot") if r.action == "update"]
+    updates = [r for r in pg.policies.history("GitHub Copilot") if r.action == "update"]
     assert sorted(r.author for r in updates) == sorted(admins)
-    assert pg_store.version_of("GitHub Copilot") == version + len(admins)
-    assert pg_store.generation() == generation + len(admins)
+    assert pg.policies.version_of("GitHub Copilot") == version + len(admins)
+    assert pg.policies.generation() == generation + len(admins)
 
 
-def test_two_admins_adding_the_same_new_tool_at_once_get_one_tool(pg_store: Store) -> None:
-    service = PolicyService(pg_store, admins=frozenset({"alice", "bob"}))
+def test_two_admins_adding_the_same_new_tool_at_once_get_one_tool(pg: Runtime) -> None:
+    service = pg.service
     replies: dict[str, Reply] = {}
 
     def admin(user: str) -> None:
@@ -161,7 +169,7 @@ def test_two_admins_adding_the_same_new_tool_at_once_get_one_tool(pg_store: Stor
 
     # An uncommitted insert of the same name holds the unique key: both admins check the name
     # (free), insert, and queue behind it; rolling it back releases them together.
-    with pg_store.engine.connect() as holder, holder.begin() as transaction:
+    with pg.engine.connect() as holder, holder.begin() as transaction:
         holder.execute(
             sa.text(
                 "INSERT INTO tool (name, name_key, status, alternatives, version, created_at, "
@@ -169,7 +177,7 @@ def test_two_admins_adding_the_same_new_tool_at_once_get_one_tool(pg_store: Stor
             )
         )
         threads = run_at_once(("alice", lambda: admin("alice")), ("bob", lambda: admin("bob")))
-        wait_for_lock_waiters(pg_store.engine, 2)
+        wait_for_lock_waiters(pg.engine, 2)
         transaction.rollback()
     for thread in threads:
         thread.join(timeout=30)
@@ -177,5 +185,5 @@ def test_two_admins_adding_the_same_new_tool_at_once_get_one_tool(pg_store: Stor
     assert sorted(reply.kind for reply in replies.values()) == ["admin", "error"]
     refused = next(reply for reply in replies.values() if reply.kind == "error")
     assert "taken by someone else" in refused.text
-    creates = [r for r in pg_store.history("Windsurf") if r.action == "create"]
+    creates = [r for r in pg.policies.history("Windsurf") if r.action == "create"]
     assert len(creates) == 1

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.core.announcements import AnnouncementConfig, Announcements
+from bot.bootstrap import Runtime
+from bot.core.commands import SetPolicy
 from bot.core.models import Announcement, Delivery, PolicyVersion, Revision
 from bot.core.policy import Status
 from bot.core.store import Store
 from bot.core.versions import Versions
 from tests.core.factories import make_policy
+from tests.wiring import apply, runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 
 
-def _announcements(store: Store) -> Announcements:
-    announcements = Announcements(store, AnnouncementConfig(channel=CHANNEL))
-    store.listeners.append(announcements.on_change)
-    return announcements
+def _runtime(store: Store) -> Runtime:
+    return runtime_on(store, announce_channel=CHANNEL)
 
 
 def _all(store: Store, model: type) -> list:  # type: ignore[type-arg]
@@ -31,9 +31,7 @@ def _registry() -> list:  # type: ignore[type-arg]
 
 
 def test_first_import_into_an_empty_registry_is_a_quiet_baseline(store: Store) -> None:
-    _announcements(store)
-
-    store.import_policies(_registry(), author="policybot", quiet=True)
+    seed(_runtime(store), _registry())
 
     [version] = _all(store, PolicyVersion)
     assert version.baseline and version.summary == "Baseline: 4 tools loaded"
@@ -42,8 +40,8 @@ def test_first_import_into_an_empty_registry_is_a_quiet_baseline(store: Store) -
 
 
 def test_an_import_changing_two_tools_is_one_version_and_one_announcement(store: Store) -> None:
-    _announcements(store)
-    store.import_policies(_registry(), author="policybot", quiet=True)
+    runtime = _runtime(store)
+    seed(runtime, _registry())
     changed = [
         make_policy("Qoder"),
         make_policy(
@@ -53,7 +51,7 @@ def test_an_import_changing_two_tools_is_one_version_and_one_announcement(store:
         make_policy("Windsurf"),
     ]
 
-    store.import_policies(changed, author="U0ADMIN")
+    seed(runtime, changed, quiet=False)
 
     _baseline, version = _all(store, PolicyVersion)
     [announcement] = _all(store, Announcement)
@@ -67,11 +65,11 @@ def test_an_import_changing_two_tools_is_one_version_and_one_announcement(store:
 
 
 def test_each_command_is_a_version_of_its_own(store: Store) -> None:
-    _announcements(store)
-    store.import_policies(_registry(), author="policybot", quiet=True)
+    runtime = _runtime(store)
+    seed(runtime, _registry())
 
-    store.update("Cursor", author="U0ADMIN", source="slack", status=Status.BANNED)
-    store.update("Qoder", author="U0ADMIN", source="slack", status=Status.CONDITIONAL)
+    apply(runtime, SetPolicy("Cursor", Status.BANNED))
+    apply(runtime, SetPolicy("Qoder", Status.CONDITIONAL, conditions="Internal code."))
 
     versions = Versions(store).latest()
     assert [v.summary for v in versions] == [

@@ -10,16 +10,19 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.bootstrap import Runtime, install_announcements
+from bot.bootstrap import Runtime
 from bot.config import Settings
+from bot.core.changes import Actor
+from bot.core.commands import SetPolicy
 from bot.core.models import Delivery
 from bot.core.policy import Status
-from bot.core.service import PolicyService
 from bot.core.store import Store
 from bot.schedule.runner import AnnouncementScheduler
 from tests.conftest import FakeClock
 from tests.core.factories import make_policy
 from tests.standin import RateLimit, StandinSlack
+from tests.wiring import apply, runtime_on
+from tests.wiring import seed as seed_policies
 
 CHANNEL = "C0ANNOUNCE"
 ADMINS = "C0ADMINS"
@@ -44,25 +47,23 @@ def settings_for(slack: StandinSlack, **overrides: Any) -> Settings:
 
 def build_runtime(settings: Settings, engine: sa.Engine, clock: FakeClock) -> Runtime:
     """What `open_runtime` wires, on the test's engine and clock."""
-    store = Store(engine, clock=clock)
-    service = PolicyService(store, tz=settings.zone, clock=clock)
-    announcements = install_announcements(store, service, settings)
-    return Runtime(settings, engine, store, service, announcements)
+    return runtime_on(Store(engine, clock=clock), settings)
 
 
-def seed(store: Store) -> None:
-    store.save(make_policy("Qoder"), author="seed", source="import", quiet=True)
-    store.save(make_policy("Claude Code"), author="seed", source="import", quiet=True)
+def seed(runtime: Runtime) -> None:
+    seed_policies(runtime, [make_policy("Qoder"), make_policy("Claude Code")])
 
 
-def ban_claude(store: Store) -> None:
-    store.update(
-        "Claude Code",
-        author="U0ADMIN",
-        source="slack",
-        status=Status.BANNED,
-        reason="Sends environment metadata.",
-        alternatives=("Qoder",),
+def ban_claude(runtime: Runtime) -> None:
+    apply(
+        runtime,
+        SetPolicy(
+            "Claude Code",
+            Status.BANNED,
+            reason="Sends environment metadata.",
+            alternatives=("Qoder",),
+        ),
+        Actor("U0ADMIN", "slack", trusted=True),
     )
 
 
@@ -114,7 +115,7 @@ def make_scheduler(
     def make(slack: StandinSlack, **overrides: Any) -> AnnouncementScheduler:
         runtime = build_runtime(settings_for(slack, **overrides), engine, clock)
         if not made:
-            seed(runtime.store)
+            seed(runtime)
         scheduler = AnnouncementScheduler(runtime, clock=clock, poll_seconds=0.05)
         made.append(scheduler)
         return scheduler

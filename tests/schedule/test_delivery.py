@@ -8,9 +8,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.bootstrap import Runtime
+from bot.core.changes import Actor
+from bot.core.commands import SetPolicy
 from bot.core.outbox import Outbox
 from bot.core.policy import Status
-from bot.core.store import Store
 from bot.metrics import ANNOUNCEMENTS_FAILED, RATE_LIMIT_WAITS
 from bot.schedule.runner import AnnouncementScheduler
 from bot.slack.announcements import ACK_ACTION, DELIVERY_EVENT, delivery_metadata
@@ -24,12 +26,13 @@ from tests.schedule.conftest import (
     drain,
 )
 from tests.standin import RateLimit, StandinSlack
+from tests.wiring import apply
 
 
 def test_announcement_is_posted_with_acknowledge_button_and_delivery_metadata(
     scheduler: AnnouncementScheduler, slack: StandinSlack
 ) -> None:
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
 
     drain(scheduler)
 
@@ -49,7 +52,7 @@ def test_announcement_is_posted_with_acknowledge_button_and_delivery_metadata(
 def test_due_rows_are_sent_once_however_often_the_scheduler_runs(
     scheduler: AnnouncementScheduler, slack: StandinSlack
 ) -> None:
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
 
     for _ in range(3):
         drain(scheduler)
@@ -63,7 +66,7 @@ def test_reminders_reach_exactly_the_members_who_did_not_acknowledge(
     store = scheduler.runtime.store
     announcements = scheduler.runtime.announcements
     assert announcements is not None
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     drain(scheduler)
     [post] = deliveries(store)
     announcements.acknowledge(post.announcement_id, "U0BOB")
@@ -84,7 +87,7 @@ def test_reminders_due_during_downtime_go_out_after_restart_once_per_person(
     make_scheduler: Callable[..., AnnouncementScheduler], slack: StandinSlack, clock: FakeClock
 ) -> None:
     before = make_scheduler(slack)
-    ban_claude(before.runtime.store)
+    ban_claude(before.runtime)
     drain(before)
     before.dispatcher.stop()
     before.lock.release()
@@ -102,7 +105,7 @@ def test_claimed_row_already_in_history_is_marked_sent_without_posting_again(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     # A process claimed the row, Slack accepted the post, and the process died before marking.
     [claimed] = Outbox(store, "dead-worker").claim_due(clock.now, 10)
     posted = WebClient(token="xoxb-test", base_url=slack.api_url).chat_postMessage(
@@ -124,7 +127,7 @@ def test_claimed_row_missing_from_history_is_sent(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     Outbox(store, "dead-worker").claim_due(clock.now, 10)  # died before posting
 
     clock.advance(minutes=1)
@@ -138,7 +141,7 @@ def test_claims_of_a_dead_holder_are_reconciled_at_once_on_takeover(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     # Claimed a moment ago by a process that no longer holds the sender lock (it died with it).
     Outbox(store, "dead-worker").claim_due(clock.now, 10)
 
@@ -153,7 +156,7 @@ def test_own_claim_with_unknown_outcome_waits_for_the_claim_timeout(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     # Our own post timed out: it may still land, so it is not looked up straight away.
     Outbox(store, scheduler.worker).claim_due(clock.now, 10)
 
@@ -176,7 +179,7 @@ def test_rate_limited_fan_out_honours_retry_after_and_loses_nothing(
     slack = make_slack(members=members, rate_limit=RateLimit(per_second=40, burst=5))
     scheduler = make_scheduler(slack, send_rate=200.0)
     waits_before = RATE_LIMIT_WAITS.labels("chat.postMessage")._value.get()
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
     drain(scheduler)
 
     clock.advance(days=2)
@@ -194,7 +197,7 @@ def test_failed_send_is_retried_with_backoff_then_recorded_as_failed(
     store = scheduler.runtime.store
     failed_before = ANNOUNCEMENTS_FAILED.labels("announcement")._value.get()
     slack.fail_next("chat.postMessage", status=400, count=3)
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     start = clock.now
 
     drain(scheduler)
@@ -217,7 +220,7 @@ def test_server_error_is_looked_up_in_history_then_retried(
 ) -> None:
     store = scheduler.runtime.store
     slack.fail_next("chat.postMessage", status=500)
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
 
     drain(scheduler)
     clock.advance(seconds=15)
@@ -228,14 +231,11 @@ def test_server_error_is_looked_up_in_history_then_retried(
     assert [(d.status, d.attempts) for d in deliveries(store)] == [("sent", 1)]
 
 
-def _restrict_qoder(store: Store, **fields: Any) -> None:
-    store.update(
-        "Qoder",
-        author="U0ADMIN",
-        source="slack",
-        status=Status.CONDITIONAL,
-        conditions="Internal code only.",
-        **fields,
+def _restrict_qoder(runtime: Runtime, **fields: Any) -> None:
+    apply(
+        runtime,
+        SetPolicy("Qoder", Status.CONDITIONAL, conditions="Internal code only.", **fields),
+        Actor("U0ADMIN", "slack", trusted=True),
     )
 
 
@@ -243,8 +243,8 @@ def test_a_reminder_round_sends_each_person_one_dm_listing_everything_they_owe(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
     store = scheduler.runtime.store
-    ban_claude(store)
-    _restrict_qoder(store)
+    ban_claude(scheduler.runtime)
+    _restrict_qoder(scheduler.runtime)
     drain(scheduler)
 
     clock.advance(days=2)  # the first reminder round of both announcements
@@ -267,8 +267,8 @@ def test_a_person_who_acknowledged_one_is_reminded_only_of_the_other(
     store = scheduler.runtime.store
     announcements = scheduler.runtime.announcements
     assert announcements is not None
-    ban_claude(store)
-    _restrict_qoder(store)
+    ban_claude(scheduler.runtime)
+    _restrict_qoder(scheduler.runtime)
     drain(scheduler)
     claude = min(d.announcement_id for d in deliveries(store) if d.kind == "announcement")
     announcements.acknowledge(claude, "U0BOB")
@@ -284,17 +284,13 @@ def test_a_person_who_acknowledged_one_is_reminded_only_of_the_other(
 def test_countdowns_falling_on_one_day_are_one_channel_post(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
-    store = scheduler.runtime.store
     day = clock.now.date() + dt.timedelta(days=10)
-    store.update(
-        "Claude Code",
-        author="U0ADMIN",
-        source="slack",
-        status=Status.BANNED,
-        effective=day,
-        alternatives=("Qoder",),
+    apply(
+        scheduler.runtime,
+        SetPolicy("Claude Code", Status.BANNED, effective=day, alternatives=("Qoder",)),
+        Actor("U0ADMIN", "slack", trusted=True),
     )
-    _restrict_qoder(store, effective=day)
+    _restrict_qoder(scheduler.runtime, effective=day)
     drain(scheduler)
     posts_at_change = len(slack.messages(CHANNEL))
 
@@ -309,11 +305,10 @@ def test_countdowns_falling_on_one_day_are_one_channel_post(
 def test_a_second_version_due_later_in_the_round_is_not_a_second_dm(
     scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
 ) -> None:
-    store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     drain(scheduler)
     clock.advance(hours=3)
-    _restrict_qoder(store)  # announced three hours later: its round falls due later too
+    _restrict_qoder(scheduler.runtime)  # announced three hours later: its round falls due later too
     drain(scheduler)
 
     clock.advance(days=2, hours=-2)  # Claude Code's first round: lists both

@@ -177,7 +177,7 @@ def test_two_running_schedulers_on_one_database_send_each_message_once(
     members = [f"U{n:04d}" for n in range(40)]
     slack = make_slack(members=members)
     one, two = make_scheduler(slack), make_scheduler(slack)
-    ban_claude(one.runtime.store)
+    ban_claude(one.runtime)
     clock.advance(days=2)  # the channel post and the first reminder round are due together
     one.start()
     two.start()
@@ -207,7 +207,7 @@ def test_concurrent_claims_skip_each_others_rows(
     members = [f"U{n:04d}" for n in range(300)]
     scheduler = make_scheduler(make_slack(members=members))
     store = scheduler.runtime.store
-    ban_claude(store)
+    ban_claude(scheduler.runtime)
     [step] = scheduler.outbox.due_steps(clock.now)
     clock.advance(days=2)
     [_, reminder] = scheduler.outbox.due_steps(clock.now)

@@ -38,6 +38,7 @@ from tests.slack.harness import (
     wait_until,
 )
 from tests.standin import Message, RateLimit, StandinSlack, payloads
+from tests.wiring import runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 ADMIN = "U0ADMIN"
@@ -309,7 +310,7 @@ def seeded_url(tmp_path: Path, policies: list[ToolPolicy] | None = None) -> Iter
     with postgres_database(POSTGRES_URL, f"policybot_serve_{os.getpid()}") as url:
         engine = db.make_engine(url)
         db.upgrade(engine)
-        Store(engine).import_policies(policies, author="seed")
+        seed(runtime_on(Store(engine)), policies)
         engine.dispose()
         yield url
 

@@ -1,7 +1,7 @@
 """One stand-in Slack and one real `policybot serve` subprocess per test module.
 
 The served database is a SQLite file of the module's own (the server is another process);
-tests read it back with a `Store` to check what changed.
+tests read it back with a `PolicyRepository` to check what changed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.core import db
-from bot.core.policy import Status, ToolPolicy
+from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.factories import make_policy, seed_registry
 from tests.slack.harness import COMMAND, SECRET, BotProcess, SignedPoster, seeded_database
@@ -37,10 +38,17 @@ def slack_registry() -> list[ToolPolicy]:
         make_policy("Replit", vendor="Replit", status=Status.ALLOWED),
         make_policy("Devin", vendor="Cognition", status=Status.UNDER_REVIEW),
         make_policy(
+            "Amazon Q",
+            vendor="AWS",
+            status=Status.CONDITIONAL,
+            conditions="Only in the sandbox account.",
+            max_data=DataClass.INTERNAL,
+        ),
+        make_policy(
             "Perplexity",
             status=Status.BANNED,
             reason="Told <!channel> to see <https://evil.example|the intranet> & more",
-            conditions="Never, not even for <!here>",
+            vendor="Perplexity AI, not even for <!here>",
             owner="<@U0BOSS>",
         ),
     ]
@@ -52,7 +60,7 @@ class Served:
 
     bot: BotProcess
     standin: StandinSlack
-    store: Store
+    policies: PolicyRepository
     slack: SignedPoster
 
 
@@ -83,7 +91,7 @@ def _serving(standin: StandinSlack, workdir: Path, *, socket_mode: bool) -> Iter
     bot.start()
     engine = db.make_engine(url)
     try:
-        yield Served(bot, standin, Store(engine), SignedPoster(bot, standin))
+        yield Served(bot, standin, PolicyRepository(Store(engine)), SignedPoster(bot, standin))
     finally:
         bot.stop()
         engine.dispose()

@@ -32,6 +32,7 @@ from tests.standin.signing import (
     signed_headers,
     slash_command_body,
 )
+from tests.wiring import runtime_on, seed
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "standin-signing-secret"
@@ -65,7 +66,7 @@ def seeded_database(path: Path, policies: list[ToolPolicy]) -> str:
     url = f"sqlite:///{path}"
     engine = db.make_engine(url)
     db.upgrade(engine)
-    Store(engine).import_policies(policies, author="seed")
+    seed(runtime_on(Store(engine)), policies)
     engine.dispose()
     return url
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.core.service import PolicyService
+from bot.bootstrap import build_runtime
+from bot.config import Settings
 from bot.core.store import Store
-from bot.slack.admins import AdminGroup, install_admin_group
+from bot.slack.admins import AdminGroup
 from tests.standin import StandinSlack
 from tests.standin.fixtures import standin_slack as standin_slack
 
@@ -56,16 +57,16 @@ def test_service_consults_the_group_after_the_admin_list(
     standin_slack: StandinSlack, store: Store
 ) -> None:
     standin_slack.workspace.config.usergroups["S1"] = ["U0GROUPIE"]
-    service = PolicyService(store, admins=frozenset({"U0LISTED"}))
+    group = AdminGroup(client_for(standin_slack), "S1")
 
-    install_admin_group(service, client_for(standin_slack), "S1")
+    runtime = build_runtime(Settings(admins=["U0LISTED"]), store.engine, also_admin=group.is_member)
 
+    service = runtime.service
     assert service.is_admin("U0LISTED") and service.is_admin("U0GROUPIE")
     assert not service.is_admin("U0ALICE")
 
 
-def test_no_group_configured_changes_nothing(standin_slack: StandinSlack, store: Store) -> None:
-    service = PolicyService(store)
+def test_no_group_configured_means_only_the_listed_admins(store: Store) -> None:
+    runtime = build_runtime(Settings(admins=["U0LISTED"]), store.engine)
 
-    assert install_admin_group(service, client_for(standin_slack), None) is None
-    assert service.admin_check is None
+    assert runtime.service.is_admin("U0LISTED") and not runtime.service.is_admin("U0GROUPIE")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.question_repo import QuestionRepository
 from tests.slack.conftest import STAFF, Served
 from tests.slack.harness import COMMAND, all_text, response_to, wait_until
 from tests.standin import Message, payloads
@@ -104,7 +105,9 @@ def test_greetings_get_help_and_are_not_logged(http_bot: Served) -> None:
 
     [reply] = replies_in(http_bot, "DU0HELLO", 1)
     assert "can I use Cursor?" in reply.text
-    assert all(q.question != "hi!" for q in http_bot.store.unanswered())
+    assert all(
+        q.question != "hi!" for q in QuestionRepository(http_bot.policies.store).unanswered()
+    )
 
 
 def test_a_list_question_is_a_section_per_status_in_slack(http_bot: Served) -> None:

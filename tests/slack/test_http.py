@@ -187,8 +187,8 @@ def test_admin_set_changes_the_policy_and_records_the_slack_user_as_author(
         user=ADMIN,
     )
 
-    policy = http_bot.store.resolve("GitHub Copilot")
-    last = http_bot.store.history("GitHub Copilot")[-1]
+    policy = http_bot.policies.resolve("GitHub Copilot")
+    last = http_bot.policies.history("GitHub Copilot")[-1]
     assert "status: conditional → banned" in body["text"]
     assert (policy.status, policy.reason, policy.alternatives) == (
         Status.BANNED,
@@ -199,20 +199,20 @@ def test_admin_set_changes_the_policy_and_records_the_slack_user_as_author(
 
 
 def test_non_admin_is_refused_and_nothing_changes(http_bot: Served) -> None:
-    revisions = len(http_bot.store.history("Gemini"))
+    revisions = len(http_bot.policies.history("Gemini"))
 
     body = ask(http_bot, "set Gemini banned --reason because", user=STAFF)
 
     assert "Only policy admins can do that" in body["text"]
-    assert http_bot.store.resolve("Gemini").status is Status.ALLOWED
-    assert len(http_bot.store.history("Gemini")) == revisions
+    assert http_bot.policies.resolve("Gemini").status is Status.ALLOWED
+    assert len(http_bot.policies.history("Gemini")) == revisions
 
 
 def test_member_of_the_admin_user_group_may_change_a_policy(http_bot: Served) -> None:
     ask(http_bot, "set Tabnine allowed", user=GROUP_ADMIN)
 
-    assert http_bot.store.resolve("Tabnine").status is Status.ALLOWED
-    assert http_bot.store.history("Tabnine")[-1].author == GROUP_ADMIN
+    assert http_bot.policies.resolve("Tabnine").status is Status.ALLOWED
+    assert http_bot.policies.history("Tabnine")[-1].author == GROUP_ADMIN
 
 
 def test_admin_history_lists_the_changes(http_bot: Served) -> None:
@@ -305,7 +305,7 @@ def test_valid_form_saves_and_records_the_author(http_bot: Served) -> None:
     answer = submit(
         http_bot,
         view,
-        status="banned",
+        status="conditional",
         reason="Uploads whole repositories",
         alternatives="Qoder",
         effective="2026-12-01",
@@ -313,11 +313,11 @@ def test_valid_form_saves_and_records_the_author(http_bot: Served) -> None:
         link="https://intranet.example.com/windsurf",
     )
 
-    policy = http_bot.store.resolve("Windsurf")
+    policy = http_bot.policies.resolve("Windsurf")
     assert answer is None  # an empty ack closes the form
-    assert (policy.status, policy.reason) == (Status.BANNED, "Uploads whole repositories")
+    assert (policy.status, policy.reason) == (Status.CONDITIONAL, "Uploads whole repositories")
     assert (policy.effective, policy.max_data) == (dt.date(2026, 12, 1), DataClass.INTERNAL)
-    assert http_bot.store.history("Windsurf")[-1].author == ADMIN
+    assert http_bot.policies.history("Windsurf")[-1].author == ADMIN
     [note] = replies_in(http_bot, f"D{ADMIN}")
     assert "Saved Windsurf" in note.text
 
@@ -325,19 +325,40 @@ def test_valid_form_saves_and_records_the_author(http_bot: Served) -> None:
 def test_invalid_form_shows_errors_on_the_fields_and_changes_nothing(http_bot: Served) -> None:
     view = open_form(http_bot, "edit Devin")
 
-    answer = submit(
-        http_bot,
-        view,
-        status=None,
-        alternatives="Nonexistent Tool",
-        link="not a link",
-        aliases="Qoder",
-    )
+    answer = submit(http_bot, view, status=None, link="not a link")
 
     assert answer["response_action"] == "errors"
-    assert set(answer["errors"]) == {"status", "alternatives", "link", "aliases"}
-    assert "Nonexistent Tool" in answer["errors"]["alternatives"]
-    assert http_bot.store.version_of("Devin") == 1
+    assert set(answer["errors"]) == {"status", "link"}
+    assert http_bot.policies.version_of("Devin") == 1
+
+
+def test_form_breaking_a_rule_shows_it_on_the_field_and_changes_nothing(
+    http_bot: Served,
+) -> None:
+    view = open_form(http_bot, "edit Devin")
+
+    unknown = submit(http_bot, view, status="banned", alternatives="Nonexistent Tool")
+    taken = submit(http_bot, view, status="banned", aliases="Qoder")
+
+    assert "Nonexistent Tool" in unknown["errors"]["alternatives"]
+    assert "Qoder" in taken["errors"]["aliases"]
+    assert http_bot.policies.version_of("Devin") == 1
+
+
+def test_banning_through_the_form_clears_conditions_and_data_limit_as_set_does(
+    http_bot: Served,
+) -> None:
+    # Amazon Q is conditional with conditions and a data limit; the form keeps them filled in.
+    view = open_form(http_bot, "edit Amazon Q")
+
+    answer = submit(http_bot, view, status="banned", alternatives="Claude_Code")
+
+    policy = http_bot.policies.resolve("Amazon Q")
+    assert answer is None
+    assert (policy.status, policy.conditions, policy.max_data) == (Status.BANNED, None, None)
+    assert policy.alternatives == ("Claude Code",)  # stored by the tool's own name
+    shown = all_text(ask(http_bot, "can I use amazon q?"))
+    assert "internal" not in shown and "sandbox" not in shown
 
 
 def test_stale_form_is_refused_and_keeps_the_newer_change(http_bot: Served) -> None:
@@ -348,7 +369,7 @@ def test_stale_form_is_refused_and_keeps_the_newer_change(http_bot: Served) -> N
 
     assert answer["response_action"] == "errors"
     assert "changed by someone else" in answer["errors"]["status"]
-    assert http_bot.store.resolve("Midjourney").status is Status.BANNED
+    assert http_bot.policies.resolve("Midjourney").status is Status.BANNED
 
 
 def test_non_admin_cannot_open_or_submit_the_form(http_bot: Served) -> None:
@@ -359,7 +380,7 @@ def test_non_admin_cannot_open_or_submit_the_form(http_bot: Served) -> None:
 
     assert "Only policy admins" in body["text"]
     assert answer["response_action"] == "errors"
-    assert http_bot.store.resolve("Devin").status is Status.UNDER_REVIEW
+    assert http_bot.policies.resolve("Devin").status is Status.UNDER_REVIEW
 
 
 def test_add_opens_a_form_that_creates_the_tool(http_bot: Served) -> None:
@@ -367,9 +388,9 @@ def test_add_opens_a_form_that_creates_the_tool(http_bot: Served) -> None:
 
     submit(http_bot, view, status="allowed", vendor="Zed Industries")
 
-    policy = http_bot.store.resolve("Zed AI")
+    policy = http_bot.policies.resolve("Zed AI")
     assert (policy.status, policy.vendor) == (Status.ALLOWED, "Zed Industries")
-    assert http_bot.store.history("Zed AI")[-1].author == ADMIN
+    assert http_bot.policies.history("Zed AI")[-1].author == ADMIN
 
 
 # -- request signing -----------------------------------------------------------------------------
@@ -387,15 +408,15 @@ def test_add_opens_a_form_that_creates_the_tool(http_bot: Served) -> None:
 def test_requests_not_signed_by_slack_are_refused_and_change_nothing(
     http_bot: Served, options: dict[str, Any]
 ) -> None:
-    revisions = len(http_bot.store.history("Qoder"))
+    revisions = len(http_bot.policies.history("Qoder"))
 
     status, url = command(http_bot, "set Qoder banned", user=ADMIN, **options)
     ask(http_bot, "can I use qoder?")  # a signed request after it is answered...
 
     assert status == 401
     assert all(post.url != url for post in http_bot.standin.responses)  # ...this one never
-    assert http_bot.store.resolve("Qoder").status is Status.ALLOWED
-    assert len(http_bot.store.history("Qoder")) == revisions
+    assert http_bot.policies.resolve("Qoder").status is Status.ALLOWED
+    assert len(http_bot.policies.history("Qoder")) == revisions
 
 
 def test_unsigned_event_is_refused(http_bot: Served) -> None:

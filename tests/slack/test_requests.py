@@ -4,6 +4,7 @@ the outbox sender driven by hand, and a FakeClock so exceptions expire without w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -22,12 +23,14 @@ from bot.core.policy import Status
 from bot.schedule.runner import AnnouncementScheduler
 from bot.slack import announcements, requests
 from bot.slack.app import build_app
+from bot.slack.guard import SlackEndpoint
 from bot.web import make_wsgi_app
 from tests.conftest import FakeClock
-from tests.core.test_desk import build, restart_numbering
+from tests.core.test_desk import build, restart_numbering, set_owner
 from tests.factories import make_policy, seed_registry
 from tests.slack.harness import SECRET, HttpResult, SignedPoster, all_text, response_to, wait_until
 from tests.standin import Message, StandinSlack, payloads
+from tests.wiring import seed
 
 ADMIN, ADMIN2, ALICE, BOB = "U0ADMIN", "U0ADMIN2", "U0ALICE", "U0BOB"
 ADMIN_CHANNEL = "C0ADMINS"
@@ -56,7 +59,7 @@ class Bot:
 @pytest.fixture
 def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
     restart_numbering(engine)
-    with StandinSlack() as standin:
+    with StandinSlack(usergroups={"S0SEC": ["U0CAROL"]}) as standin:
         runtime = build(
             engine,
             clock,
@@ -66,13 +69,10 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             slack_signing_secret=SECRET,
             exception_max_days=60,
         )
-        runtime.store.import_policies(
-            [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)],
-            author="seed",
-            quiet=True,
-        )
+        seed(runtime, [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)])
         app = build_app(runtime, extensions=[announcements.register, requests.register])
-        server = create_server(make_wsgi_app(engine, app), host="127.0.0.1", port=0, threads=4)
+        endpoint = SlackEndpoint(app, SECRET, first_time=runtime.events.first_time_event)
+        server = create_server(make_wsgi_app(engine, endpoint), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         client = WebClient(token="xoxb-test", base_url=standin.api_url)
@@ -179,13 +179,18 @@ def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: 
     bot.drain()
     [post] = admin_posts(bot)
     posted = post.text
+    bob_answer = ask(bot, "is kiro ok?", BOB)
+    press(bot, button(bob_answer["blocks"], requests.REQUEST_REVIEW_ACTION), BOB)
+    submit(bot, opened_view(bot, 2), {"tool": "Kiro"}, BOB)
+    bot.standin.wait_for("chat.update", 1)
+    merged = all_text(admin_posts(bot)[0].blocks)
 
     staff = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), BOB, post))
     own = refusal(bot, press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN2, post))
-    unchanged = bot.runtime.store.get("Kiro")
+    unchanged = bot.runtime.policies.get("Kiro")
     press(bot, button(post.blocks or [], "policybot_request_add"), ADMIN, post)
-    edit_form = opened_view(bot, 2)
-    bot.standin.wait_for("chat.update", 1)
+    edit_form = opened_view(bot, 3)
+    bot.standin.wait_for("chat.update", 2)
     bot.drain()
     under_review = dms(bot, ALICE)
     command(bot, "set Kiro conditional --conditions Public repositories only", ADMIN)
@@ -193,12 +198,13 @@ def test_a_request_from_a_no_policy_answer_is_decided_in_the_admin_channel(bot: 
 
     assert form["callback_id"] == requests.REQUEST_FORM
     assert done.json()["response_action"] == "update"
-    assert "review requested for Kiro" in posted
+    assert "review requested for Kiro" in posted and "1 asked so far" in posted
+    assert "3 asked so far" in merged
     assert "Added Kiro for review by <@U0ADMIN>" in all_text(admin_posts(bot)[0].blocks)
     assert "Only policy admins can add a tool for review" in staff
     assert "You asked for Kiro yourself" in own
     assert unchanged is None
-    policy = bot.runtime.store.get("Kiro")
+    policy = bot.runtime.policies.get("Kiro")
     assert policy is not None and policy.status is Status.CONDITIONAL
     assert edit_form["callback_id"] == "policy_edit" and "Editing Kiro" in all_text(edit_form)
     assert len(under_review) == 1 and "Kiro is now under review" in under_review[0]
@@ -286,6 +292,23 @@ def test_an_exception_is_approved_seen_by_its_holder_only_reminded_and_expires(
     assert "Your exception for Claude Code has ended" in dms(bot, ALICE)[2]
     assert "exception until" not in all_text(after["blocks"])
     assert bot.desk.exceptions.get(1).status == "expired"
+
+
+def test_a_member_of_the_owner_user_group_approves_an_exception(bot: Bot) -> None:
+    set_owner(bot.runtime, "<!subteam^S0SEC|security>")
+    ask_for_exception(bot, ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+
+    refused = refusal(
+        bot, press(bot, button(post.blocks or [], "policybot_exception_approve"), BOB, post)
+    )
+    approve_in_channel(bot, post, "U0CAROL", "2026-12-05")
+    wait_until(lambda: bot.desk.exceptions.get(1).status == "active", what="the approval")
+
+    assert "Only policy admins or the owner of Claude Code" in refused
+    assert bot.desk.exceptions.get(1).decided_by == "U0CAROL"
+    assert bot.standin.calls_to("usergroups.users.list")[0].args["usergroup"] == "S0SEC"
 
 
 def test_an_admin_revokes_an_exception_from_slack(bot: Bot) -> None:
@@ -393,3 +416,74 @@ def test_request_and_feedback_work_over_socket_mode(bot: Bot) -> None:
     [view] = bot.desk.requests.listing()
     assert [a.user for a in view.askers] == [ALICE]
     assert "review requested for Kiro" in admin_posts(bot)[0].text
+
+
+# -- the unanswered queue --------------------------------------------------------------------
+
+
+def queue_blocks(bot: Bot, user: str) -> list[dict[str, Any]]:
+    url = bot.standin.response_url()
+    form = payloads.slash_command("/aipolicy", "unanswered", response_url=url, user_id=user)
+    assert poster(bot).command(form).status == 200
+    blocks: list[dict[str, Any]] = response_to(bot.standin, url).body.get("blocks") or []
+    return blocks
+
+
+def test_the_queue_groups_by_term_and_an_alias_from_slack_tells_the_asker(bot: Bot) -> None:
+    for question, user in (("can I use Kiro?", ALICE), ("is kiro allowed?", BOB)):
+        ask(bot, question, user)
+    command(bot, "request Kiro for specs", ALICE)
+    blocks = queue_blocks(bot, ADMIN)
+
+    staff = refusal(bot, press(bot, button(blocks, "policybot_term_alias"), BOB))
+    press(bot, button(blocks, "policybot_term_alias"), ADMIN)
+    form = opened_view(bot, 1)
+    done = submit(bot, form, {"tool": "Qoder"}, ADMIN)
+    bot.drain()
+
+    assert "*kiro*: asked 2 times" in all_text(blocks).lower()
+    assert "Only policy admins can work the unanswered queue" in staff
+    assert done.json()["response_action"] == "update"
+    qoder = bot.runtime.policies.get("kiro")
+    assert qoder is not None and qoder.name == "Qoder"
+    # The `alias` command's revision.
+    assert bot.runtime.policies.history("Qoder")[-1].author == ADMIN
+    assert "Qoder (which covers Kiro): it is now allowed" in dms(bot, ALICE)[0]
+    assert "kiro" not in all_text(queue_blocks(bot, ADMIN)).lower()
+
+
+def test_answering_a_term_from_slack_dms_the_people_who_asked(bot: Bot) -> None:
+    command(bot, "request Zed", BOB)
+    blocks = queue_blocks(bot, ADMIN)
+
+    press(bot, button(blocks, "policybot_term_answer"), ADMIN)
+    submit(bot, opened_view(bot, 1), {"text": "Zed is fine without AI features."}, ADMIN)
+    wait_until(lambda: bot.desk.requests.get(1).status == "answered", what="the answer")
+    bot.drain()
+
+    assert "The policy admins answered: Zed is fine without AI features." in dms(bot, BOB)[0]
+
+
+def test_the_weekly_digest_reports_helpful_and_not_helpful_per_tool(bot: Bot) -> None:
+    for user, action in ((ALICE, requests.NOT_HELPFUL_ACTION), (BOB, requests.HELPFUL_ACTION)):
+        answer = ask(bot, "can I use cursor?", user)
+        press(bot, button(answer["blocks"], action), user)
+    wait_until(lambda: len(bot.desk.feedback.queue()) == 1, what="the votes")
+    wait_until(
+        lambda: (
+            bot.runtime.announcements is not None
+            and bot.runtime.announcements.digest_details(
+                bot.clock.now - dt.timedelta(days=7), bot.clock.now + dt.timedelta(seconds=1)
+            )["feedback"]
+            == [["Cursor", 1, 1]]
+        ),
+        what="both votes",
+    )
+    assert bot.runtime.announcements is not None
+
+    bot.clock.advance(minutes=1)
+    bot.runtime.announcements.create_digest(bot.clock.now)
+    bot.drain()
+
+    [digest] = admin_posts(bot)
+    assert "• Cursor: 1 helpful, 1 not helpful" in all_text(digest.blocks)

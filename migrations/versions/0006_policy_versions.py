@@ -1,7 +1,7 @@
 """policy versions: every change belongs to one; announcements tell of a version
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 01:20:00
 
 Existing data is kept and placed in versions: every announcement of a change (or a manual
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,578 @@
+"""The one write path: every change to the registry is a typed command handled here.
+
+`set`, `alias`, `add` and `remove` (console and Slack), the Slack edit form and YAML import
+all build a command and call `PolicyChanges.run`, which does, once and in this order:
+
+1. the permission check (policy admins only; a trusted actor such as the CLI import skips it);
+2. the domain rules (`ToolPolicy.normalised`/`problems`/`revised`, one name rule from
+   `names.py`, alternatives stored by canonical name, references checked on removal);
+3. the write and its revision (who, how, old -> new), in one transaction, with the
+   announcement rows that must commit with it;
+4. after the commit: metrics, and the effects registered on the transaction (forget the
+   cached answering registry, wake the sender).
+
+A change with a future effective date is kept as a scheduled change: today's policy stays,
+and `apply_due` applies it on its day (whichever process reads the registry first), with a
+revision dated that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeAlias
+
+from sqlmodel import Session
+
+from bot.core.commands import AddAlias, RemoveTool, SetPolicy
+from bot.core.models import Tool
+from bot.core.names import NameIndex, name_key, name_problem
+from bot.core.policy import Status, ToolPolicy, revised
+from bot.core.policy_repo import PolicyRepository, with_values
+from bot.core.store import (
+    Change,
+    ChangeEvent,
+    ImportReport,
+    PermissionDenied,
+    PolicyError,
+    Store,
+    UnknownToolError,
+    after_commit,
+    diff,
+    plain_value,
+)
+from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and through what; `trusted` skips the admin check (CLI import)."""
+
+    user: str
+    source: str
+    trusted: bool = False
+
+
+@dataclass(frozen=True)
+class AddTool:
+    """Add a tool, under review, with nothing else known yet (`add <tool>`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class SavePolicy:
+    """Make a tool exactly `policy` (the Slack edit form).
+
+    `tool` is the tool being edited (None to create one); `expected_version` is the version
+    the editor saw, so a change made meanwhile is not silently overwritten.
+    """
+
+    policy: ToolPolicy
+    tool: str | None = None
+    expected_version: int | None = None
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class ImportPolicies:
+    """Bring the registry in line with policy files (all or nothing)."""
+
+    policies: tuple[ToolPolicy, ...]
+    prune: bool = False
+    quiet: bool = False
+
+
+ChangeCommand: TypeAlias = SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy
+
+
+class Permissions:
+    """Who may change policies: POLICYBOT_ADMINS, and anyone `also` says (a Slack group)."""
+
+    def __init__(
+        self, admins: frozenset[str] = frozenset(), also: Callable[[str], bool] | None = None
+    ) -> None:
+        self.admins = admins
+        self.also = also
+
+    def is_admin(self, user: str) -> bool:
+        return user in self.admins or bool(self.also and self.also(user))
+
+
+def sentence(text: str) -> str:
+    """`text` ending in exactly one full stop (values may end in one already)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+class DueChanges:
+    """Applies scheduled changes on their day, each with a revision dated that day."""
+
+    def __init__(self, store: Store, policies: PolicyRepository, tz: dt.tzinfo = dt.UTC) -> None:
+        self.store = store
+        self.policies = policies
+        self.tz = tz
+
+    def apply(self) -> int:
+        """Apply every scheduled change whose day has come; how many were applied.
+
+        Runs in whichever process reads the registry first that day, so no process has to be
+        up at midnight; two processes applying at once apply each change once.
+        """
+        today = self.store.clock().astimezone(self.tz).date()
+        if not self.policies.has_due(today):
+            return 0
+        applied = 0
+        with self.store.session() as session:
+            for row in self.policies.due(session, today):
+                if not self.policies.take_due(session, row):
+                    continue  # another process applied it
+                tool = session.get(Tool, row.tool_id)
+                if tool is None:
+                    continue
+                before = self.policies.policy_of(session, tool)
+                after = with_values(before, row.changes).normalised()
+                index = self.policies.index(session)
+                after = replace(
+                    after,
+                    alternatives=tuple(
+                        index.tool_for(a) or a for a in after.alternatives if a in index
+                    ),
+                )
+                day_start = dt.datetime.combine(row.effective, dt.time(), tzinfo=self.tz)
+                self.policies.write(
+                    session,
+                    after,
+                    tool,
+                    before,
+                    author=row.author,
+                    source="scheduled",
+                    at=day_start,
+                )
+                applied += 1
+            if applied:
+                self.policies.bump_generation(session)
+        if applied:
+            log.info("applied scheduled changes", extra={"count": applied})
+        return applied
+
+
+class PolicyChanges:
+    """The application service every registry change goes through."""
+
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyRepository,
+        permissions: Permissions,
+        *,
+        due: DueChanges | None = None,
+        in_transaction: Sequence[Callable[[Session, ChangeEvent], None]] = (),
+        tz: dt.tzinfo = dt.UTC,
+        committed: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        self.store = store
+        self.due = due or DueChanges(store, policies, tz)
+        self.policies = policies
+        self.permissions = permissions
+        # Steps that write with the change (announcement and notice rows), in this order.
+        self.in_transaction = tuple(in_transaction)
+        self.tz = tz
+        # Effects after every committed change (the answering registry forgets its snapshot).
+        self.committed = tuple(committed)
+
+    def today(self) -> dt.date:
+        return self.store.clock().astimezone(self.tz).date()
+
+    # -- the use cases ---------------------------------------------------------------------
+
+    def run(self, command: ChangeCommand, actor: Actor) -> Change:
+        """Check, apply and record one change; PolicyError (a sentence) when it cannot be."""
+        self.check_permission(actor)
+        self.apply_due()
+        match command:
+            case SetPolicy():
+                change = self._transact(lambda s: self._set(s, command), actor, command.quiet)
+            case AddAlias(tool=tool, alias=alias):
+                change = self._transact(lambda s: self._alias(s, tool, alias), actor, False)
+            case AddTool(name=name):
+                change = self._transact(lambda s: self._add(s, name), actor, True)
+            case SavePolicy():
+                change = self._transact(lambda s: self._save_form(s, command), actor, command.quiet)
+            case RemoveTool(tool=tool):
+                change = self._transact(lambda s: self._remove(s, tool), actor, False)
+            case _:
+                raise TypeError(f"unhandled change {command!r}")
+        if not change.is_noop:
+            ADMIN_CHANGES.labels(actor.source).inc()
+        return change
+
+    def import_policies(self, command: ImportPolicies, actor: Actor) -> ImportReport:
+        """The registry made to match the files: checked first, then one transaction."""
+        self.check_permission(actor)
+        self.apply_due()
+        with self.store.session() as session:
+            report = self._import(session, command, actor)
+            self._after_commit(session)
+        return report
+
+    def check_permission(self, actor: Actor) -> None:
+        if actor.trusted or self.permissions.is_admin(actor.user):
+            return
+        ADMIN_REFUSALS.inc()
+        log.warning("refused a policy change from a non-admin", extra={"user": actor.user})
+        raise PermissionDenied("only policy admins can change policies")
+
+    def apply_due(self) -> int:
+        """Apply the scheduled changes whose day has come (before reading or writing)."""
+        return self.due.apply()
+
+    # -- each command ----------------------------------------------------------------------
+
+    def _set(self, session: Session, command: SetPolicy) -> _Plan:
+        tool, before = self._existing(session, command.tool, hint_add=True)
+        if command.status is Status.BANNED:
+            given = [
+                f"--{n.replace('_', '-')}"
+                for n in ("conditions", "max_data")
+                if getattr(command, n) not in (None, "")
+            ]
+            if given:
+                left_out = " and ".join(given)
+                raise PolicyError(
+                    f"a banned tool has no conditions or data limit: leave out {left_out}"
+                )
+        fields: dict[str, Any] = {"status": command.status}
+        for name in ("reason", "conditions", "effective", "max_data", "alternatives"):
+            value = getattr(command, name)
+            if value is not None:
+                # An empty string clears a text field; an empty tuple clears alternatives.
+                fields[name] = value if value != "" else None
+        for name in command.clear:
+            fields[name] = () if name == "alternatives" else None
+        return _Plan(tool, before, replace(before, **fields), effective_given="effective" in fields)
+
+    def _alias(self, session: Session, name: str, alias: str) -> _Plan:
+        tool, before = self._existing(session, name)
+        problem = name_problem(alias, "alias")
+        if problem:
+            raise PolicyError(problem, field="aliases")
+        index = self.policies.index(session)
+        owner = index.tool_for(alias)
+        if owner is not None and name_key(owner) == name_key(before.name):
+            raise PolicyError(f"'{alias}' already names '{before.name}'")
+        return _Plan(tool, before, replace(before, aliases=(*before.aliases, alias)))
+
+    def _add(self, session: Session, name: str) -> _Plan:
+        policy = ToolPolicy(name=name, status=Status.UNDER_REVIEW)
+        existing = self.policies.find(session, name)
+        if existing is not None:
+            raise PolicyError(f"'{existing.name}' is already in the registry: use set or edit")
+        return _Plan(None, None, policy)
+
+    def _save_form(self, session: Session, command: SavePolicy) -> _Plan:
+        if command.tool is None:
+            existing = self.policies.find(session, command.policy.name)
+            if existing is not None:
+                raise PolicyError(
+                    f"'{existing.name}' is already in the registry: use edit instead",
+                    field="name",
+                )
+            return _Plan(None, None, command.policy)
+        tool, before = self._existing(session, command.tool)
+        after = replace(command.policy, name=before.name)
+        return _Plan(
+            tool,
+            before,
+            after,
+            expected_version=command.expected_version,
+            effective_given=after.effective != before.effective,
+        )
+
+    def _remove(self, session: Session, name: str) -> _Plan:
+        tool, before = self._existing(session, name)
+        index = self.policies.index(session)
+        dependents = self.policies.dependents(session, {tool.name_key}, index)
+        if dependents:
+            names = ", ".join(f"'{d}'" for d in dependents)
+            raise PolicyError(
+                f"'{before.name}' is an alternative of {names}: "
+                f"change {'that' if len(dependents) == 1 else 'those'} first"
+            )
+        return _Plan(tool, before, None)
+
+    # -- the shared steps ------------------------------------------------------------------
+
+    def _existing(
+        self, session: Session, name: str, *, hint_add: bool = False
+    ) -> tuple[Tool, ToolPolicy]:
+        tool = self.policies.find(session, name)
+        if tool is None:
+            hint = f" To add a tool, use: add {name}" if hint_add else ""
+            raise UnknownToolError(name, self.policies.close_names(session, name), hint=hint)
+        return tool, self.policies.policy_of(session, tool)
+
+    def _transact(self, plan_in: Callable[[Session], _Plan], actor: Actor, quiet: bool) -> Change:
+        with self.store.session() as session:
+            plan = plan_in(session)
+            change = self._apply(session, plan, actor, quiet)
+            if not change.is_noop:
+                self._after_commit(session)
+            return change
+
+    def _apply(self, session: Session, plan: _Plan, actor: Actor, quiet: bool) -> Change:
+        now = self.store.clock()
+        if plan.after is None:
+            assert plan.tool is not None
+            change = self.policies.delete(
+                session, plan.tool, author=actor.user, source=actor.source, at=now
+            )
+            self.policies.bump_generation(session)
+            self._announce(session, ChangeEvent(change, actor.user, actor.source, quiet, now))
+            return change
+        today = self.today()
+        index = self.policies.index(session)
+        after = self.checked(plan.after, index, plan.tool)
+        if not plan.effective_given:
+            after = revised(plan.before, after, today)
+        elif (
+            plan.before is not None
+            and plan.before.status != after.status
+            and (after.effective is None)
+        ):
+            after = replace(after, effective=today)
+        if (
+            plan.tool is not None
+            and plan.before is not None
+            and after.effective is not None
+            and after.effective > today
+        ):
+            return self._schedule(session, plan, after, actor, quiet, now)
+        change = self.policies.write(
+            session,
+            after,
+            plan.tool,
+            plan.before,
+            author=actor.user,
+            source=actor.source,
+            at=now,
+            expected_version=plan.expected_version,
+        )
+        if not change.is_noop:
+            self.policies.bump_generation(session)
+            self._announce(session, ChangeEvent(change, actor.user, actor.source, quiet, now))
+        return change
+
+    def _schedule(
+        self,
+        session: Session,
+        plan: _Plan,
+        after: ToolPolicy,
+        actor: Actor,
+        quiet: bool,
+        now: dt.datetime,
+    ) -> Change:
+        assert plan.tool is not None and plan.before is not None and after.effective
+        if plan.expected_version is not None and plan.tool.version != plan.expected_version:
+            # The same refusal the write would give.
+            self.policies.write(
+                session,
+                after,
+                plan.tool,
+                plan.before,
+                author=actor.user,
+                source=actor.source,
+                at=now,
+                expected_version=plan.expected_version,
+            )
+        current = replace(plan.before, scheduled=None)
+        changed = diff(current, after)
+        if not changed:
+            return Change(plan.before, plan.before, {}, plan.tool.version)
+        self.policies.schedule(
+            session,
+            plan.tool,
+            {name: plain_value(new) for name, (_old, new) in changed.items()},
+            after.effective,
+            author=actor.user,
+            source=actor.source,
+            quiet=quiet,
+            at=now,
+            revision_changes=changed,
+        )
+        self.policies.bump_generation(session)
+        change = Change(plan.before, after, changed, plan.tool.version, after.effective)
+        self._announce(session, ChangeEvent(change, actor.user, actor.source, quiet, now))
+        return change
+
+    def checked(self, policy: ToolPolicy, index: NameIndex, tool: Tool | None) -> ToolPolicy:
+        """The policy normalised, its names free, its alternatives by canonical name."""
+        policy = policy.normalised()
+        problems = policy.problems()
+        if problems:
+            field, problem = problems[0]
+            raise PolicyError(problem, field=field)
+        own = name_key(tool.name) if tool is not None else name_key(policy.name)
+        for text, kind in [(policy.name, "name"), *((a, "alias") for a in policy.aliases)]:
+            owner = index.tool_for(text)
+            if owner is not None and name_key(owner) != own:
+                if name_key(owner) == name_key(text):
+                    message = f"'{text}' is already the name of a tool ('{owner}')"
+                else:
+                    message = f"'{text}' is already an alias of '{owner}'"
+                raise PolicyError(message, field="name" if kind == "name" else "aliases")
+        return replace(policy, alternatives=self._canonical(policy, index, own))
+
+    def _canonical(self, policy: ToolPolicy, index: NameIndex, own: str) -> tuple[str, ...]:
+        """Alternatives by the canonical name of the tool each names (an alias -> its tool)."""
+        canonical: list[str] = []
+        for alternative in policy.alternatives:
+            target = index.tool_for(alternative)
+            if target is None:
+                with self.store.reader() as reader:
+                    close = self.policies.close_names(reader, alternative)
+                raise UnknownToolError(alternative, close, field="alternatives")
+            if name_key(target) in (own, name_key(policy.name)):
+                raise PolicyError(
+                    f"'{policy.name}' cannot be its own alternative", field="alternatives"
+                )
+            if target not in canonical:
+                canonical.append(target)
+        return tuple(canonical)
+
+    def _announce(self, session: Session, event: ChangeEvent) -> None:
+        # Announcement and notice rows commit with the change, or neither does.
+        for step in self.in_transaction:
+            step(session, event)
+
+    def _after_commit(self, session: Session) -> None:
+        for effect in self.committed:
+            after_commit(session, effect)
+
+    # -- import ----------------------------------------------------------------------------
+
+    def _import(self, session: Session, command: ImportPolicies, actor: Actor) -> ImportReport:
+        report = ImportReport()
+        now = self.store.clock()
+        today = self.today()
+        incoming: dict[str, ToolPolicy] = {}
+        for policy in command.policies:
+            policy = policy.normalised()
+            problems = policy.problems()
+            if problems:
+                raise PolicyError(f"{policy.name}: {problems[0][1]}")
+            incoming[name_key(policy.name)] = policy
+        current = {t.name_key: t for t in self.policies.tools(session)}
+        doomed = set(current) - set(incoming) if command.prune else set()
+        befores = {key: self.policies.policy_of(session, tool) for key, tool in current.items()}
+        index = self._import_index(incoming, befores, doomed)
+        for key, before in befores.items():
+            if key in incoming or key in doomed:
+                continue
+            for alternative in before.alternatives:
+                if alternative not in index:
+                    raise PolicyError(
+                        f"'{alternative}' is an alternative of '{before.name}': "
+                        "keep it or change that"
+                    )
+        for key in sorted(doomed):
+            self.policies.delete(
+                session, current[key], author=actor.user, source=actor.source, at=now
+            )
+            report.removed.append(current[key].name)
+        # Names may move between tools: free those the files give to another tool first.
+        claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
+        self.policies.free_claimed_aliases(session, claims, current)
+        changed_any = bool(doomed)
+        for key, policy in incoming.items():
+            own = name_key(policy.name)
+            canonical: list[str] = []
+            for alternative in policy.alternatives:
+                target = index.tool_for(alternative)
+                if target is None:
+                    raise UnknownToolError(alternative)
+                if name_key(target) == own:
+                    raise PolicyError(f"'{policy.name}' cannot be its own alternative")
+                if target not in canonical:
+                    canonical.append(target)
+            previous = befores.get(key)
+            after = revised(previous, replace(policy, alternatives=tuple(canonical)), today)
+            before_plain = replace(previous, scheduled=None) if previous else None
+            change = self.policies.write(
+                session,
+                after,
+                current.get(key),
+                before_plain,
+                author=actor.user,
+                source=actor.source,
+                at=now,
+            )
+            if previous is None:
+                report.created.append(policy.name)
+            elif change.is_noop:
+                report.unchanged.append(policy.name)
+            else:
+                report.updated.append(policy.name)
+            if not change.is_noop:
+                changed_any = True
+                event = ChangeEvent(change, actor.user, actor.source, command.quiet, now)
+                self._announce(session, event)
+        if changed_any:
+            self.policies.bump_generation(session)
+        return report
+
+    def _import_index(
+        self,
+        incoming: dict[str, ToolPolicy],
+        befores: dict[str, ToolPolicy],
+        doomed: set[str],
+    ) -> NameIndex:
+        """Names after the import: the files' tools, then the tools kept from the database."""
+        index = NameIndex()
+        owners: dict[str, str] = {}
+        for policy in incoming.values():
+            for text in (policy.name, *policy.aliases):
+                key = name_key(text)
+                owner = owners.get(key)
+                if owner is not None and owner != policy.name:
+                    raise PolicyError(f"'{text}' names both '{owner}' and '{policy.name}'")
+                owners[key] = policy.name
+            index.add(policy.name, policy.aliases)
+        for key, before in befores.items():
+            if key in incoming or key in doomed:
+                continue
+            for text in (before.name, *before.aliases):
+                owner = owners.get(name_key(text))
+                if owner is not None and owner != before.name:
+                    raise PolicyError(f"'{text}' already names '{before.name}'")
+                owners[name_key(text)] = before.name
+            index.add(before.name, before.aliases)
+        return index
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a command wants: the tool (None to create), before and after (None to remove)."""
+
+    tool: Tool | None
+    before: ToolPolicy | None
+    after: ToolPolicy | None
+    expected_version: int | None = None
+    effective_given: bool = False
+
+
+__all__ = [
+    "Actor",
+    "AddTool",
+    "ChangeCommand",
+    "DueChanges",
+    "ImportPolicies",
+    "Permissions",
+    "PolicyChanges",
+    "SavePolicy",
+    "sentence",
+]

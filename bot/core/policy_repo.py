@@ -1,0 +1,453 @@
+"""The registry and its history: tool, alias, revision, scheduled_change and registry_state.
+
+Reads are public to everyone; the session-level write helpers (`write`, `delete`,
+`schedule`, ...) are called only by `changes.PolicyChanges`, inside its transaction, so
+every change goes through one place that checks permissions and domain rules first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from rapidfuzz import fuzz, process, utils
+from sqlmodel import Session, col, select
+
+from bot.core.models import Alias, RegistryState, Revision, ScheduledChange, Tool
+from bot.core.names import NameIndex, name_key
+from bot.core.policy import DataClass, Scheduled, Status, ToolPolicy
+from bot.core.store import (
+    Change,
+    RevisionView,
+    StaleEditError,
+    Store,
+    UnknownToolError,
+    diff,
+    plain_value,
+)
+
+# "Did you mean" for unknown tool names: a score floor, and how far below the best to go.
+_SUGGEST_CUTOFF = 75.0
+_SUGGEST_SPREAD = 5.0
+
+
+def to_policy(tool: Tool, aliases: Iterable[str], scheduled: Scheduled | None = None) -> ToolPolicy:
+    return ToolPolicy(
+        name=tool.name,
+        status=Status(tool.status),
+        vendor=tool.vendor,
+        aliases=tuple(aliases),
+        category=tool.category,
+        reason=tool.reason,
+        conditions=tool.conditions,
+        max_data=DataClass(tool.max_data) if tool.max_data else None,
+        alternatives=tuple(tool.alternatives or ()),
+        effective=tool.effective,
+        owner=tool.owner,
+        link=tool.link,
+        updated_at=tool.updated_at,
+        scheduled=scheduled,
+    )
+
+
+def policy_from_values(name: str, values: dict[str, Any]) -> ToolPolicy:
+    """A policy from JSON-friendly field values (a revision's, a scheduled change's)."""
+    effective = values.get("effective")
+    max_data = values.get("max_data")
+    return ToolPolicy(
+        name=name,
+        status=Status(values["status"]),
+        vendor=values.get("vendor"),
+        aliases=tuple(values.get("aliases") or ()),
+        category=values.get("category"),
+        reason=values.get("reason"),
+        conditions=values.get("conditions"),
+        max_data=DataClass(max_data) if max_data else None,
+        alternatives=tuple(values.get("alternatives") or ()),
+        effective=dt.date.fromisoformat(effective) if effective else None,
+        owner=values.get("owner"),
+        link=values.get("link"),
+    )
+
+
+def with_values(policy: ToolPolicy, values: dict[str, Any]) -> ToolPolicy:
+    """`policy` with some fields replaced by JSON-friendly values."""
+    plain = {name: plain_value(getattr(policy, name)) for name in ToolPolicy.FIELDS}
+    plain.update(values)
+    return replace(policy_from_values(policy.name, plain), updated_at=policy.updated_at)
+
+
+def _scheduled(row: ScheduledChange, current_status: str) -> Scheduled:
+    status = row.changes.get("status", current_status)
+    return Scheduled(effective=row.effective, status=Status(status))
+
+
+class PolicyRepository:
+    """Reads the registry for everyone; writes for `PolicyChanges` only."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        with self.store.reader() as session:
+            state = session.get(RegistryState, 1)
+            return state.generation if state else 0
+
+    def policies(self) -> list[ToolPolicy]:
+        with self.store.reader() as session:
+            return self.all_policies(session)
+
+    def all_policies(self, session: Session) -> list[ToolPolicy]:
+        aliases: dict[int, list[str]] = {}
+        for tool_id, alias in session.exec(
+            select(Alias.tool_id, Alias.alias).order_by(col(Alias.id))
+        ):
+            aliases.setdefault(tool_id, []).append(alias)
+        pending = {row.tool_id: row for row in session.exec(select(ScheduledChange)).all()}
+        tools = session.exec(select(Tool).order_by(col(Tool.name_key))).all()
+        return [
+            to_policy(
+                t,
+                aliases.get(t.id or 0, []),
+                _scheduled(pending[t.id], t.status) if t.id in pending else None,
+            )
+            for t in tools
+        ]
+
+    def index(self, session: Session) -> NameIndex:
+        """Every name and alias in the registry -> its tool's name."""
+        index = NameIndex()
+        for tool in session.exec(select(Tool)).all():
+            index.add(tool.name)
+        for alias, tool_name in session.exec(
+            select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
+        ):
+            index.add(tool_name, [alias])
+        return index
+
+    def get(self, name: str) -> ToolPolicy | None:
+        with self.store.reader() as session:
+            found = self.find(session, name)
+            return self.policy_of(session, found) if found else None
+
+    def version_of(self, name: str) -> int | None:
+        with self.store.reader() as session:
+            found = self.find(session, name)
+            return found.version if found else None
+
+    def list_tools(self, status: Status | None = None) -> list[ToolPolicy]:
+        return [p for p in self.policies() if status is None or p.status == status]
+
+    def resolve(self, name: str) -> ToolPolicy:
+        """The tool called `name` (or with that alias); UnknownToolError with close names."""
+        with self.store.reader() as session:
+            found = self.find(session, name)
+            if found is None:
+                raise UnknownToolError(name, self.close_names(session, name))
+            return self.policy_of(session, found)
+
+    def history(self, name: str) -> list[RevisionView]:
+        """Every revision of a tool, oldest first; works for removed tools too."""
+        with self.store.reader() as session:
+            found = self.find(session, name)
+            key = found.name_key if found else name_key(name)
+            rows = session.exec(
+                select(Revision)
+                .where(Revision.tool_key == key)
+                .order_by(col(Revision.at), col(Revision.id))
+            ).all()
+            if not rows and found is None:
+                raise UnknownToolError(name, self.close_names(session, name))
+            return [
+                RevisionView(r.tool_name, r.action, r.author, r.source, r.at, r.changes)
+                for r in rows
+            ]
+
+    def recent_changes(self, limit: int = 10) -> list[RevisionView]:
+        with self.store.reader() as session:
+            rows = session.exec(select(Revision).order_by(col(Revision.id).desc()).limit(limit))
+            return [
+                RevisionView(r.tool_name, r.action, r.author, r.source, r.at, r.changes)
+                for r in rows
+            ]
+
+    def policy_on(self, name: str, day: dt.date, tz: dt.tzinfo = dt.UTC) -> ToolPolicy | None:
+        """The policy a tool had at the end of `day` (in `tz`), rebuilt from its revisions.
+
+        A scheduled change counts from the day it took effect (its own revision), not from
+        the day it was decided.
+        """
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+        values: dict[str, Any] | None = None
+        tool_name = name
+        for revision in self.history(name):
+            if revision.at >= end or revision.action == "schedule":
+                continue
+            tool_name = revision.tool
+            if revision.action == "delete":
+                values = None
+                continue
+            values = dict(values or {})
+            for field_name, (_old, new) in revision.changes.items():
+                values[field_name] = new
+        return policy_from_values(tool_name, values) if values else None
+
+    def suggestions(self, name: str) -> list[str]:
+        with self.store.reader() as session:
+            return self.close_names(session, name)
+
+    # -- session-level helpers for PolicyChanges -------------------------------------------
+
+    def find(self, session: Session, name: str) -> Tool | None:
+        key = name_key(name)
+        tool = session.exec(select(Tool).where(Tool.name_key == key)).first()
+        if tool is None:
+            tool = session.exec(
+                select(Tool)
+                .join(Alias, col(Alias.tool_id) == col(Tool.id))
+                .where(Alias.alias_key == key)
+            ).first()
+        return tool
+
+    def tools(self, session: Session) -> list[Tool]:
+        return list(session.exec(select(Tool)).all())
+
+    def policy_of(self, session: Session, tool: Tool) -> ToolPolicy:
+        aliases = session.exec(
+            select(Alias.alias).where(Alias.tool_id == tool.id).order_by(col(Alias.id))
+        ).all()
+        pending = session.exec(
+            select(ScheduledChange).where(ScheduledChange.tool_id == tool.id)
+        ).first()
+        return to_policy(tool, aliases, _scheduled(pending, tool.status) if pending else None)
+
+    def close_names(self, session: Session, name: str) -> list[str]:
+        """Up to three tool names close to `name` (by name or alias), the clearly best first."""
+        owners: dict[str, str] = {}
+        for tool in session.exec(select(Tool)).all():
+            owners[tool.name] = tool.name
+        for alias, tool_name in session.exec(
+            select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
+        ):
+            owners.setdefault(alias, tool_name)
+        hits = process.extract(
+            name, list(owners), scorer=fuzz.WRatio, processor=utils.default_process, limit=10
+        )
+        if not hits or hits[0][1] < _SUGGEST_CUTOFF:
+            return []
+        # Only names about as close as the best one: "Cluade Code" is Claude Code, not also
+        # every tool whose name contains "Code".
+        floor = max(_SUGGEST_CUTOFF, hits[0][1] - _SUGGEST_SPREAD)
+        names: list[str] = []
+        for text, score, _index in hits:
+            if score >= floor and owners[text] not in names:
+                names.append(owners[text])
+        return names[:3]
+
+    def dependents(self, session: Session, keys: set[str], index: NameIndex) -> dict[str, str]:
+        """Tools outside `keys` naming one of them as an alternative: tool -> that alternative."""
+        owners = {name_key(index.tool_for(k) or k) for k in keys}
+        found: dict[str, str] = {}
+        for tool in session.exec(select(Tool).order_by(col(Tool.name_key))).all():
+            if tool.name_key in owners:
+                continue
+            for alternative in tool.alternatives or ():
+                target = index.tool_for(alternative) or alternative
+                if name_key(target) in owners:
+                    found[tool.name] = target
+        return found
+
+    def write(
+        self,
+        session: Session,
+        policy: ToolPolicy,
+        existing: Tool | None,
+        before: ToolPolicy | None,
+        *,
+        author: str,
+        source: str,
+        at: dt.datetime,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Make the tool's row exactly `policy` and record the revision; a no-op if equal."""
+        if (
+            existing is not None
+            and expected_version is not None
+            and (existing.version != expected_version)
+        ):
+            raise StaleEditError(
+                f"'{existing.name}' was changed by someone else while you were editing "
+                f"(version {existing.version}, you had {expected_version}): reload and try again"
+            )
+        changed = diff(before, policy)
+        if existing is not None and not changed:
+            return Change(before, before, {}, existing.version)
+        now = self.store.clock()
+        values: dict[str, Any] = {
+            "name": policy.name,
+            "name_key": name_key(policy.name),
+            "vendor": policy.vendor,
+            "category": policy.category,
+            "status": policy.status.value,
+            "reason": policy.reason,
+            "conditions": policy.conditions,
+            "max_data": policy.max_data.value if policy.max_data else None,
+            "alternatives": list(policy.alternatives),
+            "effective": policy.effective,
+            "owner": policy.owner,
+            "link": policy.link,
+            "updated_at": now,
+        }
+        if existing is None:
+            tool = Tool(**values, created_at=now)
+            session.add(tool)
+            _flush_claiming_names(session, policy)
+            version = tool.version
+            tool_id = tool.id
+        else:
+            # Conditional on the version read: a concurrent writer makes this match no row.
+            updated = session.exec(
+                sa.update(Tool)
+                .where(col(Tool.id) == existing.id, col(Tool.version) == existing.version)
+                .values(**values, version=existing.version + 1)
+            )
+            if updated.rowcount != 1:
+                raise StaleEditError(
+                    f"'{existing.name}' was changed by someone else at the same time: try again"
+                )
+            version = existing.version + 1
+            tool_id = existing.id
+            session.exec(sa.delete(Alias).where(col(Alias.tool_id) == tool_id))
+            session.flush()
+        for alias in policy.aliases:
+            session.add(Alias(tool_id=tool_id or 0, alias=alias, alias_key=name_key(alias)))
+        action = "create" if existing is None else "update"
+        self.record(session, policy.name, action, changed, author=author, source=source, at=at)
+        _flush_claiming_names(session, policy)
+        return Change(before, replace(policy, updated_at=now), changed, version)
+
+    def delete(
+        self, session: Session, tool: Tool, *, author: str, source: str, at: dt.datetime
+    ) -> Change:
+        before = self.policy_of(session, tool)
+        changed = diff(before, None)
+        session.exec(sa.delete(ScheduledChange).where(col(ScheduledChange.tool_id) == tool.id))
+        session.exec(sa.delete(Alias).where(col(Alias.tool_id) == tool.id))
+        session.exec(sa.delete(Tool).where(col(Tool.id) == tool.id))
+        self.record(session, tool.name, "delete", changed, author=author, source=source, at=at)
+        session.flush()
+        return Change(before, None, changed, tool.version)
+
+    def free_claimed_aliases(
+        self, session: Session, claims: dict[str, str], tools: dict[str, Tool]
+    ) -> None:
+        """Drop aliases that `claims` (name key -> tool key) gives to another tool."""
+        owner_of = {tool.id: key for key, tool in tools.items()}
+        for alias in session.exec(select(Alias)).all():
+            claimant = claims.get(alias.alias_key)
+            if claimant is not None and claimant != owner_of.get(alias.tool_id):
+                session.delete(alias)
+        session.flush()
+
+    def schedule(
+        self,
+        session: Session,
+        tool: Tool,
+        changes: dict[str, Any],
+        effective: dt.date,
+        *,
+        author: str,
+        source: str,
+        quiet: bool,
+        at: dt.datetime,
+        revision_changes: dict[str, tuple[Any, Any]],
+    ) -> None:
+        """Keep a change for `effective` (replacing the tool's earlier pending one)."""
+        session.exec(sa.delete(ScheduledChange).where(col(ScheduledChange.tool_id) == tool.id))
+        session.add(
+            ScheduledChange(
+                tool_id=tool.id or 0,
+                effective=effective,
+                changes=changes,
+                author=author,
+                source=source,
+                quiet=quiet,
+                created_at=at,
+            )
+        )
+        self.record(
+            session, tool.name, "schedule", revision_changes, author=author, source=source, at=at
+        )
+        session.flush()
+
+    def due(self, session: Session, today: dt.date) -> list[ScheduledChange]:
+        """Scheduled changes whose day has come, oldest day first."""
+        return list(
+            session.exec(
+                select(ScheduledChange)
+                .where(col(ScheduledChange.effective) <= today)
+                .order_by(col(ScheduledChange.effective), col(ScheduledChange.id))
+            ).all()
+        )
+
+    def has_due(self, today: dt.date) -> bool:
+        with self.store.reader() as session:
+            return (
+                session.exec(
+                    select(ScheduledChange.id).where(col(ScheduledChange.effective) <= today)
+                ).first()
+                is not None
+            )
+
+    def take_due(self, session: Session, row: ScheduledChange) -> bool:
+        """Claim a due change (delete its row); False when another process applied it first."""
+        result = session.exec(sa.delete(ScheduledChange).where(col(ScheduledChange.id) == row.id))
+        return result.rowcount == 1
+
+    def record(
+        self,
+        session: Session,
+        tool_name: str,
+        action: str,
+        changed: dict[str, tuple[Any, Any]],
+        *,
+        author: str,
+        source: str,
+        at: dt.datetime,
+    ) -> None:
+        session.add(
+            Revision(
+                tool_key=name_key(tool_name),
+                tool_name=tool_name,
+                action=action,
+                author=author,
+                source=source,
+                changes={k: list(v) for k, v in changed.items()},
+                at=at,
+            )
+        )
+
+    def bump_generation(self, session: Session) -> None:
+        result = session.exec(
+            sa.update(RegistryState)
+            .where(col(RegistryState.id) == 1)
+            .values(generation=col(RegistryState.generation) + 1)
+        )
+        if result.rowcount == 0:
+            session.add(RegistryState(id=1, generation=1))
+
+
+def _flush_claiming_names(session: Session, policy: ToolPolicy) -> None:
+    """Flush; a name or alias that a concurrent writer took after our check is a stale edit."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as error:
+        raise StaleEditError(
+            f"'{policy.name}' (or one of its aliases) was just taken by someone else's change: "
+            "reload and try again"
+        ) from error

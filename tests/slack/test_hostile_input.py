@@ -1,0 +1,215 @@
+"""Hostile input at the real `policybot serve`: bounded work, nothing logged, nothing done twice.
+
+Each test is one finding of issue 12, sent over HTTP to the server as a stranger on the
+internet (unsigned) or as Slack (signed) would send it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.core.models import QuestionLog
+from bot.core.policy import Status
+from bot.web import MAX_BODY_BYTES
+from tests.slack.conftest import ADMIN, Served
+from tests.slack.harness import COMMAND, http, response_to, wait_until
+from tests.standin import StandinSlack, payloads
+from tests.standin.signing import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, sign, slash_command_body
+
+MB = 1024 * 1024
+
+
+def _status_line(sock: socket.socket) -> int:
+    """The status code of the response arriving on `sock`."""
+    received = b""
+    while b"\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return int(received.split(b" ", 2)[1])
+
+
+def _headers_only(served: Served, size: int) -> socket.socket:
+    """A POST to /slack/events announcing a body of `size` bytes, of which none is sent."""
+    sock = socket.create_connection(("127.0.0.1", served.bot.port), timeout=10)
+    sock.sendall(
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {size}\r\n\r\n".encode()
+    )
+    return sock
+
+
+@pytest.mark.parametrize("size", [1 * MB, 10 * MB], ids=["1MB", "10MB"])
+def test_an_oversized_unsigned_post_is_refused_before_its_body_is_read(
+    http_bot: Served, size: int
+) -> None:
+    with _headers_only(http_bot, size) as sock:
+        health = http(f"{http_bot.bot.url}/healthz")  # while that request is in flight
+
+        status = _status_line(sock)  # no byte of the body sent: refused on its length alone
+
+    assert health.status == 200
+    assert status == 413
+
+
+def test_a_body_one_byte_over_the_limit_is_refused(http_bot: Served) -> None:
+    with _headers_only(http_bot, MAX_BODY_BYTES + 1) as sock:
+        assert _status_line(sock) == 413
+
+
+def test_a_long_wrongly_signed_body_is_refused_and_never_logged(http_bot: Served) -> None:
+    # One long "word": the old log masking took seconds per 50 KB of it, holding every thread.
+    body = b"zqxj" + b"a" * (MAX_BODY_BYTES - 8) + b"zqxj"
+
+    result = http_bot.slack.post(body, FORM_CONTENT_TYPE, secret="not-the-signing-secret")
+    health = http(f"{http_bot.bot.url}/healthz")
+
+    assert result.status == 401
+    assert health.status == 200
+    assert "zqxja" not in http_bot.bot.log() and "aaaaaaaa" not in http_bot.bot.log()
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"type":"event_callback"}', {"X-Slack-Request-Timestamp": "abc"}),
+        (
+            b'{"type":"event_callback"}',
+            {"X-Slack-Request-Timestamp": "1" * 5000, "X-Slack-Signature": "v0=" + "0" * 64},
+        ),
+        (b'{"type":"event_callback"}', {"X-Slack-Signature": "v0=\u00ff\u00fe"}),
+        (b"\xff\xfe\x00not utf-8", {}),
+        (b'{"type": "event_callback", ', {}),
+        (b"payload=%7Bnot-json", {"Content-Type": FORM_CONTENT_TYPE}),
+        (b"payload=%FF%FE", {"Content-Type": FORM_CONTENT_TYPE}),
+    ],
+    ids=[
+        "timestamp-abc",
+        "timestamp-5000-digits",
+        "signature-latin1",
+        "invalid-utf8",
+        "bad-json",
+        "bad-form-json",
+        "bad-form-utf8",
+    ],
+)
+def test_a_malformed_unauthenticated_request_gets_401(
+    http_bot: Served, body: bytes, headers: dict[str, str]
+) -> None:
+    result = http_bot.slack.post(body, JSON_CONTENT_TYPE, signed=False, extra_headers=headers)
+
+    assert result.status == 401
+    assert "Traceback" not in http_bot.bot.log()
+
+
+def test_a_signed_request_bolt_cannot_read_gets_400_not_500(http_bot: Served) -> None:
+    result = http_bot.slack.post(b"\xff\xfe not utf-8", JSON_CONTENT_TYPE)
+
+    assert result.status == 400
+    assert "Traceback" not in http_bot.bot.log()
+
+
+# -- replays ------------------------------------------------------------------------------------
+
+
+def test_a_replayed_signed_set_is_ignored(http_bot: Served) -> None:
+    first_url = http_bot.standin.response_url()
+    form = payloads.slash_command(
+        COMMAND, "set Devin banned --reason first", response_url=first_url, user_id=ADMIN
+    )
+    body = slash_command_body(form)
+    headers = {"Content-Type": FORM_CONTENT_TYPE, **sign(body, "standin-signing-secret")}
+    assert http(http_bot.slack.url, data=body, headers=headers).status == 200
+    response_to(http_bot.standin, first_url)
+    newer_url = http_bot.standin.response_url()
+    newer = payloads.slash_command(
+        COMMAND, "set Devin allowed --reason newer", response_url=newer_url, user_id=ADMIN
+    )
+    assert http_bot.slack.command(newer).status == 200
+    response_to(http_bot.standin, newer_url)
+    revisions = len(http_bot.policies.history("Devin"))
+
+    replay = http(http_bot.slack.url, data=body, headers=headers)  # the same bytes and headers
+    # Commands are worked on after the acknowledgement: wait for one sent after the replay.
+    barrier = http_bot.standin.response_url()
+    form = payloads.slash_command(COMMAND, "history Devin", response_url=barrier, user_id=ADMIN)
+    assert http_bot.slack.command(form).status == 200
+    response_to(http_bot.standin, barrier)
+
+    policy = http_bot.policies.resolve("Devin")
+    assert replay.status == 200 and replay.body == b""
+    assert (policy.status, policy.reason) == (Status.ALLOWED, "newer")
+    assert len(http_bot.policies.history("Devin")) == revisions
+    assert [post.url for post in http_bot.standin.responses].count(first_url) == 1
+
+
+def test_the_same_question_asked_twice_is_answered_twice(http_bot: Served) -> None:
+    answers = [
+        http_bot.slack.command(
+            payloads.slash_command(
+                COMMAND, "can I use qoder?", response_url=http_bot.standin.response_url()
+            )
+        )
+        for _ in range(2)
+    ]
+
+    assert [a.status for a in answers] == [200, 200]
+    assert all("Qoder" in a.text for a in answers)
+
+
+# -- response_url ------------------------------------------------------------------------------
+
+
+def test_a_response_url_outside_slack_is_never_contacted(http_bot: Served) -> None:
+    with StandinSlack() as elsewhere:
+        foreign = elsewhere.response_url()  # same address, another port: another origin
+        form = payloads.slash_command(COMMAND, "list banned", response_url=foreign, user_id=ADMIN)
+
+        result = http_bot.slack.command(form)
+        url = http_bot.standin.response_url()
+        http_bot.slack.command(
+            payloads.slash_command(COMMAND, "list banned", response_url=url, user_id=ADMIN)
+        )
+        response_to(http_bot.standin, url)  # a later command was answered...
+
+        assert result.status == 400
+        assert elsewhere.responses == [] and elsewhere.calls == []  # ...this one never
+
+
+# -- the question log -------------------------------------------------------------------------
+
+
+def _logged(served: Served, marker: str) -> list[str]:
+    with Session(served.policies.store.engine) as session:
+        rows = session.exec(select(QuestionLog.question)).all()
+    return [q for q in rows if marker in q]
+
+
+def test_one_bad_question_never_drops_the_others_in_its_batch(http_bot: Served) -> None:
+    texts = [f"can I use cursor? batch-{n}" for n in range(10)]
+    texts[3] = "can I use cursor? batch-3 \ud800 lone half"
+    texts[6] = "can I use cursor? batch-6 \x00 nul"
+    for text in texts:
+        payload = payloads.direct_message(text, user="U0BATCH")
+        body = json.dumps(payload).encode()  # \ud800 and \u0000 as JSON escapes, as Slack may
+        assert http_bot.slack.post(body, JSON_CONTENT_TYPE).status == 200
+
+    logged = wait_until(
+        lambda: len(_logged(http_bot, "batch-")) >= 10 and _logged(http_bot, "batch-"),
+        what="ten logged questions",
+    )
+
+    assert sorted(logged) == sorted(
+        [
+            *texts[:3],
+            "can I use cursor? batch-3 \ufffd lone half",
+            *texts[4:6],
+            "can I use cursor? batch-6 nul",
+            *texts[7:],
+        ]
+    )

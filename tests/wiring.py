@@ -1,0 +1,32 @@
+"""The runtime on a test's database and clock, built by the real composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.config import Settings
+from bot.core.changes import Actor, ChangeCommand, ImportPolicies
+from bot.core.policy import ToolPolicy
+from bot.core.store import Change, ImportReport, Store
+
+# A change made by the test itself, as the CLI import is: no admin check.
+TRUSTED = Actor("seed", "import", trusted=True)
+
+
+def runtime_on(store: Store, settings: Settings | None = None, **overrides: Any) -> Runtime:
+    """`build_runtime` on `store`'s engine and clock; `overrides` are Settings fields."""
+    if settings is None:
+        settings = Settings(**overrides)
+    return build_runtime(settings, store.engine, clock=store.clock)
+
+
+def seed(runtime: Runtime, policies: Iterable[ToolPolicy], *, quiet: bool = True) -> ImportReport:
+    """Import `policies` as `policybot import` would (all or nothing, trusted)."""
+    return runtime.changes.import_policies(ImportPolicies(tuple(policies), quiet=quiet), TRUSTED)
+
+
+def apply(runtime: Runtime, command: ChangeCommand, actor: Actor = TRUSTED) -> Change:
+    """One change through the write path."""
+    return runtime.changes.run(command, actor)
