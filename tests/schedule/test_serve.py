@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from bot.core import db
 from bot.core.models import Acknowledgement, Delivery, ScheduledStep
 from bot.core.policy import ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from bot.slack.announcements import ACK_ACTION
 from tests.conftest import POSTGRES_URL, REPO, postgres_database
@@ -175,7 +176,7 @@ def test_first_import_posts_nothing_a_two_change_version_posts_once_and_reminds_
         engine = db.make_engine(url)
         try:
             cli(env, "import", str(registry))  # the first load: the baseline
-            baseline_tools = len(Store(engine).policies())
+            baseline_tools = len(PolicyRepository(Store(engine)).policies())
             changed = _ban_two_allowed_tools(registry)
             cli(env, "import", str(registry))  # one version with two changes
             [post] = wait_until(lambda: standin.messages(CHANNEL), 10, "the version's post")
