@@ -36,7 +36,7 @@ from bot.core.names import name_key
 from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, plain_value
-from bot.core.versions import Versions, group_of
+from bot.core.versions import Versions, group_of, parse_version
 
 # The transaction's announcement and the items of its version, while it is being written.
 _ANNOUNCEMENT_KEY = "policybot.announcement"
@@ -525,7 +525,26 @@ class Announcements:
         with Session(self.store.engine) as session:
             row = session.exec(
                 select(Announcement)
-                .where(Announcement.tool_key == key, Announcement.kind != DIGEST_KIND)
+                .where(
+                    sa.or_(
+                        col(Announcement.tool_key) == key,
+                        # A version of several tools names none of them: find it by revision.
+                        col(Announcement.version_id).in_(
+                            select(Revision.version_id).where(Revision.tool_key == key)
+                        ),
+                    ),
+                    col(Announcement.kind).in_(ANNOUNCED_KINDS),
+                )
+                .order_by(col(Announcement.id).desc())
+            ).first()
+            return view_of(row) if row else None
+
+    def of_version(self, number: int) -> AnnouncementView | None:
+        """The announcement of policy version `number`, if it was announced."""
+        with Session(self.store.engine) as session:
+            row = session.exec(
+                select(Announcement)
+                .where(Announcement.version_id == number)
                 .order_by(col(Announcement.id).desc())
             ).first()
             return view_of(row) if row else None
@@ -537,8 +556,11 @@ class Announcements:
         the announcement went out and at each reminder round), so people who joined later count
         from the next round on.
         """
-        view = self.latest(tool)
+        number = parse_version(tool)
+        view = self.of_version(number) if number is not None else self.latest(tool)
         if view is None:
+            if number is not None:
+                raise AnnouncementError(f"version v{number} was not announced")
             self.policies.resolve(tool)  # UnknownToolError for a name that is not a tool
             raise AnnouncementError(
                 f"{tool} has not been announced yet: use `announce {tool}` to send its policy"

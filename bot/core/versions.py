@@ -12,6 +12,7 @@ registry as it was first loaded, recorded but never news.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,3 +244,20 @@ def summary_of(items: list[dict[str, Any]], source: str, baseline: bool) -> str:
     parts = [f"{counts[g]} {dict(GROUPS)[g].lower()}" for g, _ in GROUPS if g in counts]
     origin = "import" if source == "import" else "changes"
     return f"{origin}: {len(items)} changes ({', '.join(parts)})"
+
+
+_WHAT_CHANGED = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+has|\s+have)?\s+(?:changed|new|are\s+the\s+changes)\b"
+    r"|\b(?:latest|recent)\s+(?:policy\s+)?changes\b"
+    r"|(?:有什么|什么)(?:新的?)?变化|有什么新|最近.{0,6}(?:变化|更新)",
+    re.IGNORECASE,
+)
+
+
+def asks_what_changed(text: str) -> bool:
+    """'what changed?', "what's new in the AI policy?", '有什么变化' — about the policy as a
+    whole (short, or naming the policy), not one tool's news."""
+    if not _WHAT_CHANGED.search(text):
+        return False
+    short = len(text.split()) <= 6 or len(text) <= 12
+    return short or "polic" in text.lower() or "政策" in text

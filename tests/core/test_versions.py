@@ -10,7 +10,7 @@ from bot.core.commands import SetPolicy
 from bot.core.models import Announcement, Delivery, PolicyVersion, Revision
 from bot.core.policy import Status
 from bot.core.store import Store
-from bot.core.versions import Versions
+from bot.core.versions import Versions, asks_what_changed
 from tests.core.factories import make_policy
 from tests.wiring import apply, runtime_on, seed
 
@@ -79,3 +79,47 @@ def test_each_command_is_a_version_of_its_own(store: Store) -> None:
     ]
     assert [len(v.changes) for v in versions] == [1, 1, 4]
     assert len(_all(store, Announcement)) == 2
+
+
+def test_changes_lists_versions_newest_first_and_one_versions_changes(store: Store) -> None:
+    runtime = runtime_on(store, announce_channel=CHANNEL, admins="U0ADMIN")
+    seed(runtime, _registry())
+    apply(runtime, SetPolicy("Cursor", Status.BANNED))
+
+    listing = runtime.service.handle("changes", user="U0STAFF", source="slack").text
+    one = runtime.service.handle("changes v2", user="U0ADMIN", source="slack").text
+
+    assert listing.index("v2") < listing.index("v1")
+    assert "Cursor: now banned" in listing and "Baseline: 4 tools loaded" in listing
+    assert "Cursor: update (" in one and "status" in one
+
+
+def test_acks_of_a_version_count_its_announcement(store: Store) -> None:
+    runtime = runtime_on(store, announce_channel=CHANNEL, admins="U0ADMIN")
+    seed(runtime, _registry())
+    apply(runtime, SetPolicy("Cursor", Status.BANNED))
+    [announcement] = _all(store, Announcement)
+    runtime.announcements.acknowledge(announcement.id, "U0ALICE")
+
+    reply = runtime.service.handle("acks v2", user="U0ADMIN", source="slack").text
+
+    assert "1 acknowledged" in reply or "1 of" in reply
+
+
+def test_staff_asking_what_changed_get_the_latest_versions_newest_first(store: Store) -> None:
+    runtime = runtime_on(store, announce_channel=CHANNEL)
+    seed(runtime, _registry())
+    apply(runtime, SetPolicy("Cursor", Status.BANNED))
+
+    replies = [
+        runtime.service.handle(q, user="U0STAFF", source="slack").text
+        for q in ("what changed?", "What's new in the AI policy?", "有什么变化")
+    ]
+
+    for reply in replies:
+        assert reply.index("v2") < reply.index("v1") and "Cursor: now banned" in reply
+
+
+def test_a_question_about_one_tool_is_not_taken_for_what_changed() -> None:
+    assert not asks_what_changed("can I use Cursor for client code and what has changed for it?")
+    assert asks_what_changed("what changed?")
