@@ -35,6 +35,7 @@ from bot.core.store import ChangeEvent, Store, name_key
 
 APPROVE_EXCEPTION_ACTION = "policybot_exception_approve"
 DECLINE_EXCEPTION_ACTION = "policybot_exception_decline"
+REVOKE_EXCEPTION_ACTION = "policybot_exception_revoke"
 # A change to one of these ends the tool's exceptions (see the module docstring).
 POLICY_FIELDS = ("status", "conditions", "max_data")
 ACTIVE, PENDING = "active", "pending"
@@ -371,10 +372,18 @@ class Exceptions:
             self._wake(session)
         return result
 
-    def revoke(self, exception_id: int, *, user: str, reason: str) -> ExceptionView:
-        """End an active (or pending) exception now; admins only."""
+    def check_revoker(self, exception_id: int, user: str) -> ExceptionView:
+        """The active or pending exception, if `user` is an admin."""
         if not self.is_admin(user):
             raise ExceptionError("Only policy admins can revoke an exception.")
+        view = self.get(exception_id)
+        if view.status not in (ACTIVE, PENDING):
+            raise ExceptionError(f"{view.label} is already {view.status}.")
+        return view
+
+    def revoke(self, exception_id: int, *, user: str, reason: str) -> ExceptionView:
+        """End an active (or pending) exception now; admins only."""
+        self.check_revoker(exception_id, user)
         reason = " ".join(reason.split())[:MAX_TEXT]
         if not reason:
             raise ExceptionError("Give a reason for revoking; the holder is told it.")

@@ -123,3 +123,14 @@ class Waker:
 
 def lines_of(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(item for item in items if item)
+
+
+def notice_of(engine: sa.Engine, announcement_id: int | None) -> Notice | None:
+    """The notice an outbox announcement carries (an admin post, to re-render it)."""
+    if announcement_id is None:
+        return None
+    with Session(engine) as session:
+        row = session.get(Announcement, announcement_id)
+        if row is None or row.kind != NOTICE_KIND:
+            return None
+        return Notice.from_details(dict(row.details or {}))

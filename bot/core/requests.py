@@ -366,6 +366,11 @@ class ToolRequests:
             ).first()
             return self._view(session, row) if row else None
 
+    def admin_notice_id(self, request_id: int) -> int | None:
+        with Session(self.store.engine) as session:
+            row = session.get(ToolRequest, request_id)
+            return row.admin_notice_id if row else None
+
     def admin_post(self, request_id: int) -> tuple[str, str, Notice] | None:
         """Where the request's admin-channel post is (channel, ts) and what it says now;
         None until the post went out."""

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -20,7 +21,12 @@ from slack_sdk.errors import SlackApiError
 from bot.bootstrap import Runtime
 from bot.core.answers import Answer, answer_question, render_text
 from bot.core.desk import Desk, describe_filed
-from bot.core.exceptions import APPROVE_EXCEPTION_ACTION, DECLINE_EXCEPTION_ACTION
+from bot.core.exceptions import (
+    APPROVE_EXCEPTION_ACTION,
+    DECLINE_EXCEPTION_ACTION,
+    REVOKE_EXCEPTION_ACTION,
+)
+from bot.core.notices import Notice, notice_of
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.requests import ADD_FOR_REVIEW_ACTION, DECLINE_REQUEST_ACTION
 from bot.core.store import PolicyError
@@ -226,7 +232,7 @@ def exception_form(tool: str, max_days: int) -> dict[str, Any]:
 
 
 def decision_form(
-    kind: str, subject_id: int, *, approve: bool, until: str | None
+    kind: str, subject_id: int, *, approve: bool, until: str | None, revoke: bool = False
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if approve:
@@ -237,10 +243,9 @@ def decision_form(
         blocks.append(_input("reason", "Note to the person (optional)", _text(), optional=True))
     else:
         blocks.append(_input("reason", "Reason (the person is told it)", _text(multiline=True)))
-    title = ("Approve " if approve else "Decline ") + f"{kind}{subject_id}"
-    return _modal(
-        DECISION_FORM, title, blocks, {"kind": kind, "id": subject_id, "approve": approve}
-    )
+    verb = "Approve " if approve else "Revoke " if revoke else "Decline "
+    metadata = {"kind": kind, "id": subject_id, "approve": approve, "revoke": revoke}
+    return _modal(DECISION_FORM, verb + f"{kind}{subject_id}", blocks, metadata)
 
 
 def term_form(callback: str, term: str) -> dict[str, Any]:
@@ -295,6 +300,7 @@ class RequestListeners:
         app.action(DECLINE_REQUEST_ACTION)(self.on_decision_button)
         app.action(APPROVE_EXCEPTION_ACTION)(self.on_decision_button)
         app.action(DECLINE_EXCEPTION_ACTION)(self.on_decision_button)
+        app.action(REVOKE_EXCEPTION_ACTION)(self.on_decision_button)
         app.action(ADD_ALIAS_ACTION)(self.on_term_button)
         app.action(ADD_TOOL_ACTION)(self.on_term_button)
         app.action(ANSWER_TERM_ACTION)(self.on_term_button)
@@ -457,11 +463,14 @@ class RequestListeners:
         action_id = str(action.get("action_id"))
         kind = "R" if action_id == DECLINE_REQUEST_ACTION else "E"
         approve = action_id == APPROVE_EXCEPTION_ACTION
+        revoke = action_id == REVOKE_EXCEPTION_ACTION
         until = None
         try:
             subject_id = int(str(action.get("value")))
             if kind == "R":
                 self.desk.check_request_decider(subject_id, user)
+            elif revoke:
+                self.desk.exceptions.check_revoker(subject_id, user)
             else:
                 view = self.desk.exceptions.check_decider(subject_id, user)
                 end = view.requested_at + dt.timedelta(days=view.days)
@@ -471,7 +480,7 @@ class RequestListeners:
         except (PolicyError, ValueError) as error:
             _refuse(respond, error)
             return
-        metadata_view = decision_form(kind, subject_id, approve=approve, until=until)
+        metadata_view = decision_form(kind, subject_id, approve=approve, until=until, revoke=revoke)
         meta = _metadata(metadata_view)
         container = body.get("container") or {}
         meta["message"] = [container.get("channel_id"), container.get("message_ts")]
@@ -486,9 +495,14 @@ class RequestListeners:
         values = _values(view)
         reason = _typed(values, "reason")
         kind, approve = str(meta.get("kind")), bool(meta.get("approve"))
+        revoke_button: Block | None = None
         try:
             subject_id = int(meta.get("id") or 0)
-            if kind == "R":
+            if meta.get("revoke"):
+                exception = self.desk.exceptions.revoke(subject_id, user=user, reason=reason)
+                summary = f":no_entry_sign: Revoked by <@{user}>: {escape(reason)}"
+                label = exception.label
+            elif kind == "R":
                 result = self.desk.decline_request(subject_id, user=user, reason=reason)
                 summary = f":no_entry_sign: Declined by <@{user}>: {escape(reason)}"
                 label = result.label
@@ -502,6 +516,13 @@ class RequestListeners:
                     f":white_check_mark: Approved by <@{user}> until {exception.until(self.zone)}."
                 )
                 label = exception.label
+                revoke_button = {
+                    "type": "actions",
+                    "block_id": "policybot_notice",
+                    "elements": [
+                        _button(REVOKE_EXCEPTION_ACTION, "Revoke…", str(subject_id), "danger")
+                    ],
+                }
             else:
                 exception = self.desk.exceptions.decline(subject_id, user=user, reason=reason)
                 summary = f":no_entry_sign: Declined by <@{user}>: {escape(reason)}"
@@ -513,7 +534,11 @@ class RequestListeners:
         ack()
         channel, ts = (meta.get("message") or [None, None])[:2]
         if channel and ts:
-            _update_decided(client, str(channel), str(ts), f"{label}: {summary}")
+            notices = self.desk.requests if kind == "R" else self.desk.exceptions
+            notice = notice_of(self.runtime.engine, notices.admin_notice_id(subject_id))
+            _update_decided(
+                client, str(channel), str(ts), f"{label}: {summary}", notice, revoke_button
+            )
 
     def on_term_button(
         self,
@@ -602,16 +627,27 @@ def _done_view(title: str, text: str) -> dict[str, Any]:
 def _mark_decided(client: WebClient, body: dict[str, Any], line: str) -> None:
     container = body.get("container") or {}
     channel, ts = container.get("channel_id"), container.get("message_ts")
+    blocks = [
+        b for b in (body.get("message") or {}).get("blocks") or [] if b.get("type") != "actions"
+    ]
     if channel and ts:
-        _update_decided(client, str(channel), str(ts), line, body.get("message"))
+        _post_update(client, str(channel), str(ts), line, [*blocks, context(line)])
 
 
 def _update_decided(
-    client: WebClient, channel: str, ts: str, line: str, message: dict[str, Any] | None = None
+    client: WebClient,
+    channel: str,
+    ts: str,
+    line: str,
+    notice: Notice | None,
+    extra: Block | None = None,
 ) -> None:
-    """Replace the admin post's buttons by who decided, so nobody decides twice."""
-    blocks = [b for b in (message or {}).get("blocks") or [] if b.get("type") != "actions"]
-    blocks.append(context(line))
+    """The admin post as first sent, its buttons replaced by who decided (and `extra`)."""
+    shown = notice_blocks(replace(notice, buttons=())).blocks if notice else []
+    _post_update(client, channel, ts, line, [*shown, context(line), *([extra] if extra else [])])
+
+
+def _post_update(client: WebClient, channel: str, ts: str, line: str, blocks: list[Block]) -> None:
     try:
         client.chat_update(channel=channel, ts=ts, text=line, blocks=blocks)
     except SlackApiError as error:

@@ -126,7 +126,7 @@ def test_a_sender_that_lost_its_advisory_lock_cannot_claim(
     clock: FakeClock,
 ) -> None:
     scheduler = make_scheduler(make_slack())
-    ban_claude(scheduler.runtime.store)
+    ban_claude(scheduler.runtime)
     lock = scheduler.lock
     assert isinstance(lock, AdvisoryLock) and lock.acquire()
     guard = lock.claim_guard()

@@ -311,7 +311,32 @@ def test_a_member_of_the_owner_user_group_approves_an_exception(bot: Bot) -> Non
     assert bot.standin.calls_to("usergroups.users.list")[0].args["usergroup"] == "S0SEC"
 
 
-def test_an_admin_revokes_an_exception_from_slack(bot: Bot) -> None:
+def test_an_admin_revokes_an_exception_from_the_admin_post(bot: Bot) -> None:
+    ask_for_exception(bot, ALICE)
+    bot.drain()
+    [post] = admin_posts(bot)
+    approve_in_channel(bot, post, ADMIN2, "2026-12-10")
+    bot.standin.wait_for("chat.update", 1)
+    [approved] = admin_posts(bot)  # now with who approved, the request as sent, and Revoke…
+    revoke = button(approved.blocks or [], "policybot_exception_revoke")
+    shown = all_text(approved.blocks)
+
+    by_staff = refusal(bot, press(bot, revoke, BOB, approved))
+    press(bot, revoke, ADMIN, approved)
+    form = opened_view(bot, 3)
+    submit(bot, form, {"reason": "The project ended"}, ADMIN)
+    wait_until(lambda: bot.desk.exceptions.get(1).status == "revoked", what="the revocation")
+    bot.drain()
+
+    assert "exception requested for Claude Code" in shown and "Approved by <@U0ADMIN2>" in shown
+    assert "Only policy admins can revoke" in by_staff
+    assert "exception until" not in all_text(ask(bot, "can I use claude code?", ALICE)["blocks"])
+    # The approval and the revocation DMs went out in one round, in either order.
+    assert any("Reason: The project ended" in dm for dm in dms(bot, ALICE))
+    assert "Revoked by <@U0ADMIN>" in all_text(admin_posts(bot)[0].blocks)
+
+
+def test_an_admin_revokes_an_exception_by_command(bot: Bot) -> None:
     ask_for_exception(bot, ALICE)
     bot.drain()
     [post] = admin_posts(bot)
@@ -320,12 +345,9 @@ def test_an_admin_revokes_an_exception_from_slack(bot: Bot) -> None:
 
     by_staff = command(bot, "revoke E1 --reason no", BOB)
     revoked = command(bot, "revoke E1 --reason The project ended", ADMIN)
-    bot.drain()
 
     assert "Only policy admins" in by_staff
     assert "Revoked E1" in revoked
-    assert "exception until" not in all_text(ask(bot, "can I use claude code?", ALICE)["blocks"])
-    assert "Reason: The project ended" in dms(bot, ALICE)[-1]
 
 
 # -- feedback and watches --------------------------------------------------------------------
