@@ -271,7 +271,10 @@ _VERBS: dict[str, tuple[str, str]] = {
     "edit": ("edit <tool>", "edit a tool's policy in a form"),
     "add": ("add <tool>", "add a new tool in a form"),
     "announce": ("announce <tool>", "announce a tool's current policy to staff"),
-    "acks": ("acks <tool|vN>", "show who has acknowledged a tool's or a version's announcement"),
+    "acks": (
+        "acks <tool>",
+        "show who has acknowledged a tool's announcement (acks v7: a version's)",
+    ),
     "changes": ("changes [vN]", "the policy versions, newest first, or one version's changes"),
     "request": ("request <tool> [why]", "anyone: ask for a review of a tool with no policy"),
     "exception": (
