@@ -193,6 +193,7 @@ def planned(
         prune=prune,
         quiet=quiet,
         announce_channel=rt.settings.announce_channel,
+        today=rt.changes.today(),
     )
     return rt, located, plan
 
@@ -261,7 +262,8 @@ def import_policies(
             ("removed", report.removed),
         ):
             for name in names:
-                typer.echo(f"  {label}: {name}")
+                fields = ", ".join(plan.fields_of(name)) if label == "updated" else ""
+                typer.echo(f"  {label}: {name}" + (f" ({fields})" if fields else ""))
 
 
 def confirm_prune(names: list[str]) -> None:

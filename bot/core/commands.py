@@ -319,6 +319,15 @@ _CURLY_SINGLE_PAIR = re.compile(r"(?<!\w)[\u2018\u2019](.*?)[\u2018\u2019](?!\w)
 _DASHES = "\u2014\u2013"  # em and en dash
 
 
+def staff_usage() -> list[str]:
+    """The usage lines of the commands anyone may run (read-only or their own requests)."""
+    return [
+        line
+        for verb, (line, summary) in _VERBS.items()
+        if verb in ("list", "help") or summary.startswith("anyone:")
+    ]
+
+
 def usage(verb: str | None = None) -> str:
     """The usage line for `verb`, or the full help text listing every command."""
     if verb is not None:

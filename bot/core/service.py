@@ -28,6 +28,7 @@ from bot.core.commands import (
     ShowHelp,
     command_verb,
     parse_command,
+    staff_usage,
     usage,
 )
 from bot.core.conversations import Conversations
@@ -252,12 +253,13 @@ class PolicyService:
         try:
             command = parse_command(text, is_tool=names.__contains__ if names else None)
         except CommandError as error:
-            if looks_like_question:
+            # "list coding tools" is not the `list <status>` command but a list question.
+            if looks_like_question or text.split()[0].lower() == "list":
                 return self._answer(text, user, channel, conversation)
             return Reply("error", str(error))
         if isinstance(command, ShowHelp) and command.command is None:
             # Everyone gets what they can ask; admins also the commands they can run.
-            text = staff_help(self.contact)
+            text = staff_help(self.contact, staff_usage())
             if self.is_admin(user):
                 text = f"{text}\n\n{usage()}"
             return Reply("help", text)
