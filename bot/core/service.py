@@ -24,6 +24,7 @@ from bot.core.commands import (
     Command,
     CommandError,
     DeskCommand,
+    ShowChanges,
     ShowHelp,
     command_verb,
     parse_command,
@@ -39,6 +40,7 @@ from bot.core.policy_repo import PolicyRepository
 from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import PolicyError
+from bot.core.versions import asks_what_changed
 from bot.metrics import (
     ADMIN_REFUSALS,
     ANSWER_SECONDS,
@@ -245,6 +247,8 @@ class PolicyService:
         text = text.strip()
         verb = command_verb(text)
         if verb is None:
+            if asks_what_changed(text):  # the latest policy versions, newest first
+                return self.execute(ShowChanges(), user=user, source=source)
             return self._answer(text, user, channel, conversation)
         # "list of approved tools?" starts like a command but is a question.
         looks_like_question = text.endswith(("?", "\uff1f"))
