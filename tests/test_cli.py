@@ -123,7 +123,7 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
     result = runner.invoke(app, ["ask", "hi"])
     assert result.exit_code == 3
-    assert "cannot use the database" in result.output
+    assert f"cannot use the SQLite file {tmp_path}/missing/dir/x.db" in result.output
 
 
 def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
