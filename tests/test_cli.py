@@ -254,3 +254,28 @@ def test_check_loads_no_database_layer_and_no_slack() -> None:
     loaded = packages_loaded_by(["check", str(REPO / "policies")])
     assert {"ruamel", "yaml"} & loaded  # it did read the files
     assert not loaded & (SLACK_AND_SERVER | {"sqlalchemy", "sqlmodel", "alembic"})
+
+
+def test_import_that_moves_an_alias_records_a_revision_for_both_tools(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.yaml"
+    first.write_text(
+        "tools:\n  - name: Qoder\n    status: allowed\n"
+        "  - name: Cursor\n    status: allowed\n    aliases: [cursor ide]\n",
+        encoding="utf-8",
+    )
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(
+        "tools:\n  - name: Qoder\n    status: allowed\n    aliases: [cursor ide]\n"
+        "  - name: Cursor\n    status: allowed\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import", str(first)]).exit_code == 0
+
+    result = runner.invoke(app, ["import", str(moved)])
+
+    assert result.exit_code == 0, result.output
+    assert "0 created, 2 updated" in result.output
+    history = PolicyRepository(Store(engine)).history("Cursor")
+    assert history[-1].changes == {"aliases": [["cursor ide"], []]}
