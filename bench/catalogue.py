@@ -146,11 +146,7 @@ def main() -> None:
     parser.add_argument("--tools", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument(
-        "--freeze",
-        action="store_true",
-        help="gc.freeze() after the cold request, to see what the collector's pauses cost",
-    )
+
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-catalogue-"))
@@ -196,8 +192,6 @@ def main() -> None:
         ("export.yaml (all)", "/catalogue/export.yaml", ""),
     ]
     cold_ms, cold_status, _ = timed(app, "/catalogue/")
-    if args.freeze:
-        gc.freeze()
     collections = GcPauses()
     rows = []
     for label, path, query in [*pages, *downloads]:

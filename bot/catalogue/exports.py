@@ -48,6 +48,14 @@ def tool_record(policy: ToolPolicy, *, recent: bool, base_url: str = "") -> dict
         "owner": policy.owner,
         "link": policy.link,
         "updated_at": policy.updated_at.isoformat() if policy.updated_at else None,
+        "scheduled": (
+            {
+                "status": policy.scheduled.status.value,
+                "effective": policy.scheduled.effective.isoformat(),
+            }
+            if policy.scheduled
+            else None
+        ),
         "recently_changed": recent,
     }
 

@@ -193,9 +193,14 @@ class Catalogue:
     def is_recent(self, policy: ToolPolicy) -> bool:
         return name_key(policy.name) in self.recent
 
-    def scheduled(self, policy: ToolPolicy) -> bool:
-        """True when the policy's status takes effect after today."""
-        return policy.effective is not None and policy.effective > self.today
+    def upcoming(self, policy: ToolPolicy) -> tuple[Status, dt.date] | None:
+        """The status a tool moves to and when: a scheduled change, or a status whose
+        effective date is still to come; None when nothing is coming."""
+        if policy.scheduled is not None:
+            return policy.scheduled.status, policy.scheduled.effective
+        if policy.effective is not None and policy.effective > self.today:
+            return policy.status, policy.effective
+        return None
 
 
 def _counted(values: Iterable[str | None]) -> tuple[tuple[str, int], ...]:

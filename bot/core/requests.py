@@ -113,6 +113,18 @@ def _oldest_since(session: Session, user: str, since: dt.datetime) -> dt.datetim
     return min(known) if known else None
 
 
+def lock_tool_key(session: Session, key: str) -> None:
+    """Serialise requests for one name, so two first askers at once make one request.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite allows one
+    writer at a time anyway (the second fails to write on a stale read instead of merging).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"request:{key}")))
+        )
+
+
 def policy_sentence(policy: ToolPolicy) -> str:
     """'it is now allowed, with conditions: …' for the follow-up DM."""
     words = {
@@ -168,6 +180,7 @@ class ToolRequests:
         key = name_key(typed)
         now = self.store.clock()
         with self.store.session() as session:
+            lock_tool_key(session, key)
             row = session.exec(
                 select(ToolRequest)
                 .where(ToolRequest.tool_key == key, col(ToolRequest.status).in_(("open", "added")))

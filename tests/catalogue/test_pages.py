@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -217,6 +218,24 @@ def test_a_scheduled_change_is_shown_with_its_date(site: Site) -> None:
     text = site.get("/catalogue/tools/windsurf").text
     assert "Scheduled: banned from 2026-12-15" in text
     assert "from 2026-12-15" in text
+
+
+def test_a_change_scheduled_through_the_write_path_is_shown_beside_todays_policy(
+    site: Site,
+) -> None:
+    apply(
+        site.runtime,
+        SetPolicy("Cursor", Status.BANNED, effective=dt.date(2026, 12, 31)),
+        Actor(ADMIN, "console", trusted=True),
+    )
+    text = site.get("/catalogue/tools/cursor").text
+    assert re.search(r'class="status-line"><span class="badge badge-under-review"', text)
+    assert "Scheduled: banned from 2026-12-31" in text
+    listing = site.get("/catalogue/?status=under-review").text
+    assert '<span class="soon">upcoming</span>' in listing
+    exported = json.loads(site.get("/catalogue/export.json").body)
+    cursor = next(t for t in exported["tools"] if t["name"] == "Cursor")
+    assert cursor["scheduled"] == {"status": "banned", "effective": "2026-12-31"}
 
 
 def test_a_tool_page_lists_the_tools_it_is_an_alternative_to(site: Site) -> None:

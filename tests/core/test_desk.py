@@ -467,3 +467,30 @@ def test_a_tool_that_becomes_allowed_ends_exceptions_saying_none_is_needed(
     assert notices_to(runtime.store, ALICE)[-1].lines == (
         "Claude Code is now allowed: you no longer need an exception.",
     )
+
+
+def test_two_first_askers_at_once_make_one_request_on_postgresql(runtime: Runtime) -> None:
+    import threading
+
+    from tests.core.test_store_postgres import wait_for_lock_waiters
+
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("set TEST_DATABASE_URL to a PostgreSQL database to run the concurrency tests")
+    replies: dict[str, str] = {}
+
+    def file(user: str) -> None:
+        replies[user] = say(runtime, "request Kiro", user)
+
+    # Hold the name's lock so both askers have started before either may look for a request.
+    with runtime.engine.connect() as holder, holder.begin():
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('request:kiro'))"))
+        threads = [threading.Thread(target=file, args=(user,)) for user in (ALICE, BOB)]
+        for thread in threads:
+            thread.start()
+        wait_for_lock_waiters(runtime.engine, 2)
+    for thread in threads:
+        thread.join(timeout=30)
+
+    [view] = desk_of(runtime).requests.listing()
+    assert sorted(a.user for a in view.askers) == [ALICE, BOB]
+    assert len(notices_to(runtime.store, ADMIN_CHANNEL)) == 1
