@@ -357,6 +357,9 @@ ADVERSARIAL_INPUTS: dict[str, Any] = {
     "near-typos": lambda n: _repeat("curosr calude windsrf ", n),
     "Chinese names": lambda n: _repeat("通义灵码和通义千问", n),
     "markup": lambda n: _repeat("<@U1> <https://x.com|cursor> :smile: ", n),
+    "list words": lambda n: _repeat("which tools are allowed and ", n),
+    "verdicts then banned": lambda n: _repeat("allowed ", n - 7) + " banned",
+    "follow-up words": lambda n: _repeat("why it ", n),
 }
 
 
@@ -368,6 +371,7 @@ class AdversarialResult:
     max_ms: float
     peak_mib: float  # tracemalloc peak during one answer, above what was allocated before
     tools: list[str]
+    cpu_median_ms: float = float("nan")  # CPU time: what the question costs, whatever the load
 
 
 def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
@@ -385,10 +389,11 @@ def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
     for kind, make in ADVERSARIAL_INPUTS.items():
         for size in ADVERSARIAL_SIZES:
             question = make(size)
-            timings = []
+            timings, cpu = [], []
             for _ in range(rounds):  # timed without tracemalloc, which slows allocation
-                begun = time.perf_counter_ns()
+                begun, begun_cpu = time.perf_counter_ns(), time.process_time_ns()
                 answer = answer_question(question, registry, today)
+                cpu.append((time.process_time_ns() - begun_cpu) / 1e6)
                 timings.append((time.perf_counter_ns() - begun) / 1e6)
             tracemalloc.start()
             before = tracemalloc.get_traced_memory()[0]
@@ -401,8 +406,13 @@ def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
                     chars=size,
                     median_ms=median(timings),
                     max_ms=max(timings),
+                    cpu_median_ms=median(cpu),
                     peak_mib=peak / 2**20,
-                    tools=sorted(t.policy.name for t in answer.tools),
+                    tools=(
+                        [f"a list of {len(answer.listed)}"]
+                        if answer.kind.value == "list"
+                        else sorted(t.policy.name for t in answer.tools)
+                    ),
                 )
             )
     return results
@@ -420,17 +430,18 @@ def run_adversarial_child() -> list[AdversarialResult]:
 def adversarial_table(results: list[AdversarialResult]) -> str:
     """Time and peak memory per input and size, with the verdict at the largest size."""
     lines = [
-        "| input | chars | p50 | max | peak memory | tools answered | verdict |",
-        "|---|--:|--:|--:|--:|---|---|",
+        "| input | chars | p50 | max | CPU p50 | peak memory | tools answered | verdict |",
+        "|---|--:|--:|--:|--:|--:|---|---|",
     ]
     biggest = max(ADVERSARIAL_SIZES)
     for r in results:
         verdict = ""
-        if r.chars == biggest:
-            ok = r.max_ms < ADVERSARIAL_LIMIT_MS and r.peak_mib < ADVERSARIAL_LIMIT_MB
+        if r.chars == biggest:  # CPU time: other processes on a busy machine are not the code
+            ok = r.cpu_median_ms < ADVERSARIAL_LIMIT_MS and r.peak_mib < ADVERSARIAL_LIMIT_MB
             verdict = "ok" if ok else "OVER LIMIT"
         lines.append(
             f"| {r.kind} | {r.chars:,} | {r.median_ms:.2f} ms | {r.max_ms:.2f} ms "
+            f"| {r.cpu_median_ms:.2f} ms "
             f"| {r.peak_mib:.2f} MiB | {', '.join(r.tools) or '—'} | {verdict} |"
         )
     return "\n".join(lines)
@@ -458,7 +469,11 @@ def main(argv: list[str] | None = None) -> int:
 
     progress("matching: adversarial inputs")
     adversarial = run_adversarial_child()
-    print("Adversarial questions (sample registry; time without tracemalloc, memory with it):")
+    print(
+        "Adversarial questions (sample registry; time without tracemalloc, memory with it; "
+        f"verdict at {max(ADVERSARIAL_SIZES):,} characters: median CPU time under "
+        f"{ADVERSARIAL_LIMIT_MS:g} ms and peak under {ADVERSARIAL_LIMIT_MB:g} MB):"
+    )
     print(adversarial_table(adversarial))
     print()
     if args.adversarial_only:

@@ -230,6 +230,8 @@ def drift_sentence(policies: PolicyRepository, path: Path) -> str:
         plan = plan_import(policies.policies(), load_policies(path), prune=True)
     except PolicyFileError as error:
         return f"{path} has {len(error.problems)} problem(s): run `policybot check {path}`"
+    except PolicyError as error:
+        return f"{path} could not be imported as it is ({error}): run `policybot plan {path}`"
     if not plan.has_changes:
         return f"{path} matches the database"
     return (

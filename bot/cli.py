@@ -43,6 +43,8 @@ db_app = typer.Typer(
     help="Database schema and data: upgrade, downgrade, current, purge.", **_TYPER_STYLE
 )
 app.add_typer(db_app, name="db")
+acks_app = typer.Typer(help="Acknowledgements of policy versions.", **_TYPER_STYLE)
+app.add_typer(acks_app, name="acks")
 catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", **_TYPER_STYLE)
 app.add_typer(catalogue_cli, name="catalogue")
 
@@ -208,6 +210,20 @@ PruneOption = Annotated[
 QuietOption = Annotated[bool, typer.Option("--quiet", help="Do not announce the changes.")]
 
 
+def registry_is_empty(database_url: str | None) -> bool:
+    """True for a database with no schema yet or no tools: an import there is the baseline."""
+    from bot.core import db
+
+    engine = db.make_engine(settings_or_exit(database_url=database_url).database_url)
+    try:
+        if db.current_revision(engine) is None:
+            return True
+        with engine.connect() as connection:
+            return not connection.exec_driver_sql("SELECT count(*) FROM tool").scalar()
+    finally:
+        engine.dispose()
+
+
 def planned(
     path: Path, database_url: str | None, *, prune: bool, quiet: bool, migrate: bool = False
 ) -> tuple[Runtime, list[Located], ImportPlan]:
@@ -243,6 +259,7 @@ def planned(
         prune=prune,
         quiet=quiet,
         announce_channel=rt.settings.announce_channel,
+        today=rt.changes.today(),
     )
     return rt, located, plan
 
@@ -272,13 +289,26 @@ def import_policies(
         ),
     ] = False,
     quiet: QuietOption = False,
+    announce: Annotated[
+        bool,
+        typer.Option(
+            "--announce",
+            help="Announce even the first load into an empty registry (a quiet baseline "
+            "otherwise).",
+        ),
+    ] = False,
     author: Annotated[str, typer.Option(help="Recorded as the author of the changes.")] = "import",
     database_url: DatabaseOption = None,
 ) -> None:
-    """Validate policy files, then bring the registry in line with them (all or nothing)."""
+    """Validate policy files, then bring the registry in line with them (all or nothing).
+
+    The changes are one policy version with one announcement; loading into an empty registry
+    is the baseline version and announces nothing unless --announce."""
     from bot.core.changes import Actor, ImportPolicies
 
     with friendly_errors():
+        if not announce and not dry_run and registry_is_empty(database_url):
+            quiet = True
         if dry_run:
             show_plan(path, planned(path, database_url, prune=prune, quiet=quiet)[2])
         rt, located, plan = planned(path, database_url, prune=prune, quiet=quiet, migrate=True)
@@ -298,7 +328,8 @@ def import_policies(
             ("removed", report.removed),
         ):
             for name in names:
-                typer.echo(f"  {label}: {name}")
+                fields = ", ".join(plan.fields_of(name)) if label == "updated" else ""
+                typer.echo(f"  {label}: {name}" + (f" ({fields})" if fields else ""))
 
 
 def confirm_prune(names: list[str]) -> None:
@@ -584,6 +615,56 @@ def doctor(database_url: DatabaseOption = None) -> None:
         typer.echo(f"{problems} problem(s) found")
         raise typer.Exit(1)
     typer.echo("no problems found")
+
+
+@acks_app.command("export")
+def acks_export(
+    format: Annotated[
+        str, typer.Option("--format", help="csv or json.", case_sensitive=False)
+    ] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """For auditors: person, version, acknowledged at, reminders sent; one row for every
+    person in the audience of every announced version (as the audience was read)."""
+    import csv
+    import io
+    import json
+
+    from bot.core.versions import Versions
+
+    kind = format.lower()
+    if kind not in ("csv", "json"):
+        fail(f"unknown format '{format}': use csv or json", 2)
+    with friendly_errors():
+        rt = runtime(database_url, seed=False)
+        rows = Versions(rt.store).acks_export()
+        records = [
+            {
+                "person": r.person,
+                "version": f"v{r.version}",
+                "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else "",
+                "reminders_sent": r.reminders_sent,
+            }
+            for r in rows
+        ]
+        if kind == "json":
+            text = json.dumps(records, indent=2) + "\n"
+        else:
+            buffer = io.StringIO()
+            writer = csv.DictWriter(
+                buffer, ["person", "version", "acknowledged_at", "reminders_sent"]
+            )
+            writer.writeheader()
+            writer.writerows(records)
+            text = buffer.getvalue()
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {len(records)} rows to {output}", err=True)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from bot.core import db
 from bot.core.plan import plan_import
 from bot.core.policy_repo import PolicyRepository
 from bot.core.policyfile import PolicyFileError, load_policies
-from bot.core.store import Store
+from bot.core.store import PolicyError, Store
 from bot.serve import slack_settings_problem
 
 SLACK_TIMEOUT_SECONDS = 10
@@ -144,7 +144,12 @@ def check_policies(path: Path) -> Finding:
 def check_drift(engine: sa.Engine, settings: Settings) -> Finding:
     """Whether the policies folder and the database hold the same tools (which ones differ)."""
     path = settings.policies_path
-    plan = plan_import(PolicyRepository(Store(engine)).policies(), load_policies(path), prune=True)
+    try:
+        plan = plan_import(
+            PolicyRepository(Store(engine)).policies(), load_policies(path), prune=True
+        )
+    except PolicyError as error:
+        return Finding("drift", State.NOTE, f"{path} could not be imported as it is: {error}")
     if not plan.has_changes:
         return Finding("drift", State.OK, f"the database matches {path}")
     if settings.sync_policies:

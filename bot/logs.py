@@ -20,7 +20,9 @@ from typing import Any
 # from every position (`\w+://` was: quadratic, seconds for a 50 KB body).
 _TOKEN = re.compile(r"\b(xox[abceposr]|xapp)-[A-Za-z0-9-]+")
 # The password in a URL such as postgresql://user:password@host/db.
-_URL_PASSWORD = re.compile(r"(?<![\w+.-])([A-Za-z][\w+.-]{0,31}://[^:/@\s]{1,256}:)[^@\s]{1,256}@")
+_URL_PASSWORD = re.compile(
+    r"(?<![\w+.-])([A-Za-z][\w+.-]{0,31}://[^:/@\s]{1,256}+:)[^@\s]{1,256}+@"
+)
 # Line breaks and other control characters, escaped in the text format.
 _CONTROLS = {
     code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code != 0x09

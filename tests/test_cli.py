@@ -212,7 +212,7 @@ def test_console_follow_up_is_about_the_previous_answer(env: str) -> None:
     assert "Why Claude Code is banned:" in done.stdout
     assert "Claude Code 的替代方案：Qoder" in done.stdout
     assert "There is no policy for “why”" not in done.stdout
-    assert "Commands anyone can use: list [status]" in done.stdout  # staff help
+    assert "Commands anyone can use:\n  list [status]" in done.stdout  # staff help
     assert "set <tool> <status>" not in done.stdout  # not the admin commands
 
 

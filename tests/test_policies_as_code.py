@@ -189,11 +189,16 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
         "    status: banned\n    reason: Approved on the company Business",
     )
     path.write_text(
-        text.replace("  - name: Tabnine\n", "  - name: Tabnine Pro\n"), encoding="utf-8"
+        text.replace(
+            "  - name: Tabnine\n    vendor: Tabnine\n    aliases: [tab nine, tabnine enterprise]",
+            "  - name: Tabnine Pro\n    vendor: Tabnine\n    aliases: [tabnine pro]",
+        ),
+        encoding="utf-8",
     )
     monkeypatch.setenv("POLICYBOT_ANNOUNCE_CHANNEL", "#ai-policy")
     result = run("plan", str(folder))
     assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[0] == f"plan for importing {folder}:"
     lines = result.output.splitlines()
     cursor = lines.index("~ Cursor: changed")
     assert lines[cursor + 1] == "    status: conditional → banned"
@@ -201,6 +206,37 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
     assert "--prune would remove 1 tool(s) the files do not list: Tabnine" in lines
     assert "2 change(s) would be announced in #ai-policy: Cursor, Tabnine Pro" in lines
     assert PolicyRepository(Store(engine)).generation() == generation
+    imported = run("import", "--prune", "--yes", str(folder))
+    # A ban clears conditions and the data limit, and dates itself today, as every change does.
+    assert "  updated: Cursor (status, conditions, max_data, effective)" in imported.output
+    # The files learn what the import decided (conditions cleared, today's date) by export.
+    assert run("export", str(folder)).exit_code == 0
+    assert run("plan", "--prune", str(folder)).exit_code == 0
+
+
+def test_plan_refuses_what_the_import_would_refuse(env: str, folder: Path) -> None:
+    run("import", str(folder))
+    path = folder / "coding-assistants.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("  - name: Tabnine\n", "  - name: Tabnine Pro\n"), encoding="utf-8"
+    )
+    planned = run("plan", str(folder))
+    imported = run("import", str(folder))
+    assert planned.exit_code == imported.exit_code == 1
+    assert "'tab nine' already names 'Tabnine'" in planned.output
+    assert "'tab nine' already names 'Tabnine'" in imported.output
+
+
+def test_plan_shows_the_date_a_status_change_takes_effect(env: str, folder: Path) -> None:
+    run("import", str(folder))
+    edit_cursor_status(folder)
+    lines = run("plan", str(folder)).output.splitlines()
+    cursor = lines.index("~ Cursor: changed")
+    assert lines[cursor + 1] == "    status: conditional → under-review"
+    assert lines[cursor + 2].startswith("    effective: 2025-04-14 → 20")
+    run("import", str(folder))
+    assert run("plan", str(folder)).exit_code == 2  # the files still say 2025-04-14
 
 
 def test_plan_with_prune_shows_what_would_be_removed(env: str, folder: Path) -> None:
@@ -304,7 +340,7 @@ def test_doctor_names_the_tools_where_files_and_database_differ(
     differs = run("doctor")
     line = next(line for line in differs.output.splitlines() if " drift: " in line)
     assert line.startswith("note     drift:")
-    assert f"{folder} and the database differ on 13 tool(s) (Cursor: status;" in line
+    assert f"{folder} and the database differ on 13 tool(s) (Cursor: status, effective;" in line
     assert "only in the database" in line and f"`policybot plan {folder}`" in line
 
 
@@ -318,7 +354,7 @@ def test_chat_says_it_kept_the_database_and_that_the_files_differ(
     assert chat.exit_code == 0, chat.output
     assert (
         "policies: using the database as it is (POLICYBOT_SYNC_POLICIES is off); "
-        f"{folder} differs from the database on 1 tool(s) (Cursor: status)"
+        f"{folder} differs from the database on 1 tool(s) (Cursor: status, effective)"
     ) in chat.output
     assert PolicyRepository(Store(engine)).get("Cursor").status == "conditional"  # type: ignore[union-attr]
 
@@ -420,8 +456,8 @@ def test_the_documented_workflow_checks_the_files_and_posts_the_plan(tmp_path: P
     assert planned.returncode == 0, planned.stdout + planned.stderr
     comment = (repo / "plan.md").read_text(encoding="utf-8")
     assert comment.startswith("### policybot plan\n")
-    changed = "~ Cursor: changed\n    status: conditional → under-review\n    announced: yes"
-    assert changed in comment
+    assert "~ Cursor: changed\n    status: conditional → under-review\n" in comment
+    assert "    effective: 2025-04-14 → " in comment and "    announced: yes\n" in comment
     assert "0 to create, 1 to update, 0 to remove, 68 unchanged" in comment
     assert (tmp_path / "summary.md").read_text(encoding="utf-8") == comment
     assert "--edit-last" in steps["Post the plan on the pull request"]["run"]

@@ -22,6 +22,7 @@ from bot.core.commands import (
     RemoveTool,
     SetPolicy,
     ShowAcks,
+    ShowChanges,
     ShowHelp,
     ShowHistory,
     ShowUnanswered,
@@ -32,6 +33,7 @@ from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.question_repo import QuestionRepository
 from bot.core.store import Change, RevisionView, UnknownToolError, plain_value
+from bot.core.versions import VersionView
 
 # The English phrasebook's words, so listings and answers say a status the same way.
 STATUS_LABEL = dict(EN.status_labels)
@@ -135,6 +137,8 @@ class Admin:
                 return self._add(tool, actor) if create else self._describe(tool)
             case Announce(tool=tool):
                 return AdminResult(self._announce(tool, actor.user))
+            case ShowChanges(version=number):
+                return AdminResult(self._changes(number))
             case ShowAcks(tool=tool):
                 return AdminResult(self._acks(tool))
         raise TypeError(f"unhandled command {command!r}")
@@ -176,6 +180,26 @@ class Admin:
         if self.announcements is None:
             return "Announcements are not set up on this bot."
         return describe_acks(self.announcements.ack_stats(tool), self.tz)
+
+    def _changes(self, number: int | None) -> str:
+        if self.announcements is None:
+            return "Versions are not set up on this bot."
+        versions = self.announcements.versions
+        if number is None:
+            latest = versions.latest(10)
+            if not latest:
+                return "No policy versions yet."
+            lines = ["Policy versions (newest first):"]
+            lines += [f"• {describe_version(v, self.tz)}" for v in latest]
+            return "\n".join(lines)
+        version = versions.get(number)
+        lines = [f"{describe_version(version, self.tz)}:"]
+        for change in version.changes[:50]:
+            fields = ", ".join(sorted(change["changes"])) or change["action"]
+            lines.append(f"• {change['tool']}: {change['action']} ({fields})")
+        if len(version.changes) > 50:
+            lines.append(f"…and {len(version.changes) - 50} more.")
+        return "\n".join(lines)
 
     def _history(self, tool: str) -> str:
         revisions = self.policies.history(tool)
@@ -239,3 +263,9 @@ def describe_acks(stats: AckStats, tz: dt.tzinfo, *, names: int = 30) -> str:
 
 def _quiet(command: Command) -> bool:
     return isinstance(command, SetPolicy) and command.quiet
+
+
+def describe_version(version: VersionView, tz: dt.tzinfo) -> str:
+    """'v7 — 2026-12-01 09:30 by U0ADMIN (slack): Cursor: now banned'."""
+    when = version.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return f"v{version.number} — {when} by {version.author} ({version.source}): {version.summary}"

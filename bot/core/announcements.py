@@ -36,6 +36,11 @@ from bot.core.names import name_key
 from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, plain_value
+from bot.core.versions import Versions, group_of, parse_version
+
+# The transaction's announcement and the items of its version, while it is being written.
+_ANNOUNCEMENT_KEY = "policybot.announcement"
+_ITEMS_KEY = "policybot.announced_items"
 
 # Fields whose change staff must hear about; a reworded reason or a new alias is not news.
 MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effective")
@@ -86,6 +91,7 @@ class AnnouncementView:
     channel: str
     message_ts: str | None
     created_at: dt.datetime
+    version_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,36 @@ def headline(
     return "; ".join([text, *extras])
 
 
+def version_item(event: ChangeEvent, today: dt.date) -> dict[str, Any]:
+    """One change as its version's announcement lists it."""
+    change = event.change
+    after, before = change.after, change.before
+    if after is None:
+        assert before is not None
+        return {
+            "tool": before.name,
+            "group": group_of(event),
+            "headline": f"{before.name}: removed from the registry",
+            "reason": None,
+            "effective": None,
+        }
+    return {
+        "tool": after.name,
+        "group": group_of(event),
+        "headline": headline(before, after, change.changed, today),
+        "reason": after.reason,
+        "effective": plain_value(after.effective),
+    }
+
+
+def version_headline(version_id: int | None, items: list[dict[str, Any]]) -> str:
+    """'v7: Claude Code: allowed → banned; Qoder: new' (the first few, then a count)."""
+    shown = "; ".join(i["headline"] for i in items[:3])
+    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    prefix = f"v{version_id}: " if version_id is not None else ""
+    return f"{prefix}{shown}{more}"
+
+
 def current_headline(policy: ToolPolicy, today: dt.date) -> str:
     """The headline of a policy as it stands, for `announce <tool>`."""
     fields = {"alternatives": policy.alternatives} if policy.alternatives else {}
@@ -195,6 +231,7 @@ def view_of(row: Announcement) -> AnnouncementView:
         channel=row.channel,
         message_ts=row.message_ts,
         created_at=row.created_at,
+        version_id=row.version_id,
     )
 
 
@@ -222,11 +259,17 @@ class Announcements:
     """Creates announcements with their outbox rows; records and counts acknowledgements."""
 
     def __init__(
-        self, store: Store, policies: PolicyRepository, config: AnnouncementConfig
+        self,
+        store: Store,
+        policies: PolicyRepository,
+        config: AnnouncementConfig,
+        versions: Versions | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.config = config
+        # Every change joins its transaction's version first; announcements tell of versions.
+        self.versions = versions or Versions(store)
         # Called after a commit that created deliveries, so a running scheduler sends them
         # now instead of at its next poll (set by bot/schedule).
         self.wake: Callable[[], None] | None = None
@@ -234,7 +277,59 @@ class Announcements:
     # -- creating --------------------------------------------------------------------------
 
     def on_change(self, session: Session, event: ChangeEvent) -> None:
-        """Called by `PolicyChanges` inside the change's transaction: both commit or neither."""
+        """The in-transaction step: one announcement per policy version, however many changes
+        the version has (the first load into an empty registry is imported quietly)."""
+        version = self.versions.on_change(session, event)
+        if event.quiet or not self.config.channel:
+            return
+        removal = event.change.after is None
+        if not removal and not is_material(event):
+            return
+        today = event.at.astimezone(self.config.zone).date()
+        items: list[dict[str, Any]] = session.info.setdefault(_ITEMS_KEY, [])
+        items.append(version_item(event, today))
+        row = session.info.get(_ANNOUNCEMENT_KEY)
+        if isinstance(row, Announcement):
+            self._extend(session, row, items, version.id, event)
+            return
+        if removal:
+            return  # a removal alone leaves nothing to acknowledge
+        self._announce_change(session, event)
+        row = session.info[_ANNOUNCEMENT_KEY]
+        row.version_id = version.id
+        if len(items) > 1:  # removals came first in this version
+            self._extend(session, row, items, version.id, event)
+
+    def _extend(
+        self,
+        session: Session,
+        row: Announcement,
+        items: list[dict[str, Any]],
+        version_id: int | None,
+        event: ChangeEvent,
+    ) -> None:
+        """The version's announcement now lists every change of it, grouped."""
+        row.version_id = version_id
+        row.tool_key = None
+        row.tool_name = None
+        row.reason = None
+        row.summary = version_headline(version_id, items)
+        row.details = {"items": list(items), "version": version_id}
+        dates = sorted({dt.date.fromisoformat(i["effective"]) for i in items if i["effective"]})
+        row.effective = dates[0] if len(dates) == 1 else None
+        session.add(row)
+        assert row.id is not None and row.channel is not None
+        after = event.change.after
+        if after is not None and after.effective is not None and len(dates) > 1:
+            for offset, due in self._effective_reminders(after.effective, event.at):
+                kind = f"effective-{duration_label(offset)}@{after.effective.isoformat()}"
+                session.add(
+                    Delivery(announcement_id=row.id, recipient=row.channel, kind=kind, due_at=due)
+                )
+        session.flush()
+
+    def _announce_change(self, session: Session, event: ChangeEvent) -> None:
+        """Called by `on_change` inside the change's transaction: both commit or neither."""
         if event.quiet or not self.config.channel or not is_material(event):
             return
         change = event.change
@@ -248,7 +343,7 @@ class Announcements:
         }
         details["new_tool"] = change.before is None
         details["digest"] = policy_digest(change.after)
-        self._create(
+        session.info[_ANNOUNCEMENT_KEY] = self._create(
             session,
             kind="change",
             policy=change.after,
@@ -430,7 +525,26 @@ class Announcements:
         with Session(self.store.engine) as session:
             row = session.exec(
                 select(Announcement)
-                .where(Announcement.tool_key == key, Announcement.kind != DIGEST_KIND)
+                .where(
+                    sa.or_(
+                        col(Announcement.tool_key) == key,
+                        # A version of several tools names none of them: find it by revision.
+                        col(Announcement.version_id).in_(
+                            select(Revision.version_id).where(Revision.tool_key == key)
+                        ),
+                    ),
+                    col(Announcement.kind).in_(ANNOUNCED_KINDS),
+                )
+                .order_by(col(Announcement.id).desc())
+            ).first()
+            return view_of(row) if row else None
+
+    def of_version(self, number: int) -> AnnouncementView | None:
+        """The announcement of policy version `number`, if it was announced."""
+        with Session(self.store.engine) as session:
+            row = session.exec(
+                select(Announcement)
+                .where(Announcement.version_id == number)
                 .order_by(col(Announcement.id).desc())
             ).first()
             return view_of(row) if row else None
@@ -442,8 +556,11 @@ class Announcements:
         the announcement went out and at each reminder round), so people who joined later count
         from the next round on.
         """
-        view = self.latest(tool)
+        number = parse_version(tool)
+        view = self.of_version(number) if number is not None else self.latest(tool)
         if view is None:
+            if number is not None:
+                raise AnnouncementError(f"version v{number} was not announced")
             self.policies.resolve(tool)  # UnknownToolError for a name that is not a tool
             raise AnnouncementError(
                 f"{tool} has not been announced yet: use `announce {tool}` to send its policy"

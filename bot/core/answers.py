@@ -23,18 +23,29 @@ from bot.core.lists import (
     ListQuery,
     group_by_status,
     read_list_query,
+    vendor_product,
 )
-from bot.core.matching import MAX_READ_WORDS, Matcher, Mention, readable_part, strip_markup
+from bot.core.matching import (
+    MAX_READ_WORDS,
+    PRODUCT_WORDS,
+    Matcher,
+    Mention,
+    readable_part,
+    strip_markup,
+)
 from bot.core.names import NameIndex, name_key
 from bot.core.phrases import Phrases, phrases_for
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policy import DataClass, Status, ToolPolicy, data_allowed
 
 __all__ = [
+    "FACT_ORDER",
     "Answer",
     "AnswerKind",
+    "Fact",
     "Intent",
     "Registry",
     "ToolAnswer",
+    "ToolLayout",
     "VariantAnswer",
     "answer_question",
     "as_json",
@@ -44,6 +55,7 @@ __all__ = [
     "is_small_talk",
     "render_text",
     "scheduled_line",
+    "tool_layout",
 ]
 
 
@@ -154,9 +166,10 @@ def is_small_talk(lower: str) -> bool:
 
 _PUNCTUATION = re.compile(r"[\s,.!?！？。，~～:)(（）]+")
 # Words that point back at the previous answer's tools: "can I put customer data in it?".
+# Openers ("and …?", "what about …?", "那 …") are not enough: "and Figma?" asks about Figma.
 _POINTS_BACK = re.compile(
     r"\b(?:it|its|it's|that|this|them|they|those|these|that one|this one|the tool|same)\b"
-    r"|^\s*(?:and|but|so|ok|okay|then)\b|^\s*what about\b|它|这个|那个|这些|那些|^那|^还有|^那么"
+    r"|它|这个|那个|这些|那些"
 )
 
 
@@ -186,6 +199,10 @@ _ASKS_DETAILS = re.compile(
 def points_back(lower: str) -> bool:
     """Whether the question points back at something said before ("in it", "that one")."""
     return _POINTS_BACK.search(lower[:200]) is not None
+
+
+_MAX_RELATED = 6  # tools of a vendor shown beside a product of theirs with no policy
+_MAX_BROAD_QUESTION = 300  # characters read for lists, vendors' products and follow-ups
 
 
 class Registry:
@@ -370,8 +387,22 @@ def answer_question(
     if variants:
         related = tuple(dict.fromkeys(p.name for v in variants for p in v.related))
         return replace(base, kind=AnswerKind.VARIANT, variants=variants, suggestions=related)
-    lower = strip_markup(read).lower()
-    query = read_list_query(lower, registry.lists.vendors)
+    # A list or a follow-up is asked in a sentence or two: only its start is read for them.
+    cleaned = strip_markup(read)[:_MAX_BROAD_QUESTION]
+    lower = cleaned.lower()
+    product = vendor_product(lower, registry.lists.vendors, PRODUCT_WORDS)
+    if product is not None:  # "the Anthropic API": a vendor's product with no policy
+        (start, end), vendors = product
+        family = registry.lists.select(ListQuery(vendors=tuple(sorted(vendors))))
+        words = cleaned[start:end] if len(cleaned) == len(lower) else lower[start:end]
+        variant = VariantAnswer(words, family[:_MAX_RELATED])
+        return replace(
+            base,
+            kind=AnswerKind.VARIANT,
+            variants=(variant,),
+            suggestions=tuple(p.name for p in variant.related),
+        )
+    query = read_list_query(lower, registry.lists.vendors, registry.lists.category_words)
     context = [p for p in (registry.get(name) for name in previous) if p is not None]
     # "why?" after an answer is about its tools; "which tools are banned?" is a new list
     # unless it points back ("which of them are banned?").
@@ -434,7 +465,7 @@ def _data_line(
     line = phrases.label(phrases.data_up_to, limit_name) + phrases.stop
     if asked is not None:
         asked_name = phrases.data_names[asked]
-        if _DATA_ORDER.index(asked) <= _DATA_ORDER.index(limit):
+        if data_allowed(limit, asked):
             # capitalize() starts the English sentence; it leaves Chinese as it is.
             line += phrases.data_within.format(asked=asked_name.capitalize())
         else:
@@ -458,57 +489,107 @@ def _alternatives(tool: ToolAnswer, phrases: Phrases) -> str | None:
     return phrases.listing(names) if names else None
 
 
+# -- one layout of a tool's facts, walked by every renderer ------------------------------
+
+
+class Fact(StrEnum):
+    """One fact about a tool in an answer; `tool_layout` puts them in order."""
+
+    STATUS = "status"
+    SCHEDULED = "scheduled"  # a change already decided for a later day
+    NOTE = "note"  # true for the asker only, e.g. their exception to a ban
+    VENDOR = "vendor"
+    EFFECTIVE = "effective"
+    CONDITIONS = "conditions"
+    DATA = "data"
+    WHY = "why"
+    INSTEAD = "instead"
+    OWNER = "owner"
+    LINK = "link"
+
+
+# The one order of a tool's facts. Renderers walk it and decide only how each fact looks
+# (plain text: a line; Slack: a line, a field or a context note) and which they leave out.
+FACT_ORDER = tuple(Fact)
+_ASKED_FACT = {
+    Intent.WHY: Fact.WHY,
+    Intent.INSTEAD: Fact.INSTEAD,
+    Intent.WHO: Fact.OWNER,
+    Intent.DATA: Fact.DATA,
+}
+
+
+@dataclass(frozen=True)
+class ToolLayout:
+    """The fact the question asks for (said first, as a lead), then the rest in order."""
+
+    lead: Fact | None
+    facts: tuple[Fact, ...]
+
+
+def tool_layout(answer: Answer) -> ToolLayout:
+    """How every renderer lays out each tool of `answer`."""
+    lead = _ASKED_FACT.get(answer.intent)
+    return ToolLayout(lead, tuple(fact for fact in FACT_ORDER if fact is not lead))
+
+
 def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases) -> list[str]:
-    """The lines about one tool, with the part the intent asks for first."""
+    """The lines about one tool, walking `tool_layout`: the asked part first, as a lead."""
     policy = tool.policy
     name = policy.name
     owner = policy.owner or contact
     data = _data_line(policy, answer.asked_data, answer.today, phrases)
     alternatives = _alternatives(tool, phrases)
-    # Each follow-up part: its line in the body, and its lead when the question asks for it
+    layout = tool_layout(answer)
+    # Each fact as a line in the body (None: nothing to say), and as the lead when asked
     # (the lead names the tool, since it comes before the status line does).
-    parts: dict[Intent, tuple[str | None, str]] = {
-        Intent.DATA: (
-            data,
-            # The data line continues the lead's sentence: "Tabnine: data up to: …".
+    body: dict[Fact, list[str | None]] = {
+        Fact.STATUS: [_status_line(policy, answer.today, answer.intent is Intent.SINCE, phrases)],
+        Fact.SCHEDULED: [scheduled_line(policy, phrases, phrases.status_words)],
+        Fact.NOTE: list(answer.notes_for(name)),
+        Fact.CONDITIONS: [
+            phrases.label(phrases.conditions, policy.conditions) if policy.conditions else None
+        ],
+        Fact.DATA: [data],
+        Fact.WHY: [phrases.label(phrases.why, policy.reason) if policy.reason else None],
+        Fact.INSTEAD: [
+            phrases.label(phrases.instead, alternatives) + phrases.stop if alternatives else None
+        ],
+        Fact.OWNER: [phrases.label(phrases.owner, policy.owner) if policy.owner else None],
+        Fact.LINK: [phrases.label(phrases.more, policy.link) if policy.link else None],
+    }
+    lines: list[str | None] = []
+    if layout.lead is Fact.DATA:
+        # The data line continues the lead's sentence: "Tabnine: data up to: …".
+        lines.append(
             phrases.data_lead.format(name=name, data=f"{data[0].lower()}{data[1:]}")
             if data
-            else phrases.no_data_limit.format(name=name, contact=owner),
-        ),
-        Intent.WHY: (
-            phrases.label(phrases.why, policy.reason) if policy.reason else None,
+            else phrases.no_data_limit.format(name=name, contact=owner)
+        )
+    elif layout.lead is Fact.WHY:
+        lines.append(
             phrases.why_lead.format(
                 name=name,
                 status=phrases.status_names[policy.status].replace("-", " "),
                 reason=policy.reason,
             )
             if policy.reason
-            else phrases.no_reason.format(name=name, contact=owner),
-        ),
-        Intent.INSTEAD: (
-            phrases.label(phrases.instead, alternatives) + phrases.stop if alternatives else None,
+            else phrases.no_reason.format(name=name, contact=owner)
+        )
+    elif layout.lead is Fact.INSTEAD:
+        lines.append(
             phrases.instead_lead.format(name=name, alternatives=alternatives)
             if alternatives
-            else phrases.no_alternatives.format(name=name, contact=owner),
-        ),
-        Intent.WHO: (
-            phrases.label(phrases.owner, policy.owner) if policy.owner else None,
+            else phrases.no_alternatives.format(name=name, contact=owner)
+        )
+    elif layout.lead is Fact.OWNER:
+        lines.append(
             phrases.owner_lead.format(name=name, owner=policy.owner)
             if policy.owner
-            else phrases.no_owner.format(name=name, contact=contact),
-        ),
-    }
-    lines: list[str | None] = []
-    if answer.intent in parts:
-        lines.append(parts[answer.intent][1])
-    date_first = answer.intent is Intent.SINCE
-    lines.append(_status_line(policy, answer.today, date_first, phrases))
-    lines.append(scheduled_line(policy, phrases, phrases.status_words))
-    lines.append(
-        phrases.label(phrases.conditions, policy.conditions) if policy.conditions else None
-    )
-    lines.extend(body for intent, (body, _) in parts.items() if intent is not answer.intent)
-    lines.append(phrases.label(phrases.more, policy.link) if policy.link else None)
+            else phrases.no_owner.format(name=name, contact=contact)
+        )
+    for fact in layout.facts:  # vendor and date: the plain status line says enough
+        lines.extend(body.get(fact, ()))
     return [line for line in lines if line]
 
 
@@ -523,8 +604,9 @@ def list_heading(answer: Answer, phrases: Phrases, *, empty_contact: str | None 
     filters = ""
     if query.vendors:
         filters += phrases.list_from.format(vendors=phrases.or_list(list(query.vendors)))
-    if query.categories:
+    if query.categories or query.category_values:
         names = [phrases.list_categories[c] for c in query.categories]
+        names += [value.replace("-", " ") for value in query.category_values]
         filters += phrases.list_category.format(categories=phrases.or_list(names))
     if query.data is not None:
         filters += phrases.list_data.format(data=phrases.data_names[query.data])
@@ -611,13 +693,7 @@ def render_text(answer: Answer, contact: str) -> str:
             blocks.append(
                 phrases.ambiguous.format(matched=tool.matched, names=phrases.listing(names))
             )
-        lines = _tool_block(tool, answer, contact, phrases)
-        notes = answer.notes_for(tool.policy.name)
-        if notes:  # right after the status line: "… is BANNED. You have an exception …"
-            line = _status_line(tool.policy, answer.today, answer.intent is Intent.SINCE, phrases)
-            at = lines.index(line) + 1 if line in lines else len(lines)
-            lines[at:at] = notes
-        blocks.append("\n".join(lines))
+        blocks.append("\n".join(_tool_block(tool, answer, contact, phrases)))
     blocks.extend(variant_lines(answer, phrases, aside=True))
     return "\n\n".join(blocks + cut_note)
 

@@ -439,56 +439,34 @@ class PolicyChanges:
     def _import(self, session: Session, command: ImportPolicies, actor: Actor) -> ImportReport:
         report = ImportReport()
         now = self.store.clock()
-        today = self.today()
-        incoming: dict[str, ToolPolicy] = {}
-        for policy in command.policies:
-            policy = policy.normalised()
-            problems = policy.problems()
-            if problems:
-                raise PolicyError(f"{policy.name}: {problems[0][1]}")
-            incoming[name_key(policy.name)] = policy
         current = {t.name_key: t for t in self.policies.tools(session)}
-        doomed = set(current) - set(incoming) if command.prune else set()
-        befores = {key: self.policies.policy_of(session, tool) for key, tool in current.items()}
-        index = self._import_index(incoming, befores, doomed)
-        for key, before in befores.items():
-            if key in incoming or key in doomed:
-                continue
-            for alternative in before.alternatives:
-                if alternative not in index:
-                    raise PolicyError(
-                        f"'{alternative}' is an alternative of '{before.name}': "
-                        "keep it or change that"
-                    )
-        for key in sorted(doomed):
-            self.policies.delete(
-                session, current[key], author=actor.user, source=actor.source, at=now
-            )
-            report.removed.append(current[key].name)
+        befores = [self.policies.policy_of(session, tool) for tool in current.values()]
+        outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
+        for policy in outcome.removed:
+            tool = current[name_key(policy.name)]
+            self.policies.delete(session, tool, author=actor.user, source=actor.source, at=now)
+            report.removed.append(tool.name)
         # Names may move between tools: free those the files give to another tool first.
+        incoming = {name_key(after.name): after for _before, after in outcome.written}
         claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
         self.policies.free_claimed_aliases(session, claims, current)
-        changed_any = bool(doomed)
-        for key, policy in incoming.items():
-            canonical = canonical_alternatives(policy, index, name_key(policy.name))
-            previous = befores.get(key)
-            after = revised(previous, replace(policy, alternatives=canonical), today)
-            before_plain = replace(previous, scheduled=None) if previous else None
+        changed_any = bool(outcome.removed)
+        for before, after in outcome.written:
             change = self.policies.write(
                 session,
                 after,
-                current.get(key),
-                before_plain,
+                current.get(name_key(after.name)),
+                before,
                 author=actor.user,
                 source=actor.source,
                 at=now,
             )
-            if previous is None:
-                report.created.append(policy.name)
+            if before is None:
+                report.created.append(after.name)
             elif change.is_noop:
-                report.unchanged.append(policy.name)
+                report.unchanged.append(after.name)
             else:
-                report.updated.append(policy.name)
+                report.updated.append(after.name)
             if not change.is_noop:
                 changed_any = True
                 event = ChangeEvent(change, actor.user, actor.source, command.quiet, now)
@@ -497,33 +475,80 @@ class PolicyChanges:
             self.policies.bump_generation(session)
         return report
 
-    def _import_index(
-        self,
-        incoming: dict[str, ToolPolicy],
-        befores: dict[str, ToolPolicy],
-        doomed: set[str],
-    ) -> NameIndex:
-        """Names after the import: the files' tools, then the tools kept from the database."""
-        index = NameIndex()
-        owners: dict[str, str] = {}
-        for policy in incoming.values():
-            for text in (policy.name, *policy.aliases):
-                key = name_key(text)
-                owner = owners.get(key)
-                if owner is not None and owner != policy.name:
-                    raise PolicyError(f"'{text}' names both '{owner}' and '{policy.name}'")
-                owners[key] = policy.name
-            index.add(policy.name, policy.aliases)
-        for key, before in befores.items():
-            if key in incoming or key in doomed:
-                continue
-            for text in (before.name, *before.aliases):
-                owner = owners.get(name_key(text))
-                if owner is not None and owner != before.name:
-                    raise PolicyError(f"'{text}' already names '{before.name}'")
-                owners[name_key(text)] = before.name
-            index.add(before.name, before.aliases)
-        return index
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import makes of the registry, worked out before anything is written: each
+    file tool as it was and as it will be kept, and the tools --prune removes."""
+
+    written: list[tuple[ToolPolicy | None, ToolPolicy]]
+    removed: list[ToolPolicy]
+
+
+def imported(
+    current: Sequence[ToolPolicy],
+    policies: Sequence[ToolPolicy],
+    *,
+    prune: bool,
+    today: dt.date,
+) -> ImportOutcome:
+    """The import's rules in one place, used by the import itself and by its plan (dry run,
+    doctor's drift): normalised policies, one owner per name, alternatives by canonical name,
+    a status change dated today. PolicyError for anything the import would refuse."""
+    incoming: dict[str, ToolPolicy] = {}
+    for policy in policies:
+        policy = policy.normalised()
+        problems = policy.problems()
+        if problems:
+            raise PolicyError(f"{policy.name}: {problems[0][1]}")
+        incoming[name_key(policy.name)] = policy
+    befores = {name_key(p.name): replace(p, scheduled=None) for p in current}
+    doomed = set(befores) - set(incoming) if prune else set()
+    index = _import_index(incoming, befores, doomed)
+    for key, before in befores.items():
+        if key in incoming or key in doomed:
+            continue
+        for alternative in before.alternatives:
+            if alternative not in index:
+                raise PolicyError(
+                    f"'{alternative}' is an alternative of '{before.name}': keep it or change that"
+                )
+    written: list[tuple[ToolPolicy | None, ToolPolicy]] = []
+    for key, policy in incoming.items():
+        canonical = canonical_alternatives(policy, index, key)
+        previous = befores.get(key)
+        written.append(
+            (previous, revised(previous, replace(policy, alternatives=canonical), today))
+        )
+    return ImportOutcome(written, [befores[key] for key in sorted(doomed)])
+
+
+def _import_index(
+    incoming: dict[str, ToolPolicy],
+    befores: dict[str, ToolPolicy],
+    doomed: set[str],
+) -> NameIndex:
+    """Names after the import: the files' tools, then the tools kept from the database."""
+    index = NameIndex()
+    owners: dict[str, str] = {}
+    for policy in incoming.values():
+        for text in (policy.name, *policy.aliases):
+            key = name_key(text)
+            owner = owners.get(key)
+            if owner is not None and owner != policy.name:
+                raise PolicyError(f"'{text}' names both '{owner}' and '{policy.name}'")
+            owners[key] = policy.name
+        index.add(policy.name, policy.aliases)
+    for key, before in befores.items():
+        if key in incoming or key in doomed:
+            continue
+        for text in (before.name, *before.aliases):
+            owner = owners.get(name_key(text))
+            if owner is not None and owner != before.name:
+                raise PolicyError(f"'{text}' already names '{before.name}'")
+            owners[name_key(text)] = before.name
+        index.add(before.name, before.aliases)
+    return index
 
 
 def canonical_alternatives(
@@ -564,9 +589,11 @@ __all__ = [
     "AddTool",
     "ChangeCommand",
     "DueChanges",
+    "ImportOutcome",
     "ImportPolicies",
     "Permissions",
     "PolicyChanges",
     "SavePolicy",
+    "imported",
     "sentence",
 ]

@@ -93,7 +93,14 @@ class Announce:
 
 @dataclass(frozen=True)
 class ShowAcks:
-    tool: str
+    tool: str  # or a version, "v7"
+
+
+@dataclass(frozen=True)
+class ShowChanges:
+    """The policy versions, newest first; or one version's changes."""
+
+    version: int | None = None
 
 
 # -- when the answer is no (issue 16): requests, exceptions, watches, the queue -------------
@@ -212,6 +219,7 @@ Command: TypeAlias = (
     | EditTool
     | Announce
     | ShowAcks
+    | ShowChanges
     | DeskCommand
 )
 
@@ -263,7 +271,11 @@ _VERBS: dict[str, tuple[str, str]] = {
     "edit": ("edit <tool>", "edit a tool's policy in a form"),
     "add": ("add <tool>", "add a new tool in a form"),
     "announce": ("announce <tool>", "announce a tool's current policy to staff"),
-    "acks": ("acks <tool>", "show who has acknowledged a tool's announcement"),
+    "acks": (
+        "acks <tool>",
+        "show who has acknowledged a tool's announcement (acks v7: a version's)",
+    ),
+    "changes": ("changes [vN]", "the policy versions, newest first, or one version's changes"),
     "request": ("request <tool> [why]", "anyone: ask for a review of a tool with no policy"),
     "exception": (
         "exception <tool> --purpose TEXT --data CLASS --days N --why TEXT",
@@ -305,6 +317,15 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURLY_DOUBLE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " "})
 _CURLY_SINGLE_PAIR = re.compile(r"(?<!\w)[\u2018\u2019](.*?)[\u2018\u2019](?!\w)")
 _DASHES = "\u2014\u2013"  # em and en dash
+
+
+def staff_usage() -> list[str]:
+    """The usage lines of the commands anyone may run (read-only or their own requests)."""
+    return [
+        line
+        for verb, (line, summary) in _VERBS.items()
+        if verb in ("list", "help") or summary.startswith("anyone:")
+    ]
 
 
 def usage(verb: str | None = None) -> str:
@@ -479,6 +500,16 @@ def _parse_help(verb: str, args: list[str]) -> ShowHelp:
     return ShowHelp(command=topic)
 
 
+def _parse_changes(verb: str, args: list[str]) -> ShowChanges:
+    words = _no_options(verb, args)
+    if not words:
+        return ShowChanges()
+    digits = words[0].lower().removeprefix("v")
+    if len(words) != 1 or not digits.isdigit():
+        raise _error(verb, "name one version, e.g. v7, or nothing for the latest")
+    return ShowChanges(version=int(digits))
+
+
 def _tool_parser(make: Callable[[str], Command]) -> Callable[[str, list[str]], Command]:
     """A parser for `<verb> <tool>` commands: every remaining word is the tool's name."""
 
@@ -620,6 +651,7 @@ _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "add": _tool_parser(lambda tool: EditTool(tool=tool, create=True)),
     "announce": _tool_parser(Announce),
     "acks": _tool_parser(ShowAcks),
+    "changes": _parse_changes,
     "request": _parse_request,
     "exceptions": _parse_exceptions,
     "watch": _tool_parser(WatchTool),

@@ -30,7 +30,7 @@ from bot.core.models import PolicyException
 from bot.core.notices import Button, Notice, Waker, queue_notice
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
-from bot.core.requests import RequestError, check_quota
+from bot.core.requests import RequestError, check_quota, required_reason
 from bot.core.store import ChangeEvent, Store, name_key
 
 APPROVE_EXCEPTION_ACTION = "policybot_exception_approve"
@@ -229,14 +229,12 @@ class Exceptions:
             session.add(row)
             session.flush()
             view = _view(row)
-            audit.record(
+            _audit(
                 session,
+                row,
                 actor=user,
                 action="exception.requested",
-                subject=view.label,
                 at=now,
-                tool_key=key,
-                tool_name=policy.name,
                 purpose=purpose,
                 data_class=data.value,
                 days=days,
@@ -307,14 +305,12 @@ class Exceptions:
             row.remind_at = max(ends - self.reminder, now + (ends - now) / 2)
             session.add(row)
             result = _view(row)
-            audit.record(
+            _audit(
                 session,
+                row,
                 actor=user,
                 action="exception.approved",
-                subject=result.label,
                 at=now,
-                tool_key=row.tool_key,
-                tool_name=row.tool_name,
                 until=result.until(self.zone),
                 shortened=until is not None or None,
             )
@@ -337,9 +333,9 @@ class Exceptions:
         return result
 
     def decline(self, exception_id: int, *, user: str, reason: str) -> ExceptionView:
-        reason = " ".join(reason.split())[:MAX_TEXT]
-        if not reason:
-            raise ExceptionError("Give a reason for declining; the person who asked is told it.")
+        reason = required_reason(
+            reason, "Give a reason for declining; the person who asked is told it.", MAX_TEXT
+        )
         self.check_decider(exception_id, user)
         now = self.store.clock()
         with self.store.session() as session:
@@ -348,14 +344,12 @@ class Exceptions:
             row.decided_at, row.decided_by, row.decision_note = now, user, reason
             session.add(row)
             result = _view(row)
-            audit.record(
+            _audit(
                 session,
+                row,
                 actor=user,
                 action="exception.declined",
-                subject=result.label,
                 at=now,
-                tool_key=row.tool_key,
-                tool_name=row.tool_name,
                 reason=reason,
             )
             queue_notice(
@@ -384,9 +378,9 @@ class Exceptions:
     def revoke(self, exception_id: int, *, user: str, reason: str) -> ExceptionView:
         """End an active (or pending) exception now; admins only."""
         self.check_revoker(exception_id, user)
-        reason = " ".join(reason.split())[:MAX_TEXT]
-        if not reason:
-            raise ExceptionError("Give a reason for revoking; the holder is told it.")
+        reason = required_reason(
+            reason, "Give a reason for revoking; the holder is told it.", MAX_TEXT
+        )
         now = self.store.clock()
         with self.store.session() as session:
             row = session.get(PolicyException, exception_id, with_for_update=True)
@@ -426,14 +420,12 @@ class Exceptions:
                 row.reminded_at = now
                 session.add(row)
                 view = _view(row)
-                audit.record(
+                _audit(
                     session,
+                    row,
                     actor=audit.SYSTEM,
                     action="exception.reminded",
-                    subject=view.label,
                     at=now,
-                    tool_key=row.tool_key,
-                    tool_name=row.tool_name,
                 )
                 self._tell_holder(
                     session,
@@ -580,14 +572,12 @@ class Exceptions:
         row.status = status
         row.ended_at, row.ended_by, row.end_reason = now, actor, reason
         session.add(row)
-        audit.record(
+        _audit(
             session,
+            row,
             actor=actor,
             action=f"exception.{status}",
-            subject=f"E{row.id}",
             at=now,
-            tool_key=row.tool_key,
-            tool_name=row.tool_name,
             reason=reason,
         )
 
@@ -612,6 +602,27 @@ class Exceptions:
     def _wake(self, session: Session) -> None:
         if self.waker is not None:
             self.waker.after_commit(session)
+
+
+def _audit(
+    session: Session,
+    row: PolicyException,
+    *,
+    actor: str,
+    action: str,
+    at: dt.datetime,
+    **details: object,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject=f"E{row.id}",
+        at=at,
+        tool_key=row.tool_key,
+        tool_name=row.tool_name,
+        **details,
+    )
 
 
 def admin_notice(view: ExceptionView, policy: ToolPolicy, zone: dt.tzinfo) -> Notice:

@@ -13,13 +13,21 @@ linear in the question's length.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.core.policy import DataClass, Status, ToolPolicy, data_allowed
 
-__all__ = ["CATEGORY_WORDS", "ListIndex", "ListQuery", "read_list_query", "status_order"]
+__all__ = [
+    "CATEGORY_WORDS",
+    "ListIndex",
+    "ListQuery",
+    "read_list_query",
+    "status_order",
+    "vendor_product",
+]
 
 # Usable first: the order every list answer groups its tools in.
 STATUS_ORDER = (Status.ALLOWED, Status.CONDITIONAL, Status.UNDER_REVIEW, Status.BANNED)
@@ -47,9 +55,28 @@ _LIST_PHRASES = re.compile(
     r"(?:from|by|for|allowed|approved|ok|okay|banned|tools?|apps?|assistants?)\b"
     r"|\banything\b|\beverything\b|\blist(?: of| all| the)?\b|\ball (?:the )?(?:ai )?tools\b"
     r"|\bshow me\b|\boverview\b|\bfull list\b|\bwhich ones\b|\bwhat are (?:my|our|the) options\b"
-    r"|\btools?\b.*\b(?:approved|allowed|permitted|banned|forbidden|ok|okay|usable)\b"
-    r"|\b(?:approved|allowed|permitted|banned|forbidden|prohibited|usable)\b.*\btools\b"
 )
+# "tools … approved" and "approved … tools" are found by searching one after the other:
+# a `.*` between them would make the search quadratic in a long message.
+_TOOLS = re.compile(r"\btools?\b")
+_TOOLS_PLURAL = re.compile(r"\btools\b")
+_VERDICT = re.compile(r"\b(?:approved|allowed|permitted|banned|forbidden|ok|okay|usable)\b")
+_VERDICT_BEFORE = re.compile(
+    r"\b(?:approved|allowed|permitted|banned|forbidden|prohibited|usable)\b"
+)
+
+
+def _in_order(text: str, *patterns: re.Pattern[str]) -> bool:
+    """Whether each pattern occurs after the previous one's first match: linear in `text`."""
+    position = 0
+    for pattern in patterns:
+        found = pattern.search(text, position)
+        if found is None:
+            return False
+        position = found.end()
+    return True
+
+
 _LIST_PHRASES_ZH = re.compile(
     r"哪些|哪几|哪个|什么工具|什么软件|什么(?:AI|ai)|有什么|都有|列出|列表|清单|所有|全部|"
     r"可以用什么|能用什么|有没有(?:什么|哪些)?(?:工具|软件)|名单"
@@ -154,6 +181,7 @@ class ListQuery:
     statuses: frozenset[Status] = frozenset()
     vendors: tuple[str, ...] = ()  # vendor names as the registry writes them
     categories: tuple[str, ...] = ()  # concept keys of CATEGORY_WORDS
+    category_values: tuple[str, ...] = ()  # registry categories named by their own words
     data: DataClass | None = None  # tools whose data limit reaches this class
     words: tuple[str, ...] = field(default=(), compare=False)  # what the question called them
 
@@ -167,15 +195,12 @@ class ListQuery:
             return False
         if self.vendors and (policy.vendor or "") not in self.vendors:
             return False
-        if self.categories and not any(
-            category_matches(policy.category, concept) for concept in self.categories
+        if (self.categories or self.category_values) and not (
+            any(category_matches(policy.category, concept) for concept in self.categories)
+            or policy.category in self.category_values
         ):
             return False
-        if self.data is not None:
-            limit = policy.max_data
-            if limit is None or _DATA_ORDER.index(limit) < _DATA_ORDER.index(self.data):
-                return False
-        return True
+        return self.data is None or data_allowed(policy.max_data, self.data)
 
 
 def category_matches(category: str | None, concept: str) -> bool:
@@ -189,15 +214,60 @@ def category_matches(category: str | None, concept: str) -> bool:
     )
 
 
+# Words of category values that say nothing by themselves ("coding-assistant": "assistant").
+_GENERIC_CATEGORY_WORDS = frozenset(
+    ("ai", "and", "assistant", "assistants", "tool", "tools", "app", "apps", "other", "misc")
+)
+
+
+_ENDINGS = ("ions", "ion", "ities", "ity", "ors", "or", "ers", "er", "ing")
+
+
+def _stem(word: str) -> str:
+    """A crude stem: "translators" and "translation" are one word, "products" is not
+    "productivity"."""
+    word = word.removesuffix("s") if len(word) > 3 and not word.endswith("ss") else word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def category_index(policies: Iterable[ToolPolicy]) -> dict[str, set[str]]:
+    """The stems of every word of the registry's category values -> those values."""
+    index: dict[str, set[str]] = {}
+    for policy in policies:
+        if policy.category:
+            for word in _WORD.findall(policy.category.casefold()):
+                if word not in _GENERIC_CATEGORY_WORDS and len(word) >= 3:
+                    index.setdefault(_stem(word), set()).add(policy.category)
+    return index
+
+
 def _vendor_keys(vendor: str) -> set[str]:
-    """The words a vendor is called by: "GitHub (Microsoft)" -> github, microsoft."""
-    words = _WORD.findall(vendor.casefold())
+    """The words a vendor is called by: "GitHub (Microsoft)" -> github, microsoft; only the
+    first word of each part counts ("Fathom Video" is Fathom, not every "video")."""
     generic = {"ai", "inc", "ltd", "labs", "the", "co", "open", "source", "cloud", "web"}
-    keys = {w for w in words if w not in generic and len(w) >= 2}
-    joined = "".join(w for w in words if w not in {"inc", "ltd"})
-    if joined:
-        keys.add(joined)
+    keys = set()
+    for part in re.split(r"[()]", vendor.casefold()):
+        words = [w for w in _WORD.findall(part) if w not in {"inc", "ltd"}]
+        if words and words[0] not in generic and len(words[0]) >= 2:
+            keys.add(words[0])
+        if len(words) > 1:
+            keys.add("".join(words))  # "moonshotai", written as one word
     return keys
+
+
+def vendor_product(
+    text: str, vendors: dict[str, set[str]], product_words: frozenset[str]
+) -> tuple[tuple[int, int], set[str]] | None:
+    """A vendor's product the registry does not list ("the anthropic api", "openai sdk"):
+    where its words are in `text`, and the vendor names; None when there is none."""
+    words = list(_WORD.finditer(text))
+    for word, after in itertools.pairwise(words):
+        if word.group() in vendors and after.group() in product_words:
+            return (word.start(), after.end()), vendors[word.group()]
+    return None
 
 
 def vendor_index(policies: Iterable[ToolPolicy]) -> dict[str, set[str]]:
@@ -210,11 +280,16 @@ def vendor_index(policies: Iterable[ToolPolicy]) -> dict[str, set[str]]:
     return index
 
 
-def read_list_query(text: str, vendors: dict[str, set[str]]) -> ListQuery | None:
+def read_list_query(
+    text: str,
+    vendors: dict[str, set[str]],
+    category_words: dict[str, set[str]] | None = None,
+) -> ListQuery | None:
     """The list a question that names no tool asks for, or None when it asks for none.
 
     `text` is the question as matching read it, lower case; `vendors` maps vendor words to
-    vendor names (`vendor_index`).
+    vendor names (`vendor_index`); `category_words` maps the words of the registry's own
+    category values ("translation", "search") to those values (`category_index`).
     """
     tokens = _WORD.findall(text)
     asked_vendors: set[str] = set()
@@ -228,10 +303,21 @@ def read_list_query(text: str, vendors: dict[str, set[str]]) -> ListQuery | None
     categories = tuple(
         concept for concept, words in CATEGORY_WORDS.items() if words.asked.search(text)
     )
+    values: set[str] = set()
+    for token in tokens:
+        values.update((category_words or {}).get(_stem(token), ()))
+    category_values = tuple(
+        sorted(v for v in values if not any(category_matches(v, c) for c in categories))
+    )
     data = _data_asked(text)
     statuses = _statuses_asked(text)
-    cue = _LIST_PHRASES.search(text) is not None or _LIST_PHRASES_ZH.search(text) is not None
-    filters = bool(asked_vendors or categories or data)
+    cue = (
+        _LIST_PHRASES.search(text) is not None
+        or _LIST_PHRASES_ZH.search(text) is not None
+        or _in_order(text, _TOOLS, _VERDICT)
+        or _in_order(text, _VERDICT_BEFORE, _TOOLS_PLURAL)
+    )
+    filters = bool(asked_vendors or categories or category_values or data)
     # A list cue ("which …", "有哪些"), or a filter with a status or "tools" beside it
     # ("approved coding assistants"); "can I use AI tools?" alone asks for no list.
     if not cue and not (filters and (statuses or _ASKS_ABOUT_TOOLS.search(text))):
@@ -240,6 +326,7 @@ def read_list_query(text: str, vendors: dict[str, set[str]]) -> ListQuery | None
         statuses=statuses,
         vendors=tuple(sorted(asked_vendors)),
         categories=categories,
+        category_values=category_values,
         data=data,
         words=tuple(vendor_words),
     )
@@ -253,7 +340,10 @@ _ASKS_ABOUT_TOOLS = re.compile(
 
 
 def _statuses_asked(text: str) -> frozenset[Status]:
-    if _BANNED.search(text) and not _USABLE_AND_BANNED.search(text):
+    both = _in_order(text, _USABLE_WORD, _AND_OR, _BANNED_WORD) or _in_order(
+        text, _BANNED_WORD, _AND_OR, _USABLE_WORD
+    )
+    if _BANNED.search(text) and not both:
         return frozenset({Status.BANNED})
     if _NEGATED_USE.search(text):
         return NOT_USABLE
@@ -267,10 +357,9 @@ def _statuses_asked(text: str) -> frozenset[Status]:
 
 
 # "which are allowed and which are banned": both asked, so no status filter.
-_USABLE_AND_BANNED = re.compile(
-    r"\b(?:allowed|approved|ok|permitted)\b.*\b(?:and|or|vs)\b.*\bbann?ed\b"
-    r"|\bbann?ed\b.*\b(?:and|or|vs)\b.*\b(?:allowed|approved|ok|permitted)\b"
-)
+_USABLE_WORD = re.compile(r"\b(?:allowed|approved|ok|permitted)\b")
+_AND_OR = re.compile(r"\b(?:and|or|vs)\b")
+_BANNED_WORD = re.compile(r"\bbann?ed\b")
 
 
 def _data_asked(text: str) -> DataClass | None:
@@ -298,6 +387,8 @@ class ListIndex:
         ordered = sorted(policies, key=lambda p: (status_order(p.status), p.name.casefold()))
         self.all = tuple(ordered)
         self.vendors = vendor_index(ordered)
+        self.category_words = category_index(ordered)
+        self._by_category: dict[str, list[ToolPolicy]] = {}
         self._by_vendor: dict[str, list[ToolPolicy]] = {}
         self._by_concept: dict[str, list[ToolPolicy]] = {c: [] for c in CATEGORY_WORDS}
         # (status, data class) -> tools of that status whose data limit reaches the class.
@@ -308,6 +399,8 @@ class ListIndex:
             for concept in CATEGORY_WORDS:
                 if category_matches(policy.category, concept):
                     self._by_concept[concept].append(policy)
+            if policy.category:
+                self._by_category.setdefault(policy.category, []).append(policy)
             self._by_status_data.setdefault((policy.status, None), []).append(policy)
             if policy.max_data is not None:
                 for data in _DATA_ORDER[: _DATA_ORDER.index(policy.max_data) + 1]:
@@ -315,7 +408,7 @@ class ListIndex:
 
     def select(self, query: ListQuery) -> tuple[ToolPolicy, ...]:
         """The tools a list query asks for, usable first, then by name."""
-        if query.vendors or query.categories:
+        if query.vendors or query.categories or query.category_values:
             pool: list[ToolPolicy] = []
             if query.vendors:
                 for vendor in query.vendors:
@@ -323,6 +416,8 @@ class ListIndex:
             else:
                 for concept in query.categories:
                     pool.extend(self._by_concept[concept])
+                for value in query.category_values:
+                    pool.extend(self._by_category.get(value, ()))
             unique = {p.name: p for p in pool}.values()
             return tuple(query.select(unique))
         statuses = [s for s in STATUS_ORDER if not query.statuses or s in query.statuses]

@@ -43,6 +43,7 @@ __all__ = [
     "COMMON_WORDS",
     "MAX_READ_CHARS",
     "MAX_READ_WORDS",
+    "PRODUCT_WORDS",
     "MatchResult",
     "Matcher",
     "Mention",
@@ -741,6 +742,8 @@ def _not_a_model_word() -> frozenset[str]:
 
 
 _NOT_A_MODEL_WORD = _not_a_model_word()
+# Words that make a family's or vendor's name another product ("the Anthropic API").
+PRODUCT_WORDS = (_VARIANT_WORDS | _ADD_ON_WORDS) - {"bedrock", "vertex"}
 
 
 def _variant_end(c: _Candidate, tokens: Sequence[_Token], named: set[int]) -> int | None:

@@ -91,6 +91,23 @@ class Revision(SQLModel, table=True):
     source: str = Field(max_length=50)  # command | import | slack | modal | ...
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
+    # The policy version this change belongs to (every change belongs to one).
+    version_id: int | None = Field(default=None, foreign_key="policy_version.id", index=True)
+
+
+class PolicyVersion(SQLModel, table=True):
+    """A version of the AI policy: the changes of one command, one import or one published
+    draft, with who, when and a summary. Its number is its id (v1, v2, ...)."""
+
+    __tablename__ = "policy_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    author: str = Field(max_length=200)
+    source: str = Field(max_length=50)
+    summary: str = Field(sa_type=sa.Text)
+    # The first load into an empty registry: recorded, never news.
+    baseline: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
 
 
 class ScheduledChange(SQLModel, table=True):
@@ -173,6 +190,8 @@ class Announcement(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column(index=True))
     # Set when a later announcement of the same tool replaces this one; its reminders stop.
     superseded_at: dt.datetime | None = Field(default=None, sa_column=_time_column(nullable=True))
+    # The policy version this announcement tells of (None: a digest or a notice).
+    version_id: int | None = Field(default=None, foreign_key="policy_version.id", index=True)
 
 
 class Acknowledgement(SQLModel, table=True):
@@ -191,6 +210,8 @@ class AudienceMember(SQLModel, table=True):
     """A member of the announce channel when an announcement's audience was last read."""
 
     __tablename__ = "audience_member"
+    # What one person still owes, across announcements.
+    __table_args__ = (sa.Index("ix_audience_member_user_id", "user_id"),)
 
     announcement_id: int = Field(
         foreign_key="announcement.id", primary_key=True, ondelete="CASCADE"
@@ -227,6 +248,8 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("announcement_id", "recipient", "kind"),
         sa.Index("ix_delivery_status_due_at", "status", "due_at"),
+        # A person's (or channel's) other due rows, folded into one message.
+        sa.Index("ix_delivery_recipient_status", "recipient", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

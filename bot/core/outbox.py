@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from bot.core.announcements import AnnouncementView, view_of
+from bot.core.announcements import ANNOUNCED_KINDS, AnnouncementView, view_of
 from bot.core.models import Acknowledgement, Announcement, AudienceMember, Delivery, ScheduledStep
 from bot.core.store import Store
 
@@ -37,6 +37,12 @@ class Due:
     attempts: int
     claimed_at: dt.datetime | None
     channel: str | None = None
+    # Rows of the same family for the same recipient folded into this one message
+    # (announcement id, kind), so a person gets one reminder DM per round and a channel one
+    # countdown post per day.
+    gathered: tuple[tuple[int, str], ...] = ()
+    # For a reminder: every announcement its person still owes, newest first (None: not read).
+    owes: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,86 @@ def _insert(session: Session, table: Any) -> Any:
 def rowcount(result: Any) -> int:
     """How many rows an UPDATE or DELETE touched."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+GATHERED = "gathered into delivery "
+
+
+def family(kind: str) -> str | None:
+    """Deliveries one message may gather: DM reminders, and effective-date countdowns."""
+    for name in ("reminder", "effective"):
+        if kind.startswith(f"{name}-"):
+            return name
+    return None
+
+
+def _skip(session: Session, ids: list[int], reason: str) -> None:
+    if ids:
+        session.execute(
+            sa.update(_DELIVERY)
+            .where(_DELIVERY.c.id.in_(ids))
+            .values(status="skipped", claimed_at=None, claimed_by=None, last_error=reason)
+        )
+
+
+def _reminded_since(session: Session, reminders: list[Due]) -> list[int]:
+    """Reminder rows whose person got a DM of the same round after the row's announcement
+    had its audience read (so that DM listed it)."""
+    told: list[int] = []
+    rounds: dict[tuple[int, str], list[Due]] = {}
+    for due in reminders:
+        rounds.setdefault((due.announcement_id, due.kind), []).append(due)
+    for (announcement_id, kind), dues in rounds.items():
+        read_at = (
+            sa.select(col(ScheduledStep.done_at))
+            .where(
+                col(ScheduledStep.announcement_id) == announcement_id,
+                col(ScheduledStep.kind) == "audience",
+            )
+            .scalar_subquery()
+        )
+        people = set(
+            session.execute(
+                sa.select(_DELIVERY.c.recipient).where(
+                    _DELIVERY.c.recipient.in_({d.recipient for d in dues}),
+                    _DELIVERY.c.kind == kind,
+                    _DELIVERY.c.status == "sent",
+                    _DELIVERY.c.claimed_at >= read_at,
+                )
+            ).scalars()
+        )
+        told += [d.id for d in dues if d.recipient in people]
+    return told
+
+
+def _owed(session: Session, people: set[str]) -> dict[str, list[int]]:
+    """For each person, the announcements in whose audience they are and which they have not
+    acknowledged (still current), newest first."""
+    if not people:
+        return {}
+    acked = (
+        sa.select(col(Acknowledgement.id))
+        .where(
+            col(Acknowledgement.announcement_id) == col(AudienceMember.announcement_id),
+            col(Acknowledgement.user_id) == col(AudienceMember.user_id),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        sa.select(col(AudienceMember.user_id), col(Announcement.id))
+        .join(Announcement, col(Announcement.id) == col(AudienceMember.announcement_id))
+        .where(
+            col(AudienceMember.user_id).in_(people),
+            col(Announcement.superseded_at).is_(None),
+            col(Announcement.kind).in_(ANNOUNCED_KINDS),
+            ~acked,
+        )
+        .order_by(col(Announcement.id).desc())
+    ).all()
+    owed: dict[str, list[int]] = {}
+    for user, announcement_id in rows:
+        owed.setdefault(user, []).append(int(announcement_id))
+    return owed
 
 
 def _due(row: Any) -> Due:
@@ -180,26 +266,6 @@ class Outbox:
                 self._mark_sent(session, sent)
             if limit <= 0:
                 return []
-            # Reminders to people who acknowledged after the step expanded are not sent.
-            acked = (
-                sa.select(col(Acknowledgement.id))
-                .where(
-                    col(Acknowledgement.announcement_id) == col(Delivery.announcement_id),
-                    col(Acknowledgement.user_id) == col(Delivery.recipient),
-                )
-                .exists()
-            )
-            session.execute(
-                sa.update(Delivery)
-                .where(
-                    col(Delivery.status) == "pending",
-                    col(Delivery.due_at) <= now,
-                    col(Delivery.kind).startswith("reminder-"),
-                    acked,
-                )
-                .values(status="skipped", last_error="acknowledged"),
-                execution_options=_NO_SYNC,
-            )
             # A CTE runs once: PostgreSQL may run an IN (subquery) again per row, and with
             # SKIP LOCKED each run can pick other rows, so LIMIT would not hold.
             due = _DELIVERY.alias("due")
@@ -220,7 +286,89 @@ class Outbox:
                 .values(status="claimed", claimed_at=now, claimed_by=self.worker)
                 .returning(*_DELIVERY.c)
             ).all()
-        return sorted((_due(r) for r in rows), key=lambda d: d.id)
+            claimed = sorted((_due(r) for r in rows), key=lambda d: d.id)
+            return self._gather(session, claimed, now)
+
+    def _gather(self, session: Session, claimed: list[Due], now: dt.datetime) -> list[Due]:
+        """One message per recipient and family: the first row leads, the recipient's other
+        due rows of that family (claimed now or pending) are folded into it (`skipped`, with
+        the leader's id in `last_error`, so a reconcile can rebuild the message). A reminder
+        also carries every announcement its person still owes."""
+        leaders: dict[tuple[str, str], Due] = {}
+        folded: dict[int, list[int]] = {}
+        for due in claimed:
+            group = family(due.kind)
+            if group is None:
+                continue
+            leader = leaders.setdefault((due.recipient, group), due)
+            if leader is not due:
+                folded.setdefault(leader.id, []).append(due.id)
+        if not leaders:
+            return claimed
+        pending = session.execute(
+            sa.select(_DELIVERY.c.id, _DELIVERY.c.recipient, _DELIVERY.c.kind).where(
+                _DELIVERY.c.recipient.in_({r for r, _ in leaders}),
+                _DELIVERY.c.status == "pending",
+                _DELIVERY.c.due_at <= now,
+            )
+        ).all()
+        for row in pending:
+            group = family(row.kind)
+            lead = leaders.get((row.recipient, group)) if group else None
+            if lead is not None:
+                folded.setdefault(lead.id, []).append(row.id)
+        skipped = {i for ids in folded.values() for i in ids}
+        for leader_id, ids in folded.items():
+            session.execute(
+                sa.update(_DELIVERY)
+                .where(_DELIVERY.c.id.in_(ids))
+                .values(
+                    status="skipped",
+                    claimed_at=None,
+                    claimed_by=None,
+                    last_error=f"{GATHERED}{leader_id}",
+                )
+            )
+        people = {r for r, group in leaders if group == "reminder" and r[:1] in ("U", "W")}
+        owes = _owed(session, people)
+        # Reminders to people who acknowledged everything since the round began: not sent.
+        done = [d.id for d in claimed if d.recipient in people and not owes.get(d.recipient)]
+        _skip(session, done, "acknowledged")
+        skipped.update(done)
+        # This round's DM already went out with this announcement in it (another version's
+        # reminder of the same round, claimed after this one's audience was read): not again.
+        told = _reminded_since(session, [d for d in claimed if d.recipient in people])
+        _skip(session, told, "in an earlier reminder of this round")
+        skipped.update(told)
+        kept = []
+        for due in claimed:
+            if due.id in skipped:
+                continue
+            if folded.get(due.id):
+                due = replace(due, gathered=self._gathered(session, due.id))
+            if family(due.kind) == "reminder" and due.recipient in people:
+                due = replace(due, owes=tuple(owes.get(due.recipient, ())))
+            kept.append(due)
+        return kept
+
+    @staticmethod
+    def _gathered(session: Session, leader_id: int) -> tuple[tuple[int, str], ...]:
+        rows = session.execute(
+            sa.select(_DELIVERY.c.announcement_id, _DELIVERY.c.kind)
+            .where(_DELIVERY.c.last_error == f"{GATHERED}{leader_id}")
+            .order_by(_DELIVERY.c.id)
+        ).all()
+        return tuple((int(a), str(k)) for a, k in rows)
+
+    def gathered(self, leader_id: int) -> tuple[tuple[int, str], ...]:
+        """What an earlier claim folded into delivery `leader_id` (to rebuild its message)."""
+        with Session(self.store.engine) as session:
+            return self._gathered(session, leader_id)
+
+    def owed(self, recipient: str) -> tuple[int, ...]:
+        """The announcements `recipient` was told of and has not acknowledged, newest first."""
+        with Session(self.store.engine) as session:
+            return tuple(_owed(session, {recipient}).get(recipient, ()))
 
     def stale_claims(
         self,
@@ -257,9 +405,13 @@ class Outbox:
                 )
                 .values(claimed_at=now, claimed_by=self.worker)
             )
+            gathered = self._gathered(session, due.id) if family(due.kind) else ()
+            owes = None
+            if family(due.kind) == "reminder" and due.recipient[:1] in ("U", "W"):
+                owes = tuple(_owed(session, {due.recipient}).get(due.recipient, ()))
         if rowcount(taken) != 1:
             return None
-        return Due(due.id, due.announcement_id, due.recipient, due.kind, due.attempts, now)
+        return replace(due, claimed_at=now, gathered=gathered, owes=owes)
 
     # -- finishing --------------------------------------------------------------------------
 
@@ -296,6 +448,10 @@ class Outbox:
     def retry_later(self, delivery_id: int, error: str, due_at: dt.datetime) -> None:
         """Give the row back as pending, due again at `due_at`, counting the attempt."""
         self._finish(delivery_id, status="pending", error=error, due_at=due_at, attempt=True)
+
+    def skip(self, delivery_id: int, reason: str) -> None:
+        """Not sent and never to be: nothing is left to say (the person acknowledged)."""
+        self._finish(delivery_id, status="skipped", error=reason, attempt=False)
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
         self._finish(delivery_id, status="failed", error=error, attempt=True)

@@ -366,13 +366,14 @@ STAFF_EXAMPLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def staff_help(contact: str) -> str:
-    """What anyone can ask, and the read-only `list` command, as plain text."""
+def staff_help(contact: str, commands: Sequence[str] = ("list [status]", "help")) -> str:
+    """What anyone can ask, and the `commands` anyone can run, as plain text."""
     lines = ["Ask me about AI tools in your own words, in English or Chinese:"]
     lines += [f"  {what}: “{example}”" for what, example in STAFF_EXAMPLES]
     lines += [
         "Follow-ups (“why?”, “what instead?”, “那用什么？”) are about the tools of my last answer.",
-        "Commands anyone can use: list [status] (e.g. list banned), help.",
+        "Commands anyone can use:",
+        *(f"  {line}" for line in commands),
         f"Policies are kept by {contact}; ask them to change one.",
     ]
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """What an import would change, tool by tool and field by field, before it is done.
 
-The plan compares with the same rules the import writes with: the policy as it would be
-kept (`ToolPolicy.normalised`), the same field diff (`diff`) and the same announcement rule
-(`is_material`). `import --dry-run`, `plan`, `doctor` and the start-up sync all read it.
+The plan is worked out by the import's own code (`changes.imported`: the policies as they
+would be kept, names, alternatives, dates), with the same field diff (`diff`) and the same
+announcement rule (`is_material`). `import --dry-run`, `plan`, `doctor` and the start-up
+sync all read it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.announcements import is_material
+from bot.core.changes import imported
+from bot.core.names import name_key
 from bot.core.policy import ToolPolicy
-from bot.core.store import Change, ChangeEvent, diff, name_key
+from bot.core.store import Change, ChangeEvent, diff
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ class ImportPlan:
     def of(self, action: str) -> list[PlannedChange]:
         return [change for change in self.changes if change.action == action]
 
+    def fields_of(self, name: str) -> list[str]:
+        """The fields the plan changes on tool `name` (none if it does not change it)."""
+        key = name_key(name)
+        found = next((c for c in self.changes if name_key(c.name) == key), None)
+        return list(found.changes) if found else []
+
     @property
     def removed(self) -> list[str]:
         return [change.name for change in self.of("remove")]
@@ -60,11 +69,12 @@ def plan_import(
     prune: bool = False,
     quiet: bool = False,
     announce_channel: str | None = None,
+    today: dt.date | None = None,
 ) -> ImportPlan:
-    """What importing `incoming` over `current` would do (the import matches tools by name)."""
+    """What importing `incoming` over `current` would do, by the import's own rules
+    (`imported`); PolicyError for what the import would refuse."""
     now = dt.datetime.now(dt.UTC)
-    before = {name_key(p.name): p for p in current}
-    wanted = {name_key(p.name): p.normalised() for p in incoming}
+    outcome = imported(current, incoming, prune=prune, today=today or now.date())
     changes: list[PlannedChange] = []
     unchanged: list[str] = []
 
@@ -76,17 +86,16 @@ def plan_import(
         assert tool is not None
         return PlannedChange(tool.name, action, changed, announced)
 
-    for key, policy in wanted.items():
-        old = before.get(key)
+    for old, new in outcome.written:
         if old is None:
-            changes.append(planned(None, policy, "create"))
-        elif diff(old, policy):
-            changes.append(planned(old, policy, "update"))
+            changes.append(planned(None, new, "create"))
+        elif diff(old, new):
+            changes.append(planned(old, new, "update"))
         else:
-            unchanged.append(policy.name)
-    only = [p.name for key, p in before.items() if key not in wanted]
-    if prune:
-        changes.extend(planned(before[name_key(n)], None, "remove") for n in only)
+            unchanged.append(new.name)
+    changes.extend(planned(old, None, "remove") for old in outcome.removed)
+    files = {name_key(new.name) for _old, new in outcome.written}
+    only = [p.name for p in current if name_key(p.name) not in files]
     return ImportPlan(changes, unchanged, only, prune, quiet, announce_channel)
 
 

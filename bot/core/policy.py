@@ -62,6 +62,12 @@ class DataClass(StrEnum):
         raise ValueError(f"unknown data class '{text}': use {', '.join(d.value for d in cls)}")
 
 
+def data_allowed(limit: DataClass | None, asked: DataClass) -> bool:
+    """Whether a tool whose data limit is `limit` may see `asked` data (no limit: no data)."""
+    order = list(DataClass)
+    return limit is not None and order.index(asked) <= order.index(limit)
+
+
 @dataclass(frozen=True)
 class Scheduled:
     """A change that takes effect on a later day; until then the current policy holds."""

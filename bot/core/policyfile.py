@@ -275,15 +275,7 @@ def _duplicates(located: Sequence[Located], targets: set[Path]) -> list[Problem]
             if key in seen_here and key_field == "aliases" and key == name_key(item.policy.name):
                 continue  # "claude-code" spells Claude Code's own name: harmless
             if key in seen_here:
-                if item.path in targets:
-                    problems.append(
-                        Problem(
-                            str(item.path),
-                            line,
-                            f"{key_field}: '{text}' is given twice for '{item.policy.name}'",
-                        )
-                    )
-                continue
+                continue  # an alias spelling the tool's own name (or another alias): harmless
             seen_here.add(key)
             first = owners.get(key)
             if first is None:

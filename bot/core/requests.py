@@ -113,6 +113,14 @@ def _oldest_since(session: Session, user: str, since: dt.datetime) -> dt.datetim
     return min(known) if known else None
 
 
+def required_reason(reason: str, problem: str, limit: int = MAX_WHY) -> str:
+    """`reason` on one line, or RequestError(`problem`) when it is empty."""
+    reason = " ".join(reason.split())[:limit]
+    if not reason:
+        raise RequestError(problem)
+    return reason
+
+
 def lock_tool_key(session: Session, key: str) -> None:
     """Serialise requests for one name, so two first askers at once make one request.
 
@@ -247,9 +255,7 @@ class ToolRequests:
         return view
 
     def decline(self, request_id: int, *, user: str, reason: str) -> RequestView:
-        reason = " ".join(reason.split())[:MAX_WHY]
-        if not reason:
-            raise RequestError("Give a reason for declining; the askers are told it.")
+        reason = required_reason(reason, "Give a reason for declining; the askers are told it.")
         self.check_decider(request_id, user)
         now = self.store.clock()
         with self.store.session() as session:

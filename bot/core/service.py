@@ -24,9 +24,11 @@ from bot.core.commands import (
     Command,
     CommandError,
     DeskCommand,
+    ShowChanges,
     ShowHelp,
     command_verb,
     parse_command,
+    staff_usage,
     usage,
 )
 from bot.core.conversations import Conversations
@@ -38,6 +40,7 @@ from bot.core.policy_repo import PolicyRepository
 from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import PolicyError
+from bot.core.versions import asks_what_changed
 from bot.metrics import ADMIN_REFUSALS, ANSWER_SECONDS, QUESTIONS, UNMATCHED
 
 if TYPE_CHECKING:
@@ -237,6 +240,8 @@ class PolicyService:
         text = text.strip()
         verb = command_verb(text)
         if verb is None:
+            if asks_what_changed(text):  # the latest policy versions, newest first
+                return self.execute(ShowChanges(), user=user, source=source)
             return self._answer(text, user, channel, conversation)
         # "list of approved tools?" starts like a command but is a question.
         looks_like_question = text.endswith(("?", "\uff1f"))
@@ -248,12 +253,13 @@ class PolicyService:
         try:
             command = parse_command(text, is_tool=names.__contains__ if names else None)
         except CommandError as error:
-            if looks_like_question:
+            # "list coding tools" is not the `list <status>` command but a list question.
+            if looks_like_question or text.split()[0].lower() == "list":
                 return self._answer(text, user, channel, conversation)
             return Reply("error", str(error))
         if isinstance(command, ShowHelp) and command.command is None:
             # Everyone gets what they can ask; admins also the commands they can run.
-            text = staff_help(self.contact)
+            text = staff_help(self.contact, staff_usage())
             if self.is_admin(user):
                 text = f"{text}\n\n{usage()}"
             return Reply("help", text)

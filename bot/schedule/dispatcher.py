@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.announcements import AnnouncementView
 from bot.core.models import utcnow
-from bot.core.outbox import Due, Outbox, Sent, Step, StepAlreadyDone
+from bot.core.outbox import Due, Outbox, Sent, Step, StepAlreadyDone, family
 from bot.metrics import ANNOUNCEMENTS_FAILED, ANNOUNCEMENTS_SENT
 from bot.schedule.pacing import Pacer
 from bot.schedule.slackapi import SlackGateway
@@ -35,6 +35,8 @@ from bot.slack.blocks import SlackMessage
 log = logging.getLogger(__name__)
 
 Render = Callable[[AnnouncementView, str], SlackMessage]
+# Several announcements in one message: a person's reminder, a day's countdowns.
+RenderMany = Callable[[list[tuple[AnnouncementView, str]]], SlackMessage]
 
 # History is searched from a little before the claim, in case Slack's clock runs behind ours.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -60,6 +62,7 @@ class Dispatcher:
         gateway: SlackGateway,
         render: Render,
         *,
+        render_many: RenderMany | None = None,
         pacer: Pacer,
         clock: Callable[[], dt.datetime] = utcnow,
         claim_timeout: dt.timedelta = dt.timedelta(minutes=2),
@@ -72,6 +75,7 @@ class Dispatcher:
         self.outbox = outbox
         self.gateway = gateway
         self.render = render
+        self.render_many = render_many
         self.pacer = pacer
         self.clock = clock
         self.claim_timeout = claim_timeout
@@ -109,7 +113,7 @@ class Dispatcher:
         # ahead of the senders and a crash leaves at most `concurrency` of them. Refilling a
         # few slots at a time, in the transaction that marks the finished ones sent, keeps the
         # commits to a few per `concurrency` messages.
-        refill = max(1, self.concurrency // 4)
+        refill = max(1, self.concurrency // 2)
         while not self._stop.is_set() and self.may_send():
             self._wait_for_slots(refill)
             with self._lock:
@@ -210,7 +214,10 @@ class Dispatcher:
         if view is None:
             self._give_up(due, "announcement is gone")
             return
-        message = self.render(view, due.kind)
+        message = self._message(due, view)
+        if message is None:
+            self._skip(due, "acknowledged")
+            return
         metadata = delivery_metadata(due.id, due.announcement_id, due.kind)
         while True:
             if self._stop.is_set() or not self.may_send():
@@ -241,6 +248,30 @@ class Dispatcher:
             return
         else:
             self._retry(due, outcome.error)
+
+    def _message(self, due: Due, view: AnnouncementView) -> SlackMessage | None:
+        """The row's message: a reminder lists everything its person still owes; a countdown
+        post lists every countdown of the day; None when nothing is left to remind of."""
+        group = family(due.kind)
+        items = [(view, due.kind)]
+        if group == "reminder" and due.recipient[:1] in ("U", "W"):
+            owes = due.owes if due.owes is not None else self.outbox.owed(due.recipient)
+            if not owes:
+                return None  # acknowledged everything since the round began
+            owed = [self._announcement(i) for i in owes]
+            items = [(v, due.kind) for v in owed if v is not None] or items
+        elif group is not None:
+            for announcement_id, kind in due.gathered:
+                other = self._announcement(announcement_id)
+                if other is not None:
+                    items.append((other, kind))
+        if len(items) == 1 or self.render_many is None:
+            return self.render(items[0][0], items[0][1])
+        return self.render_many(items)
+
+    def _skip(self, due: Due, reason: str) -> None:
+        self.outbox.skip(due.id, reason)
+        self._forget(due)
 
     def _found(self, due: Due, claimed_at: dt.datetime | None) -> bool:
         """Look for the delivery in Slack; record it as sent if it is there."""

@@ -31,7 +31,7 @@ from bot.schedule.dispatcher import Dispatcher
 from bot.schedule.leader import sender_lock
 from bot.schedule.pacing import Pacer
 from bot.schedule.slackapi import SlackGateway, make_client
-from bot.slack.announcements import delivery_message
+from bot.slack.announcements import delivery_message, gathered_message
 from bot.slack.blocks import SlackMessage
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class AnnouncementScheduler:
             self.outbox,
             SlackGateway(self.client),
             self.render,
+            render_many=self.render_many,
             pacer=self.pacer,
             clock=self.clock,
             claim_timeout=settings.claim_timeout,
@@ -94,6 +95,9 @@ class AnnouncementScheduler:
         return delivery_message(
             view, kind, self.settings.zone, tool_pages(self.settings.public_url)
         )
+
+    def render_many(self, items: list[tuple[AnnouncementView, str]]) -> SlackMessage:
+        return gathered_message(items, self.settings.zone)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from bot.core.announcements import (
 )
 from bot.core.notices import NOTICE_KIND
 from bot.core.phrases import EN
+from bot.core.versions import GROUPS
 from bot.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -83,7 +84,13 @@ def delivery_id_of(message: dict[str, Any]) -> int | None:
         return None
 
 
-def ack_button(announcement_id: int) -> Block:
+# A gathered message lists this many announcements in full; the rest by headline only.
+GATHERED_IN_FULL = 10
+GATHERED_LISTED = 40
+
+
+def ack_button(*announcement_ids: int) -> Block:
+    """One Acknowledge button for one announcement or several (comma-separated ids)."""
     return {
         "type": "actions",
         "block_id": "policybot_ack",
@@ -93,7 +100,7 @@ def ack_button(announcement_id: int) -> Block:
                 "action_id": ACK_ACTION,
                 "text": plain("Acknowledge", MAX_BUTTON_TEXT),
                 "style": "primary",
-                "value": str(announcement_id),
+                "value": ",".join(str(i) for i in announcement_ids),
             }
         ],
     }
@@ -118,7 +125,7 @@ def _value(name: str, value: Any) -> str:
 
 
 def _effective_heading(kind: str, tool: str) -> str:
-    label = kind.removeprefix("effective-")
+    label = kind.removeprefix("effective-").split("@", 1)[0]
     if label in ("0d", "0s"):
         return f"Reminder: the {tool} policy takes effect today"
     if label == "1d":
@@ -137,6 +144,8 @@ def delivery_message(
         return digest_message(view, zone)
     if view.kind == NOTICE_KIND:
         return notice_message(view)
+    if len(view.details.get("items") or []) > 1:
+        return version_message(view, kind, zone)
     tool = view.tool_name or "a tool"
     if kind.startswith("effective-"):
         heading = _effective_heading(kind, tool)
@@ -151,6 +160,80 @@ def delivery_message(
     blocks = _body(view, heading, zone, pages)
     blocks.append(ack_button(view.id))
     return SlackMessage(clip(escape(f"{heading}. {view.summary}"), MAX_MESSAGE_TEXT), blocks)
+
+
+# Block Kit allows 50 blocks and 3,000 characters a section: a version lists this many
+# changes in the message, and points to `changes vN` for the rest.
+VERSION_LISTED = 30
+
+
+def version_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> SlackMessage:
+    """A version's announcement: every change grouped (now banned, now allowed, limits, new,
+    removed), each with its alternative, date and reason; one Acknowledge button."""
+    items: list[dict[str, Any]] = view.details.get("items") or []
+    number = view.details.get("version") or view.version_id
+    label = f"v{number}" if number is not None else "a new version"
+    if kind.startswith("effective-"):
+        heading = f"Reminder: changes of the AI-tool policy {label} take effect soon"
+    elif kind.startswith("reminder-"):
+        heading = f"Please acknowledge the AI-tool policy {label}"
+    else:
+        heading = f"AI-tool policy {label}: {len(items)} changes"
+    blocks: list[Block] = [{"type": "header", "text": plain(heading, 150)}]
+    listed = 0
+    for group, title in GROUPS:
+        lines = []
+        for item in items:
+            if item["group"] != group or listed >= VERSION_LISTED:
+                continue
+            listed += 1
+            line = f"• {escape(item['headline'])}"
+            if item.get("reason"):
+                line += f" — _{escape(item['reason'])}_"
+            lines.append(line)
+        if lines:
+            blocks.append(section(clip(f"*{title}*\n" + "\n".join(lines), 2900)))
+    if len(items) > listed:
+        blocks.append(
+            section(
+                f"…and {len(items) - listed} more: `changes {label}` lists every change "
+                "of this version."
+            )
+        )
+    blocks.append(context(f"Announced by {who(view.author)} on {when(view.created_at, zone)}"))
+    blocks.append(ack_button(view.id))
+    text = f"{heading}. " + "; ".join(i["headline"] for i in items[:10])
+    return SlackMessage(clip(escape(text), MAX_MESSAGE_TEXT), blocks)
+
+
+def gathered_message(items: list[tuple[AnnouncementView, str]], zone: dt.tzinfo) -> SlackMessage:
+    """Several announcements in one message, with one button acknowledging them all: a
+    person's reminder (everything they still owe) or a day's effective-date countdowns."""
+    countdown = all(kind.startswith("effective-") for _, kind in items)
+    if countdown:
+        heading = f"Reminder: {len(items)} AI-tool policies take effect soon"
+    else:
+        heading = f"Please acknowledge: {len(items)} AI-tool policy changes"
+    blocks: list[Block] = [{"type": "header", "text": plain(heading, 150)}]
+    lines = []
+    for number, (view, kind) in enumerate(items[:GATHERED_LISTED], start=1):
+        when_text = ""
+        if countdown:
+            when_text = " — " + _effective_heading(kind, "").split("takes effect ", 1)[-1]
+        line = f"*{escape(view.summary)}*{when_text}"
+        if number <= GATHERED_IN_FULL and view.reason:
+            line += f"\n_Why:_ {escape(view.reason)}"
+        if number <= GATHERED_IN_FULL:
+            blocks.append(section(line))
+        else:
+            lines.append(f"• {escape(view.summary)}{when_text}")
+    if lines:
+        blocks.append(section(clip("\n".join(lines), 2900)))
+    if len(items) > GATHERED_LISTED:
+        blocks.append(context(f"…and {len(items) - GATHERED_LISTED} more."))
+    blocks.append(ack_button(*(view.id for view, _ in items)))
+    text = f"{heading}: " + "; ".join(view.summary for view, _ in items[:5])
+    return SlackMessage(clip(escape(text), MAX_MESSAGE_TEXT), blocks)
 
 
 def acknowledged_message(
@@ -247,16 +330,22 @@ def register(app: App, runtime: Runtime) -> None:
         user = body["user"]["id"]
         action = body["actions"][0]
         try:
-            result = announcements.acknowledge(int(action["value"]), user)
+            ids = [int(part) for part in str(action["value"]).split(",")]
+            results = [announcements.acknowledge(i, user) for i in ids]
         except (AnnouncementError, ValueError) as error:
             respond(text=f":warning: {error}", response_type="ephemeral", replace_original=False)
             return
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
         ts = container.get("message_ts")
-        kind = _kind_of(body.get("message") or {})
+        pressed = body.get("message") or {}
+        kind = _kind_of(pressed)
+        result = results[0]
         if channel.startswith("D") and ts:
-            message = acknowledged_message(result.announcement, kind, result.at, zone)
+            if len(results) == 1:
+                message = acknowledged_message(result.announcement, kind, result.at, zone)
+            else:
+                message = _receipt(pressed, result.at, zone)
             client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
             return
         tool = escape(result.announcement.tool_name or "this policy")
@@ -267,6 +356,13 @@ def register(app: App, runtime: Runtime) -> None:
             f"{when(result.at, zone)}."
         )
         respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _receipt(pressed: dict[str, Any], at: dt.datetime, zone: dt.tzinfo) -> SlackMessage:
+    """The pressed gathered message with its button replaced by a receipt."""
+    blocks = [b for b in pressed.get("blocks") or [] if b.get("type") != "actions"]
+    blocks.append(context(f":white_check_mark: You acknowledged these on {when(at, zone)}."))
+    return SlackMessage(str(pressed.get("text") or "Acknowledged"), blocks)
 
 
 def _kind_of(message: dict[str, Any]) -> str:

@@ -19,12 +19,13 @@ from bot.catalogue.links import ToolPages
 from bot.core.answers import (
     Answer,
     AnswerKind,
-    Intent,
+    Fact,
     ToolAnswer,
     list_groups,
     list_heading,
     render_text,
     scheduled_line,
+    tool_layout,
     variant_lines,
 )
 from bot.core.commands import usage
@@ -178,49 +179,62 @@ def page_links(phrases: Phrases, name: str, link: str | None, pages: ToolPages |
 def _tool_blocks(
     tool: ToolAnswer, answer: Answer, contact: str, pages: ToolPages | None = None
 ) -> list[Block]:
-    """One tool: status line and the part the question asks about, facts, alternatives, link."""
+    """One tool, walking `tool_layout` as the plain text does: the status line heads the
+    section, then the asked part; each further fact is a line, a field or a context note."""
     phrases = phrases_for(answer.language)
     policy = tool.policy
     owner = escape(policy.owner or contact)
-    lines = [status_line(policy, answer.today, answer.language)]
-    labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
-    scheduled = scheduled_line(policy, phrases, labels)
-    if scheduled:
-        lines.append(scheduled)
+    layout = tool_layout(answer)
     alternatives = alternatives_text(tool, answer.language)
     why = f"{_bold_label(phrases, phrases.why)} {escape(policy.reason or '')}"
-    data = (
-        f"{_bold_label(phrases, phrases.data_up_to)} {phrases.data_names[policy.max_data]}"
+    data_field = (
+        phrases.data_names[policy.max_data]
         if policy.max_data
-        else phrases.slack_no_data_limit.format(contact=owner)
+        else phrases.no_data
+        if policy.status is Status.BANNED
+        else None
     )
-    lead = {
-        Intent.WHY: why if policy.reason else phrases.slack_no_reason.format(contact=owner),
-        Intent.INSTEAD: alternatives or phrases.slack_no_alternatives.format(contact=owner),
-        Intent.WHO: f"{_bold_label(phrases, phrases.owner)} {owner}",
-        Intent.DATA: data,
-    }.get(answer.intent)
-    if lead:
-        lines.append(lead)
-    if policy.reason and answer.intent is not Intent.WHY:
-        lines.append(why)
-
-    fields = []
-    if policy.vendor:
-        fields.append(f"*{phrases.vendor}*\n{escape(policy.vendor)}")
-    if policy.effective:
-        fields.append(f"*{phrases.effective}*\n{policy.effective.isoformat()}")
-    if policy.max_data:
-        fields.append(f"*{phrases.data_up_to}*\n{phrases.data_names[policy.max_data]}")
-    elif policy.status is Status.BANNED:
-        fields.append(f"*{phrases.data_up_to}*\n{phrases.no_data}")
-    if policy.conditions:
-        fields.append(f"*{phrases.conditions}*\n{escape(policy.conditions)}")
-    fields.append(f"*{phrases.owner}*\n{owner}")
-
-    blocks = [section("\n".join(lines), fields)]
-    notes = [alternatives] if alternatives and answer.intent is not Intent.INSTEAD else []
-    notes += page_links(phrases, policy.name, policy.link, pages)
+    leads = {
+        Fact.WHY: why if policy.reason else phrases.slack_no_reason.format(contact=owner),
+        Fact.INSTEAD: alternatives or phrases.slack_no_alternatives.format(contact=owner),
+        Fact.OWNER: f"{_bold_label(phrases, phrases.owner)} {owner}",
+        Fact.DATA: (
+            f"{_bold_label(phrases, phrases.data_up_to)} {phrases.data_names[policy.max_data]}"
+            if policy.max_data
+            else phrases.slack_no_data_limit.format(contact=owner)
+        ),
+    }
+    # Slack heads a tool with its status (and a change already scheduled), then the lead.
+    labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
+    scheduled = scheduled_line(policy, phrases, labels)
+    lines = [status_line(policy, answer.today, answer.language)]
+    if scheduled and Fact.SCHEDULED in layout.facts:
+        lines.append(scheduled)
+    if layout.lead is not None:
+        lines.append(leads[layout.lead])
+    personal: list[Block] = []
+    fields: list[str] = []
+    notes: list[str] = []
+    for fact in layout.facts:
+        if fact is Fact.NOTE:  # true for this asker only: a section of its own
+            personal += [section(f":key: {escape(n)}") for n in answer.notes_for(policy.name)]
+        elif fact is Fact.WHY and policy.reason:
+            lines.append(why)
+        elif fact is Fact.VENDOR and policy.vendor:
+            fields.append(f"*{phrases.vendor}*\n{escape(policy.vendor)}")
+        elif fact is Fact.EFFECTIVE and policy.effective:
+            fields.append(f"*{phrases.effective}*\n{policy.effective.isoformat()}")
+        elif fact is Fact.CONDITIONS and policy.conditions:
+            fields.append(f"*{phrases.conditions}*\n{escape(policy.conditions)}")
+        elif fact is Fact.DATA and data_field:
+            fields.append(f"*{phrases.data_up_to}*\n{data_field}")
+        elif fact is Fact.OWNER:
+            fields.append(f"*{phrases.owner}*\n{owner}")
+        elif fact is Fact.INSTEAD and alternatives:
+            notes.append(alternatives)
+        elif fact is Fact.LINK:
+            notes += page_links(phrases, policy.name, policy.link, pages)
+    blocks = [section("\n".join(lines), fields), *personal]
     if notes:
         blocks.append(context(*notes))
     return blocks
@@ -324,8 +338,6 @@ def answer_message(
     shown = 0
     for index, tool in enumerate(answer.tools):
         tool_blocks = _tool_blocks(tool, answer, contact, pages)
-        personal = answer.notes_for(tool.policy.name)  # true for this asker only
-        tool_blocks[1:1] = [section(f":key: {escape(note)}") for note in personal]
         note = [context(notes[index])] if index in notes else []
         spacer = [divider()] if shown else []
         needed = [*spacer, *note, *tool_blocks]

@@ -27,6 +27,7 @@ from bot.core.exceptions import (
     REVOKE_EXCEPTION_ACTION,
 )
 from bot.core.notices import Notice, notice_of
+from bot.core.phrases import EN
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.requests import ADD_FOR_REVIEW_ACTION, DECLINE_REQUEST_ACTION
 from bot.core.store import PolicyError
@@ -127,7 +128,7 @@ def queue_message(desk: Desk, runtime: Runtime) -> SlackMessage:
         day = group.last_asked.astimezone(runtime.settings.zone).date().isoformat()
         known = f", {len(group.askers)} waiting for an answer" if group.askers else ""
         example = f"\n_e.g. “{escape(group.examples[0])}”_" if group.examples else ""
-        text = f"*{escape(group.term)}*: asked {group.count} times, last {day}{known}{example}"
+        text = f"*{escape(group.term)}*: {EN.asked(group.count)}, last {day}{known}{example}"
         lines.append(f"• {group.term}: {group.count}")
         term = group.term[:200]
         blocks.append(section(text))

@@ -205,6 +205,8 @@ def test_a_follow_up_without_a_previous_answer_gets_help_not_no_policy(
 def test_a_new_tool_question_after_an_answer_is_about_the_new_tool(registry: Registry) -> None:
     assert ask(registry, "and tabnine?", previous=("ChatGPT",)) == ["Tabnine"]
     assert ask(registry, "can I use Figma?", previous=("ChatGPT",)) == []
+    assert ask(registry, "and Figma?", previous=("ChatGPT",)) == []
+    assert ask(registry, "what about Photoshop?", previous=("ChatGPT",)) == []
 
 
 # -- small talk ------------------------------------------------------------------------------------
@@ -279,3 +281,28 @@ def test_data_limit_follow_up_reads_the_previous_tools_limit(registry: Registry)
     answer = answer_question("confidential data in it?", registry, TODAY, previous=("Tabnine",))
     assert answer.asked_data is DataClass.CONFIDENTIAL
     assert "within that limit" in render_text(answer, "#ai")
+
+
+def test_list_in_words_is_a_list_question_not_a_bad_command(service: PolicyService) -> None:
+    reply = service.handle("list all coding tools", user="U1", source="console")
+    assert reply.kind == "answer" and reply.answer is not None
+    assert reply.answer.kind is AnswerKind.LIST
+    assert set(reply.answer.tool_names) == {"Qoder", "Claude Code"}
+
+
+def test_a_vendors_product_without_a_policy_suggests_the_vendors_tools(
+    registry: Registry,
+) -> None:
+    answer = answer_question("is the OpenAI API allowed?", registry, TODAY)
+    assert answer.kind is AnswerKind.VARIANT and answer.variants[0].product == "OpenAI API"
+    assert set(answer.suggestions) == {"ChatGPT", "ChatGPT Enterprise"}
+
+
+def test_a_registrys_own_category_words_make_a_list() -> None:
+    registry = Registry(
+        [
+            make_policy("DeepL", category="translation", vendor="DeepL SE"),
+            make_policy("Tabnine", category="coding-assistant"),
+        ]
+    )
+    assert ask(registry, "which translators are approved?") == ["DeepL"]

@@ -384,7 +384,7 @@ def test_help_takes_an_optional_command(text: str, command: ShowHelp) -> None:
 def test_help_for_an_unknown_command_lists_the_commands() -> None:
     assert parse_error("help ban") == (
         "unknown command 'ban': use set, alias, remove, history, list, unanswered, help, edit,"
-        " add, announce, acks, request, exception, exceptions, watch, unwatch, watching,"
+        " add, announce, acks, changes, request, exception, exceptions, watch, unwatch, watching,"
         " requests, approve, decline, revoke, feedback, audit or answer. Usage: help [command]"
     )
 

@@ -79,3 +79,13 @@ def test_only_the_start_of_a_long_message_is_read() -> None:
 def test_a_registry_with_a_very_long_name_does_not_slow_typo_search_into_a_crash() -> None:
     matcher = Matcher([*sample_policies()])
     assert matcher.find("a" * 40_000 + " tabnine ok?").mentions == ()
+
+
+def test_a_long_list_of_list_words_is_answered_as_a_list(registry: Registry) -> None:
+    answer = answer_question(repeat("which tools are banned and "), registry, TODAY)
+    assert answer.kind.value == "list"
+    assert {p.status.value for p in answer.listed} == {"banned"}
+
+
+def test_verdict_words_repeated_before_one_more_are_no_tool(registry: Registry) -> None:
+    assert tools(registry, "allowed " * 5_000 + "banned") == []

@@ -91,6 +91,7 @@ def test_help_shows_staff_what_they_can_ask_and_not_the_admin_commands(
     reply = service.handle("help", user="U1", source="slack")
     assert reply.kind == "help"
     assert "which coding tools are approved?" in reply.text and "list [status]" in reply.text
+    assert "request <tool> [why]" in reply.text and "watch <tool>" in reply.text
     assert "set <tool> <status>" not in reply.text
 
 

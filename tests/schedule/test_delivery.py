@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.bootstrap import Runtime
+from bot.core.changes import Actor
+from bot.core.commands import SetPolicy
 from bot.core.outbox import Outbox
+from bot.core.policy import Status
 from bot.metrics import ANNOUNCEMENTS_FAILED, RATE_LIMIT_WAITS
 from bot.schedule.runner import AnnouncementScheduler
 from bot.slack.announcements import ACK_ACTION, DELIVERY_EVENT, delivery_metadata
@@ -21,6 +26,7 @@ from tests.schedule.conftest import (
     drain,
 )
 from tests.standin import RateLimit, StandinSlack
+from tests.wiring import apply
 
 
 def test_announcement_is_posted_with_acknowledge_button_and_delivery_metadata(
@@ -223,3 +229,95 @@ def test_server_error_is_looked_up_in_history_then_retried(
     assert slack.calls_to("conversations.history")
     assert len(slack.messages(CHANNEL)) == 1
     assert [(d.status, d.attempts) for d in deliveries(store)] == [("sent", 1)]
+
+
+def _restrict_qoder(runtime: Runtime, **fields: Any) -> None:
+    apply(
+        runtime,
+        SetPolicy("Qoder", Status.CONDITIONAL, conditions="Internal code only.", **fields),
+        Actor("U0ADMIN", "slack", trusted=True),
+    )
+
+
+def test_a_reminder_round_sends_each_person_one_dm_listing_everything_they_owe(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    ban_claude(scheduler.runtime)
+    _restrict_qoder(scheduler.runtime)
+    drain(scheduler)
+
+    clock.advance(days=2)  # the first reminder round of both announcements
+    drain(scheduler)
+
+    assert len(slack.messages(CHANNEL)) == 2
+    assert dm_counts(slack) == {"DU0ALICE": 1, "DU0BOB": 1, "DU0CAROL": 1}
+    [dm] = slack.messages("DU0ALICE")
+    assert "Claude Code" in dm.text and "Qoder" in dm.text
+    [actions] = [b for b in dm.blocks or [] if b["type"] == "actions"]
+    ids = {d.announcement_id for d in deliveries(store) if d.kind == "announcement"}
+    assert {int(i) for i in actions["elements"][0]["value"].split(",")} == ids
+    gathered = [d for d in deliveries(store) if d.status == "skipped"]
+    assert len(gathered) == 3 and all(d.last_error.startswith("gathered") for d in gathered)
+
+
+def test_a_person_who_acknowledged_one_is_reminded_only_of_the_other(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    store = scheduler.runtime.store
+    announcements = scheduler.runtime.announcements
+    assert announcements is not None
+    ban_claude(scheduler.runtime)
+    _restrict_qoder(scheduler.runtime)
+    drain(scheduler)
+    claude = min(d.announcement_id for d in deliveries(store) if d.kind == "announcement")
+    announcements.acknowledge(claude, "U0BOB")
+
+    clock.advance(days=2)
+    drain(scheduler)
+
+    [dm] = slack.messages("DU0BOB")
+    assert "Qoder" in dm.text and "Claude Code" not in dm.text
+    assert len(slack.messages("DU0ALICE")) == 1
+
+
+def test_countdowns_falling_on_one_day_are_one_channel_post(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    day = clock.now.date() + dt.timedelta(days=10)
+    apply(
+        scheduler.runtime,
+        SetPolicy("Claude Code", Status.BANNED, effective=day, alternatives=("Qoder",)),
+        Actor("U0ADMIN", "slack", trusted=True),
+    )
+    _restrict_qoder(scheduler.runtime, effective=day)
+    drain(scheduler)
+    posts_at_change = len(slack.messages(CHANNEL))
+
+    clock.advance(days=3, hours=1)  # 7 days before, after 09:00
+    drain(scheduler)
+
+    assert posts_at_change == 2
+    [countdown] = slack.messages(CHANNEL)[2:]
+    assert "Claude Code" in countdown.text and "Qoder" in countdown.text
+
+
+def test_a_second_version_due_later_in_the_round_is_not_a_second_dm(
+    scheduler: AnnouncementScheduler, slack: StandinSlack, clock: FakeClock
+) -> None:
+    ban_claude(scheduler.runtime)
+    drain(scheduler)
+    clock.advance(hours=3)
+    _restrict_qoder(scheduler.runtime)  # announced three hours later: its round falls due later too
+    drain(scheduler)
+
+    clock.advance(days=2, hours=-2)  # Claude Code's first round: lists both
+    drain(scheduler)
+    first = dm_counts(slack)
+    clock.advance(hours=3)  # Qoder's first round: everyone already has it in a DM
+    drain(scheduler)
+
+    assert first == {"DU0ALICE": 1, "DU0BOB": 1, "DU0CAROL": 1}
+    assert dm_counts(slack) == first
+    [dm] = slack.messages("DU0CAROL")
+    assert "Claude Code" in dm.text and "Qoder" in dm.text

@@ -8,6 +8,9 @@ fan-out to 3,000 members survives a SIGKILL with every member messaged exactly o
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +20,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.core import db
-from bot.core.models import Acknowledgement, Delivery
+from bot.core.models import Acknowledgement, Delivery, ScheduledStep
+from bot.core.policy import ToolPolicy
+from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from bot.slack.announcements import ACK_ACTION
-from tests.conftest import POSTGRES_URL, postgres_database
+from tests.conftest import POSTGRES_URL, REPO, postgres_database
 from tests.factories import seed_registry
 from tests.schedule.conftest import dm_counts
 from tests.slack.harness import (
@@ -134,6 +139,85 @@ def test_change_is_announced_acknowledged_and_reminded_through_the_real_endpoint
     assert "2 of 3 acknowledged (66%)" in acks and "Not yet: U0CAROL." in acks
 
 
+def test_two_changes_make_one_reminder_dm_per_person_and_one_press_acknowledges_both(
+    served: tuple[BotProcess, StandinSlack, Store],
+) -> None:
+    bot, standin, store = served
+    command(bot, standin, "set Cursor banned --alternatives Qoder")
+    command(bot, standin, "set Qoder conditional --conditions Internal code only")
+    wait_until(lambda: len(standin.messages(CHANNEL)) == 2, 10, "both announcements")
+    wait_until(lambda: len(dm_counts(standin)) == len(STAFF), 20, "the reminders")
+    wait_until(lambda: _rounds_done(store.engine), 20, "both reminder rounds done")
+    [bob_dm] = standin.messages("DU0BOB")
+    press_acknowledge(bot, standin, bob_dm, "U0BOB")
+    standin.wait_for("chat.update", 1, timeout=10)
+
+    assert dm_counts(standin) == {f"D{person}": 1 for person in STAFF}
+    assert "Cursor" in bob_dm.text and "Qoder" in bob_dm.text
+    with Session(store.engine) as session:
+        acked = session.exec(select(Acknowledgement.announcement_id, Acknowledgement.user_id))
+        assert sorted(a for a, user in acked if user == "U0BOB") == sorted(
+            {d.announcement_id for d in session.exec(select(Delivery)) if d.kind == "announcement"}
+        )
+
+
+def test_first_import_posts_nothing_a_two_change_version_posts_once_and_reminds_once(
+    tmp_path: Path,
+) -> None:
+    registry = tmp_path / "registry"
+    shutil.copytree(REPO / "policies", registry)
+    with (
+        StandinSlack(members={CHANNEL: [*STAFF, "U0BOT"]}) as standin,
+        seeded_url(tmp_path, policies=[]) as url,
+    ):
+        env = bot_env(standin, url, tmp_path, POLICYBOT_REMINDER_AFTER="4s")
+        bot = BotProcess(env, tmp_path)
+        bot.start()
+        engine = db.make_engine(url)
+        try:
+            cli(env, "import", str(registry))  # the first load: the baseline
+            baseline_tools = len(PolicyRepository(Store(engine)).policies())
+            changed = _ban_two_allowed_tools(registry)
+            cli(env, "import", str(registry))  # one version with two changes
+            [post] = wait_until(lambda: standin.messages(CHANNEL), 10, "the version's post")
+            wait_until(lambda: len(dm_counts(standin)) == len(STAFF), 30, "the reminders")
+            wait_until(lambda: _rounds_done(engine), 20, "the reminder round done")
+            [alice_dm] = standin.messages("DU0ALICE")
+            press_acknowledge(bot, standin, alice_dm, "U0ALICE")
+            standin.wait_for("chat.update", 1, timeout=10)
+            with Session(engine) as session:
+                acked = session.exec(select(Acknowledgement.user_id)).all()
+        finally:
+            bot.stop()
+            engine.dispose()
+
+    assert baseline_tools == 69
+    assert len(standin.messages(CHANNEL)) == 1  # nothing for the baseline, one for the version
+    assert all(name in post.text for name in changed)
+    assert dm_counts(standin) == {f"D{person}": 1 for person in STAFF}
+    assert acked == ["U0ALICE"]
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    """Run `policybot ARGS` as an admin would, against the bot's database."""
+    command = [sys.executable, "-m", "bot.cli", *args]
+    done = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _ban_two_allowed_tools(folder: Path) -> list[str]:
+    """Ban the first allowed tool of two policy files; their names."""
+    names = []
+    for path in sorted(folder.glob("*.yaml"))[:2]:
+        text = path.read_text()
+        before, _, after = text.partition("status: allowed")
+        names.append(before.rsplit("name:", 1)[1].splitlines()[0].strip().strip("'\""))
+        path.write_text(before + "status: banned" + after)
+    return names
+
+
 def test_killed_mid_fan_out_and_restarted_every_member_is_messaged_exactly_once(
     tmp_path: Path,
 ) -> None:
@@ -217,16 +301,17 @@ SEND_CONCURRENCY = 8  # POLICYBOT_SEND_CONCURRENCY's default
 
 
 @contextmanager
-def seeded_url(tmp_path: Path) -> Iterator[str]:
-    """A migrated database holding the test registry: PostgreSQL when TEST_DATABASE_URL is
-    set (a database of its own), else a SQLite file."""
+def seeded_url(tmp_path: Path, policies: list[ToolPolicy] | None = None) -> Iterator[str]:
+    """A migrated database holding `policies` (default: the test registry): PostgreSQL when
+    TEST_DATABASE_URL is set (a database of its own), else a SQLite file."""
+    policies = seed_registry() if policies is None else policies
     if POSTGRES_URL is None:
-        yield seeded_database(tmp_path / "policybot.db", seed_registry())
+        yield seeded_database(tmp_path / "policybot.db", policies)
         return
     with postgres_database(POSTGRES_URL, f"policybot_serve_{os.getpid()}") as url:
         engine = db.make_engine(url)
         db.upgrade(engine)
-        seed(runtime_on(Store(engine)), seed_registry())
+        seed(runtime_on(Store(engine)), policies)
         engine.dispose()
         yield url
 
@@ -242,6 +327,13 @@ def kill(bot: BotProcess) -> None:
 def _statuses(engine: Any) -> list[str]:
     with Session(engine) as session:
         return list(session.exec(select(Delivery.status)).all())
+
+
+def _rounds_done(engine: Any) -> bool:
+    """Every reminder step expanded and every row it made finished (sent or skipped)."""
+    with Session(engine) as session:
+        steps = session.exec(select(ScheduledStep.done_at)).all()
+    return all(steps) and not {"pending", "claimed"} & set(_statuses(engine))
 
 
 def _sender_pids(engine: Any) -> set[int]:

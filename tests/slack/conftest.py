@@ -71,8 +71,10 @@ def standin() -> Iterator[StandinSlack]:
 
 
 @contextmanager
-def _serving(standin: StandinSlack, workdir: Path, *, socket_mode: bool) -> Iterator[Served]:
-    url = seeded_database(workdir / "policybot.db", slack_registry())
+def serving(
+    standin: StandinSlack, workdir: Path, *, socket_mode: bool, database_url: str | None = None
+) -> Iterator[Served]:
+    url = seeded_database(database_url or workdir / "policybot.db", slack_registry())
     env = {
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -100,13 +102,13 @@ def _serving(standin: StandinSlack, workdir: Path, *, socket_mode: bool) -> Iter
 @pytest.fixture(scope="module")
 def http_bot(standin: StandinSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`policybot serve` in HTTP mode against the stand-in."""
-    with _serving(standin, tmp_path_factory.mktemp("http-bot"), socket_mode=False) as served:
+    with serving(standin, tmp_path_factory.mktemp("http-bot"), socket_mode=False) as served:
         yield served
 
 
 @pytest.fixture(scope="module")
 def socket_bot(standin: StandinSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`policybot serve` in Socket Mode, connected to the stand-in's WebSocket."""
-    with _serving(standin, tmp_path_factory.mktemp("socket-bot"), socket_mode=True) as served:
+    with serving(standin, tmp_path_factory.mktemp("socket-bot"), socket_mode=True) as served:
         standin.wait_for_socket_connections(1, timeout=10)
         yield served

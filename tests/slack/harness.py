@@ -61,9 +61,9 @@ def free_port() -> int:
         return port
 
 
-def seeded_database(path: Path, policies: list[ToolPolicy]) -> str:
-    """A migrated SQLite database at `path` holding `policies`; returns its URL."""
-    url = f"sqlite:///{path}"
+def seeded_database(path: Path | str, policies: list[ToolPolicy]) -> str:
+    """A migrated database holding `policies` (SQLite at a path, or a URL); returns its URL."""
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
     engine = db.make_engine(url)
     db.upgrade(engine)
     seed(runtime_on(Store(engine)), policies)

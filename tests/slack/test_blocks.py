@@ -8,8 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from bot.core.answers import Answer, Intent, Registry, answer_question
-from bot.core.policy import Status
+from bot.core.answers import (
+    FACT_ORDER,
+    Answer,
+    Fact,
+    Intent,
+    Registry,
+    answer_question,
+    render_text,
+    tool_layout,
+)
+from bot.core.policy import DataClass, Status
 from bot.core.service import Reply
 from bot.slack.blocks import (
     MAX_BLOCKS,
@@ -248,3 +257,61 @@ def test_chinese_unanswered_question_offers_suggestions_in_chinese() -> None:
     )
     [buttons] = [b for b in message.blocks if b["type"] == "actions"]
     assert [e["value"] for e in buttons["elements"]] == ["Claude Code", "Claude"]
+
+
+# -- one layout for both renderers (issue 13's "one answer layout") ------------------------------
+
+
+def _full_policy_registry() -> Registry:
+    return Registry(
+        [
+            make_policy(
+                "Tabnine",
+                vendor="Tabnine",
+                status=Status.CONDITIONAL,
+                conditions="Self-hosted only.",
+                max_data=DataClass.INTERNAL,
+                reason="Runs on our servers.",
+                alternatives=("Qoder",),
+                effective=dt.date(2026, 1, 5),
+                owner="#eng",
+                link="https://intranet.example/tabnine",
+            ),
+            make_policy("Qoder"),
+        ]
+    )
+
+
+def _positions(text: str, markers: list[str]) -> list[int]:
+    return [text.index(marker) for marker in markers]
+
+
+def test_plain_text_and_slack_show_a_tools_facts_in_the_one_layout_order() -> None:
+    answer = answer_question("is tabnine ok?", _full_policy_registry(), dt.date(2026, 6, 1))
+    plain = render_text(answer, "#ai")
+    # status, conditions, data, why, instead, owner, link: FACT_ORDER without vendor/date.
+    markers = ["Tabnine is CONDITIONAL", "Conditions:", "Data up to:", "Why:", "Instead use:"]
+    positions = _positions(plain, [*markers, "Owner:", "More:"])
+    assert positions == sorted(positions)
+
+    [main, notes] = answer_message(answer, "#ai").blocks
+    fields = [f["text"].split("\n")[0] for f in main["fields"]]
+    assert fields == ["*Vendor*", "*Effective*", "*Conditions*", "*Data up to*", "*Owner*"]
+    shown_as_fields = {Fact.VENDOR, Fact.EFFECTIVE, Fact.CONDITIONS, Fact.DATA, Fact.OWNER}
+    assert [fact for fact in FACT_ORDER if fact in shown_as_fields] == [
+        Fact.VENDOR,
+        Fact.EFFECTIVE,
+        Fact.CONDITIONS,
+        Fact.DATA,
+        Fact.OWNER,
+    ]
+    assert notes["elements"][0]["text"].startswith("*Instead use:*")
+
+
+def test_the_asked_fact_leads_in_both_renderers() -> None:
+    registry = _full_policy_registry()
+    answer = answer_question("who owns tabnine?", registry, dt.date(2026, 6, 1))
+    assert tool_layout(answer).lead is Fact.OWNER
+    assert render_text(answer, "#ai").startswith("Owner of Tabnine: #eng")
+    [main, _notes] = answer_message(answer, "#ai").blocks
+    assert main["text"]["text"].split("\n")[1] == "*Owner:* #eng"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.conversations import Conversations
 from bot.core.question_repo import QuestionRepository
 from tests.slack.conftest import STAFF, Served
 from tests.slack.harness import COMMAND, all_text, response_to, wait_until
@@ -80,6 +81,9 @@ def test_a_dm_broadcast_from_a_thread_is_answered(http_bot: Served) -> None:
 def test_an_edited_question_updates_the_earlier_reply_in_place(http_bot: Served) -> None:
     asked = dm(http_bot, "U0EDITOR", "can I use qoder?")
     [reply] = replies_in(http_bot, "DU0EDITOR", 1)
+    # The bot records which reply answered the message right after posting it.
+    answered = Conversations(http_bot.policies.store.engine)
+    wait_until(lambda: answered.reply_to(asked["channel"], asked["ts"]), what="the reply record")
     edit = payloads.event_callback(
         {
             "type": "message",

@@ -7,20 +7,38 @@ internet (unsigned) or as Slack (signed) would send it.
 from __future__ import annotations
 
 import json
+import os
 import socket
+from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.core.models import QuestionLog
 from bot.core.policy import Status
+from bot.serve import MAX_HEADER_BYTES
 from bot.web import MAX_BODY_BYTES
-from tests.slack.conftest import ADMIN, Served
+from tests.conftest import POSTGRES_URL, postgres_database
+from tests.slack.conftest import ADMIN, Served, serving
 from tests.slack.harness import COMMAND, http, response_to, wait_until
 from tests.standin import StandinSlack, payloads
 from tests.standin.signing import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, sign, slash_command_body
 
 MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def served(standin: StandinSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`policybot serve` in HTTP mode; on PostgreSQL when TEST_DATABASE_URL is set, where a
+    NUL in a question or a policy is refused by the database itself."""
+    workdir = tmp_path_factory.mktemp("hostile-bot")
+    with ExitStack() as stack:
+        url = None
+        if POSTGRES_URL:
+            name = f"policybot_hostile_{os.getpid()}"
+            url = stack.enter_context(postgres_database(POSTGRES_URL, name))
+        yield stack.enter_context(serving(standin, workdir, socket_mode=False, database_url=url))
 
 
 def _status_line(sock: socket.socket) -> int:
@@ -46,10 +64,10 @@ def _headers_only(served: Served, size: int) -> socket.socket:
 
 @pytest.mark.parametrize("size", [1 * MB, 10 * MB], ids=["1MB", "10MB"])
 def test_an_oversized_unsigned_post_is_refused_before_its_body_is_read(
-    http_bot: Served, size: int
+    served: Served, size: int
 ) -> None:
-    with _headers_only(http_bot, size) as sock:
-        health = http(f"{http_bot.bot.url}/healthz")  # while that request is in flight
+    with _headers_only(served, size) as sock:
+        health = http(f"{served.bot.url}/healthz")  # while that request is in flight
 
         status = _status_line(sock)  # no byte of the body sent: refused on its length alone
 
@@ -57,21 +75,34 @@ def test_an_oversized_unsigned_post_is_refused_before_its_body_is_read(
     assert status == 413
 
 
-def test_a_body_one_byte_over_the_limit_is_refused(http_bot: Served) -> None:
-    with _headers_only(http_bot, MAX_BODY_BYTES + 1) as sock:
+def test_a_body_one_byte_over_the_limit_is_refused(served: Served) -> None:
+    with _headers_only(served, MAX_BODY_BYTES + 1) as sock:
         assert _status_line(sock) == 413
 
 
-def test_a_long_wrongly_signed_body_is_refused_and_never_logged(http_bot: Served) -> None:
+def test_a_long_wrongly_signed_body_is_refused_and_never_logged(served: Served) -> None:
     # One long "word": the old log masking took seconds per 50 KB of it, holding every thread.
     body = b"zqxj" + b"a" * (MAX_BODY_BYTES - 8) + b"zqxj"
 
-    result = http_bot.slack.post(body, FORM_CONTENT_TYPE, secret="not-the-signing-secret")
-    health = http(f"{http_bot.bot.url}/healthz")
+    result = served.slack.post(body, FORM_CONTENT_TYPE, secret="not-the-signing-secret")
+    health = http(f"{served.bot.url}/healthz")
 
+    metrics = http(f"{served.bot.url}/metrics").text
     assert result.status == 401
     assert health.status == 200
-    assert "zqxja" not in http_bot.bot.log() and "aaaaaaaa" not in http_bot.bot.log()
+    assert "zqxja" not in served.bot.log() and "aaaaaaaa" not in served.bot.log()
+    assert 'policybot_refused_requests_total{reason="bad_signature"}' in metrics
+
+
+def test_headers_of_32_kib_are_refused(served: Served) -> None:
+    start = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Padding: "
+    # Exactly the limit, not a byte more: the server reads all of it before it answers, so
+    # it has nothing unread to reset the connection over.
+    headers = start + b"a" * (MAX_HEADER_BYTES - len(start))
+    with socket.create_connection(("127.0.0.1", served.bot.port), timeout=10) as sock:
+        sock.sendall(headers)
+
+        assert _status_line(sock) == 431
 
 
 @pytest.mark.parametrize(
@@ -99,60 +130,60 @@ def test_a_long_wrongly_signed_body_is_refused_and_never_logged(http_bot: Served
     ],
 )
 def test_a_malformed_unauthenticated_request_gets_401(
-    http_bot: Served, body: bytes, headers: dict[str, str]
+    served: Served, body: bytes, headers: dict[str, str]
 ) -> None:
-    result = http_bot.slack.post(body, JSON_CONTENT_TYPE, signed=False, extra_headers=headers)
+    result = served.slack.post(body, JSON_CONTENT_TYPE, signed=False, extra_headers=headers)
 
     assert result.status == 401
-    assert "Traceback" not in http_bot.bot.log()
+    assert "Traceback" not in served.bot.log()
 
 
-def test_a_signed_request_bolt_cannot_read_gets_400_not_500(http_bot: Served) -> None:
-    result = http_bot.slack.post(b"\xff\xfe not utf-8", JSON_CONTENT_TYPE)
+def test_a_signed_request_bolt_cannot_read_gets_400_not_500(served: Served) -> None:
+    result = served.slack.post(b"\xff\xfe not utf-8", JSON_CONTENT_TYPE)
 
     assert result.status == 400
-    assert "Traceback" not in http_bot.bot.log()
+    assert "Traceback" not in served.bot.log()
 
 
 # -- replays ------------------------------------------------------------------------------------
 
 
-def test_a_replayed_signed_set_is_ignored(http_bot: Served) -> None:
-    first_url = http_bot.standin.response_url()
+def test_a_replayed_signed_set_is_ignored(served: Served) -> None:
+    first_url = served.standin.response_url()
     form = payloads.slash_command(
         COMMAND, "set Devin banned --reason first", response_url=first_url, user_id=ADMIN
     )
     body = slash_command_body(form)
     headers = {"Content-Type": FORM_CONTENT_TYPE, **sign(body, "standin-signing-secret")}
-    assert http(http_bot.slack.url, data=body, headers=headers).status == 200
-    response_to(http_bot.standin, first_url)
-    newer_url = http_bot.standin.response_url()
+    assert http(served.slack.url, data=body, headers=headers).status == 200
+    response_to(served.standin, first_url)
+    newer_url = served.standin.response_url()
     newer = payloads.slash_command(
         COMMAND, "set Devin allowed --reason newer", response_url=newer_url, user_id=ADMIN
     )
-    assert http_bot.slack.command(newer).status == 200
-    response_to(http_bot.standin, newer_url)
-    revisions = len(http_bot.policies.history("Devin"))
+    assert served.slack.command(newer).status == 200
+    response_to(served.standin, newer_url)
+    revisions = len(served.policies.history("Devin"))
 
-    replay = http(http_bot.slack.url, data=body, headers=headers)  # the same bytes and headers
+    replay = http(served.slack.url, data=body, headers=headers)  # the same bytes and headers
     # Commands are worked on after the acknowledgement: wait for one sent after the replay.
-    barrier = http_bot.standin.response_url()
+    barrier = served.standin.response_url()
     form = payloads.slash_command(COMMAND, "history Devin", response_url=barrier, user_id=ADMIN)
-    assert http_bot.slack.command(form).status == 200
-    response_to(http_bot.standin, barrier)
+    assert served.slack.command(form).status == 200
+    response_to(served.standin, barrier)
 
-    policy = http_bot.policies.resolve("Devin")
+    policy = served.policies.resolve("Devin")
     assert replay.status == 200 and replay.body == b""
     assert (policy.status, policy.reason) == (Status.ALLOWED, "newer")
-    assert len(http_bot.policies.history("Devin")) == revisions
-    assert [post.url for post in http_bot.standin.responses].count(first_url) == 1
+    assert len(served.policies.history("Devin")) == revisions
+    assert [post.url for post in served.standin.responses].count(first_url) == 1
 
 
-def test_the_same_question_asked_twice_is_answered_twice(http_bot: Served) -> None:
+def test_the_same_question_asked_twice_is_answered_twice(served: Served) -> None:
     answers = [
-        http_bot.slack.command(
+        served.slack.command(
             payloads.slash_command(
-                COMMAND, "can I use qoder?", response_url=http_bot.standin.response_url()
+                COMMAND, "can I use qoder?", response_url=served.standin.response_url()
             )
         )
         for _ in range(2)
@@ -165,17 +196,17 @@ def test_the_same_question_asked_twice_is_answered_twice(http_bot: Served) -> No
 # -- response_url ------------------------------------------------------------------------------
 
 
-def test_a_response_url_outside_slack_is_never_contacted(http_bot: Served) -> None:
+def test_a_response_url_outside_slack_is_never_contacted(served: Served) -> None:
     with StandinSlack() as elsewhere:
         foreign = elsewhere.response_url()  # same address, another port: another origin
         form = payloads.slash_command(COMMAND, "list banned", response_url=foreign, user_id=ADMIN)
 
-        result = http_bot.slack.command(form)
-        url = http_bot.standin.response_url()
-        http_bot.slack.command(
+        result = served.slack.command(form)
+        url = served.standin.response_url()
+        served.slack.command(
             payloads.slash_command(COMMAND, "list banned", response_url=url, user_id=ADMIN)
         )
-        response_to(http_bot.standin, url)  # a later command was answered...
+        response_to(served.standin, url)  # a later command was answered...
 
         assert result.status == 400
         assert elsewhere.responses == [] and elsewhere.calls == []  # ...this one never
@@ -190,17 +221,17 @@ def _logged(served: Served, marker: str) -> list[str]:
     return [q for q in rows if marker in q]
 
 
-def test_one_bad_question_never_drops_the_others_in_its_batch(http_bot: Served) -> None:
+def test_one_bad_question_never_drops_the_others_in_its_batch(served: Served) -> None:
     texts = [f"can I use cursor? batch-{n}" for n in range(10)]
     texts[3] = "can I use cursor? batch-3 \ud800 lone half"
     texts[6] = "can I use cursor? batch-6 \x00 nul"
     for text in texts:
         payload = payloads.direct_message(text, user="U0BATCH")
         body = json.dumps(payload).encode()  # \ud800 and \u0000 as JSON escapes, as Slack may
-        assert http_bot.slack.post(body, JSON_CONTENT_TYPE).status == 200
+        assert served.slack.post(body, JSON_CONTENT_TYPE).status == 200
 
     logged = wait_until(
-        lambda: len(_logged(http_bot, "batch-")) >= 10 and _logged(http_bot, "batch-"),
+        lambda: len(_logged(served, "batch-")) >= 10 and _logged(served, "batch-"),
         what="ten logged questions",
     )
 
