@@ -456,8 +456,8 @@ def test_the_documented_workflow_checks_the_files_and_posts_the_plan(tmp_path: P
     assert planned.returncode == 0, planned.stdout + planned.stderr
     comment = (repo / "plan.md").read_text(encoding="utf-8")
     assert comment.startswith("### policybot plan\n")
-    changed = "~ Cursor: changed\n    status: conditional → under-review\n    announced: yes"
-    assert changed in comment
+    assert "~ Cursor: changed\n    status: conditional → under-review\n" in comment
+    assert "    effective: 2025-04-14 → " in comment and "    announced: yes\n" in comment
     assert "0 to create, 1 to update, 0 to remove, 68 unchanged" in comment
     assert (tmp_path / "summary.md").read_text(encoding="utf-8") == comment
     assert "--edit-last" in steps["Post the plan on the pull request"]["run"]
