@@ -20,7 +20,6 @@ from bot.core.lists import STATUS_ORDER, ListQuery, category_matches
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.store import name_key
 
-_DATA_ORDER = list(DataClass)
 PAGE_SIZE = 100
 RECENT_DAYS = 30
 MAX_FILTER_VALUES = 20  # per field in one URL; more are ignored
@@ -80,18 +79,15 @@ class Filters:
     def active(self) -> bool:
         return bool(self.statuses or self.categories or self.vendors or self.data)
 
-    def matches(self, policy: ToolPolicy) -> bool:
-        if self.statuses and policy.status not in self.statuses:
-            return False
+    def list_query(self) -> ListQuery:
+        """The status, vendor and data filters as a list question's query applies them
+        (categories here are the registry's own values, matched exactly, not concepts)."""
+        return ListQuery(statuses=self.statuses, vendors=tuple(self.vendors), data=self.data)
+
+    def matches(self, policy: ToolPolicy, query: ListQuery | None = None) -> bool:
         if self.categories and (policy.category or "") not in self.categories:
             return False
-        if self.vendors and (policy.vendor or "") not in self.vendors:
-            return False
-        if self.data is not None:
-            limit = policy.max_data
-            if limit is None or _DATA_ORDER.index(limit) < _DATA_ORDER.index(self.data):
-                return False
-        return True
+        return (query or self.list_query()).accepts(policy)
 
     def query_items(self) -> list[tuple[str, str]]:
         """The filters as query-string pairs, in a stable order."""
@@ -158,7 +154,8 @@ class Catalogue:
         """The tools the filters let through, usable first, then by name."""
         if not filters.active:
             return list(self.tools)
-        return [p for p in self.tools if filters.matches(p)]
+        query = filters.list_query()
+        return [p for p in self.tools if filters.matches(p, query)]
 
     def page(self, filters: Filters, number: int, size: int = PAGE_SIZE) -> Page:
         """Page `number` (from 1; clamped) of the filtered tools, grouped by status."""
