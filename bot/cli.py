@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -26,18 +26,50 @@ if TYPE_CHECKING:
     from bot.core.plan import ImportPlan
     from bot.core.policyfile import Located
 
+# -h as well as --help everywhere; plain help text, so a flag shows as `--json`, not as an
+# option taking a <bool>.
+_TYPER_STYLE: dict[str, Any] = {
+    "no_args_is_help": True,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
 app = typer.Typer(
     help="policybot: your organisation's AI-tool policies, answered in seconds.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    **_TYPER_STYLE,
 )
-db_app = typer.Typer(help="Database schema: upgrade, downgrade, current.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema and data: upgrade, downgrade, current, purge.", **_TYPER_STYLE
+)
 app.add_typer(db_app, name="db")
-acks_app = typer.Typer(help="Acknowledgements of policy versions.", no_args_is_help=True)
+acks_app = typer.Typer(help="Acknowledgements of policy versions.", **_TYPER_STYLE)
 app.add_typer(acks_app, name="acks")
-catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", no_args_is_help=True)
+catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", **_TYPER_STYLE)
 app.add_typer(catalogue_cli, name="catalogue")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"policybot {version('policybot')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version_: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    _debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+) -> None:
+    """policybot: your organisation's AI-tool policies, answered in seconds."""
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -74,8 +106,26 @@ def friendly_errors() -> Iterator[None]:
         if store is not None and isinstance(error, store.PolicyError):
             fail(f"{error}; nothing was changed", 1)
         if sa_exc is not None and isinstance(error, sa_exc.OperationalError):
-            fail(f"cannot use the database: {error.orig}", 3)
+            fail(f"cannot use {_database_named()}: {_first_line(error.orig)}", 3)
+        alembic = sys.modules.get("alembic.util.exc")
+        if alembic is not None and isinstance(error, alembic.CommandError):
+            hint = "use base, head, or a revision `policybot db current` shows"
+            fail(f"{_first_line(error)}: {hint}", 2)
         raise
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+_DATABASE_URL: list[str] = []  # the URL the command used, for error messages
+
+
+def _database_named() -> str:
+    """'the SQLite file /abs/policybot.db' or 'the database at host:5432/db'."""
+    from bot.core.db import describe_location
+
+    return describe_location(_DATABASE_URL[-1]) if _DATABASE_URL else "the database"
 
 
 def runtime(
@@ -84,16 +134,32 @@ def runtime(
     migrate: bool = True,
     seed: bool = True,
     drift: bool = False,
+    create: bool = True,
 ) -> Runtime:
+    """The runtime; with `create=False`, a missing SQLite file with nothing to load into it
+    is said instead of silently created empty (`ask` run from another folder)."""
     from bot.bootstrap import open_runtime
+    from bot.core.db import sqlite_path
 
     settings = settings_or_exit(database_url=database_url)
+    _DATABASE_URL.append(settings.database_url)
+    path = sqlite_path(settings.database_url)
+    nothing_to_load = not settings.policies_path.exists()
+    if not create and path is not None and not path.exists() and nothing_to_load:
+        fail(
+            f"no database at {path.resolve()} and no policies folder at "
+            f"{settings.policies_path.resolve()}: run policybot in the folder that has "
+            "them, or set DATABASE_URL (nothing was created)",
+            3,
+        )
     return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
 
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="Database URL (default: $DATABASE_URL or SQLite)."),
+    typer.Option(
+        "--database-url", metavar="URL", help="Database URL (default: $DATABASE_URL or SQLite)."
+    ),
 ]
 
 
@@ -110,7 +176,7 @@ def ask(
     from bot.core.text import storable
 
     with friendly_errors():
-        rt = runtime(database_url)
+        rt = runtime(database_url, create=False)
         # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
         text = storable(" ".join(question))
         answer = rt.service.ask(text, channel="cli")
@@ -132,7 +198,7 @@ def chat(
     from bot.console import run_console
 
     with friendly_errors():
-        rt = runtime(database_url, drift=True)
+        rt = runtime(database_url, drift=True, create=False)
         if rt.policy_load is not None:
             typer.echo(f"policies: {rt.policy_load.message}", err=True)
         run_console(rt.service, user=user)
@@ -306,7 +372,7 @@ def export(
     from bot.core.policyfile import dump_policies, write_policies
 
     with friendly_errors():
-        rt = runtime(database_url)
+        rt = runtime(database_url, create=False)
         policies = rt.service.policies()
         if path is None:
             sys.stdout.write(dump_policies(policies))
@@ -347,7 +413,7 @@ def catalogue_export(
     query = {"status": status or [], "category": category or [], "vendor": vendor or []}
     filters = Filters.from_query({**query, "data": [data] if data else []})
     with friendly_errors():
-        rt = runtime(database_url)
+        rt = runtime(database_url, create=False)
         text = export_registry(
             fmt,
             rt.service.policies(),
@@ -458,6 +524,7 @@ def serve(
 
 
 def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
+    from bot.config import cron_problem
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
     from bot.serve import (
@@ -470,7 +537,9 @@ def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
     from bot.serve import serve as run_server
 
     configure_logging(settings.log_format, settings.log_level)
-    problem = slack_settings_problem(settings)
+    problem = slack_settings_problem(settings) or cron_problem(
+        settings.digest_cron, settings.timezone
+    )
     if problem is not None:
         fail(problem, 2)
     with friendly_errors():
@@ -629,8 +698,26 @@ def acks_export(
 
 
 def main() -> None:
+    """The `policybot` command: one line for any failure; the traceback only with --debug."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("policybot: interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # a bug or an error nobody foresaw: still one line
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        where = f" (using {_database_named()})" if _DATABASE_URL else ""
+        typer.echo(
+            f"policybot: {type(error).__name__}: {_first_line(error)}{where}; "
+            "run again with --debug for the traceback",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         dt.timedelta(days=3), validation_alias=_env("POLICYBOT_EXCEPTION_REMINDER")
     )
 
-    log_format: str = Field("text", pattern="^(text|json)$", validation_alias=_env("LOG_FORMAT"))
+    log_format: str = Field("text", validation_alias=_env("LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_askers: bool = Field(False, validation_alias=_env("POLICYBOT_LOG_ASKERS"))
     retention_days: int | None = Field(
@@ -155,6 +155,37 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value.strip().lower() not in LOG_FORMATS:
+            raise ValueError(f"unknown log format '{value}': use {' or '.join(LOG_FORMATS)}")
+        return value.strip().lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level '{value}': use {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _five_cron_fields(cls, value: str) -> str:
+        # The full check is APScheduler's own parser (`cron_problem`), run where the scheduler
+        # runs; this one needs no import, so every command catches "every monday".
+        if len(value.split()) != 5:
+            raise ValueError(f"'{value}' is not a cron expression: {CRON_HINT}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -172,6 +203,53 @@ class Settings(BaseSettings):
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CRON_HINT = (
+    "use five fields, minute hour day month weekday, such as '0 9 * * mon' (09:00 every Monday)"
+)
+_DRIVER_EXTRAS = {"postgresql": "pip install 'policybot[postgres]'"}
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why `url` cannot be used as DATABASE_URL (a sentence), or None when it can.
+
+    Parsing and loading the driver are checked here, before any command tries to connect.
+    """
+    import sqlalchemy as sa  # only for commands that read settings with a database
+
+    hint = "use sqlite:///path/to/policybot.db or postgresql+psycopg://user@host/db"
+    if url.startswith("postgresql://"):  # as bot.core.db.make_engine reads it
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return f"'{url}' is not a database URL: {hint}"
+    try:
+        parsed.get_dialect().import_dbapi()
+    except sa.exc.NoSuchModuleError:
+        return f"unknown database '{parsed.drivername}': {hint}"
+    except ImportError as error:
+        backend = parsed.get_backend_name()
+        install = _DRIVER_EXTRAS.get(backend)
+        fix = install or f"policybot supports SQLite and PostgreSQL; {hint}"
+        return f"the {parsed.drivername} driver is not installed ({error.name}): {fix}"
+    return None
+
+
+def cron_problem(expression: str, zone: str = "UTC") -> str | None:
+    """What APScheduler's crontab parser says is wrong with `expression`, or None."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=zone)
+    except ValueError as error:
+        return (
+            f"POLICYBOT_DIGEST_CRON: '{expression}' is not a cron expression ({error}): {CRON_HINT}"
+        )
+    return None
 
 
 def describe_error(error: ValidationError) -> str:

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.bootstrap import drift_names
-from bot.config import Settings, describe_error, load_settings
+from bot.config import Settings, cron_problem, describe_error, load_settings
 from bot.core import db
 from bot.core.plan import plan_import
 from bot.core.policy_repo import PolicyRepository
@@ -67,6 +67,9 @@ def run_checks(**overrides: Any) -> list[Finding]:
 
 
 def check_settings(settings: Settings) -> Finding:
+    problem = cron_problem(settings.digest_cron, settings.timezone)
+    if problem:
+        return Finding("settings", State.PROBLEM, f"bad setting: {problem}")
     url = sa.make_url(settings.database_url).render_as_string(hide_password=True)
     return Finding("settings", State.OK, f"loaded (DATABASE_URL {url})")
 

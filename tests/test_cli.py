@@ -123,7 +123,7 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
     result = runner.invoke(app, ["ask", "hi"])
     assert result.exit_code == 3
-    assert "cannot use the database" in result.output
+    assert f"cannot use the SQLite file {tmp_path}/missing/dir/x.db" in result.output
 
 
 def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,3 +254,28 @@ def test_check_loads_no_database_layer_and_no_slack() -> None:
     loaded = packages_loaded_by(["check", str(REPO / "policies")])
     assert {"ruamel", "yaml"} & loaded  # it did read the files
     assert not loaded & (SLACK_AND_SERVER | {"sqlalchemy", "sqlmodel", "alembic"})
+
+
+def test_import_that_moves_an_alias_records_a_revision_for_both_tools(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.yaml"
+    first.write_text(
+        "tools:\n  - name: Qoder\n    status: allowed\n"
+        "  - name: Cursor\n    status: allowed\n    aliases: [cursor ide]\n",
+        encoding="utf-8",
+    )
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(
+        "tools:\n  - name: Qoder\n    status: allowed\n    aliases: [cursor ide]\n"
+        "  - name: Cursor\n    status: allowed\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import", str(first)]).exit_code == 0
+
+    result = runner.invoke(app, ["import", str(moved)])
+
+    assert result.exit_code == 0, result.output
+    assert "0 created, 2 updated" in result.output
+    history = PolicyRepository(Store(engine)).history("Cursor")
+    assert history[-1].changes == {"aliases": [["cursor ide"], []]}

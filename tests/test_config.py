@@ -40,7 +40,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("POLICYBOT_REMINDER_AFTER", "2x", "POLICYBOT_REMINDER_AFTER: bad duration '2x'"),
         ("PORT", "abc", "PORT: Input should be a valid integer"),
         ("POLICYBOT_TIMEZONE", "Nowhere/City", "POLICYBOT_TIMEZONE: unknown time zone"),
-        ("LOG_FORMAT", "xml", "LOG_FORMAT: String should match pattern"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT: unknown log format 'xml': use text or json"),
     ],
 )
 def test_bad_setting_is_named_by_its_variable(

@@ -377,18 +377,7 @@ class PolicyChanges:
         now: dt.datetime,
     ) -> Change:
         assert plan.tool is not None and plan.before is not None and after.effective
-        if plan.expected_version is not None and plan.tool.version != plan.expected_version:
-            # The same refusal the write would give.
-            self.policies.write(
-                session,
-                after,
-                plan.tool,
-                plan.before,
-                author=actor.user,
-                source=actor.source,
-                at=now,
-                expected_version=plan.expected_version,
-            )
+        self.policies.check_version(plan.tool, plan.expected_version)
         current = replace(plan.before, scheduled=None)
         changed = diff(current, after)
         if not changed:
@@ -429,20 +418,12 @@ class PolicyChanges:
 
     def _canonical(self, policy: ToolPolicy, index: NameIndex, own: str) -> tuple[str, ...]:
         """Alternatives by the canonical name of the tool each names (an alias -> its tool)."""
-        canonical: list[str] = []
-        for alternative in policy.alternatives:
-            target = index.tool_for(alternative)
-            if target is None:
-                with self.store.reader() as reader:
-                    close = self.policies.close_names(reader, alternative)
-                raise UnknownToolError(alternative, close, field="alternatives")
-            if name_key(target) in (own, name_key(policy.name)):
-                raise PolicyError(
-                    f"'{policy.name}' cannot be its own alternative", field="alternatives"
-                )
-            if target not in canonical:
-                canonical.append(target)
-        return tuple(canonical)
+
+        def close_to(name: str) -> list[str]:
+            with self.store.reader() as reader:
+                return self.policies.close_names(reader, name)
+
+        return canonical_alternatives(policy, index, own, close_to)
 
     def _announce(self, session: Session, event: ChangeEvent) -> None:
         # Announcement and notice rows commit with the change, or neither does.
@@ -534,18 +515,10 @@ def imported(
                 )
     written: list[tuple[ToolPolicy | None, ToolPolicy]] = []
     for key, policy in incoming.items():
-        canonical: list[str] = []
-        for alternative in policy.alternatives:
-            target = index.tool_for(alternative)
-            if target is None:
-                raise UnknownToolError(alternative)
-            if name_key(target) == key:
-                raise PolicyError(f"'{policy.name}' cannot be its own alternative")
-            if target not in canonical:
-                canonical.append(target)
+        canonical = canonical_alternatives(policy, index, key)
         previous = befores.get(key)
         written.append(
-            (previous, revised(previous, replace(policy, alternatives=tuple(canonical)), today))
+            (previous, revised(previous, replace(policy, alternatives=canonical), today))
         )
     return ImportOutcome(written, [befores[key] for key in sorted(doomed)])
 
@@ -576,6 +549,28 @@ def _import_index(
             owners[name_key(text)] = before.name
         index.add(before.name, before.aliases)
     return index
+
+
+def canonical_alternatives(
+    policy: ToolPolicy,
+    index: NameIndex,
+    own: str,
+    close_to: Callable[[str], list[str]] = lambda _name: [],
+) -> tuple[str, ...]:
+    """`policy`'s alternatives by the canonical name of the tool each names (an alias -> its
+    tool), once each; UnknownToolError (with close names) or PolicyError when one cannot be."""
+    canonical: list[str] = []
+    for alternative in policy.alternatives:
+        target = index.tool_for(alternative)
+        if target is None:
+            raise UnknownToolError(alternative, close_to(alternative), field="alternatives")
+        if name_key(target) in (own, name_key(policy.name)):
+            raise PolicyError(
+                f"'{policy.name}' cannot be its own alternative", field="alternatives"
+            )
+        if target not in canonical:
+            canonical.append(target)
+    return tuple(canonical)
 
 
 @dataclass(frozen=True)

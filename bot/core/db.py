@@ -168,3 +168,23 @@ def is_at_head(engine: sa.Engine) -> bool:
     if head is not None:
         return stored_revision(engine) == head
     return current_revision(engine) == head_revision(engine)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind an SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database or "")
+
+
+def describe_location(url: str) -> str:
+    """Where a database is, for error messages: its file, or its host, port and name."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"the SQLite file {path.resolve()}"
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return "an in-memory SQLite database"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"the {parsed.get_backend_name()} database {parsed.database} at {parsed.host}{port}"

@@ -275,15 +275,8 @@ class PolicyRepository:
         expected_version: int | None = None,
     ) -> Change:
         """Make the tool's row exactly `policy` and record the revision; a no-op if equal."""
-        if (
-            existing is not None
-            and expected_version is not None
-            and (existing.version != expected_version)
-        ):
-            raise StaleEditError(
-                f"'{existing.name}' was changed by someone else while you were editing "
-                f"(version {existing.version}, you had {expected_version}): reload and try again"
-            )
+        if existing is not None:
+            self.check_version(existing, expected_version)
         changed = diff(before, policy)
         if existing is not None and not changed:
             return Change(before, before, {}, existing.version)
@@ -330,6 +323,14 @@ class PolicyRepository:
         self.record(session, policy.name, action, changed, author=author, source=source, at=at)
         _flush_claiming_names(session, policy)
         return Change(before, replace(policy, updated_at=now), changed, version)
+
+    def check_version(self, tool: Tool, expected_version: int | None) -> None:
+        """StaleEditError when the editor saw another version than the tool is at now."""
+        if expected_version is not None and tool.version != expected_version:
+            raise StaleEditError(
+                f"'{tool.name}' was changed by someone else while you were editing "
+                f"(version {tool.version}, you had {expected_version}): reload and try again"
+            )
 
     def delete(
         self, session: Session, tool: Tool, *, author: str, source: str, at: dt.datetime

@@ -12,7 +12,7 @@ import signal
 import threading
 
 from bot.bootstrap import open_runtime
-from bot.config import load_settings
+from bot.config import cron_problem, load_settings
 from bot.schedule.runner import AnnouncementScheduler
 
 
@@ -21,6 +21,9 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between outbox ticks")
     options = parser.parse_args()
     settings = load_settings()
+    problem = cron_problem(settings.digest_cron, settings.timezone)
+    if problem:
+        raise SystemExit(f"bad setting: {problem}")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     runtime = open_runtime(settings, seed=False)
     scheduler = AnnouncementScheduler(runtime, poll_seconds=options.poll)

@@ -258,3 +258,41 @@ def test_future_change_is_announced_in_answers_and_applies_itself(
     answer = service.handle("can I use github copilot?", user="U1", source="console").text
     assert "GitHub Copilot is BANNED since 2026-12-15." in answer
     assert "will be" not in answer and "Conditions" not in answer
+
+
+def test_markup_in_an_alias_is_refused_at_the_console(service: PolicyService) -> None:
+    for alias in ("<!channel>", "<!here>", "<@U0BOSS>", "<#C0GENERAL>", "<https://evil.example>"):
+        reply = service.handle(f"alias Cursor = {alias}", user="UADMIN", source="console")
+        assert reply.kind == "error", alias
+        assert "Slack markup" in reply.text
+    assert service.admin.policies.resolve("Cursor").aliases == ()
+
+
+def test_over_long_text_and_ancient_dates_are_refused_at_the_console(
+    service: PolicyService,
+) -> None:
+    long_reason = service.handle(
+        "set Cursor banned --reason " + "x" * 5000, user="UADMIN", source="console"
+    )
+    long_name = service.handle("add " + "N" * 5000, user="UADMIN", source="console")
+    ancient = service.handle(
+        "set Cursor banned --effective 1900-01-01", user="UADMIN", source="console"
+    )
+
+    assert "at most 2000" in long_reason.text
+    assert "at most 80" in long_name.text
+    assert "before 2000-01-01" in ancient.text
+    assert service.admin.policies.resolve("Cursor").status is Status.UNDER_REVIEW
+
+
+def test_removing_a_tool_named_through_an_alias_is_refused_naming_every_dependent(
+    service: PolicyService,
+) -> None:
+    service.handle("alias Qoder = qoder ide", user="UADMIN", source="console")
+    service.handle("set Cursor banned --alternatives qoder ide", user="UADMIN", source="console")
+
+    reply = service.handle("remove Qoder", user="UADMIN", source="console")
+
+    assert reply.kind == "error"
+    assert "'Claude Code', 'Cursor'" in reply.text
+    assert service.admin.policies.get("Qoder") is not None
