@@ -321,6 +321,7 @@ def import_policies(
         typer.echo(
             f"imported {path}: {len(report.created)} created, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+            + (f", {len(report.scheduled)} scheduled" if report.scheduled else "")
         )
         for label, names in (
             ("created", report.created),
@@ -330,6 +331,9 @@ def import_policies(
             for name in names:
                 fields = ", ".join(plan.fields_of(name)) if label == "updated" else ""
                 typer.echo(f"  {label}: {name}" + (f" ({fields})" if fields else ""))
+        for name in report.scheduled:
+            day = next((c.scheduled_for for c in plan.of("schedule") if c.name == name), None)
+            typer.echo(f"  scheduled: {name}" + (f" (from {day})" if day else ""))
 
 
 def confirm_prune(names: list[str]) -> None:

@@ -511,3 +511,56 @@ def test_prune_at_a_terminal_asks_before_removing(
     assert "--prune will remove 68 tool(s): Adobe Firefly, Aider," in screen
     assert "Remove these 68 tool(s)? [y/N]" in screen
     assert len(PolicyRepository(Store(engine)).policies()) == kept
+
+
+# -- a future-dated status change in the files is scheduled, as `set --effective` does -------
+
+
+def test_import_of_a_future_status_change_schedules_it_and_plan_says_so(
+    env: str, folder: Path
+) -> None:
+    import datetime as dt
+    import json
+
+    assert run("import", str(folder)).exit_code == 0
+    later = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)).isoformat()
+    path = folder / "coding-assistants.yaml"
+    text = path.read_text(encoding="utf-8")
+    cursor = text.index("  - name: Cursor\n")
+    end = text.index("  - name: Windsurf\n")
+    block = text[cursor:end]
+    edited = block.replace("    status: conditional\n", "    status: banned\n").replace(
+        "    effective: 2025-04-14\n", f"    effective: {later}\n"
+    )
+    edited = "\n".join(
+        line
+        for line in edited.split("\n")
+        if not line.startswith(("    conditions:", "    max_data:"))
+    )
+    path.write_text(text[:cursor] + edited + text[end:], encoding="utf-8")
+
+    planned = run("plan", str(folder))
+    assert planned.exit_code == 2, planned.output
+    lines = planned.output.splitlines()
+    at = lines.index(f"~ Cursor: scheduled from {later} (today's policy stays until then)")
+    assert lines[at + 1] == "    status: conditional → banned"
+    assert "0 to create, 0 to update, 0 to remove, 68 unchanged, 1 scheduled" in lines
+
+    imported = run("import", str(folder))
+    assert imported.exit_code == 0, imported.output
+    assert "0 updated" in imported.output
+    assert f"  scheduled: Cursor (from {later})" in imported.output
+
+    answer = run("ask", "--json", "can I use Cursor?")
+    assert answer.exit_code == 0, answer.output
+    data = json.loads(answer.output)
+    assert data["matches"][0]["tool"] == "Cursor"
+    assert data["matches"][0]["status"] == "conditional"
+    assert "Cursor is CONDITIONAL" in data["text"]
+    assert f"From {later} it will be BANNED." in data["text"]
+
+    # Importing the same files again changes nothing: the change is already scheduled.
+    again = run("plan", str(folder))
+    assert again.exit_code == 0, again.output
+    assert "0 to create, 0 to update, 0 to remove, 69 unchanged" in again.output
+    assert "0 updated, 69 unchanged" in run("import", str(folder)).output

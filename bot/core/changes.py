@@ -29,7 +29,7 @@ from sqlmodel import Session
 from bot.core.commands import AddAlias, RemoveTool, SetPolicy
 from bot.core.models import Tool
 from bot.core.names import NameIndex, name_key, name_problem
-from bot.core.policy import Status, ToolPolicy, revised
+from bot.core.policy import Scheduled, Status, ToolPolicy, revised
 from bot.core.policy_repo import PolicyRepository, with_values
 from bot.core.store import (
     Change,
@@ -447,11 +447,27 @@ class PolicyChanges:
             self.policies.delete(session, tool, author=actor.user, source=actor.source, at=now)
             report.removed.append(tool.name)
         # Names may move between tools: free those the files give to another tool first.
-        incoming = {name_key(after.name): after for _before, after in outcome.written}
+        later = outcome.scheduled | outcome.pending
+        incoming = {
+            name_key(after.name): after
+            for _before, after in outcome.written
+            if name_key(after.name) not in later
+        }
         claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
         self.policies.free_claimed_aliases(session, claims, current)
         changed_any = bool(outcome.removed)
         for before, after in outcome.written:
+            key = name_key(after.name)
+            if key in outcome.pending:
+                report.unchanged.append(after.name)
+                continue
+            if key in outcome.scheduled:
+                # A future-dated status change is kept for its day, as `set` keeps it.
+                plan = _Plan(current[key], before, after)
+                self._schedule(session, plan, after, actor, command.quiet, now)
+                report.scheduled.append(after.name)
+                changed_any = True
+                continue
             change = self.policies.write(
                 session,
                 after,
@@ -483,6 +499,10 @@ class ImportOutcome:
 
     written: list[tuple[ToolPolicy | None, ToolPolicy]]
     removed: list[ToolPolicy]
+    # Existing tools whose status changes from a future date: kept as scheduled changes
+    # (today's policy stays), and those whose same change is already scheduled.
+    scheduled: frozenset[str] = frozenset()
+    pending: frozenset[str] = frozenset()
 
 
 def imported(
@@ -494,7 +514,8 @@ def imported(
 ) -> ImportOutcome:
     """The import's rules in one place, used by the import itself and by its plan (dry run,
     doctor's drift): normalised policies, one owner per name, alternatives by canonical name,
-    a status change dated today. PolicyError for anything the import would refuse."""
+    a status change dated today, a status change dated later scheduled for that day.
+    PolicyError for anything the import would refuse."""
     incoming: dict[str, ToolPolicy] = {}
     for policy in policies:
         policy = policy.normalised()
@@ -513,14 +534,34 @@ def imported(
                 raise PolicyError(
                     f"'{alternative}' is an alternative of '{before.name}': keep it or change that"
                 )
+    pending_now = {name_key(p.name): p.scheduled for p in current}
     written: list[tuple[ToolPolicy | None, ToolPolicy]] = []
+    scheduled: set[str] = set()
+    pending: set[str] = set()
     for key, policy in incoming.items():
         canonical = canonical_alternatives(policy, index, key)
         previous = befores.get(key)
-        written.append(
-            (previous, revised(previous, replace(policy, alternatives=canonical), today))
-        )
-    return ImportOutcome(written, [befores[key] for key in sorted(doomed)])
+        after = revised(previous, replace(policy, alternatives=canonical), today)
+        written.append((previous, after))
+        if is_scheduled(previous, after, today):
+            assert after.effective is not None
+            if pending_now.get(key) == Scheduled(after.effective, after.status):
+                pending.add(key)
+            else:
+                scheduled.add(key)
+    removed = [befores[key] for key in sorted(doomed)]
+    return ImportOutcome(written, removed, frozenset(scheduled), frozenset(pending))
+
+
+def is_scheduled(before: ToolPolicy | None, after: ToolPolicy, today: dt.date) -> bool:
+    """Whether an import keeps `after` as a scheduled change: an existing tool whose status
+    changes from a later day (a new tool is created as the files say)."""
+    return (
+        before is not None
+        and before.status != after.status
+        and after.effective is not None
+        and after.effective > today
+    )
 
 
 def _import_index(
@@ -595,5 +636,6 @@ __all__ = [
     "PolicyChanges",
     "SavePolicy",
     "imported",
+    "is_scheduled",
     "sentence",
 ]

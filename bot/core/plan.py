@@ -25,9 +25,11 @@ class PlannedChange:
     """One tool the import would create, update or remove, with each field's old and new."""
 
     name: str
-    action: str  # "create", "update" or "remove"
+    action: str  # "create", "update", "schedule" or "remove"
     changes: dict[str, tuple[Any, Any]]
     announced: bool
+    # For "schedule": the day the change takes effect (today's policy holds until then).
+    scheduled_for: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,22 @@ def plan_import(
 
     def planned(old: ToolPolicy | None, new: ToolPolicy | None, action: str) -> PlannedChange:
         changed = diff(old, new)
-        event = ChangeEvent(Change(old, new, changed), "import", "import", quiet, now)
+        later = new.effective if new is not None and action == "schedule" else None
+        change = Change(old, new, changed, scheduled_for=later)
+        event = ChangeEvent(change, "import", "import", quiet, now)
         announced = bool(announce_channel) and not quiet and is_material(event)
         tool = new or old
         assert tool is not None
-        return PlannedChange(tool.name, action, changed, announced)
+        return PlannedChange(tool.name, action, changed, announced, later)
 
     for old, new in outcome.written:
+        key = name_key(new.name)
         if old is None:
             changes.append(planned(None, new, "create"))
+        elif key in outcome.pending:
+            unchanged.append(new.name)
+        elif key in outcome.scheduled:
+            changes.append(planned(old, new, "schedule"))
         elif diff(old, new):
             changes.append(planned(old, new, "update"))
         else:
@@ -109,15 +118,18 @@ def _shown(value: Any) -> str:
 
 def describe_plan(plan: ImportPlan) -> list[str]:
     """The plan as lines for people: each tool, each field old → new, then a summary."""
-    marks = {"create": "+", "update": "~", "remove": "-"}
+    marks = {"create": "+", "update": "~", "schedule": "~", "remove": "-"}
     words = {"create": "new tool", "update": "changed", "remove": "removed (--prune)"}
     lines: list[str] = []
     for change in plan.changes:
-        lines.append(f"{marks[change.action]} {change.name}: {words[change.action]}")
+        word = words.get(change.action) or (
+            f"scheduled from {change.scheduled_for} (today's policy stays until then)"
+        )
+        lines.append(f"{marks[change.action]} {change.name}: {word}")
         for name, (old, new) in change.changes.items():
             if change.action == "create":
                 lines.append(f"    {name}: {_shown(new)}")
-            elif change.action == "update":
+            elif change.action in ("update", "schedule"):
                 lines.append(f"    {name}: {_shown(old)} → {_shown(new)}")
         if change.action != "remove":
             lines.append(f"    announced: {'yes' if change.announced else 'no'}")
@@ -125,6 +137,7 @@ def describe_plan(plan: ImportPlan) -> list[str]:
     lines.append(
         f"{created} to create, {updated} to update, {removed} to remove, "
         f"{len(plan.unchanged)} unchanged"
+        + (f", {len(plan.of('schedule'))} scheduled" if plan.of("schedule") else "")
     )
     if plan.only_in_database and not plan.prune:
         names = ", ".join(plan.only_in_database)

@@ -131,6 +131,8 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Existing tools whose status change is kept for a later day.
+    scheduled: list[str] = field(default_factory=list)
 
 
 def plain_value(value: Any) -> Any:
