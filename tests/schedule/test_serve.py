@@ -29,11 +29,13 @@ from tests.conftest import POSTGRES_URL, REPO, postgres_database
 from tests.factories import seed_registry
 from tests.schedule.conftest import dm_counts
 from tests.slack.harness import (
+    ANNOUNCE_ADMIN,
+    ANNOUNCE_CHANNEL,
     COMMAND,
-    SECRET,
     BotProcess,
     SignedPoster,
     all_text,
+    announcing_env,
     response_to,
     seeded_database,
     wait_until,
@@ -41,24 +43,12 @@ from tests.slack.harness import (
 from tests.standin import Message, RateLimit, StandinSlack, payloads
 from tests.wiring import runtime_on, seed
 
-CHANNEL = "C0ANNOUNCE"
-ADMIN = "U0ADMIN"
+CHANNEL = ANNOUNCE_CHANNEL
+ADMIN = ANNOUNCE_ADMIN
 STAFF = ["U0ALICE", "U0BOB", "U0CAROL"]
 
 
-def bot_env(standin: StandinSlack, url: str, workdir: Path, **extra: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": standin.api_url,
-        "POLICYBOT_ADMINS": ADMIN,
-        "POLICYBOT_COMMAND": COMMAND,
-        "POLICYBOT_POLICIES": str(workdir / "no-policies"),
-        "POLICYBOT_ANNOUNCE_CHANNEL": CHANNEL,
-        "LOG_LEVEL": "INFO",
-        **extra,
-    }
+bot_env = announcing_env
 
 
 def command(bot: BotProcess, standin: StandinSlack, text: str, user: str = ADMIN) -> str:

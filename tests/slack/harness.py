@@ -44,6 +44,26 @@ START_TIMEOUT = 90.0
 T = TypeVar("T")
 
 
+ANNOUNCE_CHANNEL = "C0ANNOUNCE"
+ANNOUNCE_ADMIN = "U0ADMIN"
+
+
+def announcing_env(standin: StandinSlack, url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """Settings for a `policybot serve` that announces in ANNOUNCE_CHANNEL, with no policy files."""
+    return {
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": standin.api_url,
+        "POLICYBOT_ADMINS": ANNOUNCE_ADMIN,
+        "POLICYBOT_COMMAND": COMMAND,
+        "POLICYBOT_POLICIES": str(workdir / "no-policies"),
+        "POLICYBOT_ANNOUNCE_CHANNEL": ANNOUNCE_CHANNEL,
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
 def wait_until(check: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
     """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise."""
     deadline = time.monotonic() + timeout

@@ -23,10 +23,13 @@ from bot.core.policy_repo import PolicyRepository
 from bot.core.store import Store
 from tests.factories import seed_registry
 from tests.slack.harness import (
+    ANNOUNCE_ADMIN,
+    ANNOUNCE_CHANNEL,
     COMMAND,
     SECRET,
     BotProcess,
     SignedPoster,
+    announcing_env,
     http,
     response_to,
     wait_until,
@@ -35,26 +38,15 @@ from tests.standin import StandinSlack, payloads
 from tests.standin.signing import FORM_CONTENT_TYPE, signed_headers, slash_command_body
 from tests.wiring import runtime_on, seed
 
-CHANNEL = "C0ANNOUNCE"
-ADMIN = "U0ADMIN"
+CHANNEL = ANNOUNCE_CHANNEL
+ADMIN = ANNOUNCE_ADMIN
 STAFF = ["U0ALICE", "U0BOB", "U0CAROL"]
 WORKERS = 2
 
 
 def bot_env(standin: StandinSlack, url: str, workdir: Path, **extra: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": standin.api_url,
-        "POLICYBOT_ADMINS": ADMIN,
-        "POLICYBOT_COMMAND": COMMAND,
-        "POLICYBOT_POLICIES": str(workdir / "no-policies"),
-        "POLICYBOT_ANNOUNCE_CHANNEL": CHANNEL,
-        "POLICYBOT_WORKERS": str(WORKERS),
-        "LOG_LEVEL": "INFO",
-        **extra,
-    }
+    # `extra` may set its own worker count, as in the original dict merge.
+    return announcing_env(standin, url, workdir, **{"POLICYBOT_WORKERS": str(WORKERS), **extra})
 
 
 def ask(bot: BotProcess, standin: StandinSlack, question: str) -> str:
