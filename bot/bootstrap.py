@@ -27,7 +27,7 @@ from bot.core.commands import Command
 from bot.core.conversations import Conversations
 from bot.core.desk import Desk
 from bot.core.event_repo import EventRepository
-from bot.core.exceptions import Exceptions
+from bot.core.exceptions import Exceptions, GroupMembers
 from bot.core.feedback import Feedback
 from bot.core.models import utcnow
 from bot.core.notices import Waker
@@ -62,6 +62,7 @@ class Runtime:
     service: PolicyService
     announcements: Announcements
     desk: Desk
+    waker: Waker
     policy_load: PolicyLoad | None = None
 
 
@@ -80,18 +81,22 @@ def build_runtime(
     clock: Clock = utcnow,
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
+    group_members: GroupMembers | None = None,
 ) -> Runtime:
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
-    user group); `question_log` writes questions in batches off the request thread."""
+    user group); `group_members` reads a Slack user group named as a tool's owner (who may
+    decide its exceptions); `question_log` writes questions in batches off the request
+    thread."""
     store = Store(engine, clock)
     zone = settings.zone
     policies = PolicyRepository(store)
     questions = QuestionRepository(store)
     events = EventRepository(store)
     permissions = Permissions(frozenset(settings.admins), also_admin)
-    announcements = Announcements(store, policies, announcement_config(settings))
-    # Notices (requests, exceptions, watches) wake the sender the announcements wake.
-    waker = Waker(lambda: announcements.wake)
+    # One doorbell for the sender: everything that queues messages rings it after its commit;
+    # the scheduler (bot/schedule, when this process sends) listens.
+    waker = Waker()
+    announcements = Announcements(store, policies, announcement_config(settings), waker=waker)
     requests = ToolRequests(
         store,
         policies,
@@ -110,6 +115,7 @@ def build_runtime(
         zone=zone,
         waker=waker,
         is_admin=permissions.is_admin,
+        group_members=group_members,
     )
     watches = Watches(store, policies, zone=zone, waker=waker)
     due = DueChanges(store, policies, zone)
@@ -177,6 +183,7 @@ def build_runtime(
         service,
         announcements,
         desk,
+        waker,
     )
 
 
@@ -258,11 +265,18 @@ def open_runtime(
     drift: bool = False,
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
+    group_members: GroupMembers | None = None,
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
         db.upgrade_if_behind(engine)
-    runtime = build_runtime(settings, engine, also_admin=also_admin, question_log=question_log)
+    runtime = build_runtime(
+        settings,
+        engine,
+        also_admin=also_admin,
+        question_log=question_log,
+        group_members=group_members,
+    )
     if seed:
         runtime.policy_load = load_policies_on_start(runtime, drift=drift)
     return runtime

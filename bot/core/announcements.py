@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from bot.core.models import (
     ScheduledStep,
 )
 from bot.core.names import name_key
+from bot.core.notices import Waker
 from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, plain_value
@@ -264,15 +265,16 @@ class Announcements:
         policies: PolicyRepository,
         config: AnnouncementConfig,
         versions: Versions | None = None,
+        waker: Waker | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.config = config
         # Every change joins its transaction's version first; announcements tell of versions.
         self.versions = versions or Versions(store)
-        # Called after a commit that created deliveries, so a running scheduler sends them
-        # now instead of at its next poll (set by bot/schedule).
-        self.wake: Callable[[], None] | None = None
+        # Rung after a commit that created deliveries, so a running scheduler sends them now
+        # instead of at its next poll.
+        self.waker = waker or Waker()
 
     # -- creating --------------------------------------------------------------------------
 
@@ -473,12 +475,10 @@ class Announcements:
         )
 
     def _wake_after_commit(self, session: Session) -> None:
-        if self.wake is not None:
-            sa.event.listen(session, "after_commit", lambda _s: self._wake(), once=True)
+        self.waker.after_commit(session)
 
     def _wake(self) -> None:
-        if self.wake is not None:
-            self.wake()
+        self.waker.ring()
 
     # -- acknowledging ---------------------------------------------------------------------
 
