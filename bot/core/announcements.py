@@ -133,7 +133,19 @@ def is_material(event: ChangeEvent) -> bool:
     change = event.change
     if change.after is None:  # removing a tool leaves nothing to acknowledge
         return False
-    return any(name in change.changed for name in MATERIAL_FIELDS)
+    # "scheduled" is only ever changed by cancelling a scheduled change staff were told of.
+    return any(name in change.changed for name in (*MATERIAL_FIELDS, "scheduled"))
+
+
+def cancelled_headline(before: ToolPolicy) -> str:
+    """'Cursor: the change to banned planned from 2026-12-20 is cancelled; it stays
+    conditional'."""
+    planned = before.scheduled
+    assert planned is not None
+    return (
+        f"{before.name}: the change to {status_words(planned.status)} planned from "
+        f"{planned.effective.isoformat()} is cancelled; it stays {status_words(before.status)}"
+    )
 
 
 def headline(
@@ -143,6 +155,8 @@ def headline(
     today: dt.date,
 ) -> str:
     """'Claude Code: allowed → banned from 2026-12-01; use Qoder instead'."""
+    if "scheduled" in changed and before is not None and before.scheduled is not None:
+        return cancelled_headline(before)
     if before is not None and "status" in changed:
         status = f"{status_words(before.status)} → {status_words(after.status)}"
     else:

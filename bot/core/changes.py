@@ -1,7 +1,8 @@
 """The one write path: every change to the registry is a typed command handled here.
 
-`set`, `alias`, `add` and `remove` (console and Slack), the Slack edit form and YAML import
-all build a command and call `PolicyChanges.run`, which does, once and in this order:
+`set`, `alias`, `add`, `remove` and `unschedule` (console and Slack), the Slack edit form
+and YAML import all build a command and call `PolicyChanges.run`, which does, once and in
+this order:
 
 1. the permission check (policy admins only; a trusted actor such as the CLI import skips it);
 2. the domain rules (`ToolPolicy.normalised`/`problems`/`revised`, one name rule from
@@ -26,7 +27,7 @@ from typing import Any, TypeAlias
 
 from sqlmodel import Session
 
-from bot.core.commands import AddAlias, RemoveTool, SetPolicy
+from bot.core.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.core.models import Tool
 from bot.core.names import NameIndex, name_key, name_problem
 from bot.core.policy import Scheduled, Status, ToolPolicy, revised
@@ -87,7 +88,9 @@ class ImportPolicies:
     quiet: bool = False
 
 
-ChangeCommand: TypeAlias = SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy
+ChangeCommand: TypeAlias = (
+    SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy | CancelScheduled
+)
 
 
 class Permissions:
@@ -205,6 +208,8 @@ class PolicyChanges:
                 change = self._transact(lambda s: self._save_form(s, command), actor, command.quiet)
             case RemoveTool(tool=tool):
                 change = self._transact(lambda s: self._remove(s, tool), actor, False)
+            case CancelScheduled(tool=tool):
+                change = self._unschedule(tool, actor)
             case _:
                 raise TypeError(f"unhandled change {command!r}")
         if not change.is_noop:
@@ -304,6 +309,22 @@ class PolicyChanges:
                 f"change {'that' if len(dependents) == 1 else 'those'} first"
             )
         return _Plan(tool, before, None)
+
+    def _unschedule(self, name: str, actor: Actor) -> Change:
+        """Cancel a scheduled change: today's policy stays; staff who were told of the
+        change hear of its cancellation (which replaces that announcement and its countdown)."""
+        with self.store.session() as session:
+            tool, before = self._existing(session, name)
+            if before.scheduled is None:
+                raise PolicyError(f"{before.name} has no scheduled change to cancel")
+            now = self.store.clock()
+            self.policies.unschedule(session, tool, author=actor.user, source=actor.source, at=now)
+            after = replace(before, scheduled=None)
+            change = Change(before, after, {"scheduled": (before.scheduled, None)}, tool.version)
+            self.policies.bump_generation(session)
+            self._announce(session, ChangeEvent(change, actor.user, actor.source, False, now))
+            self._after_commit(session)
+        return change
 
     # -- the shared steps ------------------------------------------------------------------
 

@@ -186,7 +186,7 @@ class PolicyRepository:
         values: dict[str, Any] | None = None
         tool_name = name
         for revision in self.history(name):
-            if revision.at >= end or revision.action == "schedule":
+            if revision.at >= end or revision.action in ("schedule", "unschedule"):
                 continue
             tool_name = revision.tool
             if revision.action == "delete":
@@ -385,6 +385,24 @@ class PolicyRepository:
             session, tool.name, "schedule", revision_changes, author=author, source=source, at=at
         )
         session.flush()
+
+    def unschedule(
+        self, session: Session, tool: Tool, *, author: str, source: str, at: dt.datetime
+    ) -> dict[str, tuple[Any, Any]]:
+        """Drop the tool's scheduled change; its revision says, field by field, what was
+        planned -> what stays. Empty when the tool had none."""
+        pending = session.exec(
+            select(ScheduledChange).where(ScheduledChange.tool_id == tool.id)
+        ).first()
+        if pending is None:
+            return {}
+        current = to_policy(tool, ())
+        kept = {name: plain_value(getattr(current, name)) for name in pending.changes}
+        changed = {name: (planned, kept[name]) for name, planned in pending.changes.items()}
+        session.delete(pending)
+        self.record(session, tool.name, "unschedule", changed, author=author, source=source, at=at)
+        session.flush()
+        return changed
 
     def due(self, session: Session, today: dt.date) -> list[ScheduledChange]:
         """Scheduled changes whose day has come, oldest day first."""
