@@ -420,12 +420,12 @@ class PolicyChanges:
         return change
 
     def checked(self, policy: ToolPolicy, index: NameIndex, tool: Tool | None) -> ToolPolicy:
-        """The policy normalised, its names free, its alternatives by canonical name."""
+        """The policy normalised, its names free, its alternatives by canonical name.
+
+        Every problem is found before any is reported (PolicyError.problems), so a form
+        shows them all in one round."""
         policy = policy.normalised()
-        problems = policy.problems()
-        if problems:
-            field, problem = problems[0]
-            raise PolicyError(problem, field=field)
+        problems: list[tuple[str | None, str]] = list(policy.problems())
         own = name_key(tool.name) if tool is not None else name_key(policy.name)
         for text, kind in [(policy.name, "name"), *((a, "alias") for a in policy.aliases)]:
             owner = index.tool_for(text)
@@ -434,8 +434,29 @@ class PolicyChanges:
                     message = f"'{text}' is already the name of a tool ('{owner}')"
                 else:
                     message = f"'{text}' is already an alias of '{owner}'"
-                raise PolicyError(message, field="name" if kind == "name" else "aliases")
-        return replace(policy, alternatives=self._canonical(policy, index, own))
+                problems.append(("name" if kind == "name" else "aliases", message))
+        alternatives = policy.alternatives
+        try:
+            alternatives = self._canonical(policy, index, own)
+        except PolicyError as error:
+            if (error.field, str(error)) not in problems:
+                problems.append((error.field, str(error)))
+        if problems:
+            field, problem = problems[0]
+            raise PolicyError(problem, field=field, problems=problems)
+        return replace(policy, alternatives=alternatives)
+
+    def problems(self, command: SavePolicy) -> list[tuple[str | None, str]]:
+        """Every rule the edit form's policy breaks, found without writing anything, so the
+        form can show them beside its own format errors in one round."""
+        with self.store.reader() as session:
+            try:
+                plan = self._save_form(session, command)
+                if plan.after is not None:
+                    self.checked(plan.after, self.policies.index(session), plan.tool)
+            except PolicyError as error:
+                return list(error.problems)
+        return []
 
     def _canonical(self, policy: ToolPolicy, index: NameIndex, own: str) -> tuple[str, ...]:
         """Alternatives by the canonical name of the tool each names (an alias -> its tool)."""
