@@ -33,7 +33,8 @@ def env(engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 def _rows(engine: sa.Engine, model: type) -> list:  # type: ignore[type-arg]
     with Session(engine) as session:
-        return list(session.exec(select(model)).all())
+        # By id: PostgreSQL returns rows in no particular order after updates.
+        return list(session.exec(select(model).order_by(model.id)).all())
 
 
 def test_first_import_into_an_empty_database_announces_nothing(env: str, engine: sa.Engine) -> None:
