@@ -463,6 +463,8 @@ class PolicyChanges:
         try:
             alternatives = self._canonical(policy, index, own)
         except PolicyError as error:
+            if not problems:
+                raise  # the only problem, as it is (an unknown tool keeps its suggestions)
             if (error.field, str(error)) not in problems:
                 problems.append((error.field, str(error)))
         if problems:
