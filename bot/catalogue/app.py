@@ -100,13 +100,30 @@ class Revisions(Protocol):
 
 
 @dataclass(frozen=True)
+class Option:
+    """One value a filter offers: what goes in the URL, what people read, how many tools
+    have it (None where counting makes no sense), and whether the page's URL chose it."""
+
+    value: str
+    text: str
+    chosen: bool
+    count: int | None = None
+
+
+@dataclass(frozen=True)
 class FilterField:
-    """One select of the filter form: its query name, its label's key, and its options
-    as (value, text, chosen)."""
+    """One field of the filter form: its query name, its label's key, its options, and
+    whether it takes several values (checkboxes) or one (a select)."""
 
     name: str
     label: str
-    options: list[tuple[str, str, bool]]
+    options: list[Option]
+    multiple: bool = True
+
+    @property
+    def chosen(self) -> list[str]:
+        """The texts of the chosen options, for the summary of a closed list."""
+        return [option.text for option in self.options if option.chosen]
 
 
 @dataclass
@@ -295,16 +312,18 @@ class CatalogueApp:
             return str(value)
 
         def filter_fields(catalogue: Catalogue, filters: Filters) -> list[FilterField]:
-            """The filter form's fields: each value the registry has, with its count."""
+            """The filter form's fields: each value the registry has, with its count, and
+            every value the URL chose, so the form shows exactly the filter that is on."""
             return [
                 FilterField(
                     "status",
                     "filter_status",
                     [
-                        (
+                        Option(
                             s.value,
-                            f"{status_label(s)} ({catalogue.status_counts.get(s, 0)})",
+                            status_label(s),
                             s in filters.statuses,
+                            catalogue.status_counts.get(s, 0),
                         )
                         for s in STATUS_ORDER
                     ],
@@ -312,17 +331,16 @@ class CatalogueApp:
                 FilterField(
                     "category",
                     "filter_category",
-                    [(c, f"{c} ({n})", c in filters.categories) for c, n in catalogue.categories],
+                    _counted_options(catalogue.categories, filters.categories),
                 ),
                 FilterField(
-                    "vendor",
-                    "filter_vendor",
-                    [(v, f"{v} ({n})", v in filters.vendors) for v, n in catalogue.vendors],
+                    "vendor", "filter_vendor", _counted_options(catalogue.vendors, filters.vendors)
                 ),
                 FilterField(
                     "data",
                     "filter_data",
-                    [(d.value, data_name(d), d == filters.data) for d in DataClass],
+                    [Option(d.value, data_name(d), d == filters.data) for d in DataClass],
+                    multiple=False,  # "cleared for at least": one class says it all
                 ),
             ]
 
@@ -495,6 +513,15 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 def _safe_url(url: str | None) -> bool:
     """True for a plain http(s) URL, the only kind a page makes a link of."""
     return bool(url and _SAFE_URL.match(url))
+
+
+def _counted_options(counted: Sequence[tuple[str, int]], chosen: frozenset[str]) -> list[Option]:
+    """A multi-value filter's options: the registry's values with their counts, then any
+    value the URL chose that no tool has (0), so a shared link is shown as it is."""
+    known = {value for value, _ in counted}
+    options = [Option(value, value, value in chosen, n) for value, n in counted]
+    options += [Option(value, value, True, 0) for value in sorted(chosen - known)]
+    return options
 
 
 def _page_number(query: Mapping[str, list[str]]) -> int:

@@ -57,6 +57,23 @@ def tool_links(html: str) -> list[str]:
     return re.findall(r'href="/catalogue/tools/([^"]+)"', html)
 
 
+def chosen_filters(html: str) -> dict[str, list[str]]:
+    """What the filter form has chosen: ticked checkboxes and selected options, by field."""
+    start = html.index('<form class="filters"')
+    form = html[start : html.index("</form>", start)]
+    chosen: dict[str, list[str]] = {}
+    select = ""
+    for tag, attrs in tags(form):
+        if tag == "select":
+            select = attrs.get("name") or ""
+        ticked = tag == "input" and attrs.get("type") == "checkbox" and "checked" in attrs
+        if ticked:
+            chosen.setdefault(attrs.get("name") or "", []).append(attrs.get("value") or "")
+        if tag == "option" and "selected" in attrs and attrs.get("value"):
+            chosen.setdefault(select, []).append(attrs.get("value") or "")
+    return chosen
+
+
 def group_order(html: str) -> list[str]:
     return re.findall(r'<section class="group group-([a-z-]+)"', html)
 
@@ -80,7 +97,37 @@ def test_a_status_filter_in_the_url_shows_only_that_status(site: Site) -> None:
     assert set(tool_links(reply.text)) >= {"claude-code", "windsurf"}
     assert "qoder" not in tool_links(reply.text)
     # The form shows the filter that is on, so the page and its URL agree.
-    assert '<option value="banned" selected>' in reply.text
+    assert chosen_filters(reply.text) == {"status": ["banned"]}
+
+
+def test_a_link_with_two_statuses_shows_both_ticked_in_the_form(site: Site) -> None:
+    reply = site.get("/catalogue/?status=allowed&status=banned")
+    assert group_order(reply.text) == ["allowed", "banned"]
+    assert chosen_filters(reply.text) == {"status": ["allowed", "banned"]}
+    # The closed list says what is chosen, without a script.
+    summary = re.search(r'id="f-status".*?<summary>(.*?)</summary>', reply.text, re.S)
+    assert summary is not None and summary.group(1) == "allowed, banned"
+
+
+def test_every_multi_value_filter_keeps_all_its_values_in_the_form(site: Site) -> None:
+    query = urlencode(
+        [
+            ("category", "coding-assistant"),
+            ("category", "chat-assistant"),
+            ("vendor", "Microsoft"),
+            ("vendor", "Anthropic"),
+            ("vendor", "Nobody Inc"),  # no tool has it: still shown, so the link reads true
+            ("data", "internal"),
+        ]
+    )
+    reply = site.get("/catalogue/?" + query)
+    assert chosen_filters(reply.text) == {
+        "category": ["chat-assistant", "coding-assistant"],
+        "vendor": ["Anthropic", "Microsoft", "Nobody Inc"],
+        "data": ["internal"],
+    }
+    summary = re.search(r'id="f-vendor".*?<summary>(.*?)</summary>', reply.text, re.S)
+    assert summary is not None and summary.group(1) == "3 chosen"
 
 
 def test_category_vendor_and_data_filters_combine(site: Site) -> None:
