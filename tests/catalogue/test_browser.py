@@ -150,6 +150,20 @@ def test_open_a_tool_see_its_history_and_follow_an_alternative(
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Qoder")
 
 
+def test_a_change_in_the_history_opens_its_version(browser: WebDriver, site: Site) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    browser.get(f"{site.url}/catalogue/tools/claude-code")
+    newest = browser.find_element(By.CSS_SELECTOR, "section.history tbody tr td.version a")
+    assert newest.text == f"v{latest.number}"
+    newest.click()
+    wait_for(browser, expected_conditions.url_contains(f"/catalogue/changes/v{latest.number}"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Policy version v{latest.number}"
+    assert texts(browser, "table.changes-table tbody th a") == ["Claude Code"]
+
+
 def test_the_radar_points_open_tool_pages(browser: WebDriver, site: Site) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions

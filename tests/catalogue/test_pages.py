@@ -261,6 +261,56 @@ def test_a_tool_page_shows_the_history_newest_first_with_who_and_old_to_new(site
     assert re.search(r'under review</span> → <span class="new">banned', history)
 
 
+def test_each_change_in_a_tools_history_names_its_version_and_links_to_it(site: Site) -> None:
+    newer, older, baseline = site.runtime.announcements.versions.latest(3)
+    text = site.get("/catalogue/tools/claude-code").text
+    history = text[text.index('class="history"') :]
+    cells = re.findall(r'<td class="version"><a href="([^"]+)">(v[0-9]+)</a></td>', history)
+    # Newest first: the ban, the review, then the import that added it.
+    assert cells == [
+        (f"/catalogue/changes/v{v.number}", f"v{v.number}") for v in (newer, older, baseline)
+    ]
+
+
+def test_a_version_page_shows_who_made_it_and_everything_it_changed(site: Site) -> None:
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    reply = site.get(f"/catalogue/changes/v{latest.number}")
+    assert reply.status == 200
+    assert f"Policy version v{latest.number}" in reply.text
+    assert ADMIN in reply.text
+    assert tool_links(reply.text) == ["claude-code"]
+    assert re.search(r'under review</span> → <span class="new">banned', reply.text)
+
+
+def test_what_changed_names_each_changes_version(site: Site) -> None:
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    text = site.get("/catalogue/changes").text
+    first = re.search(r'<td class="version"><a href="([^"]+)">', text)
+    assert first is not None and first.group(1) == f"/catalogue/changes/v{latest.number}"
+
+
+def test_an_unknown_version_is_a_404_page(site: Site) -> None:
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    reply = site.get(f"/catalogue/changes/v{latest.number + 1000}")
+    assert reply.status == 404
+
+
+def test_a_version_of_many_changes_shows_its_first_and_counts_the_rest(
+    store: object, clock: FakeClock
+) -> None:
+    from bot.core.store import Store
+
+    assert isinstance(store, Store)
+    runtime = runtime_on(store)
+    seed(runtime, [make_policy(f"Tool {n:03}", category="bulk") for n in range(250)])
+    baseline = runtime.announcements.versions.latest(1)[0]
+    with serving(store, clock) as site:
+        text = site.get(f"/catalogue/changes/v{baseline.number}").text
+    assert len(tool_links(text)) == 200
+    assert "Showing the first 200 of its 250 changes." in text
+    assert "The baseline" in text
+
+
 def test_a_scheduled_change_is_shown_with_its_date(site: Site) -> None:
     text = site.get("/catalogue/tools/windsurf").text
     assert "Scheduled: banned from 2026-12-15" in text
