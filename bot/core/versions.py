@@ -43,6 +43,10 @@ GROUPS = (
 )
 
 
+# A group's heading said of one tool ("Windsurf: removed", not "Windsurf: removed tools").
+_ONE = {"new": "new tool", "removed": "removed", "other": "other changes"}
+
+
 @dataclass
 class _Open:
     """The version the current transaction writes into."""
@@ -251,13 +255,13 @@ def summary_of(items: list[dict[str, Any]], source: str, baseline: bool) -> str:
         return f"Baseline: {len(items)} tools loaded"
     if len(items) == 1:
         item = items[0]
-        label = dict(GROUPS)[item["group"]].lower()
+        label = _ONE.get(item["group"]) or dict(GROUPS)[item["group"]].lower()
         return f"{item['tool']}: {label}"
     counts: dict[str, int] = {}
     for item in items:
         counts[item["group"]] = counts.get(item["group"], 0) + 1
     parts = [f"{counts[g]} {dict(GROUPS)[g].lower()}" for g, _ in GROUPS if g in counts]
-    origin = "import" if source == "import" else "changes"
+    origin = source if source in ("import", "scheduled") else "changes"
     return f"{origin}: {len(items)} changes ({', '.join(parts)})"
 
 
