@@ -23,7 +23,6 @@ from bot.core import db
 from bot.core.admin import Admin
 from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
-from bot.core.commands import Command
 from bot.core.conversations import Conversations
 from bot.core.desk import Desk
 from bot.core.event_repo import EventRepository
@@ -139,13 +138,6 @@ def build_runtime(
     )
     admin = Admin(policies, questions, changes, announcements=announcements, tz=zone)
 
-    def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
-        """The desk's registry changes (add a requested tool, alias a term): admin commands."""
-        try:
-            return True, admin.run(command, Actor(user, source)).text
-        except PolicyError as error:
-            return False, str(error)
-
     desk = Desk(
         requests=requests,
         exceptions=exceptions,
@@ -153,7 +145,7 @@ def build_runtime(
         feedback=Feedback(store),
         unanswered=UnansweredQueue(store, waker=waker),
         is_admin=permissions.is_admin,
-        execute=execute,
+        admin=admin,
         registry=snapshot.get,
         zone=zone,
     )
