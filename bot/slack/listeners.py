@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -34,6 +35,7 @@ from bot.slack.blocks import (
     text_message,
     unescape,
 )
+from bot.slack.guard import BodyMiddleware
 from bot.slack.home import home_view
 from bot.slack.requests import queue_message, with_answer_actions
 
@@ -101,7 +103,7 @@ class Listeners:
         self.pages = tool_pages(runtime.settings.public_url)
 
     def register(self, app: App) -> None:
-        app.middleware(self.skip_repeated_events)
+        app.middleware(BodyMiddleware(self.skip_repeated_events))
         app.command(self.command)(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
@@ -112,7 +114,7 @@ class Listeners:
     # -- every event once ------------------------------------------------------------------
 
     def skip_repeated_events(
-        self, body: dict[str, Any], next_: Any, logger: logging.Logger
+        self, body: dict[str, Any], next_: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         """Acknowledge and drop an event this bot already handled (a Slack re-send)."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
