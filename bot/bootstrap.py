@@ -112,7 +112,9 @@ def build_runtime(
         is_admin=permissions.is_admin,
     )
     watches = Watches(store, policies, zone=zone, waker=waker)
-    due = DueChanges(store, policies, zone)
+    # A scheduled change applied on its day joins a policy version of its own (quietly: it
+    # was announced when it was scheduled).
+    due = DueChanges(store, policies, zone, in_transaction=[announcements.versions.on_change])
     snapshot = RegistrySnapshot(policies, due)
     changes = PolicyChanges(
         store,

@@ -33,7 +33,8 @@ def env(engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 def _rows(engine: sa.Engine, model: type) -> list:  # type: ignore[type-arg]
     with Session(engine) as session:
-        return list(session.exec(select(model)).all())
+        # By id: PostgreSQL returns rows in no particular order after updates.
+        return list(session.exec(select(model).order_by(model.id)).all())
 
 
 def test_first_import_into_an_empty_database_announces_nothing(env: str, engine: sa.Engine) -> None:
@@ -99,3 +100,23 @@ def test_acks_export_lists_person_version_time_and_reminders(env: str, engine: s
     ]
     assert {r["reminders_sent"] for r in rows} == {"0"}
     assert [r["person"] for r in json.loads(as_json.output)] == ["U0ALICE", "U0BOB"]
+
+
+def test_an_import_that_only_removes_tools_is_a_version_with_one_post(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["import", str(REPO / "policies")])
+    exported = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", exported)
+    sorted(exported.glob("*.yaml"))[0].unlink()  # every tool of one file
+
+    result = runner.invoke(app, ["import", "--prune", "--yes", str(exported)])
+
+    assert result.exit_code == 0, result.output
+    _baseline, version = _rows(engine, PolicyVersion)
+    [announcement] = _rows(engine, Announcement)
+    posts = [d for d in _rows(engine, Delivery) if d.kind == "announcement"]
+    assert len(posts) == 1 and announcement.version_id == version.id
+    items = announcement.details["items"]
+    assert len(items) > 1 and {i["group"] for i in items} == {"removed"}
+    assert version.summary == f"import: {len(items)} changes ({len(items)} removed tools)"

@@ -80,8 +80,10 @@ def describe_change(change: Change) -> str:
 
 def describe_revision(revision: RevisionView, tz: dt.tzinfo) -> str:
     when = revision.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    # The version it belongs to: `changes vN` shows what else changed with it.
+    version = f"v{revision.version}  " if revision.version is not None else ""
     return (
-        f"{when}  {revision.action} by {revision.author} ({revision.source}): "
+        f"{when}  {version}{revision.action} by {revision.author} ({revision.source}): "
         f"{describe_changes(revision.changes)}"
     )
 
@@ -206,6 +208,11 @@ class Admin:
         if not revisions:
             raise UnknownToolError(tool)
         lines = [f"History of {revisions[-1].tool} (oldest first):"]
+        if any(r.version is not None for r in revisions):
+            lines[0] = (
+                f"History of {revisions[-1].tool} (oldest first; vN is the policy version, "
+                "`changes vN` shows everything in it):"
+            )
         lines += [f"• {describe_revision(r, self.tz)}" for r in revisions]
         return "\n".join(lines)
 

@@ -110,12 +110,25 @@ def sentence(text: str) -> str:
 
 
 class DueChanges:
-    """Applies scheduled changes on their day, each with a revision dated that day."""
+    """Applies scheduled changes on their day, each with a revision dated that day.
 
-    def __init__(self, store: Store, policies: PolicyRepository, tz: dt.tzinfo = dt.UTC) -> None:
+    The changes that take effect on one day are one policy version (the `in_transaction`
+    steps place them in it); they were announced, with their countdown, when they were
+    scheduled, so the version is recorded quietly.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyRepository,
+        tz: dt.tzinfo = dt.UTC,
+        *,
+        in_transaction: Sequence[Callable[[Session, ChangeEvent], object]] = (),
+    ) -> None:
         self.store = store
         self.policies = policies
         self.tz = tz
+        self.in_transaction = tuple(in_transaction)
 
     def apply(self) -> int:
         """Apply every scheduled change whose day has come; how many were applied.
@@ -126,11 +139,21 @@ class DueChanges:
         today = self.store.clock().astimezone(self.tz).date()
         if not self.policies.has_due(today):
             return 0
+        with self.store.reader() as reader:
+            days = sorted({row.effective for row in self.policies.due(reader, today)})
+        applied = sum(self._apply_day(day, today) for day in days)
+        if applied:
+            log.info("applied scheduled changes", extra={"count": applied})
+        return applied
+
+    def _apply_day(self, day: dt.date, today: dt.date) -> int:
+        """One transaction, and so one policy version, for the changes dated `day`."""
         applied = 0
+        day_start = dt.datetime.combine(day, dt.time(), tzinfo=self.tz)
         with self.store.session() as session:
             for row in self.policies.due(session, today):
-                if not self.policies.take_due(session, row):
-                    continue  # another process applied it
+                if row.effective != day or not self.policies.take_due(session, row):
+                    continue  # another day's, or another process applied it
                 tool = session.get(Tool, row.tool_id)
                 if tool is None:
                     continue
@@ -143,8 +166,7 @@ class DueChanges:
                         index.tool_for(a) or a for a in after.alternatives if a in index
                     ),
                 )
-                day_start = dt.datetime.combine(row.effective, dt.time(), tzinfo=self.tz)
-                self.policies.write(
+                change = self.policies.write(
                     session,
                     after,
                     tool,
@@ -154,10 +176,12 @@ class DueChanges:
                     at=day_start,
                 )
                 applied += 1
+                if not change.is_noop:
+                    event = ChangeEvent(change, row.author, "scheduled", True, day_start)
+                    for step in self.in_transaction:
+                        step(session, event)
             if applied:
                 self.policies.bump_generation(session)
-        if applied:
-            log.info("applied scheduled changes", extra={"count": applied})
         return applied
 
 
@@ -444,8 +468,14 @@ class PolicyChanges:
         outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
         for policy in outcome.removed:
             tool = current[name_key(policy.name)]
-            self.policies.delete(session, tool, author=actor.user, source=actor.source, at=now)
+            removal = self.policies.delete(
+                session, tool, author=actor.user, source=actor.source, at=now
+            )
             report.removed.append(tool.name)
+            # A removal is part of the import's version (and its announcement) like any change.
+            self._announce(
+                session, ChangeEvent(removal, actor.user, actor.source, command.quiet, now)
+            )
         # Names may move between tools: free those the files give to another tool first.
         later = outcome.scheduled | outcome.pending
         incoming = {

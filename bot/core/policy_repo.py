@@ -73,6 +73,13 @@ def policy_from_values(name: str, values: dict[str, Any]) -> ToolPolicy:
     )
 
 
+def revision_view(row: Revision) -> RevisionView:
+    """A revision as readers see it, with the number of the policy version it belongs to."""
+    return RevisionView(
+        row.tool_name, row.action, row.author, row.source, row.at, row.changes, row.version_id
+    )
+
+
 def with_values(policy: ToolPolicy, values: dict[str, Any]) -> ToolPolicy:
     """`policy` with some fields replaced by JSON-friendly values."""
     plain = {name: plain_value(getattr(policy, name)) for name in ToolPolicy.FIELDS}
@@ -163,18 +170,12 @@ class PolicyRepository:
             ).all()
             if not rows and found is None:
                 raise UnknownToolError(name, self.close_names(session, name))
-            return [
-                RevisionView(r.tool_name, r.action, r.author, r.source, r.at, r.changes)
-                for r in rows
-            ]
+            return [revision_view(r) for r in rows]
 
     def recent_changes(self, limit: int = 10) -> list[RevisionView]:
         with self.store.reader() as session:
             rows = session.exec(select(Revision).order_by(col(Revision.id).desc()).limit(limit))
-            return [
-                RevisionView(r.tool_name, r.action, r.author, r.source, r.at, r.changes)
-                for r in rows
-            ]
+            return [revision_view(r) for r in rows]
 
     def policy_on(self, name: str, day: dt.date, tz: dt.tzinfo = dt.UTC) -> ToolPolicy | None:
         """The policy a tool had at the end of `day` (in `tz`), rebuilt from its revisions.
