@@ -44,9 +44,10 @@ class EditTarget:
     draft: bool = False
 
     def dump(self) -> str:
-        return json.dumps(
-            {"tool": self.tool, "version": self.version, "create": self.create, "draft": self.draft}
-        )
+        data: dict[str, Any] = {"tool": self.tool, "version": self.version, "create": self.create}
+        if self.draft:
+            data["draft"] = True
+        return json.dumps(data)
 
     @classmethod
     def load(cls, text: str) -> EditTarget:
