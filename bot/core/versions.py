@@ -175,10 +175,25 @@ class Versions:
                 raise PolicyError(f"there is no version v{number}: `changes` lists them")
             return self._view(session, row)
 
-    def _view(self, session: Session, row: PolicyVersion) -> VersionView:
+    def excerpt(self, number: int, limit: int) -> tuple[VersionView, int]:
+        """Version `number` with its first `limit` changes only, and how many it has: a
+        page shows a baseline of 10,000 tools without reading them all."""
+        with Session(self.store.engine) as session:
+            row = session.get(PolicyVersion, number)
+            if row is None:
+                raise PolicyError(f"there is no version v{number}: `changes` lists them")
+            total = session.exec(
+                select(sa.func.count()).select_from(Revision).where(Revision.version_id == number)
+            ).one()
+            return self._view(session, row, limit), int(total)
+
+    def _view(self, session: Session, row: PolicyVersion, limit: int | None = None) -> VersionView:
         assert row.id is not None
         revisions = session.exec(
-            select(Revision).where(Revision.version_id == row.id).order_by(col(Revision.id))
+            select(Revision)
+            .where(Revision.version_id == row.id)
+            .order_by(col(Revision.id))
+            .limit(limit)
         ).all()
         changes = [
             {"tool": r.tool_name, "action": r.action, "changes": dict(r.changes or {})}

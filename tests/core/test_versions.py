@@ -43,6 +43,16 @@ def test_first_import_into_an_empty_registry_is_a_quiet_baseline(store: Store) -
     assert _all(store, Announcement) == []
 
 
+def test_an_excerpt_of_a_version_has_its_first_changes_and_counts_them_all(store: Store) -> None:
+    seed(_runtime(store), _registry())
+    [version] = _all(store, PolicyVersion)
+
+    excerpt, total = Versions(store).excerpt(version.id, 3)
+
+    assert total == 4 and excerpt.number == version.id
+    assert [c["tool"] for c in excerpt.changes] == ["Qoder", "Cursor", "Claude Code"]
+
+
 def test_an_import_changing_two_tools_is_one_version_and_one_announcement(store: Store) -> None:
     runtime = _runtime(store)
     seed(runtime, _registry())
