@@ -273,6 +273,9 @@ class Admin:
                 "`changes vN` shows everything in it):"
             )
         lines += [f"• {describe_revision(r, self.tz)}" for r in revisions]
+        staged = self.drafts.pending([revisions[-1].tool]) if self.drafts is not None else {}
+        for change in staged.get(revisions[-1].tool, []):
+            lines.append(f"• staged in the draft, not yet published: {change}")
         return "\n".join(lines)
 
     def _list(self, status: Status | None) -> str:

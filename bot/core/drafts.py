@@ -251,8 +251,8 @@ class Drafts:
         ]
         return DraftView(views)
 
-    def pending(self, tools: Sequence[str]) -> dict[str, str]:
-        """For each of `tools` the draft changes: a note for admins (tool -> sentence)."""
+    def pending(self, tools: Sequence[str]) -> dict[str, list[str]]:
+        """What the draft would change of each of `tools`: tool -> ['1. status: a → b', …]."""
         rows = self.repository.rows()
         if not rows:
             return {}
@@ -262,11 +262,7 @@ class Drafts:
             tool = wanted.get(name_key(str(row.preview.get("tool") or row.tool_name)))
             if tool is not None:
                 notes.setdefault(tool, []).append(f"{number}. {describe_preview(row.preview)}")
-        return {
-            tool: f"Draft, not yet published: {'; '.join(lines)}. Staff get the answer above "
-            "until `publish`; `draft` shows the whole draft."
-            for tool, lines in notes.items()
-        }
+        return notes
 
     def policy_in_draft(self, name: str) -> tuple[ToolPolicy, int | None]:
         """A tool as the draft would make it, and its version now (the Slack form in a draft

@@ -335,9 +335,15 @@ class PolicyService:
         except Exception:  # the note helps the admin; never cost the answer
             log.exception("could not read the draft")
             return answer
-        if not pending:
-            return answer
-        return replace(answer, notes=answer.notes + tuple(pending.items()))
+        notes = tuple(
+            (
+                tool,
+                f"Draft, not yet published: {'; '.join(lines)}. Staff get the answer above "
+                "until `publish`; `draft` shows the whole draft.",
+            )
+            for tool, lines in pending.items()
+        )
+        return replace(answer, notes=answer.notes + notes) if notes else answer
 
 
 def _as_desk(command: Command) -> DeskCommand:

@@ -298,3 +298,14 @@ def test_staging_through_the_write_path_checks_permission(runtime: Runtime) -> N
 
     with pytest.raises(PolicyError, match="only policy admins"):
         drafts.stage(SetPolicy("Cursor", Status.BANNED), Actor(STAFF, "slack"))
+
+
+def test_history_ends_with_what_the_draft_would_change(runtime: Runtime) -> None:
+    say(runtime, "draft set Cursor banned --reason Uploads code")
+
+    last = say(runtime, "history Cursor").splitlines()[-1]
+
+    assert last == (
+        "• staged in the draft, not yet published: 1. status: allowed → banned; "
+        "reason: — → Uploads code; effective: — → 2026-11-25"
+    )
