@@ -65,7 +65,6 @@ MAX_QUESTION = 500  # characters of a search kept; the rest is cut
 MAX_QUERY_FIELDS = 100
 CHANGES_SHOWN = 100
 VERSION_CHANGES_SHOWN = 200  # of one version's changes (a baseline holds every tool)
-RECENT_SCAN = 5000  # revisions read to find the recently changed tools
 STATIC_CACHE = "public, max-age=3600"
 MAX_CACHED_EXPORTS = 12
 
@@ -101,6 +100,8 @@ class Revisions(Protocol):
     def history(self, name: str) -> Sequence[Revision]: ...
 
     def recent_changes(self, limit: int = 10) -> Sequence[Revision]: ...
+
+    def changed_since(self, since: dt.datetime) -> set[str]: ...
 
 
 class VersionSource(Protocol):
@@ -636,11 +637,7 @@ def settle_long_lived() -> None:
 def recently_changed(revisions: Revisions, now: dt.datetime) -> frozenset[str]:
     """The name keys of the tools changed in the last RECENT_DAYS days."""
     since = now - dt.timedelta(days=RECENT_DAYS)
-    return frozenset(
-        name_key(revision.tool)
-        for revision in revisions.recent_changes(RECENT_SCAN)
-        if revision.at >= since
-    )
+    return frozenset(name_key(name) for name in revisions.changed_since(since))
 
 
 def export_registry(
