@@ -215,8 +215,8 @@ class PolicyRepository:
     def index(self, session: Session) -> NameIndex:
         """Every name and alias in the registry -> its tool's name."""
         index = NameIndex()
-        for tool in session.exec(select(Tool)).all():
-            index.add(tool.name)
+        for name in session.exec(select(Tool.name)).all():  # names only: no ORM objects
+            index.add(name)
         for alias, tool_name in session.exec(
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):
@@ -323,8 +323,8 @@ class PolicyRepository:
     def close_names(self, session: Session, name: str) -> list[str]:
         """Up to three tool names close to `name` (by name or alias), the clearly best first."""
         owners: dict[str, str] = {}
-        for tool in session.exec(select(Tool)).all():
-            owners[tool.name] = tool.name
+        for tool_name in session.exec(select(Tool.name)).all():
+            owners[tool_name] = tool_name
         for alias, tool_name in session.exec(
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):
