@@ -198,6 +198,8 @@ class CatalogueApp:
         self.static = _static_files()
         self._snapshot: tuple[int, dt.date, Catalogue] | None = None
         self._building = threading.Lock()
+        self._settling = threading.Lock()
+        self._settled = -1  # how many of the snapshot's lazy indexes were built when frozen
         # Exports of the current snapshot, by format and filter: a registry of 10,000 tools
         # takes seconds to write as YAML, so each is written once per registry change.
         self._exports: dict[tuple[int, str, str], bytes] = {}
@@ -213,6 +215,8 @@ class CatalogueApp:
         today = self.today()
         cached = self._snapshot
         if cached is not None and cached[0] == id(registry) and cached[1] == today:
+            if registry.built != self._settled:
+                self._settle(registry)  # a search or a Slack question built the matcher since
             return cached[2]
         with self._building:  # one thread builds; the others wait for its result
             cached = self._snapshot
@@ -221,8 +225,17 @@ class CatalogueApp:
             catalogue = Catalogue(registry, recent=self._recent(), today=today)
             self._snapshot = (id(registry), today, catalogue)
             self._exports = {}
-            settle_long_lived()
+            self._settled = -1
+            self._settle(registry)
             return catalogue
+
+    def _settle(self, registry: Registry) -> None:
+        """Freeze what the snapshot holds (`settle_long_lived`), again once its answers'
+        indexes are built, so their objects stay out of the collector's full passes too."""
+        with self._settling:
+            if registry.built != self._settled:
+                self._settled = registry.built
+                settle_long_lived()
 
     def _recent(self) -> frozenset[str]:
         return recently_changed(self.revisions, self.clock())

@@ -254,6 +254,11 @@ class Registry:
         canonical = self.names.tool_for(name)
         return self._policies.get(name_key(canonical)) if canonical else None
 
+    @property
+    def built(self) -> int:
+        """How many of the indexes are built so far (0 to 3)."""
+        return sum(index is not None for index in (self._names, self._matcher, self._lists))
+
     def keyed(self) -> Iterable[tuple[str, ToolPolicy]]:
         """Each policy with its name's key (`name_key`), as the snapshot already holds it."""
         return self._policies.items()
