@@ -36,7 +36,7 @@ from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
 from bot.core.phrases import staff_help
 from bot.core.policy import ToolPolicy
-from bot.core.policy_repo import PolicyRepository
+from bot.core.policy_repo import LoadedPolicies, PolicyRepository
 from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import PolicyError
@@ -82,6 +82,7 @@ class RegistrySnapshot:
         self.due = due
         self._lock = threading.Lock()
         self._registry: Registry | None = None
+        self._loaded: LoadedPolicies | None = None  # what the next reload need not read again
         self._generation = -1
         self._checked_at = 0.0
 
@@ -99,7 +100,8 @@ class RegistrySnapshot:
                 self.due.apply()
             generation = self.policies.generation()
             if self._registry is None or generation != self._generation:
-                self._registry = Registry(self.policies.policies())
+                self._loaded = self.policies.load(self._loaded)
+                self._registry = Registry(self._loaded.policies)
                 self._generation = generation
                 REGISTRY_GENERATION.set(generation)
             self._checked_at = time.monotonic()
