@@ -25,6 +25,7 @@ from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
 from bot.core.conversations import Conversations
 from bot.core.desk import Desk
+from bot.core.drafts import DraftRepository, Drafts
 from bot.core.event_repo import EventRepository
 from bot.core.exceptions import Exceptions, GroupMembers
 from bot.core.feedback import Feedback
@@ -63,6 +64,7 @@ class Runtime:
     desk: Desk
     waker: Waker
     policy_load: PolicyLoad | None = None
+    drafts: Drafts | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ def build_runtime(
         tz=zone,
         committed=[snapshot.forget],
     )
-    admin = Admin(policies, questions, changes, announcements=announcements, tz=zone)
+    # The draft of the next version: staged commands, replayed through `changes` on publish.
+    drafts = Drafts(store, DraftRepository(store), changes)
+    admin = Admin(policies, questions, changes, announcements=announcements, drafts=drafts, tz=zone)
 
     desk = Desk(
         requests=requests,
@@ -178,6 +182,7 @@ def build_runtime(
         announcements,
         desk,
         waker,
+        drafts=drafts,
     )
 
 
