@@ -65,7 +65,6 @@ MAX_QUESTION = 500  # characters of a search kept; the rest is cut
 MAX_QUERY_FIELDS = 100
 CHANGES_SHOWN = 100
 VERSION_CHANGES_SHOWN = 200  # of one version's changes (a baseline holds every tool)
-RECENT_SCAN = 5000  # revisions read to find the recently changed tools
 STATIC_CACHE = "public, max-age=3600"
 MAX_CACHED_EXPORTS = 12
 
@@ -101,6 +100,8 @@ class Revisions(Protocol):
     def history(self, name: str) -> Sequence[Revision]: ...
 
     def recent_changes(self, limit: int = 10) -> Sequence[Revision]: ...
+
+    def changed_since(self, since: dt.datetime) -> set[str]: ...
 
 
 class VersionSource(Protocol):
@@ -197,6 +198,8 @@ class CatalogueApp:
         self.static = _static_files()
         self._snapshot: tuple[int, dt.date, Catalogue] | None = None
         self._building = threading.Lock()
+        self._settling = threading.Lock()
+        self._settled = -1  # how many of the snapshot's lazy indexes were built when frozen
         # Exports of the current snapshot, by format and filter: a registry of 10,000 tools
         # takes seconds to write as YAML, so each is written once per registry change.
         self._exports: dict[tuple[int, str, str], bytes] = {}
@@ -212,6 +215,8 @@ class CatalogueApp:
         today = self.today()
         cached = self._snapshot
         if cached is not None and cached[0] == id(registry) and cached[1] == today:
+            if registry.built != self._settled:
+                self._settle(registry)  # a search or a Slack question built the matcher since
             return cached[2]
         with self._building:  # one thread builds; the others wait for its result
             cached = self._snapshot
@@ -220,8 +225,17 @@ class CatalogueApp:
             catalogue = Catalogue(registry, recent=self._recent(), today=today)
             self._snapshot = (id(registry), today, catalogue)
             self._exports = {}
-            settle_long_lived()
+            self._settled = -1
+            self._settle(registry)
             return catalogue
+
+    def _settle(self, registry: Registry) -> None:
+        """Freeze what the snapshot holds (`settle_long_lived`), again once its answers'
+        indexes are built, so their objects stay out of the collector's full passes too."""
+        with self._settling:
+            if registry.built != self._settled:
+                self._settled = registry.built
+                settle_long_lived()
 
     def _recent(self) -> frozenset[str]:
         return recently_changed(self.revisions, self.clock())
@@ -636,11 +650,7 @@ def settle_long_lived() -> None:
 def recently_changed(revisions: Revisions, now: dt.datetime) -> frozenset[str]:
     """The name keys of the tools changed in the last RECENT_DAYS days."""
     since = now - dt.timedelta(days=RECENT_DAYS)
-    return frozenset(
-        name_key(revision.tool)
-        for revision in revisions.recent_changes(RECENT_SCAN)
-        if revision.at >= since
-    )
+    return frozenset(name_key(name) for name in revisions.changed_since(since))
 
 
 def export_registry(

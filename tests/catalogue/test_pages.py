@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import re
@@ -221,6 +222,18 @@ def test_search_without_a_match_says_so_and_offers_close_names(site: Site) -> No
     assert "No policy for" in reply.text
 
 
+def test_the_matcher_a_search_builds_is_frozen_with_the_snapshot_at_the_next_request(
+    site: Site,
+) -> None:
+    site.get("/catalogue/")  # the page needs no matcher: the snapshot is frozen without it
+    registry = site.runtime.service.registry()
+    site.get("/catalogue/?q=calude+code")  # builds the matcher
+    site.get("/catalogue/")
+    assert site.runtime.service.registry() is registry
+    # Frozen objects are out of the collector's generations (gc.get_objects lists those).
+    assert id(registry.matcher) not in {id(item) for item in gc.get_objects()}
+
+
 def test_search_does_not_log_the_question_nor_show_who_asked(store: object, site: Site) -> None:
     from bot.core.store import Store
 
@@ -403,6 +416,14 @@ def test_the_json_export_lists_every_tool_with_its_page(site: Site) -> None:
     claude = next(t for t in data["tools"] if t["name"] == "Claude Code")
     assert claude["url"] == "https://policybot.example.com/catalogue/tools/claude-code"
     assert claude["status"] == "banned" and claude["recently_changed"] is True
+
+
+def test_the_json_export_has_one_tool_a_line_and_an_empty_one_is_still_json(site: Site) -> None:
+    text = site.get("/catalogue/export.json").text
+    lines = [line for line in text.splitlines() if line.startswith('  {"name": ')]
+    assert len(lines) == len(site.runtime.policies.policies())
+    empty = json.loads(site.get("/catalogue/export.json?vendor=Nobody").body)
+    assert empty["count"] == 0 and empty["tools"] == []
 
 
 def test_the_csv_export_has_build_your_own_radars_columns(site: Site) -> None:
