@@ -120,3 +120,33 @@ def test_an_import_that_only_removes_tools_is_a_version_with_one_post(
     items = announcement.details["items"]
     assert len(items) > 1 and {i["group"] for i in items} == {"removed"}
     assert version.summary == f"import: {len(items)} changes ({len(items)} removed tools)"
+
+
+def test_a_draft_staged_in_the_console_leaves_exports_alone_until_published(
+    env: str, engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_ADMINS", "alice")
+    runner.invoke(app, ["import", str(REPO / "policies")])
+    before, staged, after = tmp_path / "before", tmp_path / "staged", tmp_path / "after"
+    for folder in (before, staged, after):
+        folder.mkdir()
+    runner.invoke(app, ["export", str(before)])
+
+    chat = runner.invoke(
+        app,
+        ["chat", "--user", "alice"],
+        input="draft set Cursor banned --reason Uploads code\ndraft remove Otter.ai\ndraft\nquit\n",
+    )
+    runner.invoke(app, ["export", str(staged)])
+    published = runner.invoke(app, ["chat", "--user", "alice"], input="publish\nquit\n")
+    runner.invoke(app, ["export", str(after)])
+
+    assert chat.exit_code == 0, chat.output
+    assert "2. Otter.ai: removed from the registry — staged by alice (console)" in chat.output
+    files = sorted(p.name for p in before.iterdir())
+    assert files
+    assert all((before / n).read_text() == (staged / n).read_text() for n in files)
+    assert "Published v" in published.output and "2 changes" in published.output
+    assert "Otter.ai" not in (after / "productivity.yaml").read_text()
+    [announcement] = _rows(engine, Announcement)
+    assert {i["group"] for i in announcement.details["items"]} == {"banned", "removed"}
