@@ -184,20 +184,21 @@ class PolicyRepository:
             }
         rows: dict[int, tuple[Stamp, ToolPolicy]] = {}
         for tool_id, _ in heads:
-            row = fresh.get(tool_id)
-            if row is not None:
-                version, policy = _stamp(row), to_policy(row, ())
-            elif tool_id in known:
-                version, policy = known[tool_id]
-            else:
-                continue  # removed between the two reads: the next load will not list it
-            # Aliases and scheduled changes can move without the tool's row version.
             names = tuple(aliases.get(tool_id, ()))
             change = pending.get(tool_id)
+            row = fresh.get(tool_id)
+            if row is not None:
+                scheduled = _scheduled(change, row.status) if change is not None else None
+                rows[tool_id] = (_stamp(row), to_policy(row, names, scheduled))
+                continue
+            if tool_id not in known:
+                continue  # removed between the two reads: the next load will not list it
+            stamp, policy = known[tool_id]
+            # Aliases and scheduled changes can move without the tool's row.
             scheduled = _scheduled(change, policy.status.value) if change is not None else None
             if policy.aliases != names or policy.scheduled != scheduled:
                 policy = replace(policy, aliases=names, scheduled=scheduled)
-            rows[tool_id] = (version, policy)
+            rows[tool_id] = (stamp, policy)
         return LoadedPolicies(tuple(policy for _, policy in rows.values()), rows)
 
     @staticmethod
