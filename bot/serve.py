@@ -70,12 +70,13 @@ def open_serving_runtime(
     settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
 ) -> tuple[Runtime, App]:
     """The composition root of a serving process (`policybot serve`, each gunicorn worker):
-    one Web API client, the admin group read through it, the runtime (questions logged in
-    batches off the request thread) and the Bolt app with every listener. Building the app
-    calls auth.test (an exception if Slack refuses the token or cannot be reached)."""
+    one Web API client, the admin group and owners' user groups read through it, the
+    runtime (questions logged in batches off the request thread) and the Bolt app with every
+    listener. Building the app calls auth.test (an exception if Slack refuses the token or
+    cannot be reached)."""
     from bot.bootstrap import open_runtime
     from bot.slack import announcements, requests
-    from bot.slack.admins import AdminGroup
+    from bot.slack.admins import AdminGroup, UserGroups
     from bot.slack.app import build_app, make_client
 
     client = make_client(settings)
@@ -87,6 +88,7 @@ def open_serving_runtime(
         drift=drift,
         also_admin=group.is_member if group else None,
         question_log=True,
+        group_members=UserGroups(client).members,
     )
     app = build_app(runtime, client, extensions=[announcements.register, requests.register])
     return runtime, app

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from bot.core.models import (
     ScheduledStep,
 )
 from bot.core.names import name_key
+from bot.core.notices import Waker
 from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, plain_value
@@ -41,6 +42,8 @@ from bot.core.versions import Versions, group_of, parse_version
 # The transaction's announcement and the items of its version, while it is being written.
 _ANNOUNCEMENT_KEY = "policybot.announcement"
 _ITEMS_KEY = "policybot.announced_items"
+# The effective dates whose countdown the transaction's announcement already has.
+_COUNTDOWNS_KEY = "policybot.countdowns"
 
 # Fields whose change staff must hear about; a reworded reason or a new alias is not news.
 MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effective")
@@ -132,7 +135,19 @@ def is_material(event: ChangeEvent) -> bool:
     change = event.change
     if change.after is None:  # removing a tool leaves nothing to acknowledge
         return False
-    return any(name in change.changed for name in MATERIAL_FIELDS)
+    # "scheduled" is only ever changed by cancelling a scheduled change staff were told of.
+    return any(name in change.changed for name in (*MATERIAL_FIELDS, "scheduled"))
+
+
+def cancelled_headline(before: ToolPolicy) -> str:
+    """'Cursor: the change to banned planned from 2026-12-20 is cancelled; it stays
+    conditional'."""
+    planned = before.scheduled
+    assert planned is not None
+    return (
+        f"{before.name}: the change to {status_words(planned.status)} planned from "
+        f"{planned.effective.isoformat()} is cancelled; it stays {status_words(before.status)}"
+    )
 
 
 def headline(
@@ -142,6 +157,8 @@ def headline(
     today: dt.date,
 ) -> str:
     """'Claude Code: allowed → banned from 2026-12-01; use Qoder instead'."""
+    if "scheduled" in changed and before is not None and before.scheduled is not None:
+        return cancelled_headline(before)
     if before is not None and "status" in changed:
         status = f"{status_words(before.status)} → {status_words(after.status)}"
     else:
@@ -264,15 +281,16 @@ class Announcements:
         policies: PolicyRepository,
         config: AnnouncementConfig,
         versions: Versions | None = None,
+        waker: Waker | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.config = config
         # Every change joins its transaction's version first; announcements tell of versions.
         self.versions = versions or Versions(store)
-        # Called after a commit that created deliveries, so a running scheduler sends them
-        # now instead of at its next poll (set by bot/schedule).
-        self.wake: Callable[[], None] | None = None
+        # Rung after a commit that created deliveries, so a running scheduler sends them now
+        # instead of at its next poll.
+        self.waker = waker or Waker()
 
     # -- creating --------------------------------------------------------------------------
 
@@ -293,12 +311,16 @@ class Announcements:
             self._extend(session, row, items, version.id, event)
             return
         if removal:
-            return  # a removal alone leaves nothing to acknowledge
+            # A version that only removes tools is news too: staff may have been using them.
+            self._announce_removal(session, event)
+            row = session.info[_ANNOUNCEMENT_KEY]
+            self._extend(session, row, items, version.id, event)
+            return
         self._announce_change(session, event)
         row = session.info[_ANNOUNCEMENT_KEY]
         row.version_id = version.id
-        if len(items) > 1:  # removals came first in this version
-            self._extend(session, row, items, version.id, event)
+        if event.change.after is not None and event.change.after.effective is not None:
+            session.info.setdefault(_COUNTDOWNS_KEY, set()).add(event.change.after.effective)
 
     def _extend(
         self,
@@ -320,7 +342,10 @@ class Announcements:
         session.add(row)
         assert row.id is not None and row.channel is not None
         after = event.change.after
-        if after is not None and after.effective is not None and len(dates) > 1:
+        # One countdown per date in the version: the first dated change's came with the row.
+        counted: set[dt.date] = session.info.setdefault(_COUNTDOWNS_KEY, set())
+        if after is not None and after.effective is not None and after.effective not in counted:
+            counted.add(after.effective)
             for offset, due in self._effective_reminders(after.effective, event.at):
                 kind = f"effective-{duration_label(offset)}@{after.effective.isoformat()}"
                 session.add(
@@ -349,6 +374,24 @@ class Announcements:
             policy=change.after,
             summary=headline(change.before, change.after, change.changed, today),
             details=details,
+            author=event.author,
+            now=event.at,
+        )
+        self._wake_after_commit(session)
+
+    def _announce_removal(self, session: Session, event: ChangeEvent) -> None:
+        """The announcement of a version whose first change removes a tool (`_extend` then
+        lists the version's changes in it, grouped under "Removed tools")."""
+        before = event.change.before
+        assert before is not None
+        # The removed tool's date and reason are its old policy's, not this version's news.
+        gone = replace(before, effective=None, reason=None)
+        session.info[_ANNOUNCEMENT_KEY] = self._create(
+            session,
+            kind="change",
+            policy=gone,
+            summary=f"{before.name}: removed from the registry",
+            details={"changes": {}, "removed": True},
             author=event.author,
             now=event.at,
         )
@@ -473,12 +516,10 @@ class Announcements:
         )
 
     def _wake_after_commit(self, session: Session) -> None:
-        if self.wake is not None:
-            sa.event.listen(session, "after_commit", lambda _s: self._wake(), once=True)
+        self.waker.after_commit(session)
 
     def _wake(self) -> None:
-        if self.wake is not None:
-            self.wake()
+        self.waker.ring()
 
     # -- acknowledging ---------------------------------------------------------------------
 

@@ -59,6 +59,13 @@ class RemoveTool:
 
 
 @dataclass(frozen=True)
+class CancelScheduled:
+    """`unschedule <tool>`: drop the tool's scheduled change; today's policy stays."""
+
+    tool: str
+
+
+@dataclass(frozen=True)
 class ShowHistory:
     tool: str
 
@@ -101,6 +108,34 @@ class ShowChanges:
     """The policy versions, newest first; or one version's changes."""
 
     version: int | None = None
+
+
+# -- the draft of the next policy version (issue 14) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowDraft:
+    """`draft`: what is staged for the next version, and who staged it."""
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """`draft set …` / `draft alias …` / `draft add …` / `draft remove …`: stage a change;
+    `draft edit <tool>` shows (console) or edits in the form (Slack) the tool as drafted."""
+
+    command: SetPolicy | AddAlias | RemoveTool | EditTool
+
+
+@dataclass(frozen=True)
+class PublishDraft:
+    """`publish`: every staged change as one policy version, announced once."""
+
+
+@dataclass(frozen=True)
+class DiscardDraft:
+    """`discard` drops the whole draft; `discard 2` only its second change."""
+
+    number: int | None = None
 
 
 # -- when the answer is no (issue 16): requests, exceptions, watches, the queue -------------
@@ -212,6 +247,7 @@ Command: TypeAlias = (
     SetPolicy
     | AddAlias
     | RemoveTool
+    | CancelScheduled
     | ShowHistory
     | ListTools
     | ShowUnanswered
@@ -220,6 +256,10 @@ Command: TypeAlias = (
     | Announce
     | ShowAcks
     | ShowChanges
+    | ShowDraft
+    | StageChange
+    | PublishDraft
+    | DiscardDraft
     | DeskCommand
 )
 
@@ -230,11 +270,16 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
         SetPolicy,
         AddAlias,
         RemoveTool,
+        CancelScheduled,
         ShowHistory,
         ShowUnanswered,
         EditTool,
         Announce,
         ShowAcks,
+        ShowDraft,
+        StageChange,
+        PublishDraft,
+        DiscardDraft,
         ListRequests,
         Revoke,
         ShowFeedback,
@@ -246,7 +291,8 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
 # Every verb but help is for policy admins: the permission check comes before the grammar's,
 # so people who may not run a command do not learn its usage from their mistakes.
 ADMIN_VERBS = frozenset(
-    {"set", "alias", "remove", "history", "unanswered", "edit", "add", "announce", "acks"}
+    {"set", "alias", "remove", "unschedule", "history", "unanswered", "edit", "add"}
+    | {"announce", "acks", "draft", "publish", "discard"}
     | {"requests", "revoke", "feedback", "audit", "answer"}
 )
 
@@ -264,6 +310,10 @@ _VERBS: dict[str, tuple[str, str]] = {
     ),
     "alias": ("alias <tool> <alias>", "add another name for a tool"),
     "remove": ("remove <tool>", "delete a tool from the registry"),
+    "unschedule": (
+        "unschedule <tool>",
+        "cancel a tool's scheduled change (set with a future --effective); today's policy stays",
+    ),
     "history": ("history <tool>", "show every change to a tool's policy"),
     "list": ("list [status]", "list the tools, or only those with one status"),
     "unanswered": ("unanswered", "show questions the bot could not answer"),
@@ -276,6 +326,13 @@ _VERBS: dict[str, tuple[str, str]] = {
         "show who has acknowledged a tool's announcement (acks v7: a version's)",
     ),
     "changes": ("changes [vN]", "the policy versions, newest first, or one version's changes"),
+    "draft": (
+        "draft [set …|alias …|add <tool>|edit <tool>|remove <tool>]",
+        "stage a change for the next version (staff see nothing until publish);"
+        " draft alone shows what is staged and by whom",
+    ),
+    "publish": ("publish", "publish every staged change as one policy version, announced once"),
+    "discard": ("discard [N]", "drop the whole draft, or only its change N"),
     "request": ("request <tool> [why]", "anyone: ask for a review of a tool with no policy"),
     "exception": (
         "exception <tool> --purpose TEXT --data CLASS --days N --why TEXT",
@@ -375,6 +432,8 @@ def parse_command(text: str, is_tool: Callable[[str], bool] | None = None) -> Co
     rest = words[1] if len(words) > 1 else ""
     if verb == "set":
         return _parse_set(verb, rest, is_tool)
+    if verb == "draft":
+        return _parse_draft(verb, rest, is_tool)
     if verb in _TEXT_PARSERS:
         return _TEXT_PARSERS[verb](verb, rest)
     return _PARSERS[verb](verb, _shell_words(verb, rest))
@@ -510,6 +569,34 @@ def _parse_changes(verb: str, args: list[str]) -> ShowChanges:
     return ShowChanges(version=int(digits))
 
 
+# What `draft` stages: the changes a command makes (and `edit`, the form's).
+_STAGED_VERBS = ("set", "alias", "add", "edit", "remove")
+
+
+def _parse_draft(verb: str, rest: str, is_tool: Callable[[str], bool] | None) -> Command:
+    if not rest.strip():
+        return ShowDraft()
+    inner = rest.split(maxsplit=1)[0].lower()
+    if inner not in _STAGED_VERBS:
+        raise _error(
+            verb,
+            f"'{rest.split()[0]}' cannot be staged: draft stages {_or_list(_STAGED_VERBS)},"
+            " e.g. draft set Cursor banned --reason …",
+        )
+    staged = parse_command(rest, is_tool)
+    assert isinstance(staged, SetPolicy | AddAlias | RemoveTool | EditTool)
+    return StageChange(staged)
+
+
+def _parse_discard(verb: str, args: list[str]) -> DiscardDraft:
+    words = _no_options(verb, args)
+    if not words:
+        return DiscardDraft()
+    if len(words) != 1 or not words[0].isdigit() or int(words[0]) < 1:
+        raise _error(verb, "name one staged change by its number in `draft`, or nothing for all")
+    return DiscardDraft(int(words[0]))
+
+
 def _tool_parser(make: Callable[[str], Command]) -> Callable[[str, list[str]], Command]:
     """A parser for `<verb> <tool>` commands: every remaining word is the tool's name."""
 
@@ -643,6 +730,7 @@ _TEXT_PARSERS: dict[str, Callable[[str, str], Command]] = {
 _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "alias": _parse_alias,
     "remove": _tool_parser(RemoveTool),
+    "unschedule": _tool_parser(CancelScheduled),
     "history": _tool_parser(ShowHistory),
     "list": _parse_list,
     "unanswered": _parse_unanswered,
@@ -652,6 +740,8 @@ _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "announce": _tool_parser(Announce),
     "acks": _tool_parser(ShowAcks),
     "changes": _parse_changes,
+    "publish": _no_arguments(PublishDraft),
+    "discard": _parse_discard,
     "request": _parse_request,
     "exceptions": _parse_exceptions,
     "watch": _tool_parser(WatchTool),

@@ -127,8 +127,7 @@ class AnnouncementScheduler:
             coalesce=True,
             misfire_grace_time=3600,
         )
-        if self.runtime.announcements is not None:
-            self.runtime.announcements.wake = self.kick
+        self.runtime.waker.listen(self.kick)
         # A tick a second would fill the log with "Running job ..." lines.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self._scheduler.start()
@@ -139,8 +138,7 @@ class AnnouncementScheduler:
         with self._lock:
             self._stopped = True
             thread = self._drain_thread
-        if self.runtime.announcements is not None:
-            self.runtime.announcements.wake = None
+        self.runtime.waker.listen(None)
         self._scheduler.shutdown(wait=True)
         self.dispatcher.stop()
         if thread is not None:

@@ -40,9 +40,14 @@ class EditTarget:
     tool: str
     version: int | None
     create: bool
+    # Opened with `draft edit`/`draft add`: saving stages the change instead of making it.
+    draft: bool = False
 
     def dump(self) -> str:
-        return json.dumps({"tool": self.tool, "version": self.version, "create": self.create})
+        data: dict[str, Any] = {"tool": self.tool, "version": self.version, "create": self.create}
+        if self.draft:
+            data["draft"] = True
+        return json.dumps(data)
 
     @classmethod
     def load(cls, text: str) -> EditTarget:
@@ -52,6 +57,7 @@ class EditTarget:
             tool=str(data.get("tool") or ""),
             version=int(version) if version is not None else None,
             create=bool(data.get("create")),
+            draft=bool(data.get("draft")),
         )
 
 
@@ -119,7 +125,12 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
             {
                 "type": "section",
                 "block_id": "heading",
-                "text": plain(f"Editing {policy.name} (version {target.version})"),
+                "text": plain(
+                    f"Editing {policy.name} as drafted: saving stages the change for the next "
+                    "version; staff see nothing until publish"
+                    if target.draft
+                    else f"Editing {policy.name} (version {target.version})"
+                ),
             }
         )
     blocks += [
@@ -167,8 +178,12 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CALLBACK_ID,
         "private_metadata": target.dump(),
-        "title": plain("Add a tool" if target.create else "Edit a policy", 24),
-        "submit": plain("Save", 24),
+        "title": plain(
+            ("Add a tool" if target.create else "Edit a policy")
+            + (" (draft)" if target.draft else ""),
+            24,
+        ),
+        "submit": plain("Stage" if target.draft else "Save", 24),
         "close": plain("Cancel", 24),
         "blocks": blocks,
     }
@@ -202,6 +217,16 @@ def read_submission(
     values: dict[str, Any], target: EditTarget
 ) -> tuple[ToolPolicy | None, dict[str, str]]:
     """The policy the form describes, or the errors to show, keyed by field (block_id)."""
+    draft, errors = read_draft(values, target)
+    return (None, errors) if errors else (draft, {})
+
+
+def read_draft(
+    values: dict[str, Any], target: EditTarget
+) -> tuple[ToolPolicy | None, dict[str, str]]:
+    """The policy as far as the form describes it, and the form's own errors. A field in
+    error is left empty and a missing status read as under review, so that the policy's
+    other rules can be checked in the same round (None only without a name)."""
     errors: dict[str, str] = {}
     name = (_text(values, "name") if target.create else target.tool) or ""
     name = " ".join(name.split())
@@ -237,11 +262,11 @@ def read_submission(
     if link and not _URL.match(link):
         errors["link"] = "Give a web address starting with https:// (or leave it empty)."
 
-    if errors or status is None:
+    if not name:
         return None, errors
     policy = ToolPolicy(
         name=name,
-        status=status,
+        status=status or Status.UNDER_REVIEW,
         vendor=texts["vendor"],
         aliases=_names(_text(values, "aliases")),
         category=texts["category"],
@@ -251,9 +276,9 @@ def read_submission(
         alternatives=_names(_text(values, "alternatives")),
         effective=effective,
         owner=texts["owner"],
-        link=link,
+        link=link if "link" not in errors else None,
     )
-    return policy, {}
+    return policy, errors
 
 
 def field_of(problem_field: str | None, target: EditTarget) -> str:
