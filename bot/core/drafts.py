@@ -36,7 +36,7 @@ from bot.core.models import StagedChange
 from bot.core.names import name_key
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.policy_repo import policy_from_values
-from bot.core.store import Change, PolicyError, Store, plain_value
+from bot.core.store import Change, PolicyError, Store, UnknownToolError, plain_value
 
 # A draft is a handful of changes; a runaway script staging thousands is refused.
 MAX_STAGED = 200
@@ -213,7 +213,7 @@ class Drafts:
             changes = self.changes.trial(staged)
         except StagedCommandError as error:
             if error.position == len(staged):
-                raise error.error from None  # this command's own mistake, as `set` says it
+                raise _in_draft(error.error) from None  # its own mistake, as `set` says it
             raise PolicyError(f"Nothing was staged: {self._problem(error)}") from error
         last = changes[-1]
         if last.is_noop:
@@ -320,6 +320,15 @@ class Drafts:
             f"staged change {error.position} ({error.tool}, staged by {error.author}) no longer "
             f"applies: {reason} Drop it with `discard {error.position}`, then stage it again."
         )
+
+
+def _in_draft(error: PolicyError) -> PolicyError:
+    """`set`'s "To add a tool, use: add X" pointed at the draft (adding directly would
+    bypass it)."""
+    if isinstance(error, UnknownToolError) and str(error).endswith(f"use: add {error.name}"):
+        hint = f" To add it in the draft, use: draft add {error.name}"
+        return UnknownToolError(error.name, error.suggestions, field=error.field, hint=hint)
+    return error
 
 
 def describe_preview(preview: dict[str, Any]) -> str:

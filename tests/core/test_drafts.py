@@ -184,11 +184,13 @@ def test_a_mistake_is_refused_when_staged_and_nothing_is_staged(
     runtime: Runtime, store: Store
 ) -> None:
     unknown = say(runtime, "draft set Cursr banned")
+    new = say(runtime, "draft set Kiro allowed")
     noop = say(runtime, "draft set Qoder allowed")
     banned = say(runtime, "draft set Cursor banned --conditions x")
     verb = say(runtime, "draft history Cursor")
 
     assert unknown.startswith("no tool named 'Cursr' in the registry. Did you mean Cursor?")
+    assert new.endswith("To add it in the draft, use: draft add Kiro")
     assert noop == "Qoder already has that policy in the draft: nothing staged"
     assert banned.startswith("a banned tool has no conditions or data limit")
     assert verb.startswith("'history' cannot be staged: draft stages set, alias, add, edit")
