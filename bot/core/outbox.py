@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.core.announcements import ANNOUNCED_KINDS, AnnouncementView, view_of
@@ -67,8 +66,13 @@ class Sent:
 
 def _insert(session: Session, table: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's database."""
+    # The dialect's module is imported here: only the one in use, off the sender's start-up.
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table).on_conflict_do_nothing()
 
 

@@ -102,6 +102,10 @@ class AnnouncementScheduler:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the jobs; the first tick (lock, reconcile, send) runs at once. Idempotent:
+        `policybot serve` starts the sender early and hands it to the server to stop."""
+        if self._scheduler.running or self._stopped:
+            return
         zone = self.settings.zone
         self._scheduler.add_job(
             self.tick,
@@ -135,13 +139,17 @@ class AnnouncementScheduler:
         log.info("scheduler started", extra={"worker": self.worker})
 
     def stop(self) -> None:
-        """Stop the jobs, let in-flight sends finish and record them, give up the lock."""
+        """Stop the jobs, let in-flight sends finish and record them, give up the lock.
+        Idempotent."""
         with self._lock:
+            if self._stopped:
+                return
             self._stopped = True
             thread = self._drain_thread
         if self.runtime.announcements is not None:
             self.runtime.announcements.wake = None
-        self._scheduler.shutdown(wait=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         self.dispatcher.stop()
         if thread is not None:
             thread.join(timeout=30)
