@@ -26,6 +26,7 @@ from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, Pol
 from bot.core.commands import Command
 from bot.core.conversations import Conversations
 from bot.core.desk import Desk
+from bot.core.drafts import DraftRepository, Drafts
 from bot.core.event_repo import EventRepository
 from bot.core.exceptions import Exceptions
 from bot.core.feedback import Feedback
@@ -63,6 +64,7 @@ class Runtime:
     announcements: Announcements
     desk: Desk
     policy_load: PolicyLoad | None = None
+    drafts: Drafts | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ def build_runtime(
         is_admin=permissions.is_admin,
     )
     watches = Watches(store, policies, zone=zone, waker=waker)
-    due = DueChanges(store, policies, zone)
+    # A scheduled change applied on its day joins a policy version of its own (quietly: it
+    # was announced when it was scheduled).
+    due = DueChanges(store, policies, zone, in_transaction=[announcements.versions.on_change])
     snapshot = RegistrySnapshot(policies, due)
     changes = PolicyChanges(
         store,
@@ -129,7 +133,9 @@ def build_runtime(
         tz=zone,
         committed=[snapshot.forget],
     )
-    admin = Admin(policies, questions, changes, announcements=announcements, tz=zone)
+    # The draft of the next version: staged commands, replayed through `changes` on publish.
+    drafts = Drafts(store, DraftRepository(store), changes)
+    admin = Admin(policies, questions, changes, announcements=announcements, drafts=drafts, tz=zone)
 
     def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
         """The desk's registry changes (add a requested tool, alias a term): admin commands."""
@@ -177,6 +183,7 @@ def build_runtime(
         service,
         announcements,
         desk,
+        drafts=drafts,
     )
 
 

@@ -33,7 +33,8 @@ def env(engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 def _rows(engine: sa.Engine, model: type) -> list:  # type: ignore[type-arg]
     with Session(engine) as session:
-        return list(session.exec(select(model)).all())
+        # By id: PostgreSQL returns rows in no particular order after updates.
+        return list(session.exec(select(model).order_by(model.id)).all())
 
 
 def test_first_import_into_an_empty_database_announces_nothing(env: str, engine: sa.Engine) -> None:
@@ -99,3 +100,53 @@ def test_acks_export_lists_person_version_time_and_reminders(env: str, engine: s
     ]
     assert {r["reminders_sent"] for r in rows} == {"0"}
     assert [r["person"] for r in json.loads(as_json.output)] == ["U0ALICE", "U0BOB"]
+
+
+def test_an_import_that_only_removes_tools_is_a_version_with_one_post(
+    env: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["import", str(REPO / "policies")])
+    exported = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", exported)
+    sorted(exported.glob("*.yaml"))[0].unlink()  # every tool of one file
+
+    result = runner.invoke(app, ["import", "--prune", "--yes", str(exported)])
+
+    assert result.exit_code == 0, result.output
+    _baseline, version = _rows(engine, PolicyVersion)
+    [announcement] = _rows(engine, Announcement)
+    posts = [d for d in _rows(engine, Delivery) if d.kind == "announcement"]
+    assert len(posts) == 1 and announcement.version_id == version.id
+    items = announcement.details["items"]
+    assert len(items) > 1 and {i["group"] for i in items} == {"removed"}
+    assert version.summary == f"import: {len(items)} changes ({len(items)} removed tools)"
+
+
+def test_a_draft_staged_in_the_console_leaves_exports_alone_until_published(
+    env: str, engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_ADMINS", "alice")
+    runner.invoke(app, ["import", str(REPO / "policies")])
+    before, staged, after = tmp_path / "before", tmp_path / "staged", tmp_path / "after"
+    for folder in (before, staged, after):
+        folder.mkdir()
+    runner.invoke(app, ["export", str(before)])
+
+    chat = runner.invoke(
+        app,
+        ["chat", "--user", "alice"],
+        input="draft set Cursor banned --reason Uploads code\ndraft remove Otter.ai\ndraft\nquit\n",
+    )
+    runner.invoke(app, ["export", str(staged)])
+    published = runner.invoke(app, ["chat", "--user", "alice"], input="publish\nquit\n")
+    runner.invoke(app, ["export", str(after)])
+
+    assert chat.exit_code == 0, chat.output
+    assert "2. Otter.ai: removed from the registry — staged by alice (console)" in chat.output
+    files = sorted(p.name for p in before.iterdir())
+    assert files
+    assert all((before / n).read_text() == (staged / n).read_text() for n in files)
+    assert "Published v" in published.output and "2 changes" in published.output
+    assert "Otter.ai" not in (after / "productivity.yaml").read_text()
+    [announcement] = _rows(engine, Announcement)
+    assert {i["group"] for i in announcement.details["items"]} == {"banned", "removed"}

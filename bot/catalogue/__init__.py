@@ -27,4 +27,5 @@ def catalogue_for(runtime: Runtime) -> WSGIApplication | None:
         tz=settings.zone,
         public_url=settings.public_url,
         clock=runtime.service.clock,
+        versions=runtime.announcements.versions,
     )

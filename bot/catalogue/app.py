@@ -38,7 +38,8 @@ from bot.core.lists import STATUS_ORDER, group_by_status
 from bot.core.models import utcnow
 from bot.core.phrases import phrases_for
 from bot.core.policy import DataClass, Status, ToolPolicy
-from bot.core.store import name_key
+from bot.core.store import PolicyError, name_key
+from bot.core.versions import VersionView, version_label
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -63,7 +64,7 @@ HTML = "text/html; charset=utf-8"
 MAX_QUESTION = 500  # characters of a search kept; the rest is cut
 MAX_QUERY_FIELDS = 100
 CHANGES_SHOWN = 100
-RECENT_SCAN = 5000  # revisions read to find the recently changed tools
+VERSION_CHANGES_SHOWN = 200  # of one version's changes (a baseline holds every tool)
 STATIC_CACHE = "public, max-age=3600"
 MAX_CACHED_EXPORTS = 12
 
@@ -89,6 +90,8 @@ class Revision(Protocol):
     def at(self) -> dt.datetime: ...
     @property
     def changes(self) -> Mapping[str, Any]: ...  # field -> [old, new]
+    @property
+    def version(self) -> int | None: ...  # the policy version it belongs to
 
 
 class Revisions(Protocol):
@@ -98,15 +101,40 @@ class Revisions(Protocol):
 
     def recent_changes(self, limit: int = 10) -> Sequence[Revision]: ...
 
+    def changed_since(self, since: dt.datetime) -> set[str]: ...
+
+
+class VersionSource(Protocol):
+    """What the catalogue reads of policy versions (bot.core.versions.Versions)."""
+
+    def excerpt(self, number: int, limit: int) -> tuple[VersionView, int]: ...
+
+
+@dataclass(frozen=True)
+class Option:
+    """One value a filter offers: what goes in the URL, what people read, how many tools
+    have it (None where counting makes no sense), and whether the page's URL chose it."""
+
+    value: str
+    text: str
+    chosen: bool
+    count: int | None = None
+
 
 @dataclass(frozen=True)
 class FilterField:
-    """One select of the filter form: its query name, its label's key, and its options
-    as (value, text, chosen)."""
+    """One field of the filter form: its query name, its label's key, its options, and
+    whether it takes several values (checkboxes) or one (a select)."""
 
     name: str
     label: str
-    options: list[tuple[str, str, bool]]
+    options: list[Option]
+    multiple: bool = True
+
+    @property
+    def chosen(self) -> list[str]:
+        """The texts of the chosen options, for the summary of a closed list."""
+        return [option.text for option in self.options if option.chosen]
 
 
 @dataclass
@@ -158,9 +186,11 @@ class CatalogueApp:
         tz: dt.tzinfo = dt.UTC,
         clock: Callable[[], dt.datetime] = utcnow,
         public_url: str | None = None,
+        versions: VersionSource | None = None,
     ) -> None:
         self.source = source
         self.revisions = revisions
+        self.versions = versions  # None: no version pages, the history shows no links
         self.tz = tz
         self.clock = clock
         self.public_url = public_url
@@ -168,6 +198,8 @@ class CatalogueApp:
         self.static = _static_files()
         self._snapshot: tuple[int, dt.date, Catalogue] | None = None
         self._building = threading.Lock()
+        self._settling = threading.Lock()
+        self._settled = -1  # how many of the snapshot's lazy indexes were built when frozen
         # Exports of the current snapshot, by format and filter: a registry of 10,000 tools
         # takes seconds to write as YAML, so each is written once per registry change.
         self._exports: dict[tuple[int, str, str], bytes] = {}
@@ -183,6 +215,8 @@ class CatalogueApp:
         today = self.today()
         cached = self._snapshot
         if cached is not None and cached[0] == id(registry) and cached[1] == today:
+            if registry.built != self._settled:
+                self._settle(registry)  # a search or a Slack question built the matcher since
             return cached[2]
         with self._building:  # one thread builds; the others wait for its result
             cached = self._snapshot
@@ -191,8 +225,17 @@ class CatalogueApp:
             catalogue = Catalogue(registry, recent=self._recent(), today=today)
             self._snapshot = (id(registry), today, catalogue)
             self._exports = {}
-            settle_long_lived()
+            self._settled = -1
+            self._settle(registry)
             return catalogue
+
+    def _settle(self, registry: Registry) -> None:
+        """Freeze what the snapshot holds (`settle_long_lived`), again once its answers'
+        indexes are built, so their objects stay out of the collector's full passes too."""
+        with self._settling:
+            if registry.built != self._settled:
+                self._settled = registry.built
+                settle_long_lived()
 
     def _recent(self) -> frozenset[str]:
         return recently_changed(self.revisions, self.clock())
@@ -257,6 +300,9 @@ class CatalogueApp:
             return self._radar_svg(query, lang)
         if rest in ("changes", "changes/"):
             return self._changes(lang)
+        version = re.fullmatch(r"changes/v([0-9]{1,9})/?", rest)
+        if version:
+            return self._version(int(version.group(1)), lang)
         if rest.startswith("tools/"):
             return self._tool(rest.removeprefix("tools/").strip("/"), lang)
         export = re.fullmatch(r"export\.(json|csv|yaml)", rest)
@@ -295,16 +341,18 @@ class CatalogueApp:
             return str(value)
 
         def filter_fields(catalogue: Catalogue, filters: Filters) -> list[FilterField]:
-            """The filter form's fields: each value the registry has, with its count."""
+            """The filter form's fields: each value the registry has, with its count, and
+            every value the URL chose, so the form shows exactly the filter that is on."""
             return [
                 FilterField(
                     "status",
                     "filter_status",
                     [
-                        (
+                        Option(
                             s.value,
-                            f"{status_label(s)} ({catalogue.status_counts.get(s, 0)})",
+                            status_label(s),
                             s in filters.statuses,
+                            catalogue.status_counts.get(s, 0),
                         )
                         for s in STATUS_ORDER
                     ],
@@ -312,17 +360,16 @@ class CatalogueApp:
                 FilterField(
                     "category",
                     "filter_category",
-                    [(c, f"{c} ({n})", c in filters.categories) for c, n in catalogue.categories],
+                    _counted_options(catalogue.categories, filters.categories),
                 ),
                 FilterField(
-                    "vendor",
-                    "filter_vendor",
-                    [(v, f"{v} ({n})", v in filters.vendors) for v, n in catalogue.vendors],
+                    "vendor", "filter_vendor", _counted_options(catalogue.vendors, filters.vendors)
                 ),
                 FilterField(
                     "data",
                     "filter_data",
-                    [(d.value, data_name(d), d == filters.data) for d in DataClass],
+                    [Option(d.value, data_name(d), d == filters.data) for d in DataClass],
+                    multiple=False,  # "cleared for at least": one class says it all
                 ),
             ]
 
@@ -421,7 +468,7 @@ class CatalogueApp:
                     "upcoming": catalogue.upcoming(policy),
                     "recent": catalogue.is_recent(policy),
                     "history": [
-                        _history_row(revision, self.tz)
+                        self._history_row(revision)
                         for revision in reversed(self.revisions.history(policy.name))
                     ],
                 }
@@ -438,13 +485,53 @@ class CatalogueApp:
         catalogue = self.catalogue()
         rows = [
             {
-                **_history_row(revision, self.tz),
+                **self._history_row(revision),
                 "tool": revision.tool,
                 "known": catalogue.registry.get(revision.tool) is not None,
             }
             for revision in self.revisions.recent_changes(CHANGES_SHOWN)
         ]
         return self._render("changes.html", lang, catalogue=catalogue, rows=rows)
+
+    def _version(self, number: int, lang: str) -> Response:
+        """One policy version: who made it, when, and what it changed (the first
+        VERSION_CHANGES_SHOWN changes; the rest are counted)."""
+        if self.versions is None:
+            return self._not_found(lang)
+        try:
+            version, total = self.versions.excerpt(number, VERSION_CHANGES_SHOWN)
+        except PolicyError:
+            return self._not_found(lang)
+        catalogue = self.catalogue()
+        rows = [
+            {
+                "tool": change["tool"],
+                "known": catalogue.registry.get(change["tool"]) is not None,
+                "action": change["action"],
+                "changes": _field_changes(change["changes"]),
+            }
+            for change in version.changes
+        ]
+        return self._render(
+            "version.html",
+            lang,
+            catalogue=catalogue,
+            version=version,
+            label=version_label(version.number),
+            when=version.created_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
+            rows=rows,
+            total=total,
+        )
+
+    def _history_row(self, revision: Revision) -> dict[str, Any]:
+        """One revision as the templates show it, with its version's label and page."""
+        row = _history_row(revision, self.tz)
+        row["version"] = row["version_href"] = None
+        if revision.version is not None:
+            row["version"] = label = version_label(revision.version)
+            if self.versions is not None:
+                row["version_href"] = f"{PREFIX}changes/{label}"
+        return row
 
     def _export(self, fmt: str, query: Mapping[str, list[str]]) -> Response:
         catalogue = self.catalogue()
@@ -497,6 +584,15 @@ def _safe_url(url: str | None) -> bool:
     return bool(url and _SAFE_URL.match(url))
 
 
+def _counted_options(counted: Sequence[tuple[str, int]], chosen: frozenset[str]) -> list[Option]:
+    """A multi-value filter's options: the registry's values with their counts, then any
+    value the URL chose that no tool has (0), so a shared link is shown as it is."""
+    known = {value for value, _ in counted}
+    options = [Option(value, value, value in chosen, n) for value, n in counted]
+    options += [Option(value, value, True, 0) for value in sorted(chosen - known)]
+    return options
+
+
 def _page_number(query: Mapping[str, list[str]]) -> int:
     text = (query.get("page") or ["1"])[0]
     return int(text) if text.isdigit() and len(text) < 7 else 1
@@ -518,20 +614,24 @@ def _ambiguous(tools: Sequence[ToolAnswer]) -> list[tuple[str, list[str]]]:
     return list(notes.items())
 
 
+def _field_changes(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """A revision's changes as (field, old, new) rows."""
+    rows = []
+    for name, pair in (changes or {}).items():
+        old, new = [*list(pair), None, None][:2]
+        rows.append({"field": name, "old": old, "new": new})
+    return rows
+
+
 def _history_row(revision: Revision, tz: dt.tzinfo) -> dict[str, Any]:
     """One revision as the templates show it: when, who, what, each field's old and new."""
-    changes = []
-    for name, pair in (revision.changes or {}).items():
-        old, new = [*list(pair), None, None][:2]
-        changes.append({"field": name, "old": old, "new": new})
     return {
         "when": revision.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "iso": revision.at.isoformat(),
         "who": revision.author,
         "source": revision.source,
         "action": revision.action,
-        "version": getattr(revision, "version", None),
-        "changes": changes,
+        "changes": _field_changes(revision.changes),
     }
 
 
@@ -550,11 +650,7 @@ def settle_long_lived() -> None:
 def recently_changed(revisions: Revisions, now: dt.datetime) -> frozenset[str]:
     """The name keys of the tools changed in the last RECENT_DAYS days."""
     since = now - dt.timedelta(days=RECENT_DAYS)
-    return frozenset(
-        name_key(revision.tool)
-        for revision in revisions.recent_changes(RECENT_SCAN)
-        if revision.at >= since
-    )
+    return frozenset(name_key(name) for name in revisions.changed_since(since))
 
 
 def export_registry(
@@ -587,6 +683,9 @@ def catalogue_app(
     tz: dt.tzinfo = dt.UTC,
     public_url: str | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    versions: VersionSource | None = None,
 ) -> WSGIApplication:
     """The catalogue as a WSGI app (typed for `make_wsgi_app`)."""
-    return CatalogueApp(source, revisions, tz=tz, public_url=public_url, clock=clock)
+    return CatalogueApp(
+        source, revisions, tz=tz, public_url=public_url, clock=clock, versions=versions
+    )

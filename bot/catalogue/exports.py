@@ -67,12 +67,17 @@ def to_json(
     generated_at: dt.datetime,
     base_url: str = "",
 ) -> str:
-    document = {
-        "generated_at": generated_at.isoformat(),
-        "count": len(tools),
-        "tools": [tool_record(p, recent=is_recent(p), base_url=base_url) for p in tools],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # One tool a line: still readable, and each line written by json's C encoder (an
+    # indented dump goes through the pure-Python one: seconds for 10,000 tools).
+    head = json.dumps({"generated_at": generated_at.isoformat(), "count": len(tools)})[:-1]
+    if not tools:
+        return head + ', "tools": []}\n'
+    records = ",\n".join(
+        "  "
+        + json.dumps(tool_record(p, recent=is_recent(p), base_url=base_url), ensure_ascii=False)
+        for p in tools
+    )
+    return head + ', "tools": [\n' + records + "\n]}\n"
 
 
 def _cell(text: str) -> str:

@@ -38,6 +38,7 @@ _EN: dict[str, str] = {
     "filter_vendor": "Vendor",
     "filter_data": "Cleared for data",
     "any": "Any",
+    "n_chosen": "{count} chosen",
     "apply": "Apply",
     "clear_filters": "Clear filters",
     "showing": "{shown} of {total} tools",
@@ -84,6 +85,9 @@ _EN: dict[str, str] = {
     "changes_title": "What changed",
     "changes_intro": "The latest {count} changes to the registry, newest first.",
     "no_changes": "Nothing has changed yet.",
+    "version_title": "Policy version {label}",
+    "version_baseline": "The baseline: the registry as it was first loaded, not announced as news.",
+    "version_more": "Showing the first {shown} of its {total} changes.",
     "radar_title": "Radar",
     "radar_intro": (
         "Categories are sectors, statuses are rings (usable in the middle). "
@@ -126,6 +130,7 @@ _ZH: dict[str, str] = {
     "filter_vendor": "供应商",
     "filter_data": "允许的数据级别",
     "any": "全部",
+    "n_chosen": "已选 {count} 项",
     "apply": "应用",
     "clear_filters": "清除筛选",
     "showing": "共 {total} 个工具，显示 {shown} 个",
@@ -172,6 +177,9 @@ _ZH: dict[str, str] = {
     "changes_title": "最近变更",
     "changes_intro": "登记册最近的 {count} 条变更，最新的在前。",
     "no_changes": "尚无变更。",
+    "version_title": "政策版本 {label}",
+    "version_baseline": "基线版本：首次载入时的登记册，不作为新变更公布。",
+    "version_more": "共 {total} 条变更，显示前 {shown} 条。",
     "radar_title": "雷达图",
     "radar_intro": (
         "扇区是类别，圆环是状态（可用的在中心）。每个数字代表一个工具，点击可打开其页面。"

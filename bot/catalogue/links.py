@@ -8,6 +8,7 @@ names with one slug share a page.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from urllib.parse import quote
@@ -23,9 +24,17 @@ def slug(name: str) -> str:
     return _NOT_WORD.sub("-", text).strip("-") or "tool"
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def name_slug(name: str) -> str:
+    """`slug` of a tool's name, kept: every page links dozens of tools and every snapshot
+    indexes all of them. Names only (at most 80 characters), never text from a request."""
+    return slug(name)
+
+
+@functools.lru_cache(maxsize=1 << 15)
 def tool_path(name: str) -> str:
     """The path of a tool's page, percent-encoded: `/catalogue/tools/claude-code`."""
-    return f"{PREFIX}tools/{quote(slug(name), safe='')}"
+    return f"{PREFIX}tools/{quote(name_slug(name), safe='')}"
 
 
 class ToolPages:

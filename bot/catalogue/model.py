@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bot.catalogue.links import slug
+from bot.catalogue.links import name_slug, slug
 from bot.core.answers import Registry
 from bot.core.lists import STATUS_ORDER, ListQuery, category_matches
 from bot.core.policy import DataClass, Status, ToolPolicy
@@ -137,13 +137,13 @@ class Catalogue:
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
     def __post_init__(self) -> None:
-        self.tools: tuple[ToolPolicy, ...] = tuple(
-            sorted(self.registry, key=lambda p: (STATUS_ORDER.index(p.status), name_key(p.name)))
-        )
+        rank = {status: index for index, status in enumerate(STATUS_ORDER)}
+        ordered = sorted(self.registry.keyed(), key=lambda item: (rank[item[1].status], item[0]))
+        self.tools: tuple[ToolPolicy, ...] = tuple(policy for _, policy in ordered)
         self._by_slug: dict[str, list[ToolPolicy]] = {}
         self._alternative_for: dict[str, list[ToolPolicy]] = {}
         for policy in self.tools:
-            self._by_slug.setdefault(slug(policy.name), []).append(policy)
+            self._by_slug.setdefault(name_slug(policy.name), []).append(policy)
             for alternative in policy.alternatives:
                 self._alternative_for.setdefault(name_key(alternative), []).append(policy)
         self.categories: tuple[tuple[str, int], ...] = _counted(p.category for p in self.tools)

@@ -17,17 +17,22 @@ from bot.core.commands import (
     AddAlias,
     Announce,
     Command,
+    DiscardDraft,
     EditTool,
     ListTools,
+    PublishDraft,
     RemoveTool,
     SetPolicy,
     ShowAcks,
     ShowChanges,
+    ShowDraft,
     ShowHelp,
     ShowHistory,
     ShowUnanswered,
+    StageChange,
     usage,
 )
+from bot.core.drafts import Drafts, DraftView, StagedView
 from bot.core.phrases import EN
 from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
@@ -80,8 +85,10 @@ def describe_change(change: Change) -> str:
 
 def describe_revision(revision: RevisionView, tz: dt.tzinfo) -> str:
     when = revision.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    # The version it belongs to: `changes vN` shows what else changed with it.
+    version = f"v{revision.version}  " if revision.version is not None else ""
     return (
-        f"{when}  {revision.action} by {revision.author} ({revision.source}): "
+        f"{when}  {version}{revision.action} by {revision.author} ({revision.source}): "
         f"{describe_changes(revision.changes)}"
     )
 
@@ -111,12 +118,14 @@ class Admin:
         changes: PolicyChanges,
         *,
         announcements: Announcements | None = None,
+        drafts: Drafts | None = None,
         tz: dt.tzinfo = dt.UTC,
     ) -> None:
         self.policies = policies
         self.questions = questions
         self.changes = changes
         self.announcements = announcements
+        self.drafts = drafts
         self.tz = tz
 
     def run(self, command: Command, actor: Actor) -> AdminResult:
@@ -141,7 +150,57 @@ class Admin:
                 return AdminResult(self._changes(number))
             case ShowAcks(tool=tool):
                 return AdminResult(self._acks(tool))
+            case ShowDraft() | StageChange() | PublishDraft() | DiscardDraft():
+                return self._draft(command, actor)
         raise TypeError(f"unhandled command {command!r}")
+
+    # -- the draft of the next version -----------------------------------------------------
+
+    def _draft(
+        self, command: ShowDraft | StageChange | PublishDraft | DiscardDraft, actor: Actor
+    ) -> AdminResult:
+        drafts = self.drafts
+        if drafts is None:
+            return AdminResult("Drafts are not set up on this bot.")
+        match command:
+            case ShowDraft():
+                return AdminResult(describe_draft(drafts.show(), self.tz))
+            case StageChange(command=EditTool(tool=tool, create=False)):
+                policy, _version = drafts.policy_in_draft(tool)
+                return AdminResult(f"{tool} as drafted:\n{self._fields(policy)}")
+            case StageChange(command=EditTool(tool=tool)):
+                return self._staged(drafts.stage(AddTool(tool), actor))
+            case StageChange(command=SetPolicy() | AddAlias() | RemoveTool() as staged):
+                return self._staged(drafts.stage(staged, actor))
+            case PublishDraft():
+                published = drafts.publish(actor)
+                done = [c for c in published.changes if not c.is_noop]
+                if published.version is None or not done:
+                    return AdminResult(
+                        "Nothing to publish: every staged change is already in force. "
+                        "The draft is now empty."
+                    )
+                lines = [f"Published v{published.version}: {_count(len(done))}."]
+                lines += [f"• {_published(change)}" for change in done[:30]]
+                if len(done) > 30:
+                    lines.append(f"…and {len(done) - 30} more: `changes v{published.version}`.")
+                return AdminResult("\n".join(lines), done[0] if len(done) == 1 else None)
+            case DiscardDraft(number=number):
+                dropped = drafts.discard(actor, number)
+                if number is None:
+                    return AdminResult(f"Discarded the draft ({_count(len(dropped))}).")
+                left = len(drafts.show().changes)
+                return AdminResult(
+                    f"Discarded change {number} ({describe_staged(dropped[0])}); "
+                    f"the draft has {_count(left)} left."
+                )
+        raise TypeError(f"unhandled draft command {command!r}")
+
+    def _staged(self, view: StagedView) -> AdminResult:
+        return AdminResult(
+            f"Staged as change {view.number} of the draft: {describe_staged(view)}. "
+            "Staff see nothing until `publish`; `draft` shows the whole draft."
+        )
 
     def _said(self, command: Command, change: Change) -> str:
         if isinstance(command, AddAlias) and change.after is not None and not change.is_noop:
@@ -161,11 +220,13 @@ class Admin:
         )
 
     def _describe(self, tool: str) -> AdminResult:
-        policy = self.policies.resolve(tool)
+        return AdminResult(self._fields(self.policies.resolve(tool)))
+
+    def _fields(self, policy: ToolPolicy) -> str:
         lines = [summarize(policy)]
         for name in ToolPolicy.FIELDS[1:]:
             lines.append(f"  {name}: {describe_value(plain_value(getattr(policy, name)))}")
-        return AdminResult("\n".join(lines))
+        return "\n".join(lines)
 
     def _announce(self, tool: str, author: str) -> str:
         if self.announcements is None:
@@ -206,7 +267,15 @@ class Admin:
         if not revisions:
             raise UnknownToolError(tool)
         lines = [f"History of {revisions[-1].tool} (oldest first):"]
+        if any(r.version is not None for r in revisions):
+            lines[0] = (
+                f"History of {revisions[-1].tool} (oldest first; vN is the policy version, "
+                "`changes vN` shows everything in it):"
+            )
         lines += [f"• {describe_revision(r, self.tz)}" for r in revisions]
+        staged = self.drafts.pending([revisions[-1].tool]) if self.drafts is not None else {}
+        for change in staged.get(revisions[-1].tool, []):
+            lines.append(f"• staged in the draft, not yet published: {change}")
         return "\n".join(lines)
 
     def _list(self, status: Status | None) -> str:
@@ -269,3 +338,49 @@ def describe_version(version: VersionView, tz: dt.tzinfo) -> str:
     """'v7 — 2026-12-01 09:30 by U0ADMIN (slack): Cursor: now banned'."""
     when = version.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     return f"v{version.number} — {when} by {version.author} ({version.source}): {version.summary}"
+
+
+def _count(number: int) -> str:
+    return f"{number} change" + ("" if number == 1 else "s")
+
+
+def describe_staged(view: StagedView) -> str:
+    """'Cursor: status: allowed → banned' — what one staged change does."""
+    if view.action == "delete":
+        return f"{view.tool}: removed from the registry"
+    changes = describe_changes(view.changes)
+    if view.action == "create":
+        return f"{view.tool}: new tool; {changes}"
+    if view.scheduled_for:
+        return f"{view.tool}: from {view.scheduled_for}, {changes}"
+    return f"{view.tool}: {changes}"
+
+
+def describe_draft(draft: DraftView, tz: dt.tzinfo) -> str:
+    """Every staged change with who staged it and when, then how to publish or discard."""
+    if not draft.changes:
+        return (
+            "The draft is empty. Stage a change with `draft set <tool> <status> …` (or draft "
+            "alias, add, remove; in Slack draft edit opens the form); staff see nothing until "
+            "`publish`."
+        )
+    lines = [
+        f"Draft of the next policy version ({_count(len(draft.changes))}; "
+        "staff see none of it until `publish`):"
+    ]
+    for view in draft.changes:
+        when = view.staged_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        lines.append(
+            f"{view.number}. {describe_staged(view)} — staged by {view.author} "
+            f"({view.source}), {when}"
+        )
+    if draft.problem:
+        lines.append(f"⚠ Publishing would be refused: {draft.problem}")
+    lines.append("`publish` makes them one version, announced once; `discard [N]` drops them.")
+    return "\n".join(lines)
+
+
+def _published(change: Change) -> str:
+    if change.after is None and change.before is not None:
+        return f"{change.before.name}: removed from the registry."
+    return describe_change(change)

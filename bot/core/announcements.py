@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +41,8 @@ from bot.core.versions import Versions, group_of, parse_version
 # The transaction's announcement and the items of its version, while it is being written.
 _ANNOUNCEMENT_KEY = "policybot.announcement"
 _ITEMS_KEY = "policybot.announced_items"
+# The effective dates whose countdown the transaction's announcement already has.
+_COUNTDOWNS_KEY = "policybot.countdowns"
 
 # Fields whose change staff must hear about; a reworded reason or a new alias is not news.
 MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effective")
@@ -293,12 +295,16 @@ class Announcements:
             self._extend(session, row, items, version.id, event)
             return
         if removal:
-            return  # a removal alone leaves nothing to acknowledge
+            # A version that only removes tools is news too: staff may have been using them.
+            self._announce_removal(session, event)
+            row = session.info[_ANNOUNCEMENT_KEY]
+            self._extend(session, row, items, version.id, event)
+            return
         self._announce_change(session, event)
         row = session.info[_ANNOUNCEMENT_KEY]
         row.version_id = version.id
-        if len(items) > 1:  # removals came first in this version
-            self._extend(session, row, items, version.id, event)
+        if event.change.after is not None and event.change.after.effective is not None:
+            session.info.setdefault(_COUNTDOWNS_KEY, set()).add(event.change.after.effective)
 
     def _extend(
         self,
@@ -320,7 +326,10 @@ class Announcements:
         session.add(row)
         assert row.id is not None and row.channel is not None
         after = event.change.after
-        if after is not None and after.effective is not None and len(dates) > 1:
+        # One countdown per date in the version: the first dated change's came with the row.
+        counted: set[dt.date] = session.info.setdefault(_COUNTDOWNS_KEY, set())
+        if after is not None and after.effective is not None and after.effective not in counted:
+            counted.add(after.effective)
             for offset, due in self._effective_reminders(after.effective, event.at):
                 kind = f"effective-{duration_label(offset)}@{after.effective.isoformat()}"
                 session.add(
@@ -349,6 +358,24 @@ class Announcements:
             policy=change.after,
             summary=headline(change.before, change.after, change.changed, today),
             details=details,
+            author=event.author,
+            now=event.at,
+        )
+        self._wake_after_commit(session)
+
+    def _announce_removal(self, session: Session, event: ChangeEvent) -> None:
+        """The announcement of a version whose first change removes a tool (`_extend` then
+        lists the version's changes in it, grouped under "Removed tools")."""
+        before = event.change.before
+        assert before is not None
+        # The removed tool's date and reason are its old policy's, not this version's news.
+        gone = replace(before, effective=None, reason=None)
+        session.info[_ANNOUNCEMENT_KEY] = self._create(
+            session,
+            kind="change",
+            policy=gone,
+            summary=f"{before.name}: removed from the registry",
+            details={"changes": {}, "removed": True},
             author=event.author,
             now=event.at,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -206,21 +207,61 @@ _MAX_BROAD_QUESTION = 300  # characters read for lists, vendors' products and fo
 
 
 class Registry:
-    """An immutable snapshot of every policy, with the Matcher and list indexes built for it."""
+    """An immutable snapshot of every policy, with the Matcher and list indexes built for it.
+
+    Each index is built the first time it is used, once: the catalogue's pages need none
+    of the matcher's, and at 10,000 tools building every index took seconds.
+    """
 
     def __init__(self, policies: Iterable[ToolPolicy]) -> None:
         self._policies: dict[str, ToolPolicy] = {}
         for policy in policies:
             self._policies[name_key(policy.name)] = policy
-        # Every name and alias -> its tool, by the one name rule of names.py.
-        self.names = NameIndex((p.name, p.aliases) for p in self._policies.values())
-        self.matcher = Matcher(self._policies.values())
-        self.lists = ListIndex(self._policies.values())
+        self._building = threading.Lock()
+        self._names: NameIndex | None = None
+        self._matcher: Matcher | None = None
+        self._lists: ListIndex | None = None
+
+    @property
+    def names(self) -> NameIndex:
+        """Every name and alias -> its tool, by the one name rule of names.py."""
+        if self._names is None:
+            with self._building:
+                if self._names is None:
+                    self._names = NameIndex((p.name, p.aliases) for p in self._policies.values())
+        return self._names
+
+    @property
+    def matcher(self) -> Matcher:
+        """Finds the tools a question mentions (answers and search only)."""
+        if self._matcher is None:
+            with self._building:
+                if self._matcher is None:
+                    self._matcher = Matcher(self._policies.values())
+        return self._matcher
+
+    @property
+    def lists(self) -> ListIndex:
+        """The tools indexed for list questions (answers and search only)."""
+        if self._lists is None:
+            with self._building:
+                if self._lists is None:
+                    self._lists = ListIndex(self._policies.values())
+        return self._lists
 
     def get(self, name: str) -> ToolPolicy | None:
         """The policy named `name` (or with that alias); None when there is no such tool."""
         canonical = self.names.tool_for(name)
         return self._policies.get(name_key(canonical)) if canonical else None
+
+    @property
+    def built(self) -> int:
+        """How many of the indexes are built so far (0 to 3)."""
+        return sum(index is not None for index in (self._names, self._matcher, self._lists))
+
+    def keyed(self) -> Iterable[tuple[str, ToolPolicy]]:
+        """Each policy with its name's key (`name_key`), as the snapshot already holds it."""
+        return self._policies.items()
 
     def __len__(self) -> int:
         return len(self._policies)

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from sqlmodel import Session
 
@@ -37,15 +37,26 @@ from bot.core.store import (
     ImportReport,
     PermissionDenied,
     PolicyError,
+    StaleEditError,
     Store,
     UnknownToolError,
     after_commit,
     diff,
     plain_value,
 )
+from bot.core.versions import Versions
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
 
 log = logging.getLogger(__name__)
+
+
+_T = TypeVar("_T")
+# Marks the session of a trial run (`PolicyChanges.trial`), which is always rolled back.
+_TRIAL_KEY = "policybot.trial"
+
+
+class _RolledBack(Exception):
+    """Ends a trial run's transaction: raised inside it so that it is rolled back."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,29 @@ class ImportPolicies:
 ChangeCommand: TypeAlias = SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy
 
 
+class StagedCommandError(PolicyError):
+    """A staged command (one of a draft's) that cannot apply: its place, and why not."""
+
+    def __init__(
+        self, position: int, command: ChangeCommand, author: str, error: PolicyError
+    ) -> None:
+        super().__init__(str(error), field=error.field)
+        self.position = position
+        self.command = command
+        self.author = author
+        self.error = error
+
+    @property
+    def tool(self) -> str:
+        """The tool the command names, as it was typed."""
+        command = self.command
+        if isinstance(command, AddTool):
+            return command.name
+        if isinstance(command, SavePolicy):
+            return command.tool or command.policy.name
+        return command.tool
+
+
 class Permissions:
     """Who may change policies: POLICYBOT_ADMINS, and anyone `also` says (a Slack group)."""
 
@@ -110,12 +144,25 @@ def sentence(text: str) -> str:
 
 
 class DueChanges:
-    """Applies scheduled changes on their day, each with a revision dated that day."""
+    """Applies scheduled changes on their day, each with a revision dated that day.
 
-    def __init__(self, store: Store, policies: PolicyRepository, tz: dt.tzinfo = dt.UTC) -> None:
+    The changes that take effect on one day are one policy version (the `in_transaction`
+    steps place them in it); they were announced, with their countdown, when they were
+    scheduled, so the version is recorded quietly.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyRepository,
+        tz: dt.tzinfo = dt.UTC,
+        *,
+        in_transaction: Sequence[Callable[[Session, ChangeEvent], object]] = (),
+    ) -> None:
         self.store = store
         self.policies = policies
         self.tz = tz
+        self.in_transaction = tuple(in_transaction)
 
     def apply(self) -> int:
         """Apply every scheduled change whose day has come; how many were applied.
@@ -126,11 +173,21 @@ class DueChanges:
         today = self.store.clock().astimezone(self.tz).date()
         if not self.policies.has_due(today):
             return 0
+        with self.store.reader() as reader:
+            days = sorted({row.effective for row in self.policies.due(reader, today)})
+        applied = sum(self._apply_day(day, today) for day in days)
+        if applied:
+            log.info("applied scheduled changes", extra={"count": applied})
+        return applied
+
+    def _apply_day(self, day: dt.date, today: dt.date) -> int:
+        """One transaction, and so one policy version, for the changes dated `day`."""
         applied = 0
+        day_start = dt.datetime.combine(day, dt.time(), tzinfo=self.tz)
         with self.store.session() as session:
             for row in self.policies.due(session, today):
-                if not self.policies.take_due(session, row):
-                    continue  # another process applied it
+                if row.effective != day or not self.policies.take_due(session, row):
+                    continue  # another day's, or another process applied it
                 tool = session.get(Tool, row.tool_id)
                 if tool is None:
                     continue
@@ -143,8 +200,7 @@ class DueChanges:
                         index.tool_for(a) or a for a in after.alternatives if a in index
                     ),
                 )
-                day_start = dt.datetime.combine(row.effective, dt.time(), tzinfo=self.tz)
-                self.policies.write(
+                change = self.policies.write(
                     session,
                     after,
                     tool,
@@ -154,10 +210,12 @@ class DueChanges:
                     at=day_start,
                 )
                 applied += 1
+                if not change.is_noop:
+                    event = ChangeEvent(change, row.author, "scheduled", True, day_start)
+                    for step in self.in_transaction:
+                        step(session, event)
             if applied:
                 self.policies.bump_generation(session)
-        if applied:
-            log.info("applied scheduled changes", extra={"count": applied})
         return applied
 
 
@@ -194,22 +252,62 @@ class PolicyChanges:
         """Check, apply and record one change; PolicyError (a sentence) when it cannot be."""
         self.check_permission(actor)
         self.apply_due()
-        match command:
-            case SetPolicy():
-                change = self._transact(lambda s: self._set(s, command), actor, command.quiet)
-            case AddAlias(tool=tool, alias=alias):
-                change = self._transact(lambda s: self._alias(s, tool, alias), actor, False)
-            case AddTool(name=name):
-                change = self._transact(lambda s: self._add(s, name), actor, True)
-            case SavePolicy():
-                change = self._transact(lambda s: self._save_form(s, command), actor, command.quiet)
-            case RemoveTool(tool=tool):
-                change = self._transact(lambda s: self._remove(s, tool), actor, False)
-            case _:
-                raise TypeError(f"unhandled change {command!r}")
+        with self.store.session() as session:
+            plan, quiet = self._plan(session, command)
+            change = self._apply(session, plan, actor, quiet)
+            if not change.is_noop:
+                self._after_commit(session)
         if not change.is_noop:
             ADMIN_CHANGES.labels(actor.source).inc()
         return change
+
+    def run_together(
+        self,
+        commands: Sequence[tuple[ChangeCommand, Actor]],
+        actor: Actor,
+        *,
+        finish: Callable[[Session], None] | None = None,
+    ) -> tuple[list[Change], int | None]:
+        """A published draft: every command, in order, in one transaction — one policy
+        version, one announcement — and the version's number (None if nothing changed).
+
+        Each change is recorded as its own author's (who staged it); the version and its
+        announcement are `actor`'s, who publishes. `finish` runs last in the transaction.
+        StagedCommandError, and nothing changed, when one command cannot apply.
+        """
+        self.check_permission(actor)
+        self.apply_due()
+        with self.store.session() as session:
+            changes = self._replay(session, commands, actor)
+            if finish is not None:
+                finish(session)
+            version = Versions.of_session(session)
+            if any(not change.is_noop for change in changes):
+                self._after_commit(session)
+        for change in changes:
+            if not change.is_noop:
+                ADMIN_CHANGES.labels(actor.source).inc()
+        return changes, version.id if version is not None else None
+
+    def trial(self, commands: Sequence[tuple[ChangeCommand, Actor]]) -> list[Change]:
+        """What `commands` would do, in order, to the registry as it is now — worked out by
+        the write path itself in a transaction that is rolled back (nothing is written or
+        announced). StagedCommandError when one cannot apply."""
+        return self._trial(commands, lambda _session: None)[0]
+
+    def trial_read(
+        self, commands: Sequence[tuple[ChangeCommand, Actor]], name: str
+    ) -> tuple[ToolPolicy, int | None]:
+        """A tool as `commands` would leave it, and its version before them (None for a tool
+        they create); UnknownToolError when it would not exist."""
+
+        def read(session: Session) -> tuple[ToolPolicy, int | None]:
+            tool, policy = self._existing(session, name)
+            return policy, versions.get(tool.name_key)
+
+        with self.store.reader() as reader:
+            versions = {t.name_key: t.version for t in self.policies.tools(reader)}
+        return self._trial(commands, read)[1]
 
     def import_policies(self, command: ImportPolicies, actor: Actor) -> ImportReport:
         """The registry made to match the files: checked first, then one transaction."""
@@ -316,23 +414,81 @@ class PolicyChanges:
             raise UnknownToolError(name, self.policies.close_names(session, name), hint=hint)
         return tool, self.policies.policy_of(session, tool)
 
-    def _transact(self, plan_in: Callable[[Session], _Plan], actor: Actor, quiet: bool) -> Change:
-        with self.store.session() as session:
-            plan = plan_in(session)
-            change = self._apply(session, plan, actor, quiet)
-            if not change.is_noop:
-                self._after_commit(session)
-            return change
+    def _plan(self, session: Session, command: ChangeCommand) -> tuple[_Plan, bool]:
+        """What `command` wants, and whether it is quiet (recorded, not announced)."""
+        match command:
+            case SetPolicy():
+                return self._set(session, command), command.quiet
+            case AddAlias(tool=tool, alias=alias):
+                return self._alias(session, tool, alias), False
+            case AddTool(name=name):
+                return self._add(session, name), True
+            case SavePolicy():
+                return self._save_form(session, command), command.quiet
+            case RemoveTool(tool=tool):
+                return self._remove(session, tool), False
+        raise TypeError(f"unhandled change {command!r}")
 
-    def _apply(self, session: Session, plan: _Plan, actor: Actor, quiet: bool) -> Change:
+    def _replay(
+        self,
+        session: Session,
+        commands: Sequence[tuple[ChangeCommand, Actor]],
+        by: Actor | None,
+    ) -> list[Change]:
+        """Apply staged commands in order in `session`; StagedCommandError names the first
+        that cannot apply. A staged form is refused if its tool changed since it was opened
+        (outside the draft: the draft's own earlier changes are expected)."""
+        seen: dict[int, int | None] = {}
+        for position, (command, _author) in enumerate(commands, start=1):
+            if isinstance(command, SavePolicy) and command.tool is not None:
+                found = self.policies.find(session, command.tool)
+                seen[position] = found.version if found is not None else None
+        changes = []
+        for position, (command, author) in enumerate(commands, start=1):
+            try:
+                if isinstance(command, SavePolicy) and command.expected_version is not None:
+                    if seen.get(position) not in (None, command.expected_version):
+                        raise StaleEditError(
+                            f"'{command.tool}' was changed by someone else after this form "
+                            "was staged"
+                        )
+                    command = replace(command, expected_version=None)
+                plan, quiet = self._plan(session, command)
+                changes.append(self._apply(session, plan, author, quiet, by))
+            except PolicyError as error:
+                raise StagedCommandError(position, command, author.user, error) from error
+        return changes
+
+    def _trial(
+        self,
+        commands: Sequence[tuple[ChangeCommand, Actor]],
+        read: Callable[[Session], _T],
+    ) -> tuple[list[Change], _T]:
+        self.apply_due()
+        outcome: list[tuple[list[Change], _T]] = []
+        try:
+            with self.store.session() as session:
+                session.info[_TRIAL_KEY] = True  # no announcement, notice or version rows
+                changes = self._replay(session, commands, None)
+                outcome.append((changes, read(session)))
+                raise _RolledBack
+        except _RolledBack:
+            pass
+        return outcome[0]
+
+    def _apply(
+        self, session: Session, plan: _Plan, actor: Actor, quiet: bool, by: Actor | None = None
+    ) -> Change:
+        """Write one planned change; `by` (who publishes a draft) announces it if not `actor`."""
         now = self.store.clock()
+        teller = by or actor
         if plan.after is None:
             assert plan.tool is not None
             change = self.policies.delete(
                 session, plan.tool, author=actor.user, source=actor.source, at=now
             )
             self.policies.bump_generation(session)
-            self._announce(session, ChangeEvent(change, actor.user, actor.source, quiet, now))
+            self._announce(session, ChangeEvent(change, teller.user, teller.source, quiet, now))
             return change
         today = self.today()
         index = self.policies.index(session)
@@ -351,7 +507,7 @@ class PolicyChanges:
             and after.effective is not None
             and after.effective > today
         ):
-            return self._schedule(session, plan, after, actor, quiet, now)
+            return self._schedule(session, plan, after, actor, quiet, now, by)
         change = self.policies.write(
             session,
             after,
@@ -364,7 +520,7 @@ class PolicyChanges:
         )
         if not change.is_noop:
             self.policies.bump_generation(session)
-            self._announce(session, ChangeEvent(change, actor.user, actor.source, quiet, now))
+            self._announce(session, ChangeEvent(change, teller.user, teller.source, quiet, now))
         return change
 
     def _schedule(
@@ -375,6 +531,7 @@ class PolicyChanges:
         actor: Actor,
         quiet: bool,
         now: dt.datetime,
+        by: Actor | None = None,
     ) -> Change:
         assert plan.tool is not None and plan.before is not None and after.effective
         self.policies.check_version(plan.tool, plan.expected_version)
@@ -395,7 +552,8 @@ class PolicyChanges:
         )
         self.policies.bump_generation(session)
         change = Change(plan.before, after, changed, plan.tool.version, after.effective)
-        self._announce(session, ChangeEvent(change, actor.user, actor.source, quiet, now))
+        teller = by or actor
+        self._announce(session, ChangeEvent(change, teller.user, teller.source, quiet, now))
         return change
 
     def checked(self, policy: ToolPolicy, index: NameIndex, tool: Tool | None) -> ToolPolicy:
@@ -427,6 +585,8 @@ class PolicyChanges:
 
     def _announce(self, session: Session, event: ChangeEvent) -> None:
         # Announcement and notice rows commit with the change, or neither does.
+        if session.info.get(_TRIAL_KEY):
+            return  # a trial run is rolled back: there is nothing to tell anyone
         for step in self.in_transaction:
             step(session, event)
 
@@ -444,8 +604,14 @@ class PolicyChanges:
         outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
         for policy in outcome.removed:
             tool = current[name_key(policy.name)]
-            self.policies.delete(session, tool, author=actor.user, source=actor.source, at=now)
+            removal = self.policies.delete(
+                session, tool, author=actor.user, source=actor.source, at=now
+            )
             report.removed.append(tool.name)
+            # A removal is part of the import's version (and its announcement) like any change.
+            self._announce(
+                session, ChangeEvent(removal, actor.user, actor.source, command.quiet, now)
+            )
         # Names may move between tools: free those the files give to another tool first.
         later = outcome.scheduled | outcome.pending
         incoming = {
@@ -635,6 +801,7 @@ __all__ = [
     "Permissions",
     "PolicyChanges",
     "SavePolicy",
+    "StagedCommandError",
     "imported",
     "is_scheduled",
     "sentence",

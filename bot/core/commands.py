@@ -103,6 +103,34 @@ class ShowChanges:
     version: int | None = None
 
 
+# -- the draft of the next policy version (issue 14) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowDraft:
+    """`draft`: what is staged for the next version, and who staged it."""
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """`draft set …` / `draft alias …` / `draft add …` / `draft remove …`: stage a change;
+    `draft edit <tool>` shows (console) or edits in the form (Slack) the tool as drafted."""
+
+    command: SetPolicy | AddAlias | RemoveTool | EditTool
+
+
+@dataclass(frozen=True)
+class PublishDraft:
+    """`publish`: every staged change as one policy version, announced once."""
+
+
+@dataclass(frozen=True)
+class DiscardDraft:
+    """`discard` drops the whole draft; `discard 2` only its second change."""
+
+    number: int | None = None
+
+
 # -- when the answer is no (issue 16): requests, exceptions, watches, the queue -------------
 
 
@@ -220,6 +248,10 @@ Command: TypeAlias = (
     | Announce
     | ShowAcks
     | ShowChanges
+    | ShowDraft
+    | StageChange
+    | PublishDraft
+    | DiscardDraft
     | DeskCommand
 )
 
@@ -235,6 +267,10 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
         EditTool,
         Announce,
         ShowAcks,
+        ShowDraft,
+        StageChange,
+        PublishDraft,
+        DiscardDraft,
         ListRequests,
         Revoke,
         ShowFeedback,
@@ -247,6 +283,7 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
 # so people who may not run a command do not learn its usage from their mistakes.
 ADMIN_VERBS = frozenset(
     {"set", "alias", "remove", "history", "unanswered", "edit", "add", "announce", "acks"}
+    | {"draft", "publish", "discard"}
     | {"requests", "revoke", "feedback", "audit", "answer"}
 )
 
@@ -276,6 +313,13 @@ _VERBS: dict[str, tuple[str, str]] = {
         "show who has acknowledged a tool's announcement (acks v7: a version's)",
     ),
     "changes": ("changes [vN]", "the policy versions, newest first, or one version's changes"),
+    "draft": (
+        "draft [set …|alias …|add <tool>|edit <tool>|remove <tool>]",
+        "stage a change for the next version (staff see nothing until publish);"
+        " draft alone shows what is staged and by whom",
+    ),
+    "publish": ("publish", "publish every staged change as one policy version, announced once"),
+    "discard": ("discard [N]", "drop the whole draft, or only its change N"),
     "request": ("request <tool> [why]", "anyone: ask for a review of a tool with no policy"),
     "exception": (
         "exception <tool> --purpose TEXT --data CLASS --days N --why TEXT",
@@ -375,6 +419,8 @@ def parse_command(text: str, is_tool: Callable[[str], bool] | None = None) -> Co
     rest = words[1] if len(words) > 1 else ""
     if verb == "set":
         return _parse_set(verb, rest, is_tool)
+    if verb == "draft":
+        return _parse_draft(verb, rest, is_tool)
     if verb in _TEXT_PARSERS:
         return _TEXT_PARSERS[verb](verb, rest)
     return _PARSERS[verb](verb, _shell_words(verb, rest))
@@ -508,6 +554,34 @@ def _parse_changes(verb: str, args: list[str]) -> ShowChanges:
     if len(words) != 1 or not digits.isdigit():
         raise _error(verb, "name one version, e.g. v7, or nothing for the latest")
     return ShowChanges(version=int(digits))
+
+
+# What `draft` stages: the changes a command makes (and `edit`, the form's).
+_STAGED_VERBS = ("set", "alias", "add", "edit", "remove")
+
+
+def _parse_draft(verb: str, rest: str, is_tool: Callable[[str], bool] | None) -> Command:
+    if not rest.strip():
+        return ShowDraft()
+    inner = rest.split(maxsplit=1)[0].lower()
+    if inner not in _STAGED_VERBS:
+        raise _error(
+            verb,
+            f"'{rest.split()[0]}' cannot be staged: draft stages {_or_list(_STAGED_VERBS)},"
+            " e.g. draft set Cursor banned --reason …",
+        )
+    staged = parse_command(rest, is_tool)
+    assert isinstance(staged, SetPolicy | AddAlias | RemoveTool | EditTool)
+    return StageChange(staged)
+
+
+def _parse_discard(verb: str, args: list[str]) -> DiscardDraft:
+    words = _no_options(verb, args)
+    if not words:
+        return DiscardDraft()
+    if len(words) != 1 or not words[0].isdigit() or int(words[0]) < 1:
+        raise _error(verb, "name one staged change by its number in `draft`, or nothing for all")
+    return DiscardDraft(int(words[0]))
 
 
 def _tool_parser(make: Callable[[str], Command]) -> Callable[[str, list[str]], Command]:
@@ -652,6 +726,8 @@ _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "announce": _tool_parser(Announce),
     "acks": _tool_parser(ShowAcks),
     "changes": _parse_changes,
+    "publish": _no_arguments(PublishDraft),
+    "discard": _parse_discard,
     "request": _parse_request,
     "exceptions": _parse_exceptions,
     "watch": _tool_parser(WatchTool),

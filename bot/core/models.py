@@ -130,6 +130,23 @@ class ScheduledChange(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
 
 
+class StagedChange(SQLModel, table=True):
+    """A change staged in the draft of the next policy version (`draft set …`): the typed
+    command as JSON, replayed through the write path by `publish`, and what it did when
+    staged (tool, field old → new) for `draft` to show."""
+
+    __tablename__ = "staged_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # set | alias | add | remove | form
+    command: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    tool_name: str = Field(max_length=200)
+    preview: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    author: str = Field(max_length=200)
+    source: str = Field(max_length=50)
+    staged_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
 class RegistryState(SQLModel, table=True):
     """A single row whose generation grows with every registry write, so caches can refresh."""
 

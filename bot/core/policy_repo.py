@@ -8,8 +8,8 @@ every change goes through one place that checks permissions and domain rules fir
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,16 +34,40 @@ _SUGGEST_CUTOFF = 75.0
 _SUGGEST_SPREAD = 5.0
 
 
-def to_policy(tool: Tool, aliases: Iterable[str], scheduled: Scheduled | None = None) -> ToolPolicy:
+# Stored text -> its enum member, by dictionary: the Enum call was a tenth of a reload.
+_STATUSES = {status.value: status for status in Status}
+_DATA_CLASSES = {data.value: data for data in DataClass}
+# The tool columns a policy is made of, read as plain rows when loading the whole registry.
+_POLICY_COLUMNS = (
+    col(Tool.id),
+    col(Tool.name),
+    col(Tool.status),
+    col(Tool.vendor),
+    col(Tool.category),
+    col(Tool.reason),
+    col(Tool.conditions),
+    col(Tool.max_data),
+    col(Tool.alternatives),
+    col(Tool.effective),
+    col(Tool.owner),
+    col(Tool.link),
+    col(Tool.updated_at),
+)
+
+
+def to_policy(
+    tool: Tool | sa.Row[Any], aliases: Iterable[str], scheduled: Scheduled | None = None
+) -> ToolPolicy:
+    """A policy from a tool's row (an ORM object, or a plain row of _POLICY_COLUMNS)."""
     return ToolPolicy(
         name=tool.name,
-        status=Status(tool.status),
+        status=_STATUSES[tool.status],
         vendor=tool.vendor,
         aliases=tuple(aliases),
         category=tool.category,
         reason=tool.reason,
         conditions=tool.conditions,
-        max_data=DataClass(tool.max_data) if tool.max_data else None,
+        max_data=_DATA_CLASSES[tool.max_data] if tool.max_data else None,
         alternatives=tuple(tool.alternatives or ()),
         effective=tool.effective,
         owner=tool.owner,
@@ -73,6 +97,13 @@ def policy_from_values(name: str, values: dict[str, Any]) -> ToolPolicy:
     )
 
 
+def revision_view(row: Revision) -> RevisionView:
+    """A revision as readers see it, with the number of the policy version it belongs to."""
+    return RevisionView(
+        row.tool_name, row.action, row.author, row.source, row.at, row.changes, row.version_id
+    )
+
+
 def with_values(policy: ToolPolicy, values: dict[str, Any]) -> ToolPolicy:
     """`policy` with some fields replaced by JSON-friendly values."""
     plain = {name: plain_value(getattr(policy, name)) for name in ToolPolicy.FIELDS}
@@ -83,6 +114,34 @@ def with_values(policy: ToolPolicy, values: dict[str, Any]) -> ToolPolicy:
 def _scheduled(row: ScheduledChange, current_status: str) -> Scheduled:
     status = row.changes.get("status", current_status)
     return Scheduled(effective=row.effective, status=Status(status))
+
+
+@dataclass(frozen=True)
+class LoadedPolicies:
+    """The registry as one load read it: the policies in name order, and each tool's row
+    version and policy by id, so the next load reads again only what changed."""
+
+    policies: tuple[ToolPolicy, ...]
+    rows: Mapping[int, tuple[Stamp, ToolPolicy]]
+
+
+# What tells a row read before from one to read again: its version moves on every write,
+# and SQLite may give a removed tool's id to the next tool added, so its name and creation
+# too (as the database holds it: converting 10,000 times was a third of a reload).
+Stamp = tuple[int, str, Any]
+_STAMP_COLUMNS = (
+    col(Tool.id),
+    col(Tool.version),
+    col(Tool.name_key),
+    sa.type_coerce(col(Tool.created_at), sa.String).label("created"),
+)
+
+
+def _stamp(row: sa.Row[Any]) -> Stamp:
+    return (row.version, row.name_key, row.created)
+
+
+_BATCH = 500  # ids in one IN (...) list
 
 
 class PolicyRepository:
@@ -99,31 +158,65 @@ class PolicyRepository:
             return state.generation if state else 0
 
     def policies(self) -> list[ToolPolicy]:
-        with self.store.reader() as session:
-            return self.all_policies(session)
+        """Every policy, in name order."""
+        return list(self.load().policies)
 
-    def all_policies(self, session: Session) -> list[ToolPolicy]:
-        aliases: dict[int, list[str]] = {}
-        for tool_id, alias in session.exec(
-            select(Alias.tool_id, Alias.alias).order_by(col(Alias.id))
-        ):
-            aliases.setdefault(tool_id, []).append(alias)
-        pending = {row.tool_id: row for row in session.exec(select(ScheduledChange)).all()}
-        tools = session.exec(select(Tool).order_by(col(Tool.name_key))).all()
-        return [
-            to_policy(
-                t,
-                aliases.get(t.id or 0, []),
-                _scheduled(pending[t.id], t.status) if t.id in pending else None,
-            )
-            for t in tools
-        ]
+    def load(self, previous: LoadedPolicies | None = None) -> LoadedPolicies:
+        """Every policy, in name order, read in a few queries of plain rows (ORM objects for
+        10,000 tools cost most of a reload). Given the previous load, only the tools whose
+        row version moved are read again: after one change, one row."""
+        known = previous.rows if previous is not None else {}
+        with self.store.reader() as session:
+            aliases: dict[int, list[str]] = {}
+            for tool_id, alias in session.exec(
+                select(Alias.tool_id, Alias.alias).order_by(col(Alias.id))
+            ):
+                aliases.setdefault(tool_id, []).append(alias)
+            pending = {row.tool_id: row for row in session.exec(select(ScheduledChange)).all()}
+            heads = [
+                (row.id or 0, _stamp(row))
+                for row in session.execute(sa.select(*_STAMP_COLUMNS).order_by(col(Tool.name_key)))
+            ]
+            stale = [i for i, stamp in heads if i not in known or known[i][0] != stamp]
+            fresh = {
+                row.id: row
+                for row in self._rows(session, stale, everything=len(stale) == len(heads))
+            }
+        rows: dict[int, tuple[Stamp, ToolPolicy]] = {}
+        for tool_id, _ in heads:
+            row = fresh.get(tool_id)
+            if row is not None:
+                version, policy = _stamp(row), to_policy(row, ())
+            elif tool_id in known:
+                version, policy = known[tool_id]
+            else:
+                continue  # removed between the two reads: the next load will not list it
+            # Aliases and scheduled changes can move without the tool's row version.
+            names = tuple(aliases.get(tool_id, ()))
+            change = pending.get(tool_id)
+            scheduled = _scheduled(change, policy.status.value) if change is not None else None
+            if policy.aliases != names or policy.scheduled != scheduled:
+                policy = replace(policy, aliases=names, scheduled=scheduled)
+            rows[tool_id] = (version, policy)
+        return LoadedPolicies(tuple(policy for _, policy in rows.values()), rows)
+
+    @staticmethod
+    def _rows(session: Session, ids: list[int], *, everything: bool) -> list[sa.Row[Any]]:
+        """The policy columns (and row version) of the tools `ids`, in batches."""
+        columns = (*_POLICY_COLUMNS, *_STAMP_COLUMNS[1:])
+        if everything:
+            return list(session.execute(sa.select(*columns)))
+        found: list[sa.Row[Any]] = []
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            found += session.execute(sa.select(*columns).where(col(Tool.id).in_(batch)))
+        return found
 
     def index(self, session: Session) -> NameIndex:
         """Every name and alias in the registry -> its tool's name."""
         index = NameIndex()
-        for tool in session.exec(select(Tool)).all():
-            index.add(tool.name)
+        for name in session.exec(select(Tool.name)).all():  # names only: no ORM objects
+            index.add(name)
         for alias, tool_name in session.exec(
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):
@@ -163,18 +256,19 @@ class PolicyRepository:
             ).all()
             if not rows and found is None:
                 raise UnknownToolError(name, self.close_names(session, name))
-            return [
-                RevisionView(r.tool_name, r.action, r.author, r.source, r.at, r.changes)
-                for r in rows
-            ]
+            return [revision_view(r) for r in rows]
 
     def recent_changes(self, limit: int = 10) -> list[RevisionView]:
         with self.store.reader() as session:
             rows = session.exec(select(Revision).order_by(col(Revision.id).desc()).limit(limit))
-            return [
-                RevisionView(r.tool_name, r.action, r.author, r.source, r.at, r.changes)
-                for r in rows
-            ]
+            return [revision_view(r) for r in rows]
+
+    def changed_since(self, since: dt.datetime) -> set[str]:
+        """The names (as the revisions wrote them) of the tools changed at or after `since`:
+        one indexed query of names, not the revisions themselves."""
+        with self.store.reader() as session:
+            query = select(Revision.tool_name).where(col(Revision.at) >= since).distinct()
+            return set(session.exec(query).all())
 
     def policy_on(self, name: str, day: dt.date, tz: dt.tzinfo = dt.UTC) -> ToolPolicy | None:
         """The policy a tool had at the end of `day` (in `tz`), rebuilt from its revisions.
@@ -229,8 +323,8 @@ class PolicyRepository:
     def close_names(self, session: Session, name: str) -> list[str]:
         """Up to three tool names close to `name` (by name or alias), the clearly best first."""
         owners: dict[str, str] = {}
-        for tool in session.exec(select(Tool)).all():
-            owners[tool.name] = tool.name
+        for tool_name in session.exec(select(Tool.name)).all():
+            owners[tool_name] = tool_name
         for alias, tool_name in session.exec(
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):

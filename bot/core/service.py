@@ -36,7 +36,7 @@ from bot.core.exceptions import personal_note
 from bot.core.models import utcnow
 from bot.core.phrases import staff_help
 from bot.core.policy import ToolPolicy
-from bot.core.policy_repo import PolicyRepository
+from bot.core.policy_repo import LoadedPolicies, PolicyRepository
 from bot.core.question_repo import QuestionRepository
 from bot.core.questionlog import BatchedQuestionLog
 from bot.core.store import PolicyError
@@ -51,6 +51,7 @@ from bot.metrics import (
 
 if TYPE_CHECKING:
     from bot.core.desk import Desk
+    from bot.core.drafts import Drafts
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class RegistrySnapshot:
         self.due = due
         self._lock = threading.Lock()
         self._registry: Registry | None = None
+        self._loaded: LoadedPolicies | None = None  # what the next reload need not read again
         self._generation = -1
         self._checked_at = 0.0
 
@@ -98,7 +100,8 @@ class RegistrySnapshot:
                 self.due.apply()
             generation = self.policies.generation()
             if self._registry is None or generation != self._generation:
-                self._registry = Registry(self.policies.policies())
+                self._loaded = self.policies.load(self._loaded)
+                self._registry = Registry(self._loaded.policies)
                 self._generation = generation
                 REGISTRY_GENERATION.set(generation)
             self._checked_at = time.monotonic()
@@ -256,7 +259,7 @@ class PolicyService:
             if looks_like_question:
                 return self._answer(text, user, channel, conversation)
             return self._refuse(user)
-        names = self.registry().names if verb == "set" else None
+        names = self.registry().names if verb in ("set", "draft") else None
         try:
             command = parse_command(text, is_tool=names.__contains__ if names else None)
         except CommandError as error:
@@ -322,7 +325,27 @@ class PolicyService:
 
     def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
         answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
+        if answer.tools and self.admin.drafts is not None and self.is_admin(user):
+            answer = self._draft_notes(answer, self.admin.drafts)
         return Reply("answer", self.render(answer), answer=answer)
+
+    def _draft_notes(self, answer: Answer, drafts: Drafts) -> Answer:
+        """An admin's answer notes what the draft would change of its tools (staff's never:
+        the draft is not policy until published)."""
+        try:
+            pending = drafts.pending([t.policy.name for t in answer.tools])
+        except Exception:  # the note helps the admin; never cost the answer
+            log.exception("could not read the draft")
+            return answer
+        notes = tuple(
+            (
+                tool,
+                f"Draft, not yet published: {'; '.join(lines)}. Staff get the answer above "
+                "until `publish`; `draft` shows the whole draft.",
+            )
+            for tool, lines in pending.items()
+        )
+        return replace(answer, notes=answer.notes + notes) if notes else answer
 
 
 def _as_desk(command: Command) -> DeskCommand:

@@ -93,6 +93,9 @@ class RevisionView:
     source: str
     at: dt.datetime
     changes: dict[str, Any]
+    # The policy version the revision belongs to (`Revision.version_id`, shown as vN); None
+    # for revisions written before versions existed and not placed by the migration.
+    version: int | None = None
 
 
 @dataclass(frozen=True)

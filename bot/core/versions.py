@@ -43,6 +43,10 @@ GROUPS = (
 )
 
 
+# A group's heading said of one tool ("Windsurf: removed", not "Windsurf: removed tools").
+_ONE = {"new": "new tool", "removed": "removed", "other": "other changes"}
+
+
 @dataclass
 class _Open:
     """The version the current transaction writes into."""
@@ -171,10 +175,25 @@ class Versions:
                 raise PolicyError(f"there is no version v{number}: `changes` lists them")
             return self._view(session, row)
 
-    def _view(self, session: Session, row: PolicyVersion) -> VersionView:
+    def excerpt(self, number: int, limit: int) -> tuple[VersionView, int]:
+        """Version `number` with its first `limit` changes only, and how many it has: a
+        page shows a baseline of 10,000 tools without reading them all."""
+        with Session(self.store.engine) as session:
+            row = session.get(PolicyVersion, number)
+            if row is None:
+                raise PolicyError(f"there is no version v{number}: `changes` lists them")
+            total = session.exec(
+                select(sa.func.count()).select_from(Revision).where(Revision.version_id == number)
+            ).one()
+            return self._view(session, row, limit), int(total)
+
+    def _view(self, session: Session, row: PolicyVersion, limit: int | None = None) -> VersionView:
         assert row.id is not None
         revisions = session.exec(
-            select(Revision).where(Revision.version_id == row.id).order_by(col(Revision.id))
+            select(Revision)
+            .where(Revision.version_id == row.id)
+            .order_by(col(Revision.id))
+            .limit(limit)
         ).all()
         changes = [
             {"tool": r.tool_name, "action": r.action, "changes": dict(r.changes or {})}
@@ -236,13 +255,13 @@ def summary_of(items: list[dict[str, Any]], source: str, baseline: bool) -> str:
         return f"Baseline: {len(items)} tools loaded"
     if len(items) == 1:
         item = items[0]
-        label = dict(GROUPS)[item["group"]].lower()
+        label = _ONE.get(item["group"]) or dict(GROUPS)[item["group"]].lower()
         return f"{item['tool']}: {label}"
     counts: dict[str, int] = {}
     for item in items:
         counts[item["group"]] = counts.get(item["group"], 0) + 1
     parts = [f"{counts[g]} {dict(GROUPS)[g].lower()}" for g, _ in GROUPS if g in counts]
-    origin = "import" if source == "import" else "changes"
+    origin = source if source in ("import", "scheduled") else "changes"
     return f"{origin}: {len(items)} changes ({', '.join(parts)})"
 
 

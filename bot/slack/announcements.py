@@ -146,7 +146,8 @@ def delivery_message(
         return digest_message(view, zone)
     if view.kind == NOTICE_KIND:
         return notice_message(view)
-    if len(view.details.get("items") or []) > 1:
+    items = view.details.get("items") or []
+    if len(items) > 1 or any(item.get("group") == "removed" for item in items):
         return version_message(view, kind, zone)
     tool = view.tool_name or "a tool"
     if kind.startswith("effective-"):
@@ -180,7 +181,8 @@ def version_message(view: AnnouncementView, kind: str, zone: dt.tzinfo) -> Slack
     elif kind.startswith("reminder-"):
         heading = f"Please acknowledge the AI-tool policy {label}"
     else:
-        heading = f"AI-tool policy {label}: {len(items)} changes"
+        count = f"{len(items)} change" + ("" if len(items) == 1 else "s")
+        heading = f"AI-tool policy {label}: {count}"
     blocks: list[Block] = [{"type": "header", "text": plain(heading, 150)}]
     listed = 0
     for group, title in GROUPS:

@@ -17,7 +17,12 @@ from slack_sdk.errors import SlackApiError
 from bot.bootstrap import Runtime
 from bot.metrics import SLACK_API_ERRORS
 from bot.slack.client import api_method, make_client
-from bot.slack.guard import clean_request_text, only_slack_response_urls, response_origins
+from bot.slack.guard import (
+    BodyMiddleware,
+    clean_request_text,
+    only_slack_response_urls,
+    response_origins,
+)
 from bot.slack.listeners import Listeners
 
 log = logging.getLogger(__name__)
@@ -46,10 +51,14 @@ def build_app(
         # Unused in Socket Mode, where Slack's WebSocket replaces request signing.
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,  # ack at once, work afterwards
+        # bot/slack/guard.py checks each request's signature before Bolt sees it (Socket Mode
+        # needs none): Bolt's own check would be a second HMAC over the same body.
+        request_verification_enabled=False,
     )
     # First, for every listener: no response_url outside Slack, no text the database refuses.
-    app.middleware(only_slack_response_urls(response_origins(settings.slack_api_url)))
-    app.middleware(clean_request_text)
+    origins = response_origins(settings.slack_api_url)
+    app.middleware(BodyMiddleware(only_slack_response_urls(origins)))
+    app.middleware(BodyMiddleware(clean_request_text))
     Listeners(runtime).register(app)
     app.error(_count_and_log)
     for extend in extensions:

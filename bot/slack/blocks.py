@@ -295,13 +295,21 @@ def _list_blocks(answer: Answer, contact: str) -> list[Block]:
 
 
 def answer_message(
-    answer: Answer, contact: str, *, echo_question: bool = False, pages: ToolPages | None = None
+    answer: Answer,
+    contact: str,
+    *,
+    echo_question: bool = False,
+    pages: ToolPages | None = None,
+    rendered: str | None = None,
 ) -> SlackMessage:
     """An Answer as Block Kit in the answer's language, `render_text` (escaped) as fallback.
 
-    With `pages`, each tool links to its catalogue page."""
+    With `pages`, each tool links to its catalogue page; `rendered` is `render_text`'s result
+    when the caller has it already."""
     phrases = phrases_for(answer.language)
-    text = clip(escape(render_text(answer, contact)), MAX_MESSAGE_TEXT)
+    if rendered is None:
+        rendered = render_text(answer, contact)
+    text = clip(escape(rendered), MAX_MESSAGE_TEXT)
     blocks: list[Block] = []
     if echo_question:
         blocks.append(context(phrases.you_asked.format(question=escape(answer.question))))
@@ -377,7 +385,10 @@ def reply_message(
 ) -> SlackMessage:
     """What `PolicyService.handle` said, as a Slack message."""
     if reply.answer is not None:
-        return answer_message(reply.answer, contact, echo_question=echo_question, pages=pages)
+        # An answer's reply text is its `render_text`, made by the service already.
+        return answer_message(
+            reply.answer, contact, echo_question=echo_question, pages=pages, rendered=reply.text
+        )
     return text_message(reply.text, icon=_REPLY_ICONS.get(reply.kind, ""))
 
 

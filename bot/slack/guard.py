@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from slack_bolt import App
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.core.text import clean_strings
@@ -72,10 +74,23 @@ def _well_formed(content_type: str, body: str) -> bool:
     try:
         if content_type.startswith("application/json"):
             return isinstance(json.loads(body), dict)
+        if not _may_have_payload(body):
+            return True  # a form without `payload` (a slash command): nothing to decode
         payload = parse_qs(body).get("payload")
         return payload is None or isinstance(json.loads(payload[0]), dict)
     except ValueError:
         return False
+
+
+def _may_have_payload(form: str) -> bool:
+    """False when no field of the url-encoded `form` can be named `payload`: a key that is
+    not literally `payload` and has no %-escape cannot decode to it (cheaper than parsing
+    every value, as a slash command has a dozen)."""
+    for field in form.split("&"):
+        key = field.partition("=")[0]
+        if key == "payload" or "%" in key:
+            return True
+    return False
 
 
 class SlackRequestGuard:
@@ -139,6 +154,28 @@ class SlackRequestGuard:
 
 
 # -- Bolt middlewares for signed requests ----------------------------------------------------
+
+BodyStep = Callable[[dict[str, Any], Callable[[], BoltResponse]], BoltResponse | None]
+
+
+class BodyMiddleware(Middleware):
+    """A Bolt middleware that needs only the payload: `step(body, next)`.
+
+    Bolt works out a function middleware's arguments by inspecting it on every request;
+    this calls the step directly, as Bolt's own middlewares are called.
+    """
+
+    def __init__(self, step: BodyStep) -> None:
+        self.step = step
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        return self.step(req.body, next)
+
+    @property
+    def name(self) -> str:
+        return f"BodyMiddleware({getattr(self.step, '__qualname__', repr(self.step))})"
 
 
 def clean_request_text(body: dict[str, Any], next_: Callable[[], BoltResponse]) -> BoltResponse:

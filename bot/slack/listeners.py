@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -18,9 +19,9 @@ from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
 from bot.catalogue.links import tool_pages
-from bot.core.admin import describe_change
+from bot.core.admin import describe_change, describe_staged
 from bot.core.changes import Actor, SavePolicy
-from bot.core.commands import CommandError, EditTool, is_command, parse_command
+from bot.core.commands import CommandError, EditTool, StageChange, is_command, parse_command
 from bot.core.conversations import conversation_key
 from bot.core.policy import Status, ToolPolicy
 from bot.core.store import PermissionDenied, PolicyError, UnknownToolError
@@ -34,6 +35,7 @@ from bot.slack.blocks import (
     text_message,
     unescape,
 )
+from bot.slack.guard import BodyMiddleware
 from bot.slack.home import home_view
 from bot.slack.requests import queue_message, with_answer_actions
 
@@ -75,15 +77,20 @@ def is_unanswered(text: str) -> bool:
     return text.strip().lower() == "unanswered"
 
 
-def edit_command(text: str) -> EditTool | None:
-    """The `edit <tool>` / `add <tool>` command in `text`, if that is what it is."""
+def edit_command(text: str) -> tuple[EditTool, bool] | None:
+    """The `edit <tool>` / `add <tool>` command in `text`, if that is what it is, and whether
+    it is staged (`draft edit <tool>` / `draft add <tool>`)."""
     if not is_command(text):
         return None
     try:
         command = parse_command(text)
     except CommandError:
         return None
-    return command if isinstance(command, EditTool) else None
+    if isinstance(command, EditTool):
+        return command, False
+    if isinstance(command, StageChange) and isinstance(command.command, EditTool):
+        return command.command, True
+    return None
 
 
 class Listeners:
@@ -101,7 +108,8 @@ class Listeners:
         self.pages = tool_pages(runtime.settings.public_url)
 
     def register(self, app: App) -> None:
-        app.middleware(self.skip_repeated_events)
+        app.middleware(BodyMiddleware(self.skip_repeated_events))
+        app.middleware(BodyMiddleware(self.answer_question_in_ack))
         app.command(self.command)(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
@@ -112,7 +120,7 @@ class Listeners:
     # -- every event once ------------------------------------------------------------------
 
     def skip_repeated_events(
-        self, body: dict[str, Any], next_: Any, logger: logging.Logger
+        self, body: dict[str, Any], next_: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         """Acknowledge and drop an event this bot already handled (a Slack re-send)."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -123,6 +131,28 @@ class Listeners:
         return None
 
     # -- questions and commands ------------------------------------------------------------
+
+    def answer_question_in_ack(
+        self, body: dict[str, Any], next_: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """A slash-command question is answered in the acknowledgement itself, here.
+
+        Answering takes well under a millisecond, so the answer fits Slack's 3 seconds and
+        saves a response_url round trip. Doing it in a middleware, in the request's thread,
+        spares a hop to Bolt's listener thread, whose acknowledgement Bolt would poll for
+        every 10 ms. Commands and help go on to `on_command`."""
+        if body.get("command") != self.command:
+            next_()
+            return None
+        text = question_text(str(body.get("text") or ""), None)
+        if is_command(text) or text.lower() in HELP_WORDS:
+            next_()
+            return None
+        message = self.reply_to(text, str(body.get("user_id") or ""), echo_question=True)
+        reply: dict[str, Any] = {"text": message.text, "response_type": "ephemeral"}
+        if message.blocks:
+            reply["blocks"] = message.blocks
+        return BoltResponse(status=200, body=reply)
 
     def reply_to(
         self,
@@ -142,9 +172,11 @@ class Listeners:
         edit = edit_command(text)
         if edit is not None and self.service.is_admin(user):
             # A form needs a trigger only a slash command brings.
+            form, draft = edit
             return text_message(
-                f"{edit.tool}: the form opens from the slash command: "
-                f"{self.command} {'add' if edit.create else 'edit'} {edit.tool}",
+                f"{form.tool}: the form opens from the slash command: "
+                f"{self.command} {'draft ' if draft else ''}"
+                f"{'add' if form.create else 'edit'} {form.tool}",
                 icon=":memo:",
             )
         if self.runtime.desk is not None and self.service.is_admin(user) and is_unanswered(text):
@@ -162,18 +194,15 @@ class Listeners:
     def on_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
+        """Commands and help (`answer_question_in_ack` has answered questions already)."""
         text = question_text(command.get("text") or "", None)
         user = str(command.get("user_id") or "")
-        if not is_command(text) and text.lower() not in HELP_WORDS:
-            # A question is answered in the acknowledgement itself: answering takes well under
-            # a millisecond, so it fits Slack's 3 seconds and saves a response_url round trip.
-            message = self.reply_to(text, user, echo_question=True)
-            ack(response_type="ephemeral", **message.as_kwargs())
-            return
         ack()  # commands may write and call Slack: acknowledge first, work after
         edit = edit_command(text)
         if edit is not None and self.service.is_admin(user):
-            problem = self.open_form(edit, str(command.get("trigger_id") or ""), client)
+            form, draft = edit
+            trigger = str(command.get("trigger_id") or "")
+            problem = self.open_form(form, trigger, client, draft=draft)
             if problem is not None:
                 respond(response_type="ephemeral", **problem.as_kwargs())
             return
@@ -268,8 +297,11 @@ class Listeners:
 
     # -- the edit form ---------------------------------------------------------------------
 
-    def open_form(self, edit: EditTool, trigger_id: str, client: WebClient) -> SlackMessage | None:
-        """Open the edit/add form; a message saying why not when it cannot open."""
+    def open_form(
+        self, edit: EditTool, trigger_id: str, client: WebClient, *, draft: bool = False
+    ) -> SlackMessage | None:
+        """Open the edit/add form (with `draft`, the tool as drafted, and saving stages the
+        change); a message saying why not when it cannot open."""
         if edit.create:
             name = " ".join(edit.tool.split())
             existing = self.policies.get(name)
@@ -280,7 +312,13 @@ class Listeners:
                     icon=":warning:",
                 )
             policy = ToolPolicy(name=name, status=Status.UNDER_REVIEW)
-            target = modal.EditTarget(name, None, create=True)
+            target = modal.EditTarget(name, None, create=True, draft=draft)
+        elif draft and self.runtime.drafts is not None:
+            try:
+                policy, version = self.runtime.drafts.policy_in_draft(edit.tool)
+            except PolicyError as error:
+                return text_message(str(error), icon=":warning:")
+            target = modal.EditTarget(policy.name, version, create=False, draft=True)
         else:
             # The version first: if the tool changes in between, saving is refused, not lost.
             version = self.policies.version_of(edit.tool)
@@ -308,6 +346,9 @@ class Listeners:
             tool=None if target.create else target.tool,
             expected_version=target.version,
         )
+        if target.draft and self.runtime.drafts is not None:
+            self.stage_form(ack, command, target, user, client)
+            return
         try:
             change = self.changes.run(command, Actor(user, SOURCE))
         except PermissionDenied:
@@ -323,3 +364,32 @@ class Listeners:
         if not change.is_noop and change.scheduled_for is None:
             summary = ("Added " if target.create else "Saved ") + summary
         client.chat_postMessage(channel=user, **text_message(summary, icon=":memo:").as_kwargs())
+
+    def stage_form(
+        self,
+        ack: Ack,
+        command: SavePolicy,
+        target: modal.EditTarget,
+        user: str,
+        client: WebClient,
+    ) -> None:
+        """A form opened with `draft edit`/`draft add`: the change is staged, not made."""
+        assert self.runtime.drafts is not None
+        try:
+            staged = self.runtime.drafts.stage(command, Actor(user, SOURCE))
+        except PermissionDenied:
+            message = f"Only policy admins can change policies; ask {self.contact}."
+            ack(response_action="errors", errors={modal.first_field(target): message})
+            return
+        except PolicyError as error:
+            block = modal.field_of(error.field, target)
+            said = str(error)
+            said = said if said.startswith("Nothing was staged") else f"Nothing was staged: {said}"
+            ack(response_action="errors", errors={block: said})
+            return
+        ack()
+        text = (
+            f"Staged as change {staged.number} of the draft: {describe_staged(staged)}. "
+            f"Staff see nothing until {self.command} publish."
+        )
+        client.chat_postMessage(channel=user, **text_message(text, icon=":memo:").as_kwargs())

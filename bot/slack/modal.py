@@ -40,9 +40,14 @@ class EditTarget:
     tool: str
     version: int | None
     create: bool
+    # Opened with `draft edit`/`draft add`: saving stages the change instead of making it.
+    draft: bool = False
 
     def dump(self) -> str:
-        return json.dumps({"tool": self.tool, "version": self.version, "create": self.create})
+        data: dict[str, Any] = {"tool": self.tool, "version": self.version, "create": self.create}
+        if self.draft:
+            data["draft"] = True
+        return json.dumps(data)
 
     @classmethod
     def load(cls, text: str) -> EditTarget:
@@ -52,6 +57,7 @@ class EditTarget:
             tool=str(data.get("tool") or ""),
             version=int(version) if version is not None else None,
             create=bool(data.get("create")),
+            draft=bool(data.get("draft")),
         )
 
 
@@ -119,7 +125,12 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
             {
                 "type": "section",
                 "block_id": "heading",
-                "text": plain(f"Editing {policy.name} (version {target.version})"),
+                "text": plain(
+                    f"Editing {policy.name} as drafted: saving stages the change for the next "
+                    "version; staff see nothing until publish"
+                    if target.draft
+                    else f"Editing {policy.name} (version {target.version})"
+                ),
             }
         )
     blocks += [
@@ -167,8 +178,12 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CALLBACK_ID,
         "private_metadata": target.dump(),
-        "title": plain("Add a tool" if target.create else "Edit a policy", 24),
-        "submit": plain("Save", 24),
+        "title": plain(
+            ("Add a tool" if target.create else "Edit a policy")
+            + (" (draft)" if target.draft else ""),
+            24,
+        ),
+        "submit": plain("Stage" if target.draft else "Save", 24),
         "close": plain("Cancel", 24),
         "blocks": blocks,
     }

@@ -130,6 +130,7 @@ def serving(store: Store, clock: FakeClock) -> Iterator[Site]:
         runtime.policies,
         clock=clock,
         public_url="https://policybot.example.com",
+        versions=runtime.announcements.versions,
     )
     url, server, thread = serve(app)
     try:

@@ -70,21 +70,55 @@ def test_the_catalogue_loads_grouped_with_its_script_and_no_csp_report(
     assert csp_reports(browser) == []
 
 
+def ticked(driver: WebDriver, field: str) -> list[str]:
+    """The values ticked in one multi-value filter of the form."""
+    from selenium.webdriver.common.by import By
+
+    boxes = driver.find_elements(By.CSS_SELECTOR, f"#f-{field} input[type=checkbox]")
+    return [box.get_attribute("value") or "" for box in boxes if box.is_selected()]
+
+
+def choose(driver: WebDriver, field: str, value: str) -> None:
+    """Open a multi-value filter's list and tick (or untick) one value, as a person does."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, f"#f-{field} summary").click()
+    driver.find_element(By.CSS_SELECTOR, f'#f-{field} input[value="{value}"]').click()
+
+
 def test_choosing_a_filter_applies_it_and_puts_it_in_the_url(
     browser: WebDriver, site: Site
 ) -> None:
     from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import Select
 
     browser.get(f"{site.url}/catalogue/")
-    Select(browser.find_element("id", "f-status")).select_by_value("banned")
+    choose(browser, "status", "banned")
     wait_for(browser, expected_conditions.url_contains("status=banned"))
     assert "category=" not in browser.current_url  # empty filters stay out of the link
+    assert "data=" not in browser.current_url
     assert texts(browser, "section.group h2 .badge") == ["banned"]
     assert "Claude Code" in texts(browser, "table.tools tbody th a")
     # The link keeps the filter: opening it again shows the same.
     browser.get(browser.current_url)
     assert texts(browser, "section.group h2 .badge") == ["banned"]
+    assert ticked(browser, "status") == ["banned"]
+
+
+def test_a_link_with_two_statuses_shows_both_and_a_third_can_be_added(
+    browser: WebDriver, site: Site
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    browser.get(f"{site.url}/catalogue/?status=allowed&status=banned")
+    assert ticked(browser, "status") == ["allowed", "banned"]
+    summary = browser.find_element(By.CSS_SELECTOR, "#f-status summary").text
+    assert summary == "allowed, banned"
+    assert texts(browser, "section.group h2 .badge") == ["allowed", "banned"]
+    choose(browser, "status", "under-review")
+    wait_for(browser, expected_conditions.url_contains("status=under-review"))
+    assert ticked(browser, "status") == ["allowed", "under-review", "banned"]
+    assert texts(browser, "section.group h2 .badge") == ["allowed", "under review", "banned"]
 
 
 def test_a_search_with_a_typo_finds_the_tool(browser: WebDriver, site: Site) -> None:
@@ -114,6 +148,20 @@ def test_open_a_tool_see_its_history_and_follow_an_alternative(
     browser.find_element(By.CSS_SELECTOR, "dd.alternatives a").click()
     wait_for(browser, expected_conditions.url_contains("/catalogue/tools/qoder"))
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Qoder")
+
+
+def test_a_change_in_the_history_opens_its_version(browser: WebDriver, site: Site) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    browser.get(f"{site.url}/catalogue/tools/claude-code")
+    newest = browser.find_element(By.CSS_SELECTOR, "section.history tbody tr td.version a")
+    assert newest.text == f"v{latest.number}"
+    newest.click()
+    wait_for(browser, expected_conditions.url_contains(f"/catalogue/changes/v{latest.number}"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Policy version v{latest.number}"
+    assert texts(browser, "table.changes-table tbody th a") == ["Claude Code"]
 
 
 def test_the_radar_points_open_tool_pages(browser: WebDriver, site: Site) -> None:
@@ -167,14 +215,17 @@ def test_a_chinese_browser_gets_the_chinese_catalogue(site: Site, tmp_path: Path
 def test_without_javascript_the_apply_button_filters(site: Site, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import Select
 
     with open_browser(tmp_path, javascript=False) as driver:
-        driver.get(f"{site.url}/catalogue/")
-        Select(driver.find_element(By.ID, "f-category")).select_by_value("coding-assistant")
+        driver.get(f"{site.url}/catalogue/?category=chat-assistant")
+        # The list of choices opens without a script (a native <details>).
+        choose(driver, "category", "coding-assistant")
+        assert ticked(driver, "category") == ["chat-assistant", "coding-assistant"]
         button = driver.find_element(By.CSS_SELECTOR, "form.filters button")
         assert button.is_displayed()
         button.click()
         wait_for(driver, expected_conditions.url_contains("category=coding-assistant"))
+        assert "category=chat-assistant" in driver.current_url
         names = texts(driver, "table.tools tbody th a")
-        assert "Qoder" in names and "GitHub Copilot" not in names
+        assert {"Qoder", "Microsoft Copilot"} <= set(names)
+        assert "GitHub Copilot" not in names  # no category

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import re
@@ -57,6 +58,23 @@ def tool_links(html: str) -> list[str]:
     return re.findall(r'href="/catalogue/tools/([^"]+)"', html)
 
 
+def chosen_filters(html: str) -> dict[str, list[str]]:
+    """What the filter form has chosen: ticked checkboxes and selected options, by field."""
+    start = html.index('<form class="filters"')
+    form = html[start : html.index("</form>", start)]
+    chosen: dict[str, list[str]] = {}
+    select = ""
+    for tag, attrs in tags(form):
+        if tag == "select":
+            select = attrs.get("name") or ""
+        ticked = tag == "input" and attrs.get("type") == "checkbox" and "checked" in attrs
+        if ticked:
+            chosen.setdefault(attrs.get("name") or "", []).append(attrs.get("value") or "")
+        if tag == "option" and "selected" in attrs and attrs.get("value"):
+            chosen.setdefault(select, []).append(attrs.get("value") or "")
+    return chosen
+
+
 def group_order(html: str) -> list[str]:
     return re.findall(r'<section class="group group-([a-z-]+)"', html)
 
@@ -80,7 +98,37 @@ def test_a_status_filter_in_the_url_shows_only_that_status(site: Site) -> None:
     assert set(tool_links(reply.text)) >= {"claude-code", "windsurf"}
     assert "qoder" not in tool_links(reply.text)
     # The form shows the filter that is on, so the page and its URL agree.
-    assert '<option value="banned" selected>' in reply.text
+    assert chosen_filters(reply.text) == {"status": ["banned"]}
+
+
+def test_a_link_with_two_statuses_shows_both_ticked_in_the_form(site: Site) -> None:
+    reply = site.get("/catalogue/?status=allowed&status=banned")
+    assert group_order(reply.text) == ["allowed", "banned"]
+    assert chosen_filters(reply.text) == {"status": ["allowed", "banned"]}
+    # The closed list says what is chosen, without a script.
+    summary = re.search(r'id="f-status".*?<summary>(.*?)</summary>', reply.text, re.S)
+    assert summary is not None and summary.group(1) == "allowed, banned"
+
+
+def test_every_multi_value_filter_keeps_all_its_values_in_the_form(site: Site) -> None:
+    query = urlencode(
+        [
+            ("category", "coding-assistant"),
+            ("category", "chat-assistant"),
+            ("vendor", "Microsoft"),
+            ("vendor", "Anthropic"),
+            ("vendor", "Nobody Inc"),  # no tool has it: still shown, so the link reads true
+            ("data", "internal"),
+        ]
+    )
+    reply = site.get("/catalogue/?" + query)
+    assert chosen_filters(reply.text) == {
+        "category": ["chat-assistant", "coding-assistant"],
+        "vendor": ["Anthropic", "Microsoft", "Nobody Inc"],
+        "data": ["internal"],
+    }
+    summary = re.search(r'id="f-vendor".*?<summary>(.*?)</summary>', reply.text, re.S)
+    assert summary is not None and summary.group(1) == "3 chosen"
 
 
 def test_category_vendor_and_data_filters_combine(site: Site) -> None:
@@ -174,6 +222,18 @@ def test_search_without_a_match_says_so_and_offers_close_names(site: Site) -> No
     assert "No policy for" in reply.text
 
 
+def test_the_matcher_a_search_builds_is_frozen_with_the_snapshot_at_the_next_request(
+    site: Site,
+) -> None:
+    site.get("/catalogue/")  # the page needs no matcher: the snapshot is frozen without it
+    registry = site.runtime.service.registry()
+    site.get("/catalogue/?q=calude+code")  # builds the matcher
+    site.get("/catalogue/")
+    assert site.runtime.service.registry() is registry
+    # Frozen objects are out of the collector's generations (gc.get_objects lists those).
+    assert id(registry.matcher) not in {id(item) for item in gc.get_objects()}
+
+
 def test_search_does_not_log_the_question_nor_show_who_asked(store: object, site: Site) -> None:
     from bot.core.store import Store
 
@@ -212,6 +272,56 @@ def test_a_tool_page_shows_the_history_newest_first_with_who_and_old_to_new(site
     assert rows == sorted(rows, reverse=True) and len(rows) == 3
     assert ADMIN in history and "seed" in history
     assert re.search(r'under review</span> → <span class="new">banned', history)
+
+
+def test_each_change_in_a_tools_history_names_its_version_and_links_to_it(site: Site) -> None:
+    newer, older, baseline = site.runtime.announcements.versions.latest(3)
+    text = site.get("/catalogue/tools/claude-code").text
+    history = text[text.index('class="history"') :]
+    cells = re.findall(r'<td class="version"><a href="([^"]+)">(v[0-9]+)</a></td>', history)
+    # Newest first: the ban, the review, then the import that added it.
+    assert cells == [
+        (f"/catalogue/changes/v{v.number}", f"v{v.number}") for v in (newer, older, baseline)
+    ]
+
+
+def test_a_version_page_shows_who_made_it_and_everything_it_changed(site: Site) -> None:
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    reply = site.get(f"/catalogue/changes/v{latest.number}")
+    assert reply.status == 200
+    assert f"Policy version v{latest.number}" in reply.text
+    assert ADMIN in reply.text
+    assert tool_links(reply.text) == ["claude-code"]
+    assert re.search(r'under review</span> → <span class="new">banned', reply.text)
+
+
+def test_what_changed_names_each_changes_version(site: Site) -> None:
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    text = site.get("/catalogue/changes").text
+    first = re.search(r'<td class="version"><a href="([^"]+)">', text)
+    assert first is not None and first.group(1) == f"/catalogue/changes/v{latest.number}"
+
+
+def test_an_unknown_version_is_a_404_page(site: Site) -> None:
+    latest = site.runtime.announcements.versions.latest(1)[0]
+    reply = site.get(f"/catalogue/changes/v{latest.number + 1000}")
+    assert reply.status == 404
+
+
+def test_a_version_of_many_changes_shows_its_first_and_counts_the_rest(
+    store: object, clock: FakeClock
+) -> None:
+    from bot.core.store import Store
+
+    assert isinstance(store, Store)
+    runtime = runtime_on(store)
+    seed(runtime, [make_policy(f"Tool {n:03}", category="bulk") for n in range(250)])
+    baseline = runtime.announcements.versions.latest(1)[0]
+    with serving(store, clock) as site:
+        text = site.get(f"/catalogue/changes/v{baseline.number}").text
+    assert len(tool_links(text)) == 200
+    assert "Showing the first 200 of its 250 changes." in text
+    assert "The baseline" in text
 
 
 def test_a_scheduled_change_is_shown_with_its_date(site: Site) -> None:
@@ -306,6 +416,14 @@ def test_the_json_export_lists_every_tool_with_its_page(site: Site) -> None:
     claude = next(t for t in data["tools"] if t["name"] == "Claude Code")
     assert claude["url"] == "https://policybot.example.com/catalogue/tools/claude-code"
     assert claude["status"] == "banned" and claude["recently_changed"] is True
+
+
+def test_the_json_export_has_one_tool_a_line_and_an_empty_one_is_still_json(site: Site) -> None:
+    text = site.get("/catalogue/export.json").text
+    lines = [line for line in text.splitlines() if line.startswith('  {"name": ')]
+    assert len(lines) == len(site.runtime.policies.policies())
+    empty = json.loads(site.get("/catalogue/export.json?vendor=Nobody").body)
+    assert empty["count"] == 0 and empty["tools"] == []
 
 
 def test_the_csv_export_has_build_your_own_radars_columns(site: Site) -> None:

@@ -14,21 +14,25 @@ from bot.core.commands import (
     AskException,
     CommandError,
     Decide,
+    DiscardDraft,
     EditTool,
     FileRequest,
     ListExceptions,
     ListRequests,
     ListTools,
     ListWatches,
+    PublishDraft,
     RemoveTool,
     Revoke,
     SetPolicy,
     ShowAcks,
     ShowAudit,
+    ShowDraft,
     ShowFeedback,
     ShowHelp,
     ShowHistory,
     ShowUnanswered,
+    StageChange,
     WatchTool,
     is_command,
     parse_command,
@@ -384,8 +388,9 @@ def test_help_takes_an_optional_command(text: str, command: ShowHelp) -> None:
 def test_help_for_an_unknown_command_lists_the_commands() -> None:
     assert parse_error("help ban") == (
         "unknown command 'ban': use set, alias, remove, history, list, unanswered, help, edit,"
-        " add, announce, acks, changes, request, exception, exceptions, watch, unwatch, watching,"
-        " requests, approve, decline, revoke, feedback, audit or answer. Usage: help [command]"
+        " add, announce, acks, changes, draft, publish, discard, request, exception, exceptions,"
+        " watch, unwatch, watching, requests, approve, decline, revoke, feedback, audit or answer."
+        " Usage: help [command]"
     )
 
 
@@ -487,6 +492,10 @@ def test_admin_commands_are_every_command_but_help_list_and_the_staff_desk() -> 
         EditTool,
         Announce,
         ShowAcks,
+        ShowDraft,
+        StageChange,
+        PublishDraft,
+        DiscardDraft,
     } == ADMIN_COMMANDS
 
 
@@ -494,3 +503,31 @@ def test_commands_are_immutable() -> None:
     command = parse_command("remove Cursor")
     with pytest.raises(AttributeError):
         command.tool = "Other"  # type: ignore[misc,union-attr]
+
+
+# -- the draft of the next version ---------------------------------------------------------------
+
+
+def test_draft_alone_shows_the_draft_and_draft_with_a_change_stages_it() -> None:
+    assert parse_command("draft") == ShowDraft()
+    assert parse_command("draft set Claude Code banned --reason x") == StageChange(
+        SetPolicy("Claude Code", Status.BANNED, reason="x")
+    )
+    assert parse_command("DRAFT remove Cursor") == StageChange(RemoveTool("Cursor"))
+    assert parse_command("draft edit Cursor") == StageChange(EditTool("Cursor"))
+    assert parse_command("draft add Kiro") == StageChange(EditTool("Kiro", create=True))
+    assert parse_command("publish") == PublishDraft()
+    assert parse_command("discard") == DiscardDraft()
+    assert parse_command("discard 2") == DiscardDraft(2)
+
+
+def test_draft_refuses_what_it_cannot_stage_with_its_usage() -> None:
+    for text, problem in [
+        ("draft list", "'list' cannot be staged: draft stages set, alias, add, edit or remove"),
+        ("draft set Cursor", "missing status for 'Cursor'"),
+        ("discard two", "name one staged change by its number in `draft`"),
+        ("discard 0", "name one staged change by its number in `draft`"),
+        ("publish now", "publish takes no arguments, got 'now'"),
+    ]:
+        with pytest.raises(CommandError, match=problem):
+            parse_command(text, is_tool=lambda name: name == "Cursor")

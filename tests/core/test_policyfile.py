@@ -11,7 +11,7 @@ from bot.core.policy import DataClass, Status
 from bot.core.policyfile import PolicyFileError, dump_policies, load_policies, write_policies
 from bot.core.store import Store
 from tests.conftest import REPO
-from tests.factories import seed_registry
+from tests.factories import make_policy, seed_registry
 from tests.wiring import runtime_on, seed
 
 GOOD = """\
@@ -154,6 +154,43 @@ def test_dump_then_load_gives_the_same_policies() -> None:
         path = Path(folder) / "x.yaml"
         path.write_text(path_text, encoding="utf-8")
         assert load_policies(path) == policies
+
+
+# Values YAML reads as something else, or cannot hold plain, in every field.
+AWKWARD = (
+    "#channel", "yes", "null", "~", "1.0", "2025-01-01", "a: b", "a #b", "- dash", "[x]",
+    "x, y", "*star", "&amp", "!bang", "|pipe", "'quote", '"double"', "%pct", "@at", "`tick",
+    "?q", "tab\there", "new\nline", " lead", "trail ", "\x85", "\u2028", "\ufeffbom",
+    "\xa0nbsp", "emoji 😀", "中文\uff0c标点", "back\\slash", "0x1F", ".inf", "-1", "1e3", "...",
+    "---", "bell\x07", "12:30", "<@U0BOSS>", "=SUM(A1)", "ends:", "-",
+)  # fmt: skip
+
+
+def test_dump_writes_what_a_round_trip_into_a_new_file_writes(tmp_path: Path) -> None:
+    policies = [
+        *seed_registry(),
+        *(
+            make_policy(
+                f"Tool {n}",
+                status=list(Status)[n % 4],
+                vendor=text,
+                aliases=(text, f"alias {n}"),
+                category=text,
+                reason=text,
+                conditions=text,
+                max_data=list(DataClass)[n % 4],
+                alternatives=(text,),
+                effective=dt.date(2025, 1, 1 + n % 28),
+                owner=text,
+                link=text,
+            )
+            for n, text in enumerate(AWKWARD)
+        ),
+    ]
+    write_policies(policies, tmp_path / "new.yaml")
+
+    assert dump_policies(policies) == (tmp_path / "new.yaml").read_text(encoding="utf-8")
+    assert dump_policies([]) == "tools: []\n"
 
 
 def test_export_to_a_folder_writes_one_file_per_category(tmp_path: Path) -> None:

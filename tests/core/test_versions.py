@@ -3,16 +3,20 @@ one announcement per version listing every change of it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, col, select
 
 from bot.bootstrap import Runtime
-from bot.core.commands import SetPolicy
+from bot.core.changes import ImportPolicies
+from bot.core.commands import RemoveTool, SetPolicy
 from bot.core.models import Announcement, Delivery, PolicyVersion, Revision
 from bot.core.policy import Status
 from bot.core.store import Store
 from bot.core.versions import Versions, asks_what_changed
+from tests.conftest import FakeClock
 from tests.core.factories import make_policy
-from tests.wiring import apply, runtime_on, seed
+from tests.wiring import TRUSTED, apply, runtime_on, seed
 
 CHANNEL = "C0ANNOUNCE"
 
@@ -37,6 +41,16 @@ def test_first_import_into_an_empty_registry_is_a_quiet_baseline(store: Store) -
     assert version.baseline and version.summary == "Baseline: 4 tools loaded"
     assert {r.version_id for r in _all(store, Revision)} == {version.id}
     assert _all(store, Announcement) == []
+
+
+def test_an_excerpt_of_a_version_has_its_first_changes_and_counts_them_all(store: Store) -> None:
+    seed(_runtime(store), _registry())
+    [version] = _all(store, PolicyVersion)
+
+    excerpt, total = Versions(store).excerpt(version.id, 3)
+
+    assert total == 4 and excerpt.number == version.id
+    assert [c["tool"] for c in excerpt.changes] == ["Qoder", "Cursor", "Claude Code"]
 
 
 def test_an_import_changing_two_tools_is_one_version_and_one_announcement(store: Store) -> None:
@@ -126,3 +140,109 @@ def test_staff_asking_what_changed_get_the_latest_versions_newest_first(store: S
 def test_a_question_about_one_tool_is_not_taken_for_what_changed() -> None:
     assert not asks_what_changed("can I use Cursor for client code and what has changed for it?")
     assert asks_what_changed("what changed?")
+
+
+# -- history names versions; scheduled changes and removals are versions of their own --------
+
+
+def test_history_names_the_version_of_each_revision(store: Store) -> None:
+    runtime = runtime_on(store, announce_channel=CHANNEL, admins="U0ADMIN")
+    seed(runtime, _registry())
+    apply(runtime, SetPolicy("Cursor", Status.BANNED, reason="Uploads code."))
+
+    newer, baseline = Versions(store).latest()
+    reply = runtime.service.handle("history Cursor", user="U0ADMIN", source="slack").text
+
+    created, banned = reply.splitlines()[1:]
+    assert f"  v{baseline.number}  create by seed (import)" in created
+    assert f"  v{newer.number}  update by seed (import): status: allowed → banned" in banned
+
+
+def test_scheduled_changes_applied_on_their_day_are_one_quiet_version(
+    store: Store, clock: FakeClock
+) -> None:
+    runtime = _runtime(store)
+    seed(runtime, _registry())
+    day = dt.date(2026, 12, 15)
+    apply(runtime, SetPolicy("Cursor", Status.BANNED, effective=day))
+    apply(runtime, SetPolicy("Windsurf", Status.BANNED, effective=day))
+    announced = len(_all(store, Announcement))
+
+    clock.now = dt.datetime(2026, 12, 15, 8, 0, tzinfo=dt.UTC)
+    assert runtime.changes.apply_due() == 2
+
+    latest = Versions(store).latest(1)[0]
+    assert latest.source == "scheduled"
+    assert latest.summary == "scheduled: 2 changes (2 now banned)"
+    assert {c["tool"] for c in latest.changes} == {"Cursor", "Windsurf"}
+    assert latest.created_at == dt.datetime(2026, 12, 15, tzinfo=dt.UTC)
+    # It was announced, with its countdown, when it was scheduled.
+    assert len(_all(store, Announcement)) == announced
+
+
+def test_scheduled_changes_of_two_days_applied_late_are_a_version_each(
+    store: Store, clock: FakeClock
+) -> None:
+    runtime = _runtime(store)
+    seed(runtime, _registry())
+    apply(runtime, SetPolicy("Cursor", Status.BANNED, effective=dt.date(2026, 12, 15)))
+    apply(runtime, SetPolicy("Windsurf", Status.BANNED, effective=dt.date(2026, 12, 16)))
+
+    clock.now = dt.datetime(2026, 12, 20, tzinfo=dt.UTC)
+    runtime.changes.apply_due()
+
+    windsurf, cursor = Versions(store).latest(2)
+    assert (cursor.summary, windsurf.summary) == ("Cursor: now banned", "Windsurf: now banned")
+
+
+def test_a_lone_removal_is_a_version_announced_under_removed_tools(store: Store) -> None:
+    runtime = _runtime(store)
+    seed(runtime, _registry())
+
+    apply(runtime, RemoveTool("Windsurf"))
+
+    latest = Versions(store).latest(1)[0]
+    [announcement] = _all(store, Announcement)
+    posts = [d for d in _all(store, Delivery) if d.announcement_id == announcement.id]
+    assert latest.summary == "Windsurf: removed"
+    assert announcement.version_id == latest.number
+    assert [i["group"] for i in announcement.details["items"]] == ["removed"]
+    assert "Windsurf: removed from the registry" in announcement.summary
+    assert [p.kind for p in posts] == ["announcement"]
+
+
+def test_an_import_that_only_removes_tools_is_a_version_and_one_announcement(
+    store: Store,
+) -> None:
+    runtime = _runtime(store)
+    seed(runtime, _registry())
+    kept = [make_policy(name) for name in ("Qoder", "Cursor")]
+
+    runtime.changes.import_policies(ImportPolicies(tuple(kept), prune=True), TRUSTED)
+
+    latest = Versions(store).latest(1)[0]
+    [announcement] = _all(store, Announcement)
+    assert not latest.baseline and latest.summary == "import: 2 changes (2 removed tools)"
+    assert {c["tool"] for c in latest.changes} == {"Claude Code", "Windsurf"}
+    assert announcement.version_id == latest.number
+    assert {i["group"] for i in announcement.details["items"]} == {"removed"}
+
+
+def test_a_version_with_changes_on_two_later_dates_counts_down_to_each_once(
+    store: Store,
+) -> None:
+    runtime = _runtime(store)
+    seed(runtime, _registry())
+    first, second = dt.date(2026, 12, 10), dt.date(2026, 12, 20)
+    changed = [
+        make_policy("Qoder"),
+        make_policy("Cursor", status=Status.BANNED, effective=first),
+        make_policy("Claude Code", status=Status.BANNED, effective=second),
+        make_policy("Windsurf", status=Status.BANNED, effective=second),
+    ]
+
+    seed(runtime, changed, quiet=False)
+
+    countdowns = [d.kind for d in _all(store, Delivery) if d.kind.startswith("effective-")]
+    assert len(countdowns) == len(set(countdowns)) == 6
+    assert sum(second.isoformat() in k for k in countdowns) == 3

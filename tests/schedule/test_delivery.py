@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.bootstrap import Runtime
 from bot.core.changes import Actor
-from bot.core.commands import SetPolicy
+from bot.core.commands import RemoveTool, SetPolicy
 from bot.core.outbox import Outbox
 from bot.core.policy import Status
 from bot.metrics import ANNOUNCEMENTS_FAILED, RATE_LIMIT_WAITS
@@ -321,3 +321,14 @@ def test_a_second_version_due_later_in_the_round_is_not_a_second_dm(
     assert dm_counts(slack) == first
     [dm] = slack.messages("DU0CAROL")
     assert "Claude Code" in dm.text and "Qoder" in dm.text
+
+
+def test_a_lone_removal_is_one_channel_post_under_removed_tools(
+    scheduler: AnnouncementScheduler, slack: StandinSlack
+) -> None:
+    apply(scheduler.runtime, RemoveTool("Claude Code"), Actor("U0ADMIN", "slack", trusted=True))
+    drain(scheduler)
+
+    [post] = slack.messages(CHANNEL)
+    assert ": 1 change." in post.text and "Claude Code: removed from the registry" in post.text
+    assert "*Removed tools*" in str(post.blocks) and ACK_ACTION in str(post.blocks)

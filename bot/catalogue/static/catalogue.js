@@ -4,16 +4,18 @@
   document.documentElement.classList.add("js");
 
   // Filters apply as soon as one changes (without JavaScript, the Apply button does it).
-  document.querySelectorAll("form.filters select").forEach(function (select) {
-    select.addEventListener("change", function () {
-      var form = select.form;
-      // Leave empty fields out of the URL, so a shared link shows only the chosen filters.
-      form.querySelectorAll("select").forEach(function (other) {
-        other.disabled = other.value === "";
+  document.querySelectorAll("form.filters select, form.filters input[type=checkbox]")
+    .forEach(function (input) {
+      input.addEventListener("change", function () {
+        var form = input.form;
+        // Leave an empty select out of the URL, so a shared link shows only the chosen
+        // filters (unticked checkboxes are left out by the browser itself).
+        form.querySelectorAll("select").forEach(function (other) {
+          other.disabled = other.value === "";
+        });
+        form.submit();
       });
-      form.submit();
     });
-  });
 
   // "/" jumps to the search box, as on many sites.
   document.addEventListener("keydown", function (event) {
