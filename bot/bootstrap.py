@@ -23,12 +23,11 @@ from bot.core import db
 from bot.core.admin import Admin
 from bot.core.announcements import AnnouncementConfig, Announcements
 from bot.core.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
-from bot.core.commands import Command
 from bot.core.conversations import Conversations
 from bot.core.desk import Desk
 from bot.core.drafts import DraftRepository, Drafts
 from bot.core.event_repo import EventRepository
-from bot.core.exceptions import Exceptions
+from bot.core.exceptions import Exceptions, GroupMembers
 from bot.core.feedback import Feedback
 from bot.core.models import utcnow
 from bot.core.notices import Waker
@@ -63,6 +62,7 @@ class Runtime:
     service: PolicyService
     announcements: Announcements
     desk: Desk
+    waker: Waker
     policy_load: PolicyLoad | None = None
     drafts: Drafts | None = None
 
@@ -82,18 +82,22 @@ def build_runtime(
     clock: Clock = utcnow,
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
+    group_members: GroupMembers | None = None,
 ) -> Runtime:
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
-    user group); `question_log` writes questions in batches off the request thread."""
+    user group); `group_members` reads a Slack user group named as a tool's owner (who may
+    decide its exceptions); `question_log` writes questions in batches off the request
+    thread."""
     store = Store(engine, clock)
     zone = settings.zone
     policies = PolicyRepository(store)
     questions = QuestionRepository(store)
     events = EventRepository(store)
     permissions = Permissions(frozenset(settings.admins), also_admin)
-    announcements = Announcements(store, policies, announcement_config(settings))
-    # Notices (requests, exceptions, watches) wake the sender the announcements wake.
-    waker = Waker(lambda: announcements.wake)
+    # One doorbell for the sender: everything that queues messages rings it after its commit;
+    # the scheduler (bot/schedule, when this process sends) listens.
+    waker = Waker()
+    announcements = Announcements(store, policies, announcement_config(settings), waker=waker)
     requests = ToolRequests(
         store,
         policies,
@@ -112,6 +116,7 @@ def build_runtime(
         zone=zone,
         waker=waker,
         is_admin=permissions.is_admin,
+        group_members=group_members,
     )
     watches = Watches(store, policies, zone=zone, waker=waker)
     # A scheduled change applied on its day joins a policy version of its own (quietly: it
@@ -137,13 +142,6 @@ def build_runtime(
     drafts = Drafts(store, DraftRepository(store), changes)
     admin = Admin(policies, questions, changes, announcements=announcements, drafts=drafts, tz=zone)
 
-    def execute(command: Command, user: str, source: str) -> tuple[bool, str]:
-        """The desk's registry changes (add a requested tool, alias a term): admin commands."""
-        try:
-            return True, admin.run(command, Actor(user, source)).text
-        except PolicyError as error:
-            return False, str(error)
-
     desk = Desk(
         requests=requests,
         exceptions=exceptions,
@@ -151,7 +149,7 @@ def build_runtime(
         feedback=Feedback(store),
         unanswered=UnansweredQueue(store, waker=waker),
         is_admin=permissions.is_admin,
-        execute=execute,
+        admin=admin,
         registry=snapshot.get,
         zone=zone,
     )
@@ -183,6 +181,7 @@ def build_runtime(
         service,
         announcements,
         desk,
+        waker,
         drafts=drafts,
     )
 
@@ -265,11 +264,18 @@ def open_runtime(
     drift: bool = False,
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
+    group_members: GroupMembers | None = None,
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
         db.upgrade_if_behind(engine)
-    runtime = build_runtime(settings, engine, also_admin=also_admin, question_log=question_log)
+    runtime = build_runtime(
+        settings,
+        engine,
+        also_admin=also_admin,
+        question_log=question_log,
+        group_members=group_members,
+    )
     if seed:
         runtime.policy_load = load_policies_on_start(runtime, drift=drift)
     return runtime

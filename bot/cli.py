@@ -167,7 +167,10 @@ DatabaseOption = Annotated[
 
 @app.command()
 def ask(
-    question: Annotated[list[str], typer.Argument(help="The question, e.g. can I use Cursor?")],
+    question: Annotated[
+        list[str],
+        typer.Argument(metavar="QUESTION", help="The question, e.g. can I use Cursor?"),
+    ],
     as_json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of text.")
     ] = False,
@@ -192,7 +195,8 @@ def ask(
 @app.command()
 def chat(
     user: Annotated[
-        str, typer.Option("--user", help="Who you are; admins are in POLICYBOT_ADMINS.")
+        str,
+        typer.Option("--user", metavar="ID", help="Who you are; admins are in POLICYBOT_ADMINS."),
     ] = "console",
     database_url: DatabaseOption = None,
 ) -> None:
@@ -278,7 +282,9 @@ def show_plan(path: Path, plan: ImportPlan) -> NoReturn:
 
 @app.command("import")
 def import_policies(
-    path: Annotated[Path, typer.Argument(help="A policy YAML file or a folder of them.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A policy YAML file or a folder of them.")
+    ],
     prune: PruneOption = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="Do not ask before --prune removes tools.")
@@ -299,7 +305,9 @@ def import_policies(
             "otherwise).",
         ),
     ] = False,
-    author: Annotated[str, typer.Option(help="Recorded as the author of the changes.")] = "import",
+    author: Annotated[
+        str, typer.Option(metavar="NAME", help="Recorded as the author of the changes.")
+    ] = "import",
     database_url: DatabaseOption = None,
 ) -> None:
     """Validate policy files, then bring the registry in line with them (all or nothing).
@@ -353,7 +361,9 @@ def confirm_prune(names: list[str]) -> None:
 
 @app.command()
 def plan(
-    path: Annotated[Path, typer.Argument(help="A policy YAML file or a folder of them.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A policy YAML file or a folder of them.")
+    ],
     prune: PruneOption = False,
     quiet: QuietOption = False,
     database_url: DatabaseOption = None,
@@ -368,6 +378,7 @@ def export(
     path: Annotated[
         str | None,
         typer.Argument(
+            metavar="[PATH]",
             help="A file, or a folder (an existing one, or a path ending in /); default stdout.",
             show_default=False,
         ),
@@ -399,13 +410,23 @@ def catalogue_export(
         str, typer.Argument(metavar="FORMAT", help="json, csv (build-your-own-radar) or yaml.")
     ],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file (default: stdout)."
+        ),
     ] = None,
-    status: Annotated[list[str] | None, typer.Option(help="Only this status (repeatable).")] = None,
-    category: Annotated[list[str] | None, typer.Option(help="Only this category.")] = None,
-    vendor: Annotated[list[str] | None, typer.Option(help="Only this vendor.")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(metavar="STATUS", help="Only this status (repeatable).")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option(metavar="CATEGORY", help="Only this category.")
+    ] = None,
+    vendor: Annotated[
+        list[str] | None, typer.Option(metavar="VENDOR", help="Only this vendor.")
+    ] = None,
     data: Annotated[
-        str | None, typer.Option(help="Only tools cleared for this data class or above.")
+        str | None,
+        typer.Option(metavar="CLASS", help="Only tools cleared for this data class or above."),
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -437,7 +458,9 @@ def catalogue_export(
 
 
 @app.command()
-def check(path: Annotated[Path, typer.Argument(help="Policy file or folder.")]) -> None:
+def check(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Policy file or folder.")],
+) -> None:
     """Validate policy files without touching the database (for CI on policies/).
 
     A file inside a folder is checked against the whole folder: its alternatives may name
@@ -459,7 +482,7 @@ def engine_or_exit(database_url: str | None) -> sa.Engine:
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
     database_url: DatabaseOption = None,
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
@@ -473,7 +496,9 @@ def db_upgrade(
 
 @db_app.command("downgrade")
 def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision, or 'base' for empty.")],
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help="Target revision, or 'base' for empty.")
+    ],
     database_url: DatabaseOption = None,
 ) -> None:
     """Undo migrations down to REVISION."""
@@ -500,13 +525,17 @@ def db_current(database_url: DatabaseOption = None) -> None:
 @app.command()
 def serve(
     port: Annotated[
-        int | None, typer.Option("--port", help="HTTP port (default: $PORT or 3000).")
+        int | None,
+        typer.Option("--port", metavar="PORT", help="HTTP port (default: $PORT or 3000)."),
     ] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
+    ] = "0.0.0.0",
     workers: Annotated[
         int | None,
         typer.Option(
             "--workers",
+            metavar="N",
             min=1,
             max=64,
             help="HTTP mode: worker processes (default: $POLICYBOT_WORKERS or one per CPU).",
@@ -605,7 +634,9 @@ def _run_server(
 
 @app.command("export-exceptions")
 def export_exceptions(
-    path: Annotated[Path | None, typer.Argument(help="A CSV file; default stdout.")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(metavar="[PATH]", help="A CSV file; default stdout.")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """The auditors' export: every exception, who asked, who decided, when it started and ended."""
@@ -633,7 +664,10 @@ def db_purge(
     days: Annotated[
         int | None,
         typer.Option(
-            "--days", min=1, help="Keep this many days (default: $POLICYBOT_RETENTION_DAYS)."
+            "--days",
+            metavar="DAYS",
+            min=1,
+            help="Keep this many days (default: $POLICYBOT_RETENTION_DAYS).",
         ),
     ] = None,
     database_url: DatabaseOption = None,
@@ -676,10 +710,11 @@ def doctor(database_url: DatabaseOption = None) -> None:
 @acks_app.command("export")
 def acks_export(
     format: Annotated[
-        str, typer.Option("--format", help="csv or json.", case_sensitive=False)
+        str, typer.Option("--format", metavar="FORMAT", help="csv or json.", case_sensitive=False)
     ] = "csv",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:

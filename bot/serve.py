@@ -81,10 +81,11 @@ def open_serving_runtime(
 def serving_runtime(
     settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
 ) -> tuple[Runtime, WebClient]:
-    """One Web API client, the admin group read through it and the runtime (questions logged
-    in batches off the request thread); no Bolt yet, so the sender can start before it."""
+    """One Web API client, the admin group and owners' user groups read through it and the
+    runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
+    can start before it."""
     from bot.bootstrap import open_runtime
-    from bot.slack.admins import AdminGroup
+    from bot.slack.admins import AdminGroup, UserGroups
     from bot.slack.client import make_client
 
     client = make_client(settings)
@@ -96,6 +97,7 @@ def serving_runtime(
         drift=drift,
         also_admin=group.is_member if group else None,
         question_log=True,
+        group_members=UserGroups(client).members,
     )
     return runtime, client
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.core.changes import Actor, ChangeCommand, ImportPolicies
+from bot.core.exceptions import GroupMembers
 from bot.core.policy import ToolPolicy
 from bot.core.store import Change, ImportReport, Store
 
@@ -15,11 +16,17 @@ from bot.core.store import Change, ImportReport, Store
 TRUSTED = Actor("seed", "import", trusted=True)
 
 
-def runtime_on(store: Store, settings: Settings | None = None, **overrides: Any) -> Runtime:
+def runtime_on(
+    store: Store,
+    settings: Settings | None = None,
+    *,
+    group_members: GroupMembers | None = None,
+    **overrides: Any,
+) -> Runtime:
     """`build_runtime` on `store`'s engine and clock; `overrides` are Settings fields."""
     if settings is None:
         settings = Settings(**overrides)
-    return build_runtime(settings, store.engine, clock=store.clock)
+    return build_runtime(settings, store.engine, clock=store.clock, group_members=group_members)
 
 
 def seed(runtime: Runtime, policies: Iterable[ToolPolicy], *, quiet: bool = True) -> ImportReport:

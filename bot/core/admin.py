@@ -11,11 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.announcements import AckStats, Announcements
+from bot.core.announcements import AckStats, Announcements, cancelled_headline
 from bot.core.changes import Actor, AddTool, PolicyChanges, sentence
 from bot.core.commands import (
     AddAlias,
     Announce,
+    CancelScheduled,
     Command,
     DiscardDraft,
     EditTool,
@@ -130,7 +131,7 @@ class Admin:
 
     def run(self, command: Command, actor: Actor) -> AdminResult:
         match command:
-            case SetPolicy() | AddAlias() | RemoveTool():
+            case SetPolicy() | AddAlias() | RemoveTool() | CancelScheduled():
                 change = self.changes.run(command, actor)
                 done = None if change.is_noop else change
                 return AdminResult(self._said(command, change), done, _quiet(command))
@@ -207,6 +208,8 @@ class Admin:
             return f"'{command.alias}' is now an alias of {change.after.name}."
         if isinstance(command, RemoveTool) and change.before is not None:
             return f"Removed {change.before.name} from the registry."
+        if isinstance(command, CancelScheduled) and change.before is not None:
+            return f"{cancelled_headline(change.before)}."
         return describe_change(change)
 
     def _add(self, tool: str, actor: Actor) -> AdminResult:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,6 +33,7 @@ from bot.core.models import (
     ScheduledStep,
 )
 from bot.core.names import name_key
+from bot.core.notices import Waker
 from bot.core.policy import Status, ToolPolicy
 from bot.core.policy_repo import PolicyRepository
 from bot.core.store import ChangeEvent, PolicyError, Store, UnknownToolError, plain_value
@@ -134,7 +135,19 @@ def is_material(event: ChangeEvent) -> bool:
     change = event.change
     if change.after is None:  # removing a tool leaves nothing to acknowledge
         return False
-    return any(name in change.changed for name in MATERIAL_FIELDS)
+    # "scheduled" is only ever changed by cancelling a scheduled change staff were told of.
+    return any(name in change.changed for name in (*MATERIAL_FIELDS, "scheduled"))
+
+
+def cancelled_headline(before: ToolPolicy) -> str:
+    """'Cursor: the change to banned planned from 2026-12-20 is cancelled; it stays
+    conditional'."""
+    planned = before.scheduled
+    assert planned is not None
+    return (
+        f"{before.name}: the change to {status_words(planned.status)} planned from "
+        f"{planned.effective.isoformat()} is cancelled; it stays {status_words(before.status)}"
+    )
 
 
 def headline(
@@ -144,6 +157,8 @@ def headline(
     today: dt.date,
 ) -> str:
     """'Claude Code: allowed → banned from 2026-12-01; use Qoder instead'."""
+    if "scheduled" in changed and before is not None and before.scheduled is not None:
+        return cancelled_headline(before)
     if before is not None and "status" in changed:
         status = f"{status_words(before.status)} → {status_words(after.status)}"
     else:
@@ -266,15 +281,16 @@ class Announcements:
         policies: PolicyRepository,
         config: AnnouncementConfig,
         versions: Versions | None = None,
+        waker: Waker | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.config = config
         # Every change joins its transaction's version first; announcements tell of versions.
         self.versions = versions or Versions(store)
-        # Called after a commit that created deliveries, so a running scheduler sends them
-        # now instead of at its next poll (set by bot/schedule).
-        self.wake: Callable[[], None] | None = None
+        # Rung after a commit that created deliveries, so a running scheduler sends them now
+        # instead of at its next poll.
+        self.waker = waker or Waker()
 
     # -- creating --------------------------------------------------------------------------
 
@@ -500,12 +516,10 @@ class Announcements:
         )
 
     def _wake_after_commit(self, session: Session) -> None:
-        if self.wake is not None:
-            sa.event.listen(session, "after_commit", lambda _s: self._wake(), once=True)
+        self.waker.after_commit(session)
 
     def _wake(self) -> None:
-        if self.wake is not None:
-            self.wake()
+        self.waker.ring()
 
     # -- acknowledging ---------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The one write path: every change to the registry is a typed command handled here.
 
-`set`, `alias`, `add` and `remove` (console and Slack), the Slack edit form and YAML import
-all build a command and call `PolicyChanges.run`, which does, once and in this order:
+`set`, `alias`, `add`, `remove` and `unschedule` (console and Slack), the Slack edit form
+and YAML import all build a command and call `PolicyChanges.run`, which does, once and in
+this order:
 
 1. the permission check (policy admins only; a trusted actor such as the CLI import skips it);
 2. the domain rules (`ToolPolicy.normalised`/`problems`/`revised`, one name rule from
@@ -26,7 +27,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from sqlmodel import Session
 
-from bot.core.commands import AddAlias, RemoveTool, SetPolicy
+from bot.core.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.core.models import Tool
 from bot.core.names import NameIndex, name_key, name_problem
 from bot.core.policy import Scheduled, Status, ToolPolicy, revised
@@ -98,7 +99,9 @@ class ImportPolicies:
     quiet: bool = False
 
 
-ChangeCommand: TypeAlias = SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy
+ChangeCommand: TypeAlias = (
+    SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy | CancelScheduled
+)
 
 
 class StagedCommandError(PolicyError):
@@ -252,11 +255,14 @@ class PolicyChanges:
         """Check, apply and record one change; PolicyError (a sentence) when it cannot be."""
         self.check_permission(actor)
         self.apply_due()
-        with self.store.session() as session:
-            plan, quiet = self._plan(session, command)
-            change = self._apply(session, plan, actor, quiet)
-            if not change.is_noop:
-                self._after_commit(session)
+        if isinstance(command, CancelScheduled):
+            change = self._unschedule(command.tool, actor)
+        else:
+            with self.store.session() as session:
+                plan, quiet = self._plan(session, command)
+                change = self._apply(session, plan, actor, quiet)
+                if not change.is_noop:
+                    self._after_commit(session)
         if not change.is_noop:
             ADMIN_CHANGES.labels(actor.source).inc()
         return change
@@ -402,6 +408,22 @@ class PolicyChanges:
                 f"change {'that' if len(dependents) == 1 else 'those'} first"
             )
         return _Plan(tool, before, None)
+
+    def _unschedule(self, name: str, actor: Actor) -> Change:
+        """Cancel a scheduled change: today's policy stays; staff who were told of the
+        change hear of its cancellation (which replaces that announcement and its countdown)."""
+        with self.store.session() as session:
+            tool, before = self._existing(session, name)
+            if before.scheduled is None:
+                raise PolicyError(f"{before.name} has no scheduled change to cancel")
+            now = self.store.clock()
+            self.policies.unschedule(session, tool, author=actor.user, source=actor.source, at=now)
+            after = replace(before, scheduled=None)
+            change = Change(before, after, {"scheduled": (before.scheduled, None)}, tool.version)
+            self.policies.bump_generation(session)
+            self._announce(session, ChangeEvent(change, actor.user, actor.source, False, now))
+            self._after_commit(session)
+        return change
 
     # -- the shared steps ------------------------------------------------------------------
 
@@ -557,12 +579,12 @@ class PolicyChanges:
         return change
 
     def checked(self, policy: ToolPolicy, index: NameIndex, tool: Tool | None) -> ToolPolicy:
-        """The policy normalised, its names free, its alternatives by canonical name."""
+        """The policy normalised, its names free, its alternatives by canonical name.
+
+        Every problem is found before any is reported (PolicyError.problems), so a form
+        shows them all in one round."""
         policy = policy.normalised()
-        problems = policy.problems()
-        if problems:
-            field, problem = problems[0]
-            raise PolicyError(problem, field=field)
+        problems: list[tuple[str | None, str]] = list(policy.problems())
         own = name_key(tool.name) if tool is not None else name_key(policy.name)
         for text, kind in [(policy.name, "name"), *((a, "alias") for a in policy.aliases)]:
             owner = index.tool_for(text)
@@ -571,8 +593,31 @@ class PolicyChanges:
                     message = f"'{text}' is already the name of a tool ('{owner}')"
                 else:
                     message = f"'{text}' is already an alias of '{owner}'"
-                raise PolicyError(message, field="name" if kind == "name" else "aliases")
-        return replace(policy, alternatives=self._canonical(policy, index, own))
+                problems.append(("name" if kind == "name" else "aliases", message))
+        alternatives = policy.alternatives
+        try:
+            alternatives = self._canonical(policy, index, own)
+        except PolicyError as error:
+            if not problems:
+                raise  # the only problem, as it is (an unknown tool keeps its suggestions)
+            if (error.field, str(error)) not in problems:
+                problems.append((error.field, str(error)))
+        if problems:
+            field, problem = problems[0]
+            raise PolicyError(problem, field=field, problems=problems)
+        return replace(policy, alternatives=alternatives)
+
+    def problems(self, command: SavePolicy) -> list[tuple[str | None, str]]:
+        """Every rule the edit form's policy breaks, found without writing anything, so the
+        form can show them beside its own format errors in one round."""
+        with self.store.reader() as session:
+            try:
+                plan = self._save_form(session, command)
+                if plan.after is not None:
+                    self.checked(plan.after, self.policies.index(session), plan.tool)
+            except PolicyError as error:
+                return list(error.problems)
+        return []
 
     def _canonical(self, policy: ToolPolicy, index: NameIndex, own: str) -> tuple[str, ...]:
         """Alternatives by the canonical name of the tool each names (an alias -> its tool)."""

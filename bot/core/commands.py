@@ -59,6 +59,13 @@ class RemoveTool:
 
 
 @dataclass(frozen=True)
+class CancelScheduled:
+    """`unschedule <tool>`: drop the tool's scheduled change; today's policy stays."""
+
+    tool: str
+
+
+@dataclass(frozen=True)
 class ShowHistory:
     tool: str
 
@@ -240,6 +247,7 @@ Command: TypeAlias = (
     SetPolicy
     | AddAlias
     | RemoveTool
+    | CancelScheduled
     | ShowHistory
     | ListTools
     | ShowUnanswered
@@ -262,6 +270,7 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
         SetPolicy,
         AddAlias,
         RemoveTool,
+        CancelScheduled,
         ShowHistory,
         ShowUnanswered,
         EditTool,
@@ -282,8 +291,8 @@ ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
 # Every verb but help is for policy admins: the permission check comes before the grammar's,
 # so people who may not run a command do not learn its usage from their mistakes.
 ADMIN_VERBS = frozenset(
-    {"set", "alias", "remove", "history", "unanswered", "edit", "add", "announce", "acks"}
-    | {"draft", "publish", "discard"}
+    {"set", "alias", "remove", "unschedule", "history", "unanswered", "edit", "add"}
+    | {"announce", "acks", "draft", "publish", "discard"}
     | {"requests", "revoke", "feedback", "audit", "answer"}
 )
 
@@ -301,6 +310,10 @@ _VERBS: dict[str, tuple[str, str]] = {
     ),
     "alias": ("alias <tool> <alias>", "add another name for a tool"),
     "remove": ("remove <tool>", "delete a tool from the registry"),
+    "unschedule": (
+        "unschedule <tool>",
+        "cancel a tool's scheduled change (set with a future --effective); today's policy stays",
+    ),
     "history": ("history <tool>", "show every change to a tool's policy"),
     "list": ("list [status]", "list the tools, or only those with one status"),
     "unanswered": ("unanswered", "show questions the bot could not answer"),
@@ -717,6 +730,7 @@ _TEXT_PARSERS: dict[str, Callable[[str, str], Command]] = {
 _PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
     "alias": _parse_alias,
     "remove": _tool_parser(RemoveTool),
+    "unschedule": _tool_parser(CancelScheduled),
     "history": _tool_parser(ShowHistory),
     "list": _parse_list,
     "unanswered": _parse_unanswered,

@@ -8,6 +8,7 @@ the migration files and goes on (`upgrade_if_behind`).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -25,11 +26,16 @@ _REVISION_LINE = re.compile(
     r"^(revision|down_revision)\b[^=\n]*=\s*(?:['\"]([^'\"]+)['\"]|None)\s*$", re.MULTILINE
 )
 
+# A pooled PostgreSQL connection unused this long is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 5.0
+
 # Any fixed 64-bit number works; it only has to be the same in every replica ("policybt").
 MIGRATION_LOCK_KEY = 0x706F6C6963796274
 
 
-def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+def make_engine(
+    url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any
+) -> sa.Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys, as a server DB has."""
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
@@ -52,8 +58,35 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: sa.Engine, after: float) -> None:
+    """Check a pooled connection with a round trip before use only when it sat unused for
+    `after` seconds (the server may have restarted, or a proxy closed it meanwhile).
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip on every signed request
+    of a busy server. A connection that dies while in steady use fails its statement instead,
+    and SQLAlchemy then replaces every pooled connection as old as it."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool replaces it and tries another connection
+            raise sa.exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise sa.exc.DisconnectionError("the database did not answer a ping")
 
 
 def migrations_dir() -> Path:

@@ -1,9 +1,9 @@
 """The "when the answer is no" desk: requests, exceptions, watches, feedback and the queue,
 as commands anyone (or admins) can type, and as the use cases the Slack buttons call.
 
-Registry changes it causes (Add for review, a term made an alias) run through `execute`,
-the service's own command path, so they get the same permission check, revision and
-announcement as when an admin types them.
+Registry changes it causes (Add for review, a term made an alias) run as the admin
+commands `add` and `alias` (`Admin.run`, given by the composition root), so they get the
+same permission check, revision and announcement as when an admin types them.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core import audit
+from bot.core.admin import Admin
 from bot.core.answers import Registry
+from bot.core.changes import Actor
 from bot.core.commands import (
     AddAlias,
     AnswerTerm,
     AskException,
-    Command,
     Decide,
     DeskCommand,
     EditTool,
@@ -46,7 +47,6 @@ class DeskReply:
 
 
 # (command, user, source) -> (ok, text): the service's command path for registry changes.
-Execute = Callable[[Command, str, str], tuple[bool, str]]
 
 
 def describe_exception(view: ExceptionView, zone: dt.tzinfo) -> str:
@@ -97,7 +97,7 @@ class Desk:
         feedback: Feedback,
         unanswered: UnansweredQueue,
         is_admin: Callable[[str], bool],
-        execute: Execute,
+        admin: Admin,
         registry: Callable[[], Registry],
         zone: dt.tzinfo = dt.UTC,
     ) -> None:
@@ -107,7 +107,7 @@ class Desk:
         self.feedback = feedback
         self.unanswered = unanswered
         self.is_admin = is_admin
-        self.execute = execute
+        self.admin = admin
         self.registry = registry
         self.zone = zone
 
@@ -190,9 +190,10 @@ class Desk:
     def add_for_review(self, request_id: int, *, user: str, source: str) -> str:
         """Create the requested tool as under review through the `add` command path."""
         view = self.check_request_decider(request_id, user)
-        ok, text = self.execute(EditTool(tool=view.tool_name, create=True), user, source)
-        if not ok:
-            raise RequestError(text)
+        try:
+            self.admin.run(EditTool(tool=view.tool_name, create=True), Actor(user, source))
+        except PolicyError as error:
+            raise RequestError(str(error)) from error
         return view.tool_name
 
     def decline_request(self, request_id: int, *, user: str, reason: str) -> RequestView:
@@ -224,10 +225,7 @@ class Desk:
 
     def alias_term(self, term: str, tool: str, *, user: str, source: str) -> str:
         """Make an unanswered term an alias of `tool`, through the `alias` command path."""
-        ok, text = self.execute(AddAlias(tool=tool, alias=term), user, source)
-        if not ok:
-            raise PolicyError(text)
-        return text
+        return self.admin.run(AddAlias(tool=tool, alias=term), Actor(user, source)).text
 
     def answer_term(self, term: str, text: str, *, user: str) -> int:
         if not self.is_admin(user):

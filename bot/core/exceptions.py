@@ -159,7 +159,7 @@ class Exceptions:
         self.zone = zone
         self.waker = waker
         self.is_admin = is_admin
-        self.group_members = group_members  # set by the Slack adapter
+        self.group_members = group_members  # a Slack user group's members, from the server
         self._lock = threading.Lock()
         self._active: list[ExceptionView] | None = None
         self._checked_at = 0.0

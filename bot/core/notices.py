@@ -107,18 +107,27 @@ def queue_notice(
 
 
 class Waker:
-    """Wakes the scheduler after a commit that queued notices (set by bot/schedule)."""
+    """The sender's doorbell, built once by the composition root and handed to everything that
+    queues messages (announcements, notices) and to the scheduler. Whoever queues rings it
+    after the commit; the scheduler of a process that sends listens while it runs, so what was
+    queued goes out now rather than at its next poll. With nobody listening (the CLI, a
+    process without a scheduler) a ring does nothing: the rows wait in the outbox."""
 
-    def __init__(self, wake: Callable[[], Callable[[], None] | None]) -> None:
-        self._wake = wake
+    def __init__(self) -> None:
+        self._listener: Callable[[], None] | None = None
+
+    def listen(self, listener: Callable[[], None] | None) -> None:
+        """`listener` is called on every ring from now on; None stops listening."""
+        self._listener = listener
+
+    def ring(self) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener()
 
     def after_commit(self, session: Session) -> None:
-        def wake(_session: Session) -> None:
-            callback = self._wake()
-            if callback is not None:
-                callback()
-
-        sa.event.listen(session, "after_commit", wake, once=True)
+        """Ring once `session`'s transaction has committed (never if it rolls back)."""
+        sa.event.listen(session, "after_commit", lambda _session: self.ring(), once=True)
 
 
 def lines_of(items: Sequence[str]) -> tuple[str, ...]:

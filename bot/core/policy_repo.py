@@ -184,20 +184,21 @@ class PolicyRepository:
             }
         rows: dict[int, tuple[Stamp, ToolPolicy]] = {}
         for tool_id, _ in heads:
-            row = fresh.get(tool_id)
-            if row is not None:
-                version, policy = _stamp(row), to_policy(row, ())
-            elif tool_id in known:
-                version, policy = known[tool_id]
-            else:
-                continue  # removed between the two reads: the next load will not list it
-            # Aliases and scheduled changes can move without the tool's row version.
             names = tuple(aliases.get(tool_id, ()))
             change = pending.get(tool_id)
+            row = fresh.get(tool_id)
+            if row is not None:
+                scheduled = _scheduled(change, row.status) if change is not None else None
+                rows[tool_id] = (_stamp(row), to_policy(row, names, scheduled))
+                continue
+            if tool_id not in known:
+                continue  # removed between the two reads: the next load will not list it
+            stamp, policy = known[tool_id]
+            # Aliases and scheduled changes can move without the tool's row.
             scheduled = _scheduled(change, policy.status.value) if change is not None else None
             if policy.aliases != names or policy.scheduled != scheduled:
                 policy = replace(policy, aliases=names, scheduled=scheduled)
-            rows[tool_id] = (version, policy)
+            rows[tool_id] = (stamp, policy)
         return LoadedPolicies(tuple(policy for _, policy in rows.values()), rows)
 
     @staticmethod
@@ -280,7 +281,7 @@ class PolicyRepository:
         values: dict[str, Any] | None = None
         tool_name = name
         for revision in self.history(name):
-            if revision.at >= end or revision.action == "schedule":
+            if revision.at >= end or revision.action in ("schedule", "unschedule"):
                 continue
             tool_name = revision.tool
             if revision.action == "delete":
@@ -479,6 +480,24 @@ class PolicyRepository:
             session, tool.name, "schedule", revision_changes, author=author, source=source, at=at
         )
         session.flush()
+
+    def unschedule(
+        self, session: Session, tool: Tool, *, author: str, source: str, at: dt.datetime
+    ) -> dict[str, tuple[Any, Any]]:
+        """Drop the tool's scheduled change; its revision says, field by field, what was
+        planned -> what stays. Empty when the tool had none."""
+        pending = session.exec(
+            select(ScheduledChange).where(ScheduledChange.tool_id == tool.id)
+        ).first()
+        if pending is None:
+            return {}
+        current = to_policy(tool, ())
+        kept = {name: plain_value(getattr(current, name)) for name in pending.changes}
+        changed = {name: (planned, kept[name]) for name, planned in pending.changes.items()}
+        session.delete(pending)
+        self.record(session, tool.name, "unschedule", changed, author=author, source=source, at=at)
+        session.flush()
+        return changed
 
     def due(self, session: Session, today: dt.date) -> list[ScheduledChange]:
         """Scheduled changes whose day has come, oldest day first."""

@@ -54,12 +54,20 @@ class PolicyError(ValueError):
     """A change that cannot be made; the message is a sentence for people.
 
     `field` names the policy field at fault when there is one (the edit form shows the
-    message on that field).
+    message on that field). `problems` holds every (field, sentence) found when a policy was
+    checked as a whole, so a form can show them all at once; the message is the first.
     """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        problems: Sequence[tuple[str | None, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.problems: tuple[tuple[str | None, str], ...] = tuple(problems) or ((field, message),)
 
 
 class UnknownToolError(PolicyError):

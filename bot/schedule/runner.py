@@ -136,8 +136,7 @@ class AnnouncementScheduler:
             coalesce=True,
             misfire_grace_time=3600,
         )
-        if self.runtime.announcements is not None:
-            self.runtime.announcements.wake = self.kick
+        self.runtime.waker.listen(self.kick)
         # A tick a second would fill the log with "Running job ..." lines.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self._scheduler.start()
@@ -151,8 +150,7 @@ class AnnouncementScheduler:
                 return
             self._stopped = True
             thread, standby = self._drain_thread, self._standby
-        if self.runtime.announcements is not None:
-            self.runtime.announcements.wake = None
+        self.runtime.waker.listen(None)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self.dispatcher.stop()

@@ -67,3 +67,21 @@ class AdminGroup:
 
     def is_member(self, user_id: str) -> bool:
         return user_id in self.members()
+
+
+class UserGroups:
+    """Any user group's members, each group cached as `AdminGroup` caches the admins' (a tool's
+    owner may be a user group, whose members may then decide its exceptions)."""
+
+    def __init__(self, client: WebClient, *, ttl: float = GROUP_TTL_SECONDS) -> None:
+        self.client = client
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._groups: dict[str, AdminGroup] = {}
+
+    def members(self, group_id: str) -> frozenset[str]:
+        with self._lock:
+            group = self._groups.get(group_id)
+            if group is None:
+                group = self._groups[group_id] = AdminGroup(self.client, group_id, ttl=self.ttl)
+        return group.members()

@@ -336,16 +336,23 @@ class Listeners:
         user = str(body.get("user", {}).get("id") or "")
         target = modal.EditTarget.load(str(view.get("private_metadata") or ""))
         values = view.get("state", {}).get("values", {})
-        policy, errors = modal.read_submission(values, target)
-        if policy is None:
+        policy, errors = modal.read_draft(values, target)
+        # The same command `set` builds, through the same write path and its checks.
+        command = (
+            SavePolicy(
+                policy,
+                tool=None if target.create else target.tool,
+                expected_version=target.version,
+            )
+            if policy is not None
+            else None
+        )
+        if errors or command is None:
+            # One round: the form's own errors, and every rule the rest of it breaks.
+            for field, problem in self.changes.problems(command) if command else ():
+                errors.setdefault(modal.field_of(field, target), problem)
             ack(response_action="errors", errors=errors)
             return
-        # The same command `set` builds, through the same write path and its checks.
-        command = SavePolicy(
-            policy,
-            tool=None if target.create else target.tool,
-            expected_version=target.version,
-        )
         if target.draft and self.runtime.drafts is not None:
             self.stage_form(ack, command, target, user, client)
             return
@@ -356,8 +363,10 @@ class Listeners:
             ack(response_action="errors", errors={modal.first_field(target): message})
             return
         except PolicyError as error:
-            block = modal.field_of(error.field, target)
-            ack(response_action="errors", errors={block: f"Nothing was saved: {error}"})
+            shown: dict[str, str] = {}
+            for field, problem in error.problems:
+                shown.setdefault(modal.field_of(field, target), f"Nothing was saved: {problem}")
+            ack(response_action="errors", errors=shown)
             return
         ack()
         summary = describe_change(change)

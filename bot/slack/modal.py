@@ -217,6 +217,16 @@ def read_submission(
     values: dict[str, Any], target: EditTarget
 ) -> tuple[ToolPolicy | None, dict[str, str]]:
     """The policy the form describes, or the errors to show, keyed by field (block_id)."""
+    draft, errors = read_draft(values, target)
+    return (None, errors) if errors else (draft, {})
+
+
+def read_draft(
+    values: dict[str, Any], target: EditTarget
+) -> tuple[ToolPolicy | None, dict[str, str]]:
+    """The policy as far as the form describes it, and the form's own errors. A field in
+    error is left empty and a missing status read as under review, so that the policy's
+    other rules can be checked in the same round (None only without a name)."""
     errors: dict[str, str] = {}
     name = (_text(values, "name") if target.create else target.tool) or ""
     name = " ".join(name.split())
@@ -252,11 +262,11 @@ def read_submission(
     if link and not _URL.match(link):
         errors["link"] = "Give a web address starting with https:// (or leave it empty)."
 
-    if errors or status is None:
+    if not name:
         return None, errors
     policy = ToolPolicy(
         name=name,
-        status=status,
+        status=status or Status.UNDER_REVIEW,
         vendor=texts["vendor"],
         aliases=_names(_text(values, "aliases")),
         category=texts["category"],
@@ -266,9 +276,9 @@ def read_submission(
         alternatives=_names(_text(values, "alternatives")),
         effective=effective,
         owner=texts["owner"],
-        link=link,
+        link=link if "link" not in errors else None,
     )
-    return policy, {}
+    return policy, errors
 
 
 def field_of(problem_field: str | None, target: EditTarget) -> str:

@@ -34,7 +34,6 @@ from bot.core.store import PolicyError
 from bot.core.unanswered import ADD_ALIAS_ACTION, ADD_TOOL_ACTION, ANSWER_TERM_ACTION
 from bot.core.watches import WATCH_ACTION
 from bot.slack import modal
-from bot.slack.admins import AdminGroup
 from bot.slack.blocks import (
     MAX_BLOCKS,
     MAX_BUTTON_TEXT,
@@ -656,15 +655,7 @@ def _post_update(client: WebClient, channel: str, ts: str, line: str, blocks: li
 
 
 def register(app: App, runtime: Runtime) -> None:
-    """The Bolt extension; owners' user groups are read through Slack (cached)."""
+    """The Bolt extension (owners' user groups reach the desk through the composition root)."""
     if runtime.desk is None:
         return
-    groups: dict[str, AdminGroup] = {}
-
-    def members(group: str) -> frozenset[str]:
-        if group not in groups:
-            groups[group] = AdminGroup(app.client, group)
-        return groups[group].members()
-
-    runtime.desk.exceptions.group_members = members
     RequestListeners(runtime).register(app)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from bot.bootstrap import Runtime
 from bot.core.announcements import AnnouncementConfig, Announcements, headline
 from bot.core.changes import Actor
-from bot.core.commands import Announce, SetPolicy, ShowAcks
+from bot.core.commands import Announce, CancelScheduled, SetPolicy, ShowAcks
 from bot.core.models import Acknowledgement, Announcement, Delivery, ScheduledStep, Tool
 from bot.core.outbox import Outbox
 from bot.core.policy import DataClass, Status
@@ -153,6 +153,22 @@ def test_effective_date_ahead_is_announced_again_7d_1d_and_on_the_day(
         "effective-1d": dt.datetime.combine(dt.date(2026, 12, 9), nine),
         "effective-0d": dt.datetime.combine(dt.date(2026, 12, 10), nine),
     }
+
+
+def test_cancelling_a_scheduled_change_is_announced_and_its_countdown_stops(
+    store: Store, runtime: Runtime
+) -> None:
+    ban_claude(runtime, effective=dt.date(2026, 12, 10))
+
+    apply(runtime, CancelScheduled("Claude Code"), ADMIN)
+
+    first, second = rows(store, Announcement)
+    assert first.superseded_at is not None and second.superseded_at is None
+    assert second.summary.endswith(
+        "Claude Code: the change to banned planned from 2026-12-10 is cancelled; it stays allowed"
+    )
+    pending = [(d.announcement_id, d.kind) for d in rows(store, Delivery) if d.status == "pending"]
+    assert pending == [(second.id, "announcement")]  # no "banned tomorrow" countdown is left
 
 
 def test_effective_reminders_already_past_are_not_written(

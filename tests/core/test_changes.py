@@ -9,7 +9,7 @@ import pytest
 
 from bot.bootstrap import Runtime
 from bot.core.changes import Actor, AddTool, ImportPolicies, SavePolicy
-from bot.core.commands import AddAlias, RemoveTool, SetPolicy
+from bot.core.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.core.policy import DataClass, Status
 from bot.core.store import (
     PermissionDenied,
@@ -376,6 +376,44 @@ def test_scheduled_change_is_applied_once_by_two_processes(
     clock.now = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
     assert runtime.changes.apply_due() + other.changes.apply_due() == 1
     assert [r.action for r in runtime.policies.history("Cursor")][-2:] == ["schedule", "update"]
+
+
+def test_unschedule_cancels_a_scheduled_change_and_it_never_takes_effect(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    apply(runtime, SetPolicy("Cursor", Status.BANNED, effective=dt.date(2026, 12, 15)), ADMIN)
+    generation = runtime.policies.generation()
+
+    change = apply(runtime, CancelScheduled("CURSOR"), ADMIN)  # the one name rule finds it
+
+    assert change.before is not None and change.before.scheduled is not None
+    assert change.after is not None and change.after.scheduled is None
+    assert runtime.policies.generation() > generation  # every process forgets its copy
+    last = runtime.policies.history("Cursor")[-1]
+    assert (last.action, last.author) == ("unschedule", "U1")
+    assert last.changes["status"] == ["banned", "under-review"]  # planned -> what stays
+    clock.now = dt.datetime(2026, 12, 20, tzinfo=dt.UTC)
+    assert runtime.changes.apply_due() == 0
+    policy = runtime.policies.resolve("Cursor")
+    assert (policy.status, policy.scheduled) == (Status.UNDER_REVIEW, None)
+    on_the_day = runtime.policies.policy_on("Cursor", dt.date(2026, 12, 15))
+    assert on_the_day is not None and on_the_day.status is Status.UNDER_REVIEW
+
+
+def test_unschedule_without_a_scheduled_change_changes_nothing(runtime: Runtime) -> None:
+    history = runtime.policies.history("Cursor")
+    with pytest.raises(PolicyError, match=r"^Cursor has no scheduled change to cancel$"):
+        apply(runtime, CancelScheduled("Cursor"), ADMIN)
+    with pytest.raises(UnknownToolError):
+        apply(runtime, CancelScheduled("Nonesuch"), ADMIN)
+    assert runtime.policies.history("Cursor") == history
+
+
+def test_only_admins_unschedule(runtime: Runtime) -> None:
+    apply(runtime, SetPolicy("Cursor", Status.BANNED, effective=dt.date(2026, 12, 15)), ADMIN)
+    with pytest.raises(PermissionDenied):
+        apply(runtime, CancelScheduled("Cursor"), Actor("U2", "slack"))
+    assert runtime.policies.resolve("Cursor").scheduled is not None
 
 
 def test_trusted_import_needs_no_admin(runtime: Runtime) -> None:

@@ -12,6 +12,7 @@ from bot.core.commands import (
     Announce,
     AnswerTerm,
     AskException,
+    CancelScheduled,
     CommandError,
     Decide,
     DiscardDraft,
@@ -387,9 +388,10 @@ def test_help_takes_an_optional_command(text: str, command: ShowHelp) -> None:
 
 def test_help_for_an_unknown_command_lists_the_commands() -> None:
     assert parse_error("help ban") == (
-        "unknown command 'ban': use set, alias, remove, history, list, unanswered, help, edit,"
-        " add, announce, acks, changes, draft, publish, discard, request, exception, exceptions,"
-        " watch, unwatch, watching, requests, approve, decline, revoke, feedback, audit or answer."
+        "unknown command 'ban': use set, alias, remove, unschedule, history, list, unanswered,"
+        " help, edit, add, announce, acks, changes, draft, publish, discard, request, exception,"
+        " exceptions, watch, unwatch, watching, requests, approve, decline, revoke, feedback,"
+        " audit or answer."
         " Usage: help [command]"
     )
 
@@ -487,6 +489,7 @@ def test_admin_commands_are_every_command_but_help_list_and_the_staff_desk() -> 
         SetPolicy,
         AddAlias,
         RemoveTool,
+        CancelScheduled,
         ShowHistory,
         ShowUnanswered,
         EditTool,

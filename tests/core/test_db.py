@@ -191,3 +191,19 @@ def test_upgrade_if_behind_migrates_an_empty_database_and_then_sees_it_at_head(
     assert db.stored_revision(engine) == db.head_revision(engine)
     assert db.is_at_head(engine)
     engine.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
+def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_before_use(
+    database_url: str,
+) -> None:
+    engine = db.make_engine(database_url, ping_after_idle=0.0)
+    admin = db.make_engine(database_url)
+    with engine.connect() as connection:
+        backend = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    with admin.connect() as connection:  # as a server restart or an idle timeout would
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != backend
+    engine.dispose()
+    admin.dispose()

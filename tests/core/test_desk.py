@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.core import audit
 from bot.core.changes import Actor, ImportPolicies, SavePolicy
 from bot.core.desk import Desk
+from bot.core.exceptions import GroupMembers
 from bot.core.models import Announcement, Delivery
 from bot.core.notices import NOTICE_KIND, Notice
 from bot.core.policy import Status
@@ -30,7 +31,12 @@ BOB = "UBOB"
 ADMIN_CHANNEL = "C0ADMINS"
 
 
-def build(engine: sa.Engine, clock: FakeClock, **overrides: object) -> Runtime:
+def build(
+    engine: sa.Engine,
+    clock: FakeClock,
+    group_members: GroupMembers | None = None,
+    **overrides: object,
+) -> Runtime:
     values: dict[str, object] = {
         "admins": [ADMIN, OTHER_ADMIN],
         "admin_channel": ADMIN_CHANNEL,
@@ -40,7 +46,7 @@ def build(engine: sa.Engine, clock: FakeClock, **overrides: object) -> Runtime:
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
-    return runtime_on(Store(engine, clock=clock), settings)
+    return runtime_on(Store(engine, clock=clock), settings, group_members=group_members)
 
 
 def set_owner(runtime: Runtime, owner: str) -> None:
@@ -248,11 +254,18 @@ def test_the_requester_the_staff_and_the_owner(runtime: Runtime) -> None:
     assert exceptions.approve(1, user="UOWNER").status == "active"
 
 
-def test_owner_user_group_members_may_decide(runtime: Runtime) -> None:
+def test_owner_user_group_members_may_decide(engine: sa.Engine, clock: FakeClock) -> None:
+    def members(group: str) -> frozenset[str]:
+        return frozenset({"UCAROL"} if group == "S0SEC" else ())
+
+    restart_numbering(engine)
+    runtime = build(engine, clock, group_members=members)
+    seed(runtime, seed_registry())
     set_owner(runtime, "<!subteam^S0SEC|security>")
     exceptions = desk_of(runtime).exceptions
-    exceptions.group_members = lambda group: frozenset({"UCAROL"} if group == "S0SEC" else ())
     say(runtime, ASK, ALICE)
+    with pytest.raises(RequestError, match="Only policy admins or the owner"):
+        exceptions.approve(1, user=BOB)
 
     assert exceptions.approve(1, user="UCAROL").decided_by == "UCAROL"
 

@@ -75,6 +75,22 @@ def test_staff_are_refused_admin_commands_and_nothing_changes(
     assert service.admin.policies.generation() == generation
 
 
+def test_unschedule_through_the_console_grammar(service: PolicyService) -> None:
+    service.handle("set Cursor banned --effective 2026-12-15", user="UADMIN", source="console")
+
+    staff = service.handle("unschedule Cursor", user="U1", source="console")
+    assert staff.kind == "refused" and "Usage" not in staff.text
+    reply = service.handle("unschedule cursor", user="UADMIN", source="console")
+    assert reply.text == (
+        "Cursor: the change to banned planned from 2026-12-15 is cancelled; it stays under review."
+    )
+    answer = service.handle("can I use Cursor?", user="U1", source="console").text
+    assert "2026-12-15" not in answer and "UNDER REVIEW" in answer
+    again = service.handle("unschedule Cursor", user="UADMIN", source="console")
+    assert again.text.startswith("Cursor has no scheduled change to cancel")
+    assert "unschedule <tool>" in service.handle("unschedule", user="UADMIN", source="x").text
+
+
 def test_admin_group_check_grants_admin(store: Store) -> None:
     from bot.bootstrap import build_runtime
     from bot.config import Settings

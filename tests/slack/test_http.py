@@ -345,6 +345,30 @@ def test_form_breaking_a_rule_shows_it_on_the_field_and_changes_nothing(
     assert http_bot.policies.version_of("Devin") == 1
 
 
+def test_every_problem_of_a_form_is_shown_in_one_round(http_bot: Served) -> None:
+    view = open_form(http_bot, "edit Devin")
+
+    answer = submit(
+        http_bot,
+        view,
+        link="not a link",  # the form's own check
+        aliases="Qoder, <!channel>",  # another tool's name; markup
+        alternatives="Nonexistent Tool",  # not in the registry
+        reason="x" * 5_000,  # over the limit
+    )
+
+    errors = answer["errors"]
+    assert set(errors) == {"link", "aliases", "alternatives", "reason"}
+    assert "https://" in errors["link"] and "5000 characters" in errors["reason"]
+    assert "Nonexistent Tool" in errors["alternatives"]
+    assert http_bot.policies.version_of("Devin") == 1
+    # Only the rules: every broken one named at once, and still nothing saved.
+    rules = submit(http_bot, view, aliases="<!here>", alternatives="Devin", reason="x" * 5_000)
+    assert set(rules["errors"]) == {"aliases", "alternatives", "reason"}
+    assert all(text.startswith("Nothing was saved") for text in rules["errors"].values())
+    assert http_bot.policies.version_of("Devin") == 1
+
+
 def test_banning_through_the_form_clears_conditions_and_data_limit_as_set_does(
     http_bot: Served,
 ) -> None:

@@ -22,6 +22,7 @@ from bot.core.desk import Desk
 from bot.core.policy import Status
 from bot.schedule.runner import AnnouncementScheduler
 from bot.slack import announcements, requests
+from bot.slack.admins import UserGroups
 from bot.slack.app import build_app
 from bot.slack.guard import SlackEndpoint
 from bot.web import make_wsgi_app
@@ -60,6 +61,7 @@ class Bot:
 def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
     restart_numbering(engine)
     with StandinSlack(usergroups={"S0SEC": ["U0CAROL"]}) as standin:
+        slack = WebClient(token="xoxb-test", base_url=standin.api_url)
         runtime = build(
             engine,
             clock,
@@ -68,6 +70,8 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             slack_api_url=standin.api_url,
             slack_signing_secret=SECRET,
             exception_max_days=60,
+            # The owners' user groups read from the stand-in, as `serve` wires them.
+            group_members=UserGroups(slack).members,
         )
         seed(runtime, [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)])
         app = build_app(runtime, extensions=[announcements.register, requests.register])
