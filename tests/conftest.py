@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -22,6 +23,11 @@ from bot.core.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+# The suite starts ~200 Python processes (xdist workers, `policybot serve`, the CLI); with
+# PYTHONDONTWRITEBYTECODE set each one would compile bot/ again. (__pycache__ is ignored.)
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 class FakeClock:

@@ -41,6 +41,7 @@ from bot.core.names import name_key
 from bot.core.policy import DataClass, Status, ToolPolicy
 from bot.core.policytext import PolicyTextError, read_policy_text
 from bot.core.text import storable
+from bot.core.yamlscan import compose
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
@@ -207,8 +208,7 @@ def _entry(node: MappingNode, file: str, problems: list[Problem]) -> Located | N
 
 
 def _compose(text: str) -> Node | None:
-    root: Node | None = YAML(typ="rt").compose(text)
-    return root
+    return compose(text)
 
 
 def _read_file(file: Path, problems: list[Problem]) -> list[Located]:

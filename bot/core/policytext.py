@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from bot.core.yamlscan import nesting_depth
 
 # ~100 times the largest shipped file; a registry of thousands of tools still fits.
 MAX_POLICY_FILE_BYTES = 1024 * 1024
@@ -85,16 +83,4 @@ def _block_depth(text: str) -> int:
     nested 100,000 deep is measured without a RecursionError. Text that is not YAML counts
     as 0 here: the loader then reports it with its line.
     """
-    depth = deepest = 0
-    try:
-        for event in YAML(typ="rt").parse(text):
-            if isinstance(event, CollectionStartEvent):
-                depth += 1
-                deepest = max(deepest, depth)
-                if depth > MAX_NESTING:
-                    break
-            elif isinstance(event, CollectionEndEvent):
-                depth -= 1
-    except YAMLError:
-        return 0
-    return deepest
+    return nesting_depth(text, MAX_NESTING)

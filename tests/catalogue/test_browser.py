@@ -30,8 +30,14 @@ WAIT = 10.0  # seconds a page may take to load or a download to finish
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    with open_browser(tmp_path_factory.mktemp("chromium")) as driver:
+def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's browser's folder: its profile, and downloads/ where it saves files."""
+    return tmp_path_factory.mktemp("chromium")
+
+
+@pytest.fixture(scope="module")
+def browser(browser_home: Path) -> Iterator[WebDriver]:
+    with open_browser(browser_home) as driver:
         yield driver
 
 
@@ -178,17 +184,19 @@ def test_the_radar_points_open_tool_pages(browser: WebDriver, site: Site) -> Non
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "yaml"])
-def test_each_export_downloads_and_parses(fmt: str, site: Site, tmp_path: Path) -> None:
+def test_each_export_downloads_and_parses(
+    fmt: str, browser: WebDriver, browser_home: Path, site: Site
+) -> None:
     from selenium.webdriver.common.by import By
 
-    with open_browser(tmp_path) as driver:
-        driver.get(f"{site.url}/catalogue/?status=banned")
-        driver.find_element(By.CSS_SELECTOR, f'a[href^="/catalogue/export.{fmt}"]').click()
-        path = tmp_path / "downloads" / f"policybot-catalogue.{fmt}"
-        wait_for(
-            driver,
-            lambda _d: path.exists() and not list(path.parent.glob("*.crdownload")),
-        )
+    path = browser_home / "downloads" / f"policybot-catalogue.{fmt}"
+    path.unlink(missing_ok=True)  # so the file checked is this test's download
+    browser.get(f"{site.url}/catalogue/?status=banned")
+    browser.find_element(By.CSS_SELECTOR, f'a[href^="/catalogue/export.{fmt}"]').click()
+    wait_for(
+        browser,
+        lambda _d: path.exists() and not list(path.parent.glob("*.crdownload")),
+    )
     text = path.read_text(encoding="utf-8")
     if fmt == "json":
         names = {tool["name"] for tool in json.loads(text)["tools"]}
