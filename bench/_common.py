@@ -136,8 +136,17 @@ def policybot_command() -> list[str]:
 
 
 def bench_env(**overrides: str) -> dict[str, str]:
-    """The environment for a policybot child: this one, quiet logs, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "POLICYBOT_"))}
+    """The environment for a policybot child: this one, quiet logs, plus `overrides`.
+
+    Without PYTHONDONTWRITEBYTECODE: a child writes the bytecode of what it imports and the
+    next start reuses it, as an installed package's would be (else every start of an editable
+    checkout compiles the bot from source, which is not what a restart in production costs).
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "POLICYBOT_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update({"LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
     env.update(overrides)
     return env

@@ -20,11 +20,13 @@ import typer
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from slack_sdk import WebClient
 
     from bot.bootstrap import Runtime
     from bot.config import Settings
     from bot.core.plan import ImportPlan
     from bot.core.policyfile import Located
+    from bot.serve import Startable
 
 # -h as well as --help everywhere; plain help text, so a flag shows as `--json`, not as an
 # option taking a <bool>.
@@ -557,17 +559,11 @@ def serve(
 
 
 def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
+    from bot.bootstrap import load_policies_on_start
     from bot.config import cron_problem
     from bot.logs import configure_logging
     from bot.schedule.runner import AnnouncementScheduler
-    from bot.serve import (
-        StartError,
-        default_workers,
-        open_serving_runtime,
-        serve_with_workers,
-        slack_settings_problem,
-    )
-    from bot.serve import serve as run_server
+    from bot.serve import serving_runtime, slack_settings_problem
 
     configure_logging(settings.log_format, settings.log_level)
     problem = slack_settings_problem(settings) or cron_problem(
@@ -576,37 +572,63 @@ def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
     if problem is not None:
         fail(problem, 2)
     with friendly_errors():
-        try:
-            rt, slack_app = open_serving_runtime(settings, drift=True)
-        except Exception as error:  # auth.test refused the token or Slack was unreachable
-            store, sa_exc = sys.modules.get("bot.core.store"), sys.modules.get("sqlalchemy.exc")
-            if (store is not None and isinstance(error, store.PolicyError)) or (
-                sa_exc is not None and isinstance(error, sa_exc.OperationalError)
-            ):
-                raise
-            fail(f"cannot start the Slack app: {error}", 2)
-        if rt.policy_load is not None:
-            logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
-        # The sender: in this process only, whatever the number of workers; it starts once
-        # the server is up and stops (giving up the sender's lock) before it closes.
+        # The sender starts first, as soon as the database is migrated and Slack took the
+        # token: after a restart it resumes a fan-out while the policies folder, the Slack app
+        # and the HTTP workers are still being loaded (bench/failover.py).
+        rt, client = serving_runtime(settings, seed=False)
+        _check_token(client)
+        # The sender: in this process only, whatever the number of workers; stopped (giving up
+        # the sender's lock) before the server closes, or here if it never started.
         scheduler = AnnouncementScheduler(rt)
+        scheduler.start()
         try:
-            if on_gunicorn:
-                return serve_with_workers(
-                    settings,
-                    port=settings.port,
-                    host=host,
-                    workers=settings.workers or default_workers(),
-                    threads=settings.threads,
-                    background=[scheduler],
-                )
-            question_log = rt.service.question_log
-            assert question_log is not None  # stop() writes what is still queued
-            run_server(
-                rt, slack_app, port=settings.port, host=host, background=[question_log, scheduler]
+            rt.policy_load = load_policies_on_start(rt, drift=True)
+            logging.getLogger("bot.serve").info("policies: %s", rt.policy_load.message)
+            return _run_server(rt, client, scheduler, host, on_gunicorn)
+        finally:
+            scheduler.stop()
+
+
+def _check_token(client: WebClient) -> None:
+    """auth.test before anything is sent: a refused token or an unreachable Slack is one line."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        client.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error")
+        fail(f"cannot start the Slack app: Slack refused SLACK_BOT_TOKEN ({code})", 2)
+    except OSError as error:  # URLError and socket errors: SLACK_API_URL does not answer
+        fail(f"cannot start the Slack app: cannot reach Slack: {error}", 2)
+
+
+def _run_server(
+    rt: Runtime, client: WebClient, scheduler: Startable, host: str, on_gunicorn: bool
+) -> int:
+    from bot.serve import StartError, default_workers, serve_with_workers, slack_app
+    from bot.serve import serve as run_server
+
+    settings = rt.settings
+    try:
+        if on_gunicorn:
+            # The workers build their own Slack apps; this process only sends.
+            return serve_with_workers(
+                settings,
+                port=settings.port,
+                host=host,
+                workers=settings.workers or default_workers(),
+                threads=settings.threads,
+                background=[scheduler],
             )
-        except StartError as error:
-            fail(str(error), 2)
+        try:
+            app = slack_app(rt, client)
+        except Exception as error:  # auth.test refused the token or Slack was unreachable
+            fail(f"cannot start the Slack app: {error}", 2)
+        question_log = rt.service.question_log
+        assert question_log is not None  # stop() writes what is still queued
+        run_server(rt, app, port=settings.port, host=host, background=[question_log, scheduler])
+    except StartError as error:
+        fail(str(error), 2)
     return 0
 
 

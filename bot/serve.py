@@ -11,6 +11,10 @@ waitress (`serve`, one process with threads) serves Socket Mode, where the WebSo
 runs beside it and the port answers only /healthz, /readyz, /metrics and the catalogue, and
 HTTP mode with POLICYBOT_SERVER=waitress (where gunicorn cannot run). `background` is started
 after the server is ready and stopped before it closes.
+
+`policybot serve` starts the sender before calling either (`AnnouncementScheduler.start` is
+idempotent), right after `serving_runtime` and the token check: Bolt, waitress and the
+policies folder are loaded only after it, so a restarted process resumes sending sooner.
 """
 
 from __future__ import annotations
@@ -28,19 +32,16 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
-from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
-from waitress.server import create_server
 
 from bot.bootstrap import Runtime
-from bot.catalogue import catalogue_for
 from bot.config import Settings
-from bot.slack.guard import SlackEndpoint
-from bot.web import MAX_BODY_BYTES, make_wsgi_app
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
+
+    from slack_bolt import App
+    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,22 @@ def open_serving_runtime(
     settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
 ) -> tuple[Runtime, App]:
     """The composition root of a serving process (`policybot serve`, each gunicorn worker):
-    one Web API client, the admin group and owners' user groups read through it, the
-    runtime (questions logged in batches off the request thread) and the Bolt app with every
-    listener. Building the app calls auth.test (an exception if Slack refuses the token or
-    cannot be reached)."""
+    the runtime and Web API client of `serving_runtime` and the Bolt app with every listener.
+    Building the app calls auth.test (an exception if Slack refuses the token or cannot be
+    reached)."""
+    runtime, client = serving_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+    return runtime, slack_app(runtime, client)
+
+
+def serving_runtime(
+    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+) -> tuple[Runtime, WebClient]:
+    """One Web API client, the admin group and owners' user groups read through it and the
+    runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
+    can start before it."""
     from bot.bootstrap import open_runtime
-    from bot.slack import announcements, requests
     from bot.slack.admins import AdminGroup, UserGroups
-    from bot.slack.app import build_app, make_client
+    from bot.slack.client import make_client
 
     client = make_client(settings)
     group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
@@ -90,12 +99,24 @@ def open_serving_runtime(
         question_log=True,
         group_members=UserGroups(client).members,
     )
-    app = build_app(runtime, client, extensions=[announcements.register, requests.register])
-    return runtime, app
+    return runtime, client
+
+
+def slack_app(runtime: Runtime, client: WebClient) -> App:
+    """The Bolt app with every listener (calls auth.test)."""
+    from bot.slack import announcements, requests
+    from bot.slack.app import build_app
+
+    return build_app(runtime, client, extensions=[announcements.register, requests.register])
 
 
 def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
     """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
+    # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
+    from bot.catalogue import catalogue_for
+    from bot.slack.guard import SlackEndpoint
+    from bot.web import make_wsgi_app
+
     endpoint = None
     if app is not None:
         secret = runtime.settings.slack_signing_secret
@@ -145,6 +166,12 @@ def serve(
     background: Sequence[Startable] = (),
 ) -> None:
     """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
+    # Imported here: under gunicorn the `serve` process itself needs none of them.
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from waitress.server import create_server
+
+    from bot.web import MAX_BODY_BYTES
+
     settings = runtime.settings
     wsgi = bot_wsgi_app(runtime, None if settings.slack_app_token is not None else app)
     try:

@@ -10,20 +10,119 @@ on PostgreSQL, so two claimers never take the same row; SQLite serialises writer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.core.announcements import ANNOUNCED_KINDS, AnnouncementView, view_of
-from bot.core.models import Acknowledgement, Announcement, AudienceMember, Delivery, ScheduledStep
+from bot.core.models import (
+    Acknowledgement,
+    Announcement,
+    AudienceMember,
+    Delivery,
+    ScheduledStep,
+    UTCDateTime,
+)
 from bot.core.store import Store
 
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_AUDIENCE = AudienceMember.__table__  # type: ignore[attr-defined]
+_ACK = Acknowledgement.__table__  # type: ignore[attr-defined]
+_ANNOUNCEMENT = Announcement.__table__  # type: ignore[attr-defined]
+_STEP = ScheduledStep.__table__  # type: ignore[attr-defined]
 _NO_SYNC = {"synchronize_session": False}
+
+# A fan-out claims many times a second: the statements of a claim are built once, on the
+# tables (not the ORM classes), and SQLAlchemy compiles each once.
+_DUE = _DELIVERY.alias("due")
+_PEOPLE: sa.BindParameter[Any] = sa.bindparam("people", expanding=True)
+_NOW: sa.BindParameter[Any] = sa.bindparam("now", type_=UTCDateTime())
+# Due rows of these recipients still pending (to fold into the claimed one).
+_PENDING_OF = sa.select(_DELIVERY.c.id, _DELIVERY.c.recipient, _DELIVERY.c.kind).where(
+    _DELIVERY.c.recipient.in_(_PEOPLE),
+    _DELIVERY.c.status == "pending",
+    _DELIVERY.c.due_at <= _NOW,
+)
+# The announcements each person is in the audience of, has not acknowledged and are current.
+_OWED = (
+    sa.select(_AUDIENCE.c.user_id, _ANNOUNCEMENT.c.id)
+    .join(_ANNOUNCEMENT, _ANNOUNCEMENT.c.id == _AUDIENCE.c.announcement_id)
+    .where(
+        _AUDIENCE.c.user_id.in_(_PEOPLE),
+        _ANNOUNCEMENT.c.superseded_at.is_(None),
+        _ANNOUNCEMENT.c.kind.in_(ANNOUNCED_KINDS),
+        ~sa.select(_ACK.c.id)
+        .where(
+            _ACK.c.announcement_id == _AUDIENCE.c.announcement_id,
+            _ACK.c.user_id == _AUDIENCE.c.user_id,
+        )
+        .exists(),
+    )
+    .order_by(_ANNOUNCEMENT.c.id.desc())
+)
+# Who of these people got a DM of round `kind` after announcement `announcement_id` had its
+# audience read (so that DM listed it).
+_TOLD = sa.select(_DELIVERY.c.recipient).where(
+    _DELIVERY.c.recipient.in_(_PEOPLE),
+    _DELIVERY.c.kind == sa.bindparam("kind"),
+    _DELIVERY.c.status == "sent",
+    _DELIVERY.c.claimed_at
+    >= sa.select(_STEP.c.done_at)
+    .where(
+        _STEP.c.announcement_id == sa.bindparam("announcement_id"),
+        _STEP.c.kind == "audience",
+    )
+    .scalar_subquery(),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _unguarded_claim(limit: int) -> sa.Update:
+    return _claim_statement(limit)
+
+
+def _claim_statement(limit: int, guard: sa.ColumnElement[bool] | None = None) -> sa.Update:
+    """Claim up to `limit` due rows (parameters `now` and `worker`), if `guard` holds."""
+    # A CTE runs once: PostgreSQL may run an IN (subquery) again per row, and with SKIP
+    # LOCKED each run can pick other rows, so LIMIT would not hold.
+    conditions = [_DUE.c.status == "pending", _DUE.c.due_at <= _NOW]
+    if guard is not None:
+        conditions.append(guard)
+    wanted = (
+        sa.select(_DUE.c.id)
+        .where(*conditions)
+        .order_by(_DUE.c.due_at, _DUE.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
+        .cte("wanted")
+    )
+    return (
+        sa.update(_DELIVERY)
+        .where(_DELIVERY.c.id == wanted.c.id, _DELIVERY.c.status == "pending")
+        .values(
+            status="claimed",
+            claimed_at=_NOW,
+            claimed_by=sa.bindparam("worker"),
+        )
+        .returning(*_DELIVERY.c)
+    )
+
+
+_MARK_SENT = (
+    sa.update(_DELIVERY)
+    .where(_DELIVERY.c.id == sa.bindparam("b_id"), _DELIVERY.c.status == "claimed")
+    .values(
+        status="sent",
+        sent_at=sa.bindparam("b_at"),
+        channel=sa.bindparam("b_channel"),
+        message_ts=sa.bindparam("b_ts"),
+        last_error=None,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +166,13 @@ class Sent:
 
 def _insert(session: Session, table: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's database."""
+    # The dialect's module is imported here: only the one in use, off the sender's start-up.
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
@@ -105,22 +209,14 @@ def _reminded_since(session: Session, reminders: list[Due]) -> list[int]:
     for due in reminders:
         rounds.setdefault((due.announcement_id, due.kind), []).append(due)
     for (announcement_id, kind), dues in rounds.items():
-        read_at = (
-            sa.select(col(ScheduledStep.done_at))
-            .where(
-                col(ScheduledStep.announcement_id) == announcement_id,
-                col(ScheduledStep.kind) == "audience",
-            )
-            .scalar_subquery()
-        )
         people = set(
             session.execute(
-                sa.select(_DELIVERY.c.recipient).where(
-                    _DELIVERY.c.recipient.in_({d.recipient for d in dues}),
-                    _DELIVERY.c.kind == kind,
-                    _DELIVERY.c.status == "sent",
-                    _DELIVERY.c.claimed_at >= read_at,
-                )
+                _TOLD,
+                {
+                    "people": sorted({d.recipient for d in dues}),
+                    "kind": kind,
+                    "announcement_id": announcement_id,
+                },
             ).scalars()
         )
         told += [d.id for d in dues if d.recipient in people]
@@ -132,25 +228,7 @@ def _owed(session: Session, people: set[str]) -> dict[str, list[int]]:
     acknowledged (still current), newest first."""
     if not people:
         return {}
-    acked = (
-        sa.select(col(Acknowledgement.id))
-        .where(
-            col(Acknowledgement.announcement_id) == col(AudienceMember.announcement_id),
-            col(Acknowledgement.user_id) == col(AudienceMember.user_id),
-        )
-        .exists()
-    )
-    rows = session.execute(
-        sa.select(col(AudienceMember.user_id), col(Announcement.id))
-        .join(Announcement, col(Announcement.id) == col(AudienceMember.announcement_id))
-        .where(
-            col(AudienceMember.user_id).in_(people),
-            col(Announcement.superseded_at).is_(None),
-            col(Announcement.kind).in_(ANNOUNCED_KINDS),
-            ~acked,
-        )
-        .order_by(col(Announcement.id).desc())
-    ).all()
+    rows = session.execute(_OWED, {"people": sorted(people)}).all()
     owed: dict[str, list[int]] = {}
     for user, announcement_id in rows:
         owed.setdefault(user, []).append(int(announcement_id))
@@ -266,26 +344,9 @@ class Outbox:
                 self._mark_sent(session, sent)
             if limit <= 0:
                 return []
-            # A CTE runs once: PostgreSQL may run an IN (subquery) again per row, and with
-            # SKIP LOCKED each run can pick other rows, so LIMIT would not hold.
-            due = _DELIVERY.alias("due")
-            conditions = [due.c.status == "pending", due.c.due_at <= now]
-            if guard is not None:
-                conditions.append(guard)
-            wanted = (
-                sa.select(due.c.id)
-                .where(*conditions)
-                .order_by(due.c.due_at, due.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
-                .cte("wanted")
-            )
-            rows = session.execute(
-                sa.update(_DELIVERY)
-                .where(_DELIVERY.c.id == wanted.c.id, _DELIVERY.c.status == "pending")
-                .values(status="claimed", claimed_at=now, claimed_by=self.worker)
-                .returning(*_DELIVERY.c)
-            ).all()
+            # The statement without a guard (SQLite) is built once per batch size.
+            statement = _unguarded_claim(limit) if guard is None else _claim_statement(limit, guard)
+            rows = session.execute(statement, {"now": now, "worker": self.worker}).all()
             claimed = sorted((_due(r) for r in rows), key=lambda d: d.id)
             return self._gather(session, claimed, now)
 
@@ -306,11 +367,7 @@ class Outbox:
         if not leaders:
             return claimed
         pending = session.execute(
-            sa.select(_DELIVERY.c.id, _DELIVERY.c.recipient, _DELIVERY.c.kind).where(
-                _DELIVERY.c.recipient.in_({r for r, _ in leaders}),
-                _DELIVERY.c.status == "pending",
-                _DELIVERY.c.due_at <= now,
-            )
+            _PENDING_OF, {"people": sorted({r for r, _ in leaders}), "now": now}
         ).all()
         for row in pending:
             group = family(row.kind)
@@ -425,15 +482,7 @@ class Outbox:
     @staticmethod
     def _mark_sent(session: Session, marks: Sequence[Sent]) -> None:
         session.execute(
-            sa.update(_DELIVERY)
-            .where(_DELIVERY.c.id == sa.bindparam("b_id"), _DELIVERY.c.status == "claimed")
-            .values(
-                status="sent",
-                sent_at=sa.bindparam("b_at"),
-                channel=sa.bindparam("b_channel"),
-                message_ts=sa.bindparam("b_ts"),
-                last_error=None,
-            ),
+            _MARK_SENT,
             [{"b_id": m.id, "b_at": m.at, "b_channel": m.channel, "b_ts": m.ts} for m in marks],
         )
         for mark in marks:

@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 # Any fixed 64-bit number, the same in every replica ("policybot sender"), other than the
 # migration lock's.
 SENDER_LOCK_KEY = 0x706F6C6963797364
+# PostgreSQL's SQLSTATE when lock_timeout ends a wait.
+LOCK_NOT_AVAILABLE = "55P03"
+# How often a standby without a lock it can wait on (flock, lease) tries again.
+RETRY_SECONDS = 0.05
 
 
 class SenderLock(Protocol):
@@ -51,6 +56,11 @@ class SenderLock(Protocol):
 
     def acquire(self) -> bool:
         """Take the lock if free, or confirm (renew) it if ours; True if we hold it."""
+        ...
+
+    def wait(self, seconds: float) -> bool:
+        """Take the lock as soon as it is free, waiting at most `seconds`; True if we hold it.
+        A standby process waits here, so it notices the holder's end at once."""
         ...
 
     def holds(self) -> bool:
@@ -119,6 +129,27 @@ class AdvisoryLock:
             self._held = True
             log.info("this process now sends announcements", extra={"holder": self.holder})
         return bool(taken)
+
+    def wait(self, seconds: float) -> bool:
+        """Queue for the lock in PostgreSQL itself (`pg_advisory_lock` under a lock_timeout):
+        granted the moment the holder's session ends."""
+        if self._held:
+            return self.acquire()
+        try:
+            connection = self._connect()
+            connection.execute(
+                sa.text("SELECT set_config('lock_timeout', :ms, false)"),
+                {"ms": f"{max(1, int(seconds * 1000))}ms"},
+            )
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
+        except sa.exc.DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                return False  # still held by another process; the session is fine
+            self._drop_connection()
+            return False
+        self._held = True
+        log.info("this process now sends announcements", extra={"holder": self.holder})
+        return True
 
     def holds(self) -> bool:
         return self._held
@@ -197,6 +228,15 @@ class FileLock:
         log.info("this process now sends announcements", extra={"holder": self.holder})
         return True
 
+    def wait(self, seconds: float) -> bool:
+        """Try every RETRY_SECONDS (a blocking flock could not be given up on stop)."""
+        deadline = time.monotonic() + seconds
+        while not self.acquire():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(RETRY_SECONDS)
+        return True
+
     def holds(self) -> bool:
         return self._fd is not None
 
@@ -272,6 +312,13 @@ class Lease:
             log.info("this process now runs the scheduler", extra={"holder": self.holder})
         self._valid_until = expires
         return True
+
+    def wait(self, seconds: float) -> bool:
+        """One try, then the rest of `seconds` asleep: a lease is free only once it expired."""
+        if self.acquire():
+            return True
+        time.sleep(seconds)
+        return False
 
     def holds(self) -> bool:
         """True while the lease is ours with a safety margin left (a third of the TTL)."""

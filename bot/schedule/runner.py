@@ -36,6 +36,8 @@ from bot.slack.blocks import SlackMessage
 
 log = logging.getLogger(__name__)
 
+# A standby waits on the sender lock this long at a time (then checks it is not stopping).
+LOCK_WAIT_SECONDS = 1.0
 # Processed Slack event ids only guard against Slack's re-sends, which come within minutes.
 EVENT_RETENTION = dt.timedelta(days=2)
 
@@ -90,6 +92,9 @@ class AnnouncementScheduler:
         self._again = False
         self._stopped = False
         self._caught_up = False  # the missed-digest check runs once, when the lock is ours
+        # Only one thread at a time asks for the lock: the tick, or the standby thread.
+        self._lock_guard = threading.Lock()
+        self._standby: threading.Thread | None = None
 
     def render(self, view: AnnouncementView, kind: str) -> SlackMessage:
         return delivery_message(
@@ -102,6 +107,10 @@ class AnnouncementScheduler:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the jobs; the first tick (lock, reconcile, send) runs at once. Idempotent:
+        `policybot serve` starts the sender early and hands it to the server to stop."""
+        if self._scheduler.running or self._stopped:
+            return
         zone = self.settings.zone
         self._scheduler.add_job(
             self.tick,
@@ -134,27 +143,65 @@ class AnnouncementScheduler:
         log.info("scheduler started", extra={"worker": self.worker})
 
     def stop(self) -> None:
-        """Stop the jobs, let in-flight sends finish and record them, give up the lock."""
+        """Stop the jobs, let in-flight sends finish and record them, give up the lock.
+        Idempotent."""
         with self._lock:
+            if self._stopped:
+                return
             self._stopped = True
-            thread = self._drain_thread
+            thread, standby = self._drain_thread, self._standby
         self.runtime.waker.listen(None)
-        self._scheduler.shutdown(wait=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         self.dispatcher.stop()
         if thread is not None:
             thread.join(timeout=30)
-        self.lock.release()
+        if standby is not None:
+            standby.join(timeout=LOCK_WAIT_SECONDS + 5)
+        with self._lock_guard:
+            self.lock.release()
         log.info("scheduler stopped", extra={"worker": self.worker})
 
     # -- jobs -------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Take or confirm the sender lock; if ours, drain what is due."""
-        if self.lock.acquire():
-            if not self._caught_up:
-                self._caught_up = True
-                self.send_missed_digest()
-            self.kick()
+        """Confirm the sender lock and drain what is due; without it, stand by on the lock."""
+        if not self._lock_guard.acquire(blocking=False):
+            return  # the standby thread is waiting on the lock
+        try:
+            held = self.lock.acquire()
+        finally:
+            self._lock_guard.release()
+        if not held:
+            self._stand_by()
+            return
+        with self._lock:
+            first, self._caught_up = not self._caught_up, True
+        if first:
+            self.send_missed_digest()
+        self.kick()
+
+    def _stand_by(self) -> None:
+        with self._lock:
+            if self._stopped or (self._standby is not None and self._standby.is_alive()):
+                return
+            self._standby = threading.Thread(
+                target=self._wait_for_lock, name="policybot-standby", daemon=True
+            )
+            self._standby.start()
+
+    def _wait_for_lock(self) -> None:
+        """Wait on the lock itself while another process sends: its end is noticed at once
+        (PostgreSQL grants it the moment the holder's session ends; a file lock is tried
+        every 50 ms), not at the next tick."""
+        while True:
+            with self._lock_guard:
+                if self._stopped:
+                    return
+                held = self.lock.wait(LOCK_WAIT_SECONDS)
+            if held:
+                self.tick()
+                return
 
     def kick(self) -> None:
         """Start a drain now unless one is running; then it goes round once more."""

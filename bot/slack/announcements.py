@@ -11,12 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-
-from bot.bootstrap import Runtime
 from bot.catalogue.links import ToolPages
 from bot.core.announcements import (
     DIGEST_KIND,
@@ -40,6 +36,12 @@ from bot.slack.blocks import (
     section,
 )
 from bot.slack.notices import notice_message
+
+if TYPE_CHECKING:  # Bolt only for the button's listener: the sender renders without it
+    from slack_bolt import Ack, App, Respond
+    from slack_sdk import WebClient
+
+    from bot.bootstrap import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -9,19 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 
 from bot.bootstrap import Runtime
-from bot.config import Settings
-from bot.metrics import RATE_LIMIT_WAITS, SLACK_API_ERRORS
+from bot.metrics import SLACK_API_ERRORS
+from bot.slack.client import api_method, make_client
 from bot.slack.guard import (
     BodyMiddleware,
     clean_request_text,
@@ -43,39 +38,6 @@ class _TokenFromClientNote(logging.Filter):
 
 
 logging.getLogger("slack_bolt.App").addFilter(_TokenFromClientNote())
-
-
-class CountedRateLimitRetry(RateLimitErrorRetryHandler):
-    """Waits out Slack's Retry-After on a 429, counting each wait in the metrics."""
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        RATE_LIMIT_WAITS.labels(api_method(request.url)).inc()
-        super().prepare_for_next_attempt(
-            state=state, request=request, response=response, error=error
-        )
-
-
-def api_method(url: str) -> str:
-    """`https://slack.com/api/chat.postMessage` -> `chat.postMessage`."""
-    return urlsplit(url).path.rsplit("/", 1)[-1] or "?"
-
-
-def make_client(settings: Settings) -> WebClient:
-    """The Web API client every Slack call goes through (SLACK_API_URL, 429s retried)."""
-    if settings.slack_bot_token is None:
-        raise ValueError("SLACK_BOT_TOKEN is not set")
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-    )
-    client.retry_handlers.append(CountedRateLimitRetry(max_retry_count=2))
-    return client
 
 
 def build_app(

@@ -83,6 +83,40 @@ def test_file_lock_ends_the_moment_its_process_is_killed(tmp_path: Path) -> None
             holder.wait(10)
 
 
+def test_a_standby_waiting_on_the_file_lock_takes_it_when_its_holder_is_killed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "policybot.db.sender-lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from bot.schedule.leader import FileLock;"
+            f" assert FileLock(Path({str(path)!r}), 'child').acquire();"
+            " print('held', flush=True); sys.stdin.readline(); time.sleep(600)",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    mine = FileLock(path, "me")
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        assert not mine.wait(0.2)  # held: the wait ends without it
+        waited: list[bool] = []
+        standby = threading.Thread(target=lambda: waited.append(mine.wait(60)))
+        standby.start()
+        holder.kill()  # SIGKILL while the standby waits
+        holder.wait(10)
+        standby.join(90)
+
+        assert waited == [True] and mine.holds()  # taken within the one wait
+    finally:
+        mine.release()
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(10)
+
+
 def end_session(engine: sa.Engine, pid: int | None) -> None:
     """Terminate a PostgreSQL session and wait until the server has dropped it (and its locks)."""
     with engine.connect() as admin:
@@ -117,6 +151,38 @@ def test_advisory_lock_ends_with_its_session(engine: sa.Engine) -> None:
         second.release()
         for e in engines:
             e.dispose()
+
+
+@needs_postgres
+def test_a_standby_queued_on_the_advisory_lock_gets_it_when_the_holders_session_ends(
+    engine: sa.Engine,
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [db.make_engine(url) for _ in range(2)]
+    first, second = AdvisoryLock(engines[0], "a"), AdvisoryLock(engines[1], "b")
+    try:
+        assert first.acquire()
+        assert not second.wait(0.2)  # lock_timeout ended the wait; its session is kept
+        waited: list[bool] = []
+        standby = threading.Thread(target=lambda: waited.append(second.wait(60)))
+        standby.start()
+        wait_until(lambda: _waiting_for_advisory_lock(engine), 10, "the standby to queue")
+        end_session(engine, first._backend_pid)
+        standby.join(90)
+
+        assert waited == [True] and second.holds()  # granted within the one wait
+        assert second.acquire()  # its session is the lock's
+    finally:
+        first.release()
+        second.release()
+        for e in engines:
+            e.dispose()
+
+
+def _waiting_for_advisory_lock(engine: sa.Engine) -> bool:
+    with engine.connect() as connection:
+        query = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return bool(connection.execute(query).scalar())
 
 
 @needs_postgres

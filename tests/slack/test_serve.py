@@ -7,9 +7,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
+from bot.core import db
+from bot.core.commands import SetPolicy
+from bot.core.models import Delivery
+from bot.core.policy import Status, ToolPolicy
+from bot.core.store import Store
 from tests.slack.harness import BotProcess, seeded_database
 from tests.standin import StandinSlack
+from tests.wiring import apply, runtime_on
 
 
 def serve_once(env: dict[str, str], workdir: Path) -> subprocess.CompletedProcess[str]:
@@ -53,6 +60,33 @@ def test_refused_bot_token_stops_the_start_with_one_line(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "cannot start the Slack app" in result.stderr and "invalid_auth" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_refused_bot_token_sends_nothing_though_announcements_are_due(tmp_path: Path) -> None:
+    # The sender starts before the rest of the server; the token is checked before it.
+    url = seeded_database(tmp_path / "bot.db", [ToolPolicy("Cursor", Status.ALLOWED)])
+    engine = db.make_engine(url)
+    apply(
+        runtime_on(Store(engine), announce_channel="C0ANNOUNCE"),
+        SetPolicy("Cursor", Status.BANNED),
+    )
+    with StandinSlack(members={"C0ANNOUNCE": ["U0ALICE"]}) as standin:
+        env = {
+            "SLACK_BOT_TOKEN": "not-a-bot-token",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": standin.api_url,
+            "DATABASE_URL": url,
+            "POLICYBOT_ANNOUNCE_CHANNEL": "C0ANNOUNCE",
+        }
+        result = serve_once(env, tmp_path)
+        posted = standin.calls_to("chat.postMessage")
+    with Session(engine) as session:
+        rows = session.exec(select(Delivery)).all()
+    engine.dispose()
+
+    assert result.returncode == 2 and "invalid_auth" in result.stderr
+    assert posted == []
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 0)]
 
 
 def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
