@@ -216,3 +216,17 @@ def drop_postgres_database(name: str) -> None:
 
 def which(tool: str) -> str | None:
     return shutil.which(tool)
+
+
+# The signed slash-command questions both HTTP benchmarks replay (typos, Chinese, several
+# tools, no policy).
+QUESTIONS = (
+    "can I use Claude Code?",
+    "is cursor allowed for internal code",
+    "calude code?",
+    "what do I use instead of chatgpt",
+    "通义灵码能用吗\uff1f",
+    "cursor, windsurf and kimi - which are ok?",
+    "can I use Photoshop",
+    "can I use copilot",
+)

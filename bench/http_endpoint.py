@@ -55,6 +55,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ for the sibling modules
 
 from _common import (
+    QUESTIONS,
     REPO,
     bench_env,
     drop_postgres_database,
@@ -76,16 +77,6 @@ PG_DATABASE = "policybot_bench_http"
 PROBE_INTERVAL = 0.2  # seconds between answer-latency probes
 UNIQUE_PER_SECOND = 4000  # distinct signed requests per second of load (above any rate seen)
 DRAIN_TIMEOUT = 60.0  # longest wait for queued answers after a load run
-QUESTIONS = (
-    "can I use Claude Code?",
-    "is cursor allowed for internal code",
-    "calude code?",
-    "what do I use instead of chatgpt",
-    "通义灵码能用吗\uff1f",
-    "cursor, windsurf and kimi - which are ok?",
-    "can I use Photoshop",
-    "can I use copilot",
-)
 
 
 # -- the bare app -------------------------------------------------------------------------

@@ -34,22 +34,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ for the sibling modules
 
-from _common import REPO, drop_postgres_database, median, postgres_database, progress
+from _common import (
+    QUESTIONS,
+    REPO,
+    drop_postgres_database,
+    median,
+    postgres_database,
+    progress,
+)
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 COMMAND = "/aipolicy"
 PG_DATABASE = "policybot_bench_cost"
-QUESTIONS = (
-    "can I use Claude Code?",
-    "is cursor allowed for internal code",
-    "calude code?",
-    "what do I use instead of chatgpt",
-    "通义灵码能用吗\uff1f",
-    "cursor, windsurf and kimi - which are ok?",
-    "can I use Photoshop",
-    "can I use copilot",
-)
 
 WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

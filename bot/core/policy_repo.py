@@ -312,13 +312,17 @@ class PolicyRepository:
     def tools(self, session: Session) -> list[Tool]:
         return list(session.exec(select(Tool)).all())
 
+    def pending(self, session: Session, tool: Tool) -> ScheduledChange | None:
+        """The tool's scheduled change, if it has one."""
+        return session.exec(
+            select(ScheduledChange).where(ScheduledChange.tool_id == tool.id)
+        ).first()
+
     def policy_of(self, session: Session, tool: Tool) -> ToolPolicy:
         aliases = session.exec(
             select(Alias.alias).where(Alias.tool_id == tool.id).order_by(col(Alias.id))
         ).all()
-        pending = session.exec(
-            select(ScheduledChange).where(ScheduledChange.tool_id == tool.id)
-        ).first()
+        pending = self.pending(session, tool)
         return to_policy(tool, aliases, _scheduled(pending, tool.status) if pending else None)
 
     def close_names(self, session: Session, name: str) -> list[str]:
@@ -486,9 +490,7 @@ class PolicyRepository:
     ) -> dict[str, tuple[Any, Any]]:
         """Drop the tool's scheduled change; its revision says, field by field, what was
         planned -> what stays. Empty when the tool had none."""
-        pending = session.exec(
-            select(ScheduledChange).where(ScheduledChange.tool_id == tool.id)
-        ).first()
+        pending = self.pending(session, tool)
         if pending is None:
             return {}
         current = to_policy(tool, ())
