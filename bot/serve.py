@@ -114,6 +114,7 @@ def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
     """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
     # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
     from bot.catalogue import catalogue_for
+    from bot.gate import TurnGate
     from bot.slack.guard import SlackEndpoint
     from bot.web import make_wsgi_app
 
@@ -125,7 +126,8 @@ def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
             secret.get_secret_value() if secret else "",
             first_time=runtime.events.first_time_event,
         )
-    return make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime))
+    # One request at a time computes in this process, first come first served (bot/gate.py).
+    return make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime), gate=TurnGate())
 
 
 def slack_settings_problem(settings: Settings) -> str | None:

@@ -20,6 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import metrics
 from bot.core import db
+from bot.gate import TurnGate, gated
 from bot.slack.guard import SlackEndpoint, SlackRequestGuard
 
 if TYPE_CHECKING:
@@ -104,10 +105,11 @@ def make_wsgi_app(
     catalogue: WSGIApplication | None = None,
     *,
     max_body: int = MAX_BODY_BYTES,
+    gate: TurnGate | None = None,
 ) -> WSGIApplication:
     """Route the bot's paths; `slack` is None in Socket Mode (no /slack/events then), and
     `catalogue` None when the catalogue is off."""
-    slack_handler = (
+    slack_handler: WSGIApplication | None = (
         SlackRequestGuard(
             SlackRequestHandler(slack.app, path=SLACK_PATH),
             slack.signing_secret,
@@ -116,6 +118,10 @@ def make_wsgi_app(
         if slack is not None
         else None
     )
+    if gate is not None:
+        # The probes and /metrics stay outside: they must answer however busy the app is.
+        slack_handler = gated(slack_handler, gate) if slack_handler is not None else None
+        catalogue = gated(catalogue, gate) if catalogue is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
