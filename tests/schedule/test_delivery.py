@@ -258,7 +258,7 @@ def test_a_reminder_round_sends_each_person_one_dm_listing_everything_they_owe(
     ids = {d.announcement_id for d in deliveries(store) if d.kind == "announcement"}
     assert {int(i) for i in actions["elements"][0]["value"].split(",")} == ids
     gathered = [d for d in deliveries(store) if d.status == "skipped"]
-    assert len(gathered) == 3 and all(d.last_error.startswith("gathered") for d in gathered)
+    assert len(gathered) == 3 and all((d.last_error or "").startswith("gathered") for d in gathered)
 
 
 def test_a_person_who_acknowledged_one_is_reminded_only_of_the_other(
