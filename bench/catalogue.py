@@ -151,7 +151,12 @@ def main() -> None:
 
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-catalogue-"))
+    # The 20 MB database goes with the run, whatever happens to it.
+    with tempfile.TemporaryDirectory(prefix="bench-catalogue-") as workdir:
+        measure(args, Path(workdir))
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> None:
     engine = db.make_engine(f"sqlite:///{workdir / 'catalogue.db'}")
     db.upgrade(engine)
     now = dt.datetime.now(dt.UTC)
@@ -267,6 +272,7 @@ def main() -> None:
                 indent=2,
             )
         )
+    engine.dispose()
 
 
 if __name__ == "__main__":
