@@ -172,7 +172,7 @@ def serve(
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from waitress.server import create_server
 
-    from bot.web import MAX_BODY_BYTES
+    from bot.limits import MAX_BODY_BYTES
 
     settings = runtime.settings
     wsgi = bot_wsgi_app(runtime, None if settings.slack_app_token is not None else app)

@@ -21,6 +21,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot import metrics
 from bot.core import db
 from bot.gate import TurnGate, gated
+from bot.limits import MAX_BODY_BYTES
 from bot.slack.guard import SlackEndpoint, SlackRequestGuard
 
 if TYPE_CHECKING:
@@ -31,9 +32,6 @@ log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
-# Far above Slack's largest payload (a 40,000-character message, or a full edit form, in
-# multi-byte text), far below what could hurt: a stranger may make the server hold this much.
-MAX_BODY_BYTES = 512 * 1024
 _READ_CHUNK = 64 * 1024
 
 

@@ -43,6 +43,8 @@ from gunicorn import glogging, http
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from bot.limits import MAX_BODY_BYTES
+
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
@@ -56,15 +58,30 @@ WORKER_CONNECTIONS = 2048
 # A new connection must have sent its whole request, and a kept-alive one its next request,
 # this long after it was accepted or answered; else it is closed.
 IDLE_SECONDS = 5
-# A request is read into memory up to this size before a thread takes it (Slack's are a few
-# kilobytes; the size limit for requests is the web app's).
-BUFFER_LIMIT = 64 * 1024
 # A request head this long without its end is refused (431), as waitress does.
 HEAD_LIMIT = 32 * 1024
-TOO_LARGE = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
-    b"Content-Length: 0\r\n\r\n"
+# A whole request (head and body, the body at most MAX_BODY_BYTES) is read into memory before
+# a thread takes it, so a slow sender never holds a thread. Up to this much per connection
+# costs nothing more; beyond it, bodies draw on the worker's BUFFER_BUDGET, and a request
+# that finds the budget spent is refused (503) instead of growing the process.
+BUFFER_FREE = 64 * 1024
+BUFFER_BUDGET = 64 * 1024 * 1024
+
+
+def _refusal(status: str, text: str) -> bytes:
+    body = text.encode()
+    return (
+        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+TOO_LARGE = _refusal("431 Request Header Fields Too Large", "")
+BODY_TOO_LARGE = _refusal(
+    "413 Request Entity Too Large", f"the body is larger than {MAX_BODY_BYTES} bytes\n"
 )
+NO_LENGTH = _refusal("411 Length Required", "send Content-Length\n")
+BUSY = _refusal("503 Service Unavailable", "too many large requests at once; try again\n")
 READ_CHUNK = 64 * 1024
 # One read or write on a connection waits at most this long (then the connection is closed).
 IO_TIMEOUT_SECONDS = 10
@@ -73,37 +90,42 @@ WORKER_SILENCE_SECONDS = 30
 # A worker holding more than half its threads' worth of connections pauses accepting this
 # long after each accept, so that a sibling takes the next one (PolicybotWorker).
 ACCEPT_STEP_SECONDS = 0.0003
+# ...up to this many connections per thread (a flood, not a pool: accept it all, fast).
+ACCEPT_SHARING_CONNECTIONS = 16
 
 
-def request_is_complete(data: bytes | bytearray) -> bool:
-    """True once `data` holds a request's head and, if it says its length, its whole body (or
-    as much of it as the worker buffers)."""
+def request_state(data: bytes | bytearray) -> bytes | bool:
+    """False while `data` lacks its request's end; True once it holds a whole request (head
+    and, by its Content-Length, body); else the refusal to send instead of handing it on."""
     end = data.find(b"\r\n\r\n")
-    if end < 0:
-        return False
+    if end < 0 or end >= HEAD_LIMIT:
+        return TOO_LARGE if len(data) >= HEAD_LIMIT else False
     length = 0
     for line in bytes(data[:end]).split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
         if name == b"transfer-encoding":
-            return True  # chunked: the request thread reads it, with the read timeout
+            return NO_LENGTH  # chunked, which Slack never sends: no length to wait for
         if name == b"content-length":
             try:
                 length = int(value.strip())
             except ValueError:
-                return True  # gunicorn answers 400 at once
-    # A body larger than the buffer is for the request thread (and the app's size limit).
-    return len(data) >= end + 4 + length or end + 4 + length > BUFFER_LIMIT
+                return True  # gunicorn answers 400 at once, reading nothing more
+    if length > MAX_BODY_BYTES:
+        return BODY_TOO_LARGE
+    return len(data) >= end + 4 + length
 
 
 class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's threaded worker, reading each request into memory in its event loop (as
     waitress does) before a request thread sees it.
 
-    A connection holds no thread until its whole request has arrived (up to `BUFFER_LIMIT`;
-    beyond that the thread reads the rest). A new connection must complete its request, and
-    a kept-alive one its next request, within `IDLE_SECONDS` of being accepted or answered,
-    else it is closed; one read or write in a thread waits at most `IO_TIMEOUT_SECONDS`.
+    A connection holds no thread until its whole request has arrived (a body of at most
+    MAX_BODY_BYTES; larger ones, chunked ones and over-long heads are refused here, and
+    bodies beyond `BUFFER_FREE` share `BUFFER_BUDGET`). A new connection must complete its
+    request, and a kept-alive one its next request, within `IDLE_SECONDS` of being accepted
+    or answered, else it is closed; one read or write in a thread waits at most
+    `IO_TIMEOUT_SECONDS`.
     """
 
     accept_paused_until = 0.0
@@ -137,11 +159,14 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
     # connections on two workers, one worker then serving them all on one core while the
     # other idled. Pausing 0.3 ms after each accept lets the sibling take the next one
     # (26/25, 28/27, 26/25, and p99 at 50 connections 58-77 ms -> 39-58 ms on SQLite). A
-    # lone worker, or one holding few connections, never pauses; at 0.3 ms a flood of idle
-    # connections is still taken at thousands a second.
+    # lone worker, or one holding few connections, never pauses; nor does one holding more
+    # than ACCEPT_SHARING_CONNECTIONS per thread, so a flood is taken at full speed.
 
     def _step_back_if_busy(self) -> None:
-        if self.nr_conns > self.cfg.threads // 2 and self.cfg.workers > 1:
+        threads = self.cfg.threads
+        if threads // 2 < self.nr_conns <= ACCEPT_SHARING_CONNECTIONS * threads and (
+            self.cfg.workers > 1
+        ):
             self.accept_paused_until = time.monotonic() + ACCEPT_STEP_SECONDS
             self.set_accept_enabled(False)
 
@@ -169,7 +194,9 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
 
     def _buffer(self, conn: Any, waiting: deque[Any]) -> bool:
         """Read what the client sent (without blocking); True when its request is complete:
-        the connection then leaves the poller and `waiting` for a request thread."""
+        the connection then leaves the poller and `waiting` for a request thread. A request
+        refused here (too long a head, too large or chunked a body, no budget left) is
+        answered and closed without a thread."""
         if getattr(conn, "received", None) is None:
             conn.received = bytearray()
         try:
@@ -178,23 +205,35 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
             return False
         except OSError:
             data = b""
-        head_too_long = False
+        state: bytes | bool = True
         if data:
             conn.received += data
-            complete = request_is_complete(conn.received) or len(conn.received) >= BUFFER_LIMIT
-            head_too_long = b"\r\n\r\n" not in conn.received and len(conn.received) >= HEAD_LIMIT
-            if not complete and not head_too_long:
+            state = request_state(conn.received)
+            if state is False and len(conn.received) > BUFFER_FREE and self._over_budget():
+                state = BUSY
+            if state is False:
                 return False  # the rest later, within the connection's time
         self.poller.unregister(conn.sock)
         waiting.remove(conn)
-        if not data or head_too_long:  # closed or reset by the client, or refused here
-            if head_too_long:
+        if not data or state is not True:  # closed or reset by the client, or refused here
+            if isinstance(state, bytes):
                 with contextlib.suppress(OSError):
-                    conn.sock.send(TOO_LARGE)
+                    conn.sock.send(state)
             self.nr_conns -= 1
             conn.close()
             return False
         return True
+
+    def _over_budget(self) -> bool:
+        """True when the connections still arriving hold more than BUFFER_BUDGET beyond their
+        free BUFFER_FREE each (counted only when a body passes BUFFER_FREE: rare)."""
+        held = 0
+        for waiting in (self.pending_conns, self.keepalived_conns):
+            for conn in waiting:
+                received = getattr(conn, "received", None)
+                if received is not None and len(received) > BUFFER_FREE:
+                    held += len(received) - BUFFER_FREE
+        return held > BUFFER_BUDGET
 
 
 class _QuietTimeouts(logging.Filter):

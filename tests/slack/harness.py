@@ -107,11 +107,15 @@ class HttpResult:
 
 
 def http(
-    url: str, *, data: bytes | None = None, headers: Mapping[str, str] | None = None
+    url: str,
+    *,
+    data: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
 ) -> HttpResult:
     request = urllib.request.Request(url, data=data, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return HttpResult(response.status, response.read())
     except urllib.error.HTTPError as error:
         return HttpResult(error.code, error.read())

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from bot.core.models import QuestionLog
 from bot.core.policy import Status
+from bot.limits import MAX_BODY_BYTES
 from bot.serve import MAX_HEADER_BYTES
-from bot.web import MAX_BODY_BYTES
 from tests.conftest import POSTGRES_URL, postgres_database
 from tests.slack.conftest import ADMIN, Served, serving
 from tests.slack.harness import COMMAND, http, response_to, wait_until

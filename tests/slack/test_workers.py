@@ -237,6 +237,46 @@ def test_idle_and_stalled_connections_do_not_stop_health_checks_or_answers(
     assert "Qoder is ALLOWED" in answer
 
 
+def test_bodies_sent_slowly_hold_no_thread(bot: BotProcess, standin: StandinSlack) -> None:
+    """More slow senders than the workers have threads (2 x 8), each promising a 400 KB body
+    and sending it a trickle at a time: no thread waits for them, so the probe and a question
+    are answered at once (before, every thread waited and /healthz timed out)."""
+    head = b"POST /healthz HTTP/1.1\r\nHost: bot\r\nContent-Length: 400000\r\n\r\n"
+    held = [socket.create_connection(("127.0.0.1", bot.port), timeout=10) for _ in range(24)]
+    try:
+        for connection in held:
+            connection.sendall(head + b"x" * 100)
+        for _ in range(3):
+            for connection in held:
+                connection.sendall(b"x")
+            health = http(f"{bot.url}/healthz", timeout=2)
+            assert health.status == 200
+        assert "Qoder is ALLOWED" in ask(bot, standin, "can I use qoder?")
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def _exchange(bot: BotProcess, request: bytes) -> bytes:
+    """Send `request` on a new connection; what the server answers before closing it."""
+    with socket.create_connection(("127.0.0.1", bot.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_a_body_over_the_limit_or_without_a_length_is_refused_before_it_is_read(
+    bot: BotProcess,
+) -> None:
+    too_large = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 600000\r\n\r\n"
+    chunked = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+    assert _exchange(bot, too_large).startswith(b"HTTP/1.1 413 ")
+    assert _exchange(bot, chunked + b"5\r\nhello\r\n").startswith(b"HTTP/1.1 411 ")
+
+
 def test_sigterm_finishes_the_work_in_flight_logs_every_question_and_exits_0(
     bot: BotProcess, standin: StandinSlack, engine: sa.Engine
 ) -> None:
