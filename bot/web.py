@@ -117,7 +117,8 @@ def make_wsgi_app(
         else None
     )
     if gate is not None:
-        # The probes and /metrics stay outside: they must answer however busy the app is.
+        # The probes and /metrics skip the queue: they are cheap, and a busy app must not
+        # make an orchestrator think the process is dead.
         slack_handler = gated(slack_handler, gate) if slack_handler is not None else None
         catalogue = gated(catalogue, gate) if catalogue is not None else None
 
