@@ -94,12 +94,13 @@ ACCEPT_STEP_SECONDS = 0.0003
 ACCEPT_SHARING_CONNECTIONS = 16
 
 
-def request_state(data: bytes | bytearray) -> bytes | bool:
-    """False while `data` lacks its request's end; True once it holds a whole request (head
-    and, by its Content-Length, body); else the refusal to send instead of handing it on."""
+def request_size(data: bytes | bytearray) -> int | bytes | None:
+    """What the head at the start of `data` says: None while it has not ended; the refusal to
+    send instead of handing the request on; else the whole request's size in bytes (head,
+    and body by its Content-Length; 0 when gunicorn answers it at once)."""
     end = data.find(b"\r\n\r\n")
     if end < 0 or end >= HEAD_LIMIT:
-        return TOO_LARGE if len(data) >= HEAD_LIMIT else False
+        return TOO_LARGE if len(data) >= HEAD_LIMIT else None
     length = 0
     for line in bytes(data[:end]).split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
@@ -110,10 +111,39 @@ def request_state(data: bytes | bytearray) -> bytes | bool:
             try:
                 length = int(value.strip())
             except ValueError:
-                return True  # gunicorn answers 400 at once, reading nothing more
+                return 0  # gunicorn answers 400 at once, reading nothing more
     if length > MAX_BODY_BYTES:
         return BODY_TOO_LARGE
-    return len(data) >= end + 4 + length
+    return end + 4 + length
+
+
+def _state(received: int, size: int | bytes | None) -> bytes | bool:
+    """False while a request of `size` (as request_size says) lacks bytes, having `received`;
+    True once whole; else the refusal."""
+    if size is None:
+        return False
+    if isinstance(size, bytes):
+        return size
+    return received >= size
+
+
+def request_state(data: bytes | bytearray) -> bytes | bool:
+    """False while `data` lacks its request's end; True once it holds a whole request (head
+    and, by its Content-Length, body); else the refusal to send instead of handing it on."""
+    return _state(len(data), request_size(data))
+
+
+def over_budget(large_conns: set[Any]) -> bool:
+    """True when the requests still arriving on `large_conns` (each holding more than
+    BUFFER_FREE) hold more than BUFFER_BUDGET beyond that; those gunicorn closed meanwhile
+    (timed out) are forgotten here."""
+    held = 0
+    for conn in list(large_conns):
+        if conn.sock.fileno() == -1:
+            large_conns.discard(conn)
+        else:
+            held += len(conn.received) - BUFFER_FREE
+    return held > BUFFER_BUDGET
 
 
 class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
@@ -130,6 +160,11 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
 
     accept_paused_until = 0.0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Connections whose request, still arriving, holds more than BUFFER_FREE.
+        self.large_conns: set[Any] = set()
+
     def accept(self, listener: socket.socket) -> None:
         try:
             client, address = listener.accept()
@@ -145,6 +180,7 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
         client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeout)
         conn = TConn(self.cfg, client, address, listener.getsockname())
         conn.received = bytearray()
+        conn.request_size = None
         # gunicorn's "pending" list: murder_pending() closes it when the time is up.
         conn.timeout = time.monotonic() + self.cfg.keepalive
         self.pending_conns.append(conn)
@@ -199,6 +235,7 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
         answered and closed without a thread."""
         if getattr(conn, "received", None) is None:
             conn.received = bytearray()
+            conn.request_size = None
         try:
             data = conn.sock.recv(READ_CHUNK)
         except (BlockingIOError, InterruptedError):
@@ -208,11 +245,17 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
         state: bytes | bool = True
         if data:
             conn.received += data
-            state = request_state(conn.received)
-            if state is False and len(conn.received) > BUFFER_FREE and self._over_budget():
-                state = BUSY
+            # The head is read once per request, not again with every piece of its body.
+            if conn.request_size is None:
+                conn.request_size = request_size(conn.received)
+            state = _state(len(conn.received), conn.request_size)
+            if state is False and len(conn.received) > BUFFER_FREE:
+                self.large_conns.add(conn)
+                if over_budget(self.large_conns):
+                    state = BUSY
             if state is False:
                 return False  # the rest later, within the connection's time
+        self.large_conns.discard(conn)
         self.poller.unregister(conn.sock)
         waiting.remove(conn)
         if not data or state is not True:  # closed or reset by the client, or refused here
@@ -223,17 +266,6 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
             conn.close()
             return False
         return True
-
-    def _over_budget(self) -> bool:
-        """True when the connections still arriving hold more than BUFFER_BUDGET beyond their
-        free BUFFER_FREE each (counted only when a body passes BUFFER_FREE: rare)."""
-        held = 0
-        for waiting in (self.pending_conns, self.keepalived_conns):
-            for conn in waiting:
-                received = getattr(conn, "received", None)
-                if received is not None and len(received) > BUFFER_FREE:
-                    held += len(received) - BUFFER_FREE
-        return held > BUFFER_BUDGET
 
 
 class _QuietTimeouts(logging.Filter):

@@ -119,7 +119,13 @@ def test_gated_wsgi_app_answers_through_the_gate() -> None:
         start_response("200 OK", [])
         return [b"ok"]
 
-    assert gated(app, gate)({}, lambda *a: None) == [b"ok"]
+    started: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        started.append(status)
+
+    assert gated(app, gate)({}, start_response) == [b"ok"]
+    assert started == ["200 OK"]
     assert seen == [1] and gate.counted() == 0
 
 

@@ -3,8 +3,8 @@ is whole, and what is refused before a thread sees it."""
 
 from __future__ import annotations
 
-from collections import deque
 from types import SimpleNamespace
+from typing import Any
 
 from bot.limits import MAX_BODY_BYTES
 from bot.workers import (
@@ -14,7 +14,7 @@ from bot.workers import (
     HEAD_LIMIT,
     NO_LENGTH,
     TOO_LARGE,
-    PolicybotWorker,
+    over_budget,
     request_state,
 )
 
@@ -48,18 +48,34 @@ def test_a_length_that_is_not_a_number_goes_to_gunicorn_which_answers_400() -> N
     assert request_state(HEAD + b"Content-Length: lots\r\n\r\n") is True
 
 
-def _worker_holding(*sizes: int) -> SimpleNamespace:
-    conns = deque(SimpleNamespace(received=bytearray(size)) for size in sizes)
-    return SimpleNamespace(pending_conns=conns, keepalived_conns=deque())
+class _Arriving:
+    """A connection whose request is still arriving: what the budget looks at (its bytes,
+    and whether its socket is closed: `fileno()` -1, as a closed socket says)."""
+
+    def __init__(self, size: int) -> None:
+        self.received = bytearray(size)
+        self.sock = SimpleNamespace(fileno=lambda: 7)
+
+    def close(self) -> None:
+        self.sock = SimpleNamespace(fileno=lambda: -1)
+
+
+def _arriving(*sizes: int) -> set[Any]:
+    """Connections as the worker keeps them in `large_conns`: only those past BUFFER_FREE."""
+    return {_Arriving(size) for size in sizes if size > BUFFER_FREE}
 
 
 def test_bodies_beyond_the_free_part_share_one_budget() -> None:
-    over_budget = PolicybotWorker._over_budget
     # Thousands of small requests cost nothing against the budget.
-    assert not over_budget(_worker_holding(*[BUFFER_FREE] * 2000))
+    assert not over_budget(_arriving(*[BUFFER_FREE] * 2000))
     # Large bodies count beyond their free part: as many 512 KiB bodies as fit...
     per_conn = MAX_BODY_BYTES - BUFFER_FREE
     fitting = BUFFER_BUDGET // per_conn
-    assert not over_budget(_worker_holding(*[MAX_BODY_BYTES] * fitting))
+    assert not over_budget(_arriving(*[MAX_BODY_BYTES] * fitting))
     # ...one more does not.
-    assert over_budget(_worker_holding(*[MAX_BODY_BYTES] * (fitting + 1)))
+    crowded = _arriving(*[MAX_BODY_BYTES] * (fitting + 1))
+    assert over_budget(crowded)
+    # A connection gunicorn closed meanwhile (timed out) no longer counts.
+    next(iter(crowded)).close()
+    assert not over_budget(crowded)
+    assert len(crowded) == fitting
