@@ -179,6 +179,78 @@ def test_a_replayed_signed_set_is_ignored(served: Served) -> None:
     assert [post.url for post in served.standin.responses].count(first_url) == 1
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "", "Application/X-WWW-Form-Urlencoded", "multipart/form-data"],
+)
+def test_a_replay_with_another_content_type_is_never_acted_on(
+    served: Served, content_type: str
+) -> None:
+    url = served.standin.response_url()
+    form = payloads.slash_command(
+        COMMAND,
+        f"set Devin banned --reason {content_type or 'none'}",
+        response_url=url,
+        user_id=ADMIN,
+    )
+    body = slash_command_body(form)
+    signature = sign(body, "standin-signing-secret")
+    assert (
+        http(
+            served.slack.url, data=body, headers={"Content-Type": FORM_CONTENT_TYPE, **signature}
+        ).status
+        == 200
+    )
+    response_to(served.standin, url)
+    newer_url = served.standin.response_url()
+    newer = payloads.slash_command(
+        COMMAND, "set Devin allowed --reason newer", response_url=newer_url, user_id=ADMIN
+    )
+    assert served.slack.command(newer).status == 200
+    response_to(served.standin, newer_url)
+    revisions = len(served.policies.history("Devin"))
+
+    replay = http(served.slack.url, data=body, headers={"Content-Type": content_type, **signature})
+    barrier = served.standin.response_url()
+    form = payloads.slash_command(COMMAND, "history Devin", response_url=barrier, user_id=ADMIN)
+    assert served.slack.command(form).status == 200
+    response_to(served.standin, barrier)
+
+    assert replay.status in (200, 400)
+    assert served.policies.resolve("Devin").reason == "newer"
+    assert len(served.policies.history("Devin")) == revisions
+    assert [post.url for post in served.standin.responses].count(url) == 1
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "", "multipart/form-data"])
+def test_a_signed_request_of_a_type_slack_never_sends_is_refused(
+    served: Served, content_type: str
+) -> None:
+    url = served.standin.response_url()
+    form = payloads.slash_command(COMMAND, "can I use qoder?", response_url=url)
+    body = slash_command_body(form)
+    headers = {"Content-Type": content_type, **sign(body, "standin-signing-secret")}
+
+    result = http(served.slack.url, data=body, headers=headers)
+
+    assert result.status == 400
+    assert url not in [post.url for post in served.standin.responses]
+
+
+def test_a_signed_form_with_its_type_in_capitals_is_answered(served: Served) -> None:
+    url = served.standin.response_url()
+    body = slash_command_body(payloads.slash_command(COMMAND, "can I use qoder?", response_url=url))
+    headers = {
+        "Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+        **sign(body, "standin-signing-secret"),
+    }
+
+    result = http(served.slack.url, data=body, headers=headers)
+
+    assert result.status == 200
+    assert "Qoder" in result.body.decode()
+
+
 def test_the_same_question_asked_twice_is_answered_twice(served: Served) -> None:
     answers = [
         served.slack.command(
