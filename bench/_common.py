@@ -128,11 +128,13 @@ def wait_for_http(
 
 
 def policybot_command() -> list[str]:
-    """The `policybot` entry point of this venv (or `python -m bot.cli` when not installed)."""
+    """The `policybot` entry point of this venv (or `python -m bot.entrypoints.cli` when not
+    installed).
+    """
     script = BIN / "policybot"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "bot.cli"]
+    return [sys.executable, "-m", "bot.entrypoints.cli"]
 
 
 def bench_env(**overrides: str) -> dict[str, str]:

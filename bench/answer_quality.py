@@ -31,8 +31,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
-from bot.core.answers import Registry, answer_question, render_text  # noqa: E402
-from bot.core.policy import DataClass, Status, ToolPolicy  # noqa: E402
+from bot.domain.answers import Registry, answer_question, render_text  # noqa: E402
+from bot.domain.policy import DataClass, Status, ToolPolicy  # noqa: E402
 
 # The shared sample set sits next to the main checkout (/work/shared beside /work/main), or
 # two levels up from a worktree (/work/wt/iNN).
@@ -53,7 +53,7 @@ class Case:
 
 
 def _load_simple(path: Path) -> list[ToolPolicy]:
-    """A tiny YAML loader, used only when bot.core.policyfile is not there."""
+    """A tiny YAML loader, used only when bot.adapters.files.policyfile is not there."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))["tools"]
     policies = []
     for entry in entries:
@@ -80,7 +80,7 @@ def _load_simple(path: Path) -> list[ToolPolicy]:
 def load_policies(path: Path) -> list[ToolPolicy]:
     """The project's importer when it exists, else the tiny loader above."""
     try:
-        from bot.core.policyfile import load_policies as project_loader
+        from bot.adapters.files.policyfile import load_policies as project_loader
     except ImportError:
         return _load_simple(path)
     return list(project_loader(path))

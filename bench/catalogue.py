@@ -5,7 +5,8 @@
 A SQLite registry of generated tools (12 categories, 400 vendors, every status, a few
 alternatives, aliases in English and Chinese) is imported through the real Store, then 500
 of them are changed so "recently changed" and "what changed" have something to show. The
-real catalogue app (bot.catalogue.app.CatalogueApp on a real PolicyService) is called as
+real catalogue app (bot.adapters.web.catalogue.app.CatalogueApp on a real PolicyService) is called
+as
 WSGI, in process, so the figures are server time: routing, data, Jinja and encoding.
 
 The first request of the process loads the registry and builds the catalogue's indexes and
@@ -38,13 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ for the sibli
 
 from _common import machine, median, percentile, progress
 
-from bot.bootstrap import build_runtime
-from bot.catalogue.app import CatalogueApp
+from bot.adapters.db import engines as db
+from bot.adapters.web.catalogue.app import CatalogueApp
+from bot.app.changes import Actor, ImportPolicies
+from bot.compose import build_runtime
 from bot.config import Settings
-from bot.core import db
-from bot.core.changes import Actor, ImportPolicies
-from bot.core.commands import SetPolicy
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.domain.commands import SetPolicy
+from bot.domain.policy import DataClass, Status, ToolPolicy
 
 AIM_MS = 200.0
 CATEGORIES = (

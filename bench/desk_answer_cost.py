@@ -18,10 +18,10 @@ import time
 import timeit
 from pathlib import Path
 
-from bot.bootstrap import open_runtime
+from bot.app.service import PolicyService
+from bot.compose import open_runtime
 from bot.config import Settings
-from bot.core.answers import answer_question
-from bot.core.service import PolicyService
+from bot.domain.answers import answer_question
 
 QUESTIONS = ("can I use claude code?", "is cursor allowed?", "can I use Kiro?")
 

@@ -45,10 +45,10 @@ from _common import (
 )
 from sqlmodel import Session, select
 
+from bot.adapters.db import engines as db
+from bot.adapters.db.models import Delivery
+from bot.adapters.db.store import Store
 from bot.config import Settings
-from bot.core import db
-from bot.core.models import Delivery
-from bot.core.store import Store
 from tests.factories import seed_registry
 from tests.standin import RateLimit, StandinSlack
 from tests.wiring import runtime_on, seed
@@ -81,7 +81,7 @@ def spawn(kind: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     if kind == "serve":
         command = [*policybot_command(), "serve", "--host", "127.0.0.1", "--port", str(free_port())]
     else:
-        command = [sys.executable, "-m", "bot.schedule", "--poll", "1"]
+        command = [sys.executable, "-m", "bot.entrypoints.sender", "--poll", "1"]
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, cwd=log.parent, stdout=out, stderr=out)
 
@@ -193,7 +193,7 @@ def _scenario(
 
 def _change_policy(url: str, slack: StandinSlack) -> None:
     """The admin's `set`, through the service (as the console and Slack run it)."""
-    from bot.bootstrap import open_runtime
+    from bot.compose import open_runtime
 
     settings = Settings(
         database_url=url,

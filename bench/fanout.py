@@ -4,7 +4,7 @@
                                      [--concurrency 8] [--start-rate 20] [--json PATH]
 
 The stand-in accepts chat.postMessage at `--rate` per second with bursts of `--burst` and
-answers 429 + Retry-After beyond that, like Slack. The real sender (bot/schedule: outbox
+answers 429 + Retry-After beyond that, like Slack. The real sender (bot/entrypoints/sender: outbox
 claims, thread pool, adaptive pace, marks) runs in this process on a temporary SQLite
 database; a policy change is made, its reminder round is due at once (POLICYBOT_REMINDER_AFTER
 0s) and the time from the first to the last accepted DM gives the send rate, reported as a
@@ -27,13 +27,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
-from bot.bootstrap import build_runtime  # noqa: E402
+from bot.adapters.db import engines as db  # noqa: E402
+from bot.adapters.sender.runner import AnnouncementScheduler  # noqa: E402
+from bot.app.changes import Actor, ImportPolicies  # noqa: E402
+from bot.compose import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.core import db  # noqa: E402
-from bot.core.changes import Actor, ImportPolicies  # noqa: E402
-from bot.core.commands import SetPolicy  # noqa: E402
-from bot.core.policy import Status, ToolPolicy  # noqa: E402
-from bot.schedule.runner import AnnouncementScheduler  # noqa: E402
+from bot.domain.commands import SetPolicy  # noqa: E402
+from bot.domain.policy import Status, ToolPolicy  # noqa: E402
 from tests.standin import RateLimit, StandinSlack  # noqa: E402
 
 CHANNEL = "C0ANNOUNCE"

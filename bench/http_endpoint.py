@@ -86,8 +86,8 @@ def bare_bolt_app() -> Any:
     """A Bolt app that only acknowledges `/aipolicy` (settings from the environment)."""
     from slack_bolt import Ack, App
 
+    from bot.adapters.slack.app import make_client
     from bot.config import load_settings
-    from bot.slack.app import make_client
 
     settings = load_settings()
     secret = settings.slack_signing_secret
@@ -122,10 +122,10 @@ def bare_wsgi() -> Any:
 
 def serve_bare(port: int) -> None:
     """The bare app on policybot's single-process server function (waitress)."""
-    from bot.bootstrap import open_runtime
+    from bot.compose import open_runtime
     from bot.config import load_settings
+    from bot.entrypoints.serve import serve
     from bot.logs import configure_logging
-    from bot.serve import serve
 
     settings = load_settings(port=port)
     configure_logging(settings.log_format, settings.log_level)
@@ -823,7 +823,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(python_load(args.port, args.path, args.python_load, level, args.seconds)))
         return 0
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    from bot.serve import default_workers
+    from bot.entrypoints.serve import default_workers
 
     report = run(
         levels,

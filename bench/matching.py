@@ -99,7 +99,7 @@ def build_policies(size: int, seed: int = 42) -> tuple[list[Any], list[tuple[str
     """The sample registry padded to `size` tools, and questions about generated tools."""
     import answer_quality as aq
 
-    from bot.core.policy import ToolPolicy
+    from bot.domain.policy import ToolPolicy
 
     base = aq.load_policies(aq.DEFAULT_POLICIES)
     cases = aq.load_cases(aq.DEFAULT_QUESTIONS)
@@ -152,7 +152,7 @@ def measure(size: int | None, rounds: int, naive_rounds: int) -> SizeResult:
     import answer_quality as aq
     from rapidfuzz import fuzz, process
 
-    from bot.core.answers import Registry, answer_question, render_text
+    from bot.domain.answers import Registry, answer_question, render_text
 
     rss_imports = _status_mib("VmRSS")
     cases = aq.load_cases(aq.DEFAULT_QUESTIONS)
@@ -269,7 +269,7 @@ def broad_questions(policies: list[Any]) -> dict[str, list[str]]:
 
 
 def _time_broad(questions: list[str], registry: Any, today: dt.date, rounds: int) -> list[float]:
-    from bot.core.answers import answer_question
+    from bot.domain.answers import answer_question
 
     timings: list[float] = []
     for _ in range(rounds):
@@ -380,7 +380,7 @@ def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
 
     import answer_quality as aq
 
-    from bot.core.answers import Registry, answer_question
+    from bot.domain.answers import Registry, answer_question
 
     registry = Registry(aq.load_policies(aq.DEFAULT_POLICIES))
     today = dt.date(2026, 6, 1)

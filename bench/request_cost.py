@@ -179,8 +179,8 @@ def run(args: argparse.Namespace, response_url: str) -> None:
     from http_endpoint import bare_wsgi
 
     from bot.config import load_settings
+    from bot.entrypoints.serve import bot_wsgi_app, open_serving_runtime
     from bot.logs import configure_logging
-    from bot.serve import bot_wsgi_app, open_serving_runtime
 
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)

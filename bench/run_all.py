@@ -367,7 +367,8 @@ the registry, and the peak (VmHWM), each size in its own process."""
 
 HTTP_TEXT = """\
 `policybot serve` (HTTP mode, waitress, seeded from policies/) and a bare Bolt app whose
-`/aipolicy` listener only calls `ack()`, served by policybot's own `bot.serve.serve` (same
+`/aipolicy` listener only calls `ack()`, served by policybot's own `bot.entrypoints.serve.serve`
+(same
 waitress threads and WSGI routing), both pointed at the stand-in Slack. The load is signed
 slash commands (8 different questions, replayed with keep-alive connections, closed loop) for
 a fixed time per level; levels and servers alternate. `req/s` and latency are the HTTP answer
@@ -399,7 +400,8 @@ Figures in this section come from runs of `bench/http_endpoint.py` on this machi
   whose `ack()` the next request waits for, serialised on SQLite by its write lock. Posting
   the answer to the response_url with a new urllib connection was the next largest cost.
 - **Change 1: questions are logged in batches off the request thread**
-  (`bot/core/questionlog.py`: the listener queues the row; one thread inserts what is queued
+  (`bot/adapters/db/question_writer.py`: the listener queues the row; one thread inserts what is
+  queued
   every 0.25 s, and stopping the server writes the rest; a `kill -9` can lose at most the
   last quarter second of the question log, never a policy change or a delivery). Server CPU
   per request 2.2 -> 1.5 ms; 82% (SQLite) and 76% (PostgreSQL) of the bare app.
@@ -412,14 +414,15 @@ Figures in this section come from runs of `bench/http_endpoint.py` on this machi
   PostgreSQL fell to 59-64%: when the one-second cache window ended, every listener thread
   queued on the lock and then each ran its own generation query, serially, while their
   acknowledgements waited. Threads that waited now reuse the fresh result
-  (`tests/core/test_service.py` counts the queries); the next runs gave 92-95%.
+  (`tests/app/test_service.py` counts the queries); the next runs gave 92-95%.
 - **Still open: 100 concurrent on PostgreSQL varies from run to run** (45% to 95% of the bare
   app in five runs after change 3; 50 concurrent stays at 91-98%, SQLite at 100 at 95-99%). In
   the slow runs the server's CPU per request doubles (1.1 -> 2.8 ms) and py-spy shows
   waitress's event loop checking every open channel on each wake-up (`HTTPChannel.readable` /
   `writable`) as the top cost, not policybot's code; the batched question-log insert is 3-6%
   of the samples. The aim (50 concurrent) is met; this is where to look next.
-- **waitress accepts 100 connections by default**; `bot/serve.py` raises `connection_limit`
+- **waitress accepts 100 connections by default**; `bot/entrypoints/serve.py` raises
+`connection_limit`
   to 1,000 so that a burst from Slack or a proxy is not left in the listen backlog.
 - **Bolt itself sets the bare ceiling.** Its listener runner polls for `ack()` every 10 ms,
   so one request at a time cannot go faster than about 95 per second, and 8 waitress threads

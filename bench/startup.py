@@ -155,7 +155,7 @@ def measure(runs: int, cold_runs: int) -> StartupResult:
         imports = slowest_imports(
             [str(script), "ask", QUESTION]
             if script.exists()
-            else ["-m", "bot.cli", "ask", QUESTION],
+            else ["-m", "bot.entrypoints.cli", "ask", QUESTION],
             env,
         )
     return StartupResult(

@@ -221,7 +221,7 @@ def database_url_problem(url: str) -> str | None:
     import sqlalchemy as sa  # only for commands that read settings with a database
 
     hint = "use sqlite:///path/to/policybot.db or postgresql+psycopg://user@host/db"
-    if url.startswith("postgresql://"):  # as bot.core.db.make_engine reads it
+    if url.startswith("postgresql://"):  # as bot.adapters.db.engines.make_engine reads it
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
         parsed = sa.make_url(url)

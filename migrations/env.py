@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from bot.core.db import make_engine
+import bot.adapters.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.adapters.db.engines import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

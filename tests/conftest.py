@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-import bot.core.models  # noqa: F401  (registers every table)
-from bot.core import db
-from bot.core.store import Store
+import bot.adapters.db.models  # noqa: F401  (registers every table)
+from bot.adapters.db import engines as db
+from bot.adapters.db.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")

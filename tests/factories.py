@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.domain.policy import DataClass, Status, ToolPolicy
 
 
 def make_policy(name: str = "Claude Code", **fields: Any) -> ToolPolicy:

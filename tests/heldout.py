@@ -3,8 +3,8 @@
 Written apart from the shared sample set and not tuned on: single-tool questions
 (tests/data/heldout_single.jsonl) and broad ones (tests/data/heldout_broad.jsonl: lists,
 variants, follow-ups, small talk; English and Chinese). A list's expected tools come from
-its filter applied here, independently of bot.core.lists. Used by
-tests/core/test_heldout_questions.py and bench/answer_quality.py.
+its filter applied here, independently of bot.domain.lists. Used by
+tests/domain/test_heldout_questions.py and bench/answer_quality.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.answers import AnswerKind, Registry, answer_question, render_text
-from bot.core.policy import DataClass, Status, ToolPolicy
+from bot.domain.answers import AnswerKind, Registry, answer_question, render_text
+from bot.domain.policy import DataClass, Status, ToolPolicy
 
 DATA = Path(__file__).resolve().parent / "data"
 SINGLE = DATA / "heldout_single.jsonl"

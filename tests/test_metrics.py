@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
-from bot.core.service import PolicyService
-from bot.core.store import Store
-from bot.web import make_wsgi_app
+from bot.adapters.db.store import Store
+from bot.adapters.web.wsgi import make_wsgi_app
+from bot.app.service import PolicyService
 from tests.factories import seed_registry
 from tests.wiring import runtime_on, seed
 

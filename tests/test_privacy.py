@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.bootstrap import open_runtime
-from bot.cli import app
+from bot.adapters.db.models import QuestionLog
+from bot.adapters.db.question_repo import QuestionRepository
+from bot.adapters.db.store import Store
+from bot.compose import open_runtime
 from bot.config import load_settings
-from bot.core.models import QuestionLog
-from bot.core.question_repo import QuestionRepository
-from bot.core.store import Store
+from bot.entrypoints.cli import app
 from tests.conftest import REPO, FakeClock
 
 runner = CliRunner()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.bootstrap import Runtime, build_runtime
+from bot.adapters.db.store import Store
+from bot.app.changes import Actor, ChangeCommand, ImportPolicies
+from bot.app.policy_exceptions import GroupMembers
+from bot.compose import Runtime, build_runtime
 from bot.config import Settings
-from bot.core.changes import Actor, ChangeCommand, ImportPolicies
-from bot.core.exceptions import GroupMembers
-from bot.core.policy import ToolPolicy
-from bot.core.store import Change, ImportReport, Store
+from bot.domain.events import Change, ImportReport
+from bot.domain.policy import ToolPolicy
 
 # A change made by the test itself, as the CLI import is: no admin check.
 TRUSTED = Actor("seed", "import", trusted=True)

@@ -42,7 +42,7 @@ def upgrade() -> None:
     _rekey()
 
 
-# The name rule of bot/core/names.py as of this revision (copied: a migration must not change
+# The name rule of bot/domain/names.py as of this revision (copied: a migration must not change
 # when the code does). Keys written before compared case and spacing only.
 _SEPARATORS = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
 

@@ -1,0 +1,78 @@
+"""The Bolt App factory: one App, its Web API client pointed at SLACK_API_URL, our listeners.
+
+`extensions` let other parts of the bot (announcements, say) register more listeners on the
+same App without this module knowing about them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.slack.client import api_method, make_client
+from bot.adapters.slack.guard import (
+    BodyMiddleware,
+    clean_request_text,
+    only_slack_response_urls,
+    response_origins,
+)
+from bot.adapters.slack.listeners import Listeners
+from bot.compose import Runtime
+from bot.metrics import SLACK_API_ERRORS
+
+log = logging.getLogger(__name__)
+
+Extension = Callable[[App, Runtime], None]
+
+
+class _TokenFromClientNote(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when given a client; it is the client's token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_TokenFromClientNote())
+
+
+def build_app(
+    runtime: Runtime, client: WebClient | None = None, *, extensions: Sequence[Extension] = ()
+) -> App:
+    """The Bolt App with every policybot listener; calls auth.test to check the bot token."""
+    settings = runtime.settings
+    secret = settings.slack_signing_secret
+    app = App(
+        client=client or make_client(settings),
+        # Unused in Socket Mode, where Slack's WebSocket replaces request signing.
+        signing_secret=secret.get_secret_value() if secret else "",
+        process_before_response=False,  # ack at once, work afterwards
+        # bot/adapters/slack/guard.py checks each request's signature before Bolt sees it (Socket
+        # Mode
+        # needs none): Bolt's own check would be a second HMAC over the same body.
+        request_verification_enabled=False,
+    )
+    # First, for every listener: no response_url outside Slack, no text the database refuses.
+    origins = response_origins(settings.slack_api_url)
+    app.middleware(BodyMiddleware(only_slack_response_urls(origins)))
+    app.middleware(BodyMiddleware(clean_request_text))
+    Listeners(runtime).register(app)
+    app.error(_count_and_log)
+    for extend in extensions:
+        extend(app, runtime)
+    return app
+
+
+def _count_and_log(error: Exception, body: dict[str, Any]) -> None:
+    if isinstance(error, SlackApiError):
+        method = api_method(str(getattr(error.response, "api_url", "")))
+        SLACK_API_ERRORS.labels(method, str(error.response.get("error"))).inc()
+    log.error(
+        "a Slack request failed",
+        exc_info=error,
+        extra={"request_type": body.get("type"), "event_id": body.get("event_id")},
+    )

@@ -1,0 +1,353 @@
+"""The use cases every front end shares: answer a question, run an admin command.
+
+The console chat, the CLI and the Slack adapter all call `PolicyService.handle` (or `ask`),
+so a question gets the same answer wherever it is asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from bot.adapters.db.conversations import Conversations
+from bot.adapters.db.models import utcnow
+from bot.adapters.db.policy_repo import LoadedPolicies, PolicyRepository
+from bot.adapters.db.question_repo import QuestionRepository
+from bot.adapters.db.question_writer import BatchedQuestionLog
+from bot.app.admin import Admin, AdminResult
+from bot.app.changes import Actor, DueChanges, Permissions
+from bot.app.policy_exceptions import personal_note
+from bot.app.versions import asks_what_changed
+from bot.domain.answers import Answer, Registry, answer_question, render_text
+from bot.domain.commands import (
+    ADMIN_COMMANDS,
+    ADMIN_VERBS,
+    DESK_COMMANDS,
+    Command,
+    CommandError,
+    DeskCommand,
+    ShowChanges,
+    ShowHelp,
+    command_verb,
+    parse_command,
+    staff_usage,
+    usage,
+)
+from bot.domain.errors import PolicyError
+from bot.domain.phrases import staff_help
+from bot.domain.policy import ToolPolicy
+from bot.metrics import (
+    ADMIN_REFUSALS,
+    ANSWER_SECONDS,
+    QUESTIONS,
+    REGISTRY_GENERATION,
+    UNMATCHED,
+)
+
+if TYPE_CHECKING:
+    from bot.app.desk import Desk
+    from bot.app.drafts import Drafts
+
+log = logging.getLogger(__name__)
+
+# How long a process trusts its cached registry before checking the shared generation,
+# so that a change made by another replica shows up within this many seconds.
+REGISTRY_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back: an answer, an admin result, or a refusal or error line."""
+
+    kind: str  # answer | admin | help | error | refused
+    text: str
+    answer: Answer | None = None
+    result: AdminResult | None = None
+
+
+class RegistrySnapshot:
+    """The answering registry, rebuilt only when some process changed the registry.
+
+    Before each check it applies the scheduled changes whose day has come (`DueChanges`),
+    so a change dated today is in force however long the process has been up.
+    """
+
+    def __init__(self, policies: PolicyRepository, due: DueChanges | None = None) -> None:
+        self.policies = policies
+        self.due = due
+        self._lock = threading.Lock()
+        self._registry: Registry | None = None
+        self._loaded: LoadedPolicies | None = None  # what the next reload need not read again
+        self._generation = -1
+        self._checked_at = 0.0
+
+    def get(self) -> Registry:
+        now = time.monotonic()
+        registry = self._registry
+        if registry is not None and now - self._checked_at < REGISTRY_CHECK_SECONDS:
+            return registry
+        with self._lock:
+            if self._registry is not None and time.monotonic() - self._checked_at < (
+                REGISTRY_CHECK_SECONDS
+            ):
+                return self._registry  # another thread checked while this one waited
+            if self.due is not None:
+                self.due.apply()
+            generation = self.policies.generation()
+            if self._registry is None or generation != self._generation:
+                self._loaded = self.policies.load(self._loaded)
+                self._registry = Registry(self._loaded.policies)
+                self._generation = generation
+                REGISTRY_GENERATION.set(generation)
+            self._checked_at = time.monotonic()
+            return self._registry
+
+    def forget(self) -> None:
+        """A write in this process committed: rebuild on the next question instead of waiting."""
+        self._checked_at = 0.0
+
+
+class PolicyService:
+    """Answers questions from the registry snapshot and runs admin commands."""
+
+    def __init__(
+        self,
+        snapshot: RegistrySnapshot,
+        admin: Admin,
+        questions: QuestionRepository,
+        permissions: Permissions,
+        conversations: Conversations,
+        *,
+        contact: str = "#ai-governance",
+        log_askers: bool = False,
+        tz: dt.tzinfo = dt.UTC,
+        clock: Callable[[], dt.datetime] = utcnow,
+        question_log: BatchedQuestionLog | None = None,
+        desk: Desk | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.admin = admin
+        self.changes = admin.changes
+        self.questions = questions
+        self.permissions = permissions
+        # Follow-ups ("why?") need the previous answer's tools; kept in the database.
+        self.conversations = conversations
+        self.contact = contact
+        self.log_askers = log_askers
+        self.tz = tz
+        self.clock = clock
+        # The server writes questions in batches; the CLI and console write each at once.
+        self.question_log = question_log
+        # Requests, exceptions, watches and feedback (None in bare tests).
+        self.desk = desk
+
+    # -- questions -------------------------------------------------------------------------
+
+    def registry(self) -> Registry:
+        return self.snapshot.get()
+
+    def policies(self) -> list[ToolPolicy]:
+        """Every policy as it stands today (scheduled changes due today applied)."""
+        self.changes.apply_due()
+        return self.admin.policies.policies()
+
+    def ask(
+        self,
+        question: str,
+        *,
+        asker: str | None = None,
+        channel: str = "cli",
+        conversation: str | None = None,
+    ) -> Answer:
+        """Answer a question and log it (without the asker unless configured to keep it).
+
+        In a `conversation` (a console session, a DM, a thread), a follow-up that names no
+        tool is about the previous answer's tools, and this answer's tools are kept for the
+        next one. Small talk gets a short help reply and is not logged."""
+        today = self.clock().astimezone(self.tz).date()
+        registry = self.registry()
+        previous = self._previous_tools(conversation)
+        started = time.perf_counter()
+        answer = answer_question(question, registry, today=today, previous=previous)
+        if asker and answer.tools and self.desk is not None:
+            answer = self._personal(answer, asker)
+        ANSWER_SECONDS.observe(time.perf_counter() - started)
+        matched = answer.tool_names
+        if conversation is not None and matched:
+            try:
+                self.conversations.remember(conversation, matched)
+            except Exception:  # the context helps the next question; never cost this answer
+                log.exception("could not keep the conversation context")
+        if not answer.logged:
+            return answer
+        QUESTIONS.labels(channel).inc()
+        if not answer.answered:
+            UNMATCHED.labels(channel).inc()
+        kept_asker = asker if self.log_askers else None
+        try:
+            if self.question_log is not None:
+                self.question_log.add(
+                    question,
+                    matched=matched,
+                    asker=kept_asker,
+                    channel=channel,
+                    asked_at=self.clock(),
+                )
+            else:
+                self.questions.log_question(
+                    question, matched=matched, asker=kept_asker, channel=channel
+                )
+        except Exception:  # logging a question must never cost the asker the answer
+            log.exception("could not log a question")
+        fields: dict[str, object] = {
+            "channel": channel,
+            "intent": answer.intent.value,
+            "kind": answer.kind.value,
+            "matched": matched[:20],
+            "answered": answer.answered,
+        }
+        if self.log_askers and asker:
+            fields["asker"] = asker
+        log.info("question answered", extra=fields)
+        return answer
+
+    def _previous_tools(self, conversation: str | None) -> list[str]:
+        if conversation is None:
+            return []
+        try:
+            return self.conversations.previous_tools(conversation)
+        except Exception:  # without context the question is answered as asked
+            log.exception("could not read the conversation context")
+            return []
+
+    def render(self, answer: Answer) -> str:
+        return render_text(answer, self.contact)
+
+    # -- commands --------------------------------------------------------------------------
+
+    def is_admin(self, user: str) -> bool:
+        return self.permissions.is_admin(user)
+
+    def handle(
+        self,
+        text: str,
+        *,
+        user: str,
+        source: str,
+        channel: str = "cli",
+        conversation: str | None = None,
+    ) -> Reply:
+        """Answer `text` if it is a question, run it if it is a command the user may run.
+
+        `conversation` keys the follow-up context (see `ask`). The permission check comes
+        first: someone who may not run a command gets the refusal, not the command's usage.
+        """
+        text = text.strip()
+        verb = command_verb(text)
+        if verb is None:
+            if asks_what_changed(text):  # the latest policy versions, newest first
+                return self.execute(ShowChanges(), user=user, source=source)
+            return self._answer(text, user, channel, conversation)
+        # "list of approved tools?" starts like a command but is a question.
+        looks_like_question = text.endswith(("?", "\uff1f"))
+        if verb in ADMIN_VERBS and not self.is_admin(user):
+            if looks_like_question:
+                return self._answer(text, user, channel, conversation)
+            return self._refuse(user)
+        names = self.registry().names if verb in ("set", "draft") else None
+        try:
+            command = parse_command(text, is_tool=names.__contains__ if names else None)
+        except CommandError as error:
+            # "list coding tools" is not the `list <status>` command but a list question.
+            if looks_like_question or text.split()[0].lower() == "list":
+                return self._answer(text, user, channel, conversation)
+            return Reply("error", str(error))
+        if isinstance(command, ShowHelp) and command.command is None:
+            # Everyone gets what they can ask; admins also the commands they can run.
+            text = staff_help(self.contact, staff_usage())
+            if self.is_admin(user):
+                text = f"{text}\n\n{usage()}"
+            return Reply("help", text)
+        if looks_like_question and type(command) in DESK_COMMANDS:
+            return self._answer(text, user, channel, conversation)  # "request access to Cursor?"
+        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
+            if looks_like_question:
+                return self._answer(text, user, channel, conversation)
+            return self._refuse(user)
+        return self.execute(command, user=user, source=source)
+
+    def execute(self, command: Command, *, user: str, source: str) -> Reply:
+        """Run a typed command for `user`: the one path every front end's commands take."""
+        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
+            return self._refuse(user)
+        if type(command) in DESK_COMMANDS:
+            if self.desk is None:
+                return Reply("error", "Requests and exceptions are not set up on this bot.")
+            desk_reply = self.desk.run(_as_desk(command), user=user, source=source)
+            return Reply(desk_reply.kind, desk_reply.text)
+        try:
+            result = self.admin.run(command, Actor(user, source))
+        except PolicyError as error:
+            return Reply("error", str(error))
+        return Reply("admin", result.text, result=result)
+
+    def _refuse(self, user: str) -> Reply:
+        ADMIN_REFUSALS.inc()
+        log.warning("refused admin command from a non-admin", extra={"user": user})
+        return Reply(
+            "refused",
+            f"Only policy admins can do that. Ask {self.contact} to change a policy; "
+            "anyone can ask questions such as “can I use Cursor?”.",
+        )
+
+    def _personal(self, answer: Answer, asker: str) -> Answer:
+        """The answer with what is true for `asker` only: their active exceptions."""
+        assert self.desk is not None
+        names = [t.policy.name for t in answer.tools]
+        try:
+            active = self.desk.exceptions.active_for(asker, names, self.clock())
+        except Exception:  # a failed lookup must not cost the asker the answer
+            log.exception("could not read exceptions")
+            return answer
+        if not active:
+            return answer
+        by_key = {name.casefold(): name for name in names}
+        notes = tuple(
+            (by_key.get(e.tool_name.casefold(), e.tool_name), personal_note(e, self.tz))
+            for e in active
+        )
+        return replace(answer, notes=notes)
+
+    def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
+        answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
+        if answer.tools and self.admin.drafts is not None and self.is_admin(user):
+            answer = self._draft_notes(answer, self.admin.drafts)
+        return Reply("answer", self.render(answer), answer=answer)
+
+    def _draft_notes(self, answer: Answer, drafts: Drafts) -> Answer:
+        """An admin's answer notes what the draft would change of its tools (staff's never:
+        the draft is not policy until published)."""
+        try:
+            pending = drafts.pending([t.policy.name for t in answer.tools])
+        except Exception:  # the note helps the admin; never cost the answer
+            log.exception("could not read the draft")
+            return answer
+        notes = tuple(
+            (
+                tool,
+                f"Draft, not yet published: {'; '.join(lines)}. Staff get the answer above "
+                "until `publish`; `draft` shows the whole draft.",
+            )
+            for tool, lines in pending.items()
+        )
+        return replace(answer, notes=answer.notes + notes) if notes else answer
+
+
+def _as_desk(command: Command) -> DeskCommand:
+    assert type(command) in DESK_COMMANDS
+    return command  # type: ignore[return-value]

@@ -1,0 +1,293 @@
+"""The composition root: settings -> engine -> migrated database -> repositories -> services.
+
+Everything the bot runs on is built here, by constructors, in one readable order; nothing
+else sets attributes on objects built elsewhere. Reading `build_runtime` tells what a `set`
+does: `PolicyChanges` checks `Permissions`, writes through `PolicyRepository`, adds the
+announcement rows through `Announcements` in the same transaction, and after the commit
+makes the `RegistrySnapshot` forget its copy (and the announcement step wakes the sender).
+`DueChanges` applies scheduled changes on their day, before the snapshot or a change reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.adapters.db import engines as db
+from bot.adapters.db.conversations import Conversations
+from bot.adapters.db.event_repo import EventRepository
+from bot.adapters.db.models import utcnow
+from bot.adapters.db.policy_repo import PolicyRepository
+from bot.adapters.db.question_repo import QuestionRepository
+from bot.adapters.db.question_writer import BatchedQuestionLog
+from bot.adapters.db.store import Clock, Store
+from bot.adapters.files.policyfile import PolicyFileError, load_policies
+from bot.app.admin import Admin
+from bot.app.announcements import AnnouncementConfig, Announcements
+from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
+from bot.app.desk import Desk
+from bot.app.drafts import DraftRepository, Drafts
+from bot.app.feedback import Feedback
+from bot.app.notices import Waker
+from bot.app.plan import ImportPlan, plan_import
+from bot.app.policy_exceptions import Exceptions, GroupMembers
+from bot.app.service import PolicyService, RegistrySnapshot
+from bot.app.tool_requests import ToolRequests
+from bot.app.unanswered import UnansweredQueue
+from bot.app.watches import Watches
+from bot.config import Settings
+from bot.domain.errors import PolicyError
+
+log = logging.getLogger(__name__)
+
+SEED_AUTHOR = "policybot"
+
+
+@dataclass
+class Runtime:
+    """Everything one process runs on, built once by `build_runtime`."""
+
+    settings: Settings
+    engine: sa.Engine
+    store: Store
+    policies: PolicyRepository
+    questions: QuestionRepository
+    events: EventRepository
+    permissions: Permissions
+    changes: PolicyChanges
+    service: PolicyService
+    announcements: Announcements
+    desk: Desk
+    waker: Waker
+    policy_load: PolicyLoad | None = None
+    drafts: Drafts | None = None
+
+
+@dataclass(frozen=True)
+class PolicyLoad:
+    """What start-up did with the policies folder, as a sentence for whoever started the bot."""
+
+    action: str  # "seeded", "synced", "kept", "none" or "failed"
+    message: str
+
+
+def build_runtime(
+    settings: Settings,
+    engine: sa.Engine,
+    *,
+    clock: Clock = utcnow,
+    also_admin: Callable[[str], bool] | None = None,
+    question_log: bool = False,
+    group_members: GroupMembers | None = None,
+) -> Runtime:
+    """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
+    user group); `group_members` reads a Slack user group named as a tool's owner (who may
+    decide its exceptions); `question_log` writes questions in batches off the request
+    thread."""
+    store = Store(engine, clock)
+    zone = settings.zone
+    policies = PolicyRepository(store)
+    questions = QuestionRepository(store)
+    events = EventRepository(store)
+    permissions = Permissions(frozenset(settings.admins), also_admin)
+    # One doorbell for the sender: everything that queues messages rings it after its commit;
+    # the scheduler (bot/entrypoints/sender, when this process sends) listens.
+    waker = Waker()
+    announcements = Announcements(store, policies, announcement_config(settings), waker=waker)
+    requests = ToolRequests(
+        store,
+        policies,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+    )
+    exceptions = Exceptions(
+        store,
+        policies,
+        max_days=settings.exception_max_days,
+        reminder=settings.exception_reminder,
+        per_day=settings.requests_per_day,
+        admin_channel=settings.admin_channel,
+        zone=zone,
+        waker=waker,
+        is_admin=permissions.is_admin,
+        group_members=group_members,
+    )
+    watches = Watches(store, policies, zone=zone, waker=waker)
+    # A scheduled change applied on its day joins a policy version of its own (quietly: it
+    # was announced when it was scheduled).
+    due = DueChanges(store, policies, zone, in_transaction=[announcements.versions.on_change])
+    snapshot = RegistrySnapshot(policies, due)
+    changes = PolicyChanges(
+        store,
+        policies,
+        permissions,
+        due=due,
+        # Run inside each change's transaction: their rows commit with it or not at all.
+        in_transaction=[
+            announcements.on_change,
+            requests.on_change,
+            exceptions.on_change,
+            watches.on_change,
+        ],
+        tz=zone,
+        committed=[snapshot.forget],
+    )
+    # The draft of the next version: staged commands, replayed through `changes` on publish.
+    drafts = Drafts(store, DraftRepository(store), changes)
+    admin = Admin(policies, questions, changes, announcements=announcements, drafts=drafts, tz=zone)
+
+    desk = Desk(
+        requests=requests,
+        exceptions=exceptions,
+        watches=watches,
+        feedback=Feedback(store),
+        unanswered=UnansweredQueue(store, waker=waker),
+        is_admin=permissions.is_admin,
+        admin=admin,
+        registry=snapshot.get,
+        zone=zone,
+    )
+    conversations = Conversations(
+        engine, ttl=dt.timedelta(minutes=settings.context_minutes), clock=clock
+    )
+    service = PolicyService(
+        snapshot,
+        admin,
+        questions,
+        permissions,
+        conversations,
+        contact=settings.contact,
+        log_askers=settings.log_askers,
+        tz=zone,
+        clock=clock,
+        question_log=BatchedQuestionLog(questions) if question_log else None,
+        desk=desk,
+    )
+    return Runtime(
+        settings,
+        engine,
+        store,
+        policies,
+        questions,
+        events,
+        permissions,
+        changes,
+        service,
+        announcements,
+        desk,
+        waker,
+        drafts=drafts,
+    )
+
+
+def load_policies_on_start(runtime: Runtime, *, drift: bool = False) -> PolicyLoad:
+    """Load the policies folder into an empty registry; with POLICYBOT_SYNC_POLICIES, import
+    it over the registry on every start (tools the folder no longer lists are removed).
+
+    Otherwise the database is used as it is; with `drift`, the sentence says whether the
+    folder differs from it.
+    """
+    settings, policies = runtime.settings, runtime.policies
+    path = settings.policies_path
+    empty = policies.generation() == 0 and not policies.policies()
+    if not path.exists():
+        if empty:
+            log.warning("no policies folder at %s: starting with an empty registry", path)
+        return PolicyLoad("none", f"no policies folder at {path}; using the database as it is")
+    if not empty and not settings.sync_policies:
+        message = "using the database as it is (POLICYBOT_SYNC_POLICIES is off)"
+        if drift:
+            message += "; " + drift_sentence(policies, path)
+        return PolicyLoad("kept", message)
+    try:
+        report = runtime.changes.import_policies(
+            ImportPolicies(tuple(load_policies(path)), prune=settings.sync_policies, quiet=empty),
+            Actor(SEED_AUTHOR, "import", trusted=True),
+        )
+    except (PolicyFileError, PolicyError) as error:
+        log.error("policies in %s were not loaded: %s", path, error)
+        first = str(error).splitlines()[0]
+        return PolicyLoad(
+            "failed",
+            f"{path} was NOT imported ({first}); using the database as it is: "
+            f"run `policybot check {path}`",
+        )
+    if empty:
+        log.info("loaded %d tools from %s", len(report.created), path)
+        loaded = f"loaded {len(report.created)} tools from {path} into the new database"
+        return PolicyLoad("seeded", loaded)
+    counts = (
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged"
+    )
+    log.info("imported %s on start: %s", path, counts)
+    return PolicyLoad("synced", f"imported {path} (POLICYBOT_SYNC_POLICIES=true): {counts}")
+
+
+def drift_sentence(policies: PolicyRepository, path: Path) -> str:
+    """Whether the files at `path` and the database hold the same tools, in one sentence."""
+    try:
+        plan = plan_import(policies.policies(), load_policies(path), prune=True)
+    except PolicyFileError as error:
+        return f"{path} has {len(error.problems)} problem(s): run `policybot check {path}`"
+    except PolicyError as error:
+        return f"{path} could not be imported as it is ({error}): run `policybot plan {path}`"
+    if not plan.has_changes:
+        return f"{path} matches the database"
+    return (
+        f"{path} differs from the database on {len(plan.changes)} tool(s) "
+        f"({drift_names(plan)}): `policybot plan {path}` shows how"
+    )
+
+
+def drift_names(plan: ImportPlan, limit: int = 5) -> str:
+    words = {"create": "only in the files", "remove": "only in the database"}
+    shown = [
+        f"{change.name}: {words.get(change.action) or ', '.join(change.changes)}"
+        for change in plan.changes[:limit]
+    ]
+    more = len(plan.changes) - limit
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+
+def open_runtime(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    seed: bool = True,
+    drift: bool = False,
+    also_admin: Callable[[str], bool] | None = None,
+    question_log: bool = False,
+    group_members: GroupMembers | None = None,
+) -> Runtime:
+    engine = db.make_engine(settings.database_url)
+    if migrate:
+        db.upgrade_if_behind(engine)
+    runtime = build_runtime(
+        settings,
+        engine,
+        also_admin=also_admin,
+        question_log=question_log,
+        group_members=group_members,
+    )
+    if seed:
+        runtime.policy_load = load_policies_on_start(runtime, drift=drift)
+    return runtime
+
+
+def announcement_config(settings: Settings) -> AnnouncementConfig:
+    return AnnouncementConfig(
+        channel=settings.announce_channel,
+        admin_channel=settings.admin_channel,
+        reminder_after=tuple(settings.reminder_after),
+        max_reminders=settings.max_reminders,
+        effective_reminders=tuple(settings.effective_reminders),
+        zone=settings.zone,
+    )
