@@ -28,9 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
 from bot.adapters.db import engines as db  # noqa: E402
-from bot.adapters.sender.runner import AnnouncementScheduler  # noqa: E402
 from bot.app.changes import Actor, ImportPolicies  # noqa: E402
-from bot.compose import build_runtime  # noqa: E402
+from bot.compose import build_runtime, build_sender  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.domain.commands import SetPolicy  # noqa: E402
 from bot.domain.policy import Status, ToolPolicy  # noqa: E402
@@ -71,7 +70,7 @@ def run(
             ),
             bench,
         )
-        scheduler = AnnouncementScheduler(runtime)
+        scheduler = build_sender(runtime)
         assert scheduler.lock.acquire()
 
         started = time.monotonic()

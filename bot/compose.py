@@ -13,10 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.adapters.sender.runner import AnnouncementScheduler
 
 from bot.adapters.db import engines as db
 from bot.adapters.db.conversations import Conversations
@@ -36,6 +41,7 @@ from bot.app.feedback import Feedback
 from bot.app.notices import Waker
 from bot.app.plan import ImportPlan, plan_import
 from bot.app.policy_exceptions import Exceptions, GroupMembers
+from bot.app.runtime import PolicyLoad, Runtime
 from bot.app.service import PolicyService, RegistrySnapshot
 from bot.app.tool_requests import ToolRequests
 from bot.app.unanswered import UnansweredQueue
@@ -46,34 +52,6 @@ from bot.domain.errors import PolicyError
 log = logging.getLogger(__name__)
 
 SEED_AUTHOR = "policybot"
-
-
-@dataclass
-class Runtime:
-    """Everything one process runs on, built once by `build_runtime`."""
-
-    settings: Settings
-    engine: sa.Engine
-    store: Store
-    policies: PolicyRepository
-    questions: QuestionRepository
-    events: EventRepository
-    permissions: Permissions
-    changes: PolicyChanges
-    service: PolicyService
-    announcements: Announcements
-    desk: Desk
-    waker: Waker
-    policy_load: PolicyLoad | None = None
-    drafts: Drafts | None = None
-
-
-@dataclass(frozen=True)
-class PolicyLoad:
-    """What start-up did with the policies folder, as a sentence for whoever started the bot."""
-
-    action: str  # "seeded", "synced", "kept", "none" or "failed"
-    message: str
 
 
 def build_runtime(
@@ -290,4 +268,24 @@ def announcement_config(settings: Settings) -> AnnouncementConfig:
         max_reminders=settings.max_reminders,
         effective_reminders=tuple(settings.effective_reminders),
         zone=settings.zone,
+    )
+
+
+def build_sender(
+    runtime: Runtime,
+    *,
+    client: WebClient | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    poll_seconds: float = 1.0,
+    worker: str | None = None,
+) -> AnnouncementScheduler:
+    """The outbox sender of this process, rendering with the Slack adapter (not started)."""
+    from bot.adapters.sender.runner import AnnouncementScheduler
+    from bot.adapters.slack.announcements import OutboxRenderer
+    from bot.domain.links import tool_pages
+
+    settings = runtime.settings
+    renderer = OutboxRenderer(settings.zone, tool_pages(settings.public_url))
+    return AnnouncementScheduler(
+        runtime, renderer, client=client, clock=clock, poll_seconds=poll_seconds, worker=worker
     )

@@ -8,7 +8,8 @@ from typing import Any
 from bot.adapters.db.store import Store
 from bot.app.changes import Actor, ChangeCommand, ImportPolicies
 from bot.app.policy_exceptions import GroupMembers
-from bot.compose import Runtime, build_runtime
+from bot.app.runtime import Runtime
+from bot.compose import build_runtime
 from bot.config import Settings
 from bot.domain.events import Change, ImportReport
 from bot.domain.policy import ToolPolicy

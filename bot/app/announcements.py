@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.adapters.db.announcement_views import ANNOUNCED_KINDS, AnnouncementView, view_of
 from bot.adapters.db.models import (
     Acknowledgement,
     Announcement,
@@ -52,8 +53,6 @@ MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effectiv
 # Effective-date reminders go out at this hour (in the configured zone) on their day.
 REMINDER_HOUR = 9
 DIGEST_KIND = "digest"
-# Kinds staff acknowledge (notices to one person or the admin channel are not among them).
-ANNOUNCED_KINDS = ("change", "manual")
 
 
 class AnnouncementError(PolicyError):
@@ -79,24 +78,6 @@ class AnnouncementConfig:
         """When to DM non-acknowledgers, after the announcement: the cadence, at most
         `max_reminders` of it."""
         return sorted(self.reminder_after)[: self.max_reminders]
-
-
-@dataclass(frozen=True)
-class AnnouncementView:
-    """An announcement as the renderers need it (no session attached)."""
-
-    id: int
-    kind: str
-    tool_name: str | None
-    summary: str
-    reason: str | None
-    details: dict[str, Any]
-    effective: dt.date | None
-    author: str
-    channel: str
-    message_ts: str | None
-    created_at: dt.datetime
-    version_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -234,24 +215,6 @@ def policy_digest(policy: ToolPolicy) -> str:
     """A short fingerprint of a policy's material fields."""
     text = repr(sorted(policy_details(policy).items()))
     return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-
-def view_of(row: Announcement) -> AnnouncementView:
-    assert row.id is not None
-    return AnnouncementView(
-        id=row.id,
-        kind=row.kind,
-        tool_name=row.tool_name,
-        summary=row.summary,
-        reason=row.reason,
-        details=dict(row.details or {}),
-        effective=row.effective,
-        author=row.author,
-        channel=row.channel,
-        message_ts=row.message_ts,
-        created_at=row.created_at,
-        version_id=row.version_id,
-    )
 
 
 def _acked_and_audience(session: Session, announcement_id: int) -> tuple[set[str], set[str]]:

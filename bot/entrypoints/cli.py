@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from bot.adapters.files.policyfile import Located
     from bot.app.plan import ImportPlan
-    from bot.compose import Runtime
+    from bot.app.runtime import Runtime
     from bot.config import Settings
     from bot.entrypoints.serve import Startable
 
@@ -560,8 +560,7 @@ def serve(
 
 
 def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
-    from bot.adapters.sender.runner import AnnouncementScheduler
-    from bot.compose import load_policies_on_start
+    from bot.compose import build_sender, load_policies_on_start
     from bot.config import cron_problem
     from bot.entrypoints.serve import serving_runtime, slack_settings_problem
     from bot.logs import configure_logging
@@ -580,7 +579,7 @@ def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
         _check_token(client)
         # The sender: in this process only, whatever the number of workers; stopped (giving up
         # the sender's lock) before the server closes, or here if it never started.
-        scheduler = AnnouncementScheduler(rt)
+        scheduler = build_sender(rt)
         scheduler.start()
         try:
             rt.policy_load = load_policies_on_start(rt, drift=True)

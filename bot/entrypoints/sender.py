@@ -12,8 +12,7 @@ import logging
 import signal
 import threading
 
-from bot.adapters.sender.runner import AnnouncementScheduler
-from bot.compose import open_runtime
+from bot.compose import build_sender, open_runtime
 from bot.config import cron_problem, load_settings
 
 
@@ -27,7 +26,7 @@ def main() -> None:
         raise SystemExit(f"bad setting: {problem}")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     runtime = open_runtime(settings, seed=False)
-    scheduler = AnnouncementScheduler(runtime, poll_seconds=options.poll)
+    scheduler = build_sender(runtime, poll_seconds=options.poll)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

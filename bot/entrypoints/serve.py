@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from slack_sdk.errors import SlackApiError
 
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -303,7 +303,7 @@ def serve_with_workers(
     command = [
         sys.executable,
         "-m",
-        "bot.adapters.web.workers",
+        "bot.entrypoints.worker",
         f"--fd={sock.fileno()}",
         f"--workers={workers}",
         f"--threads={threads}",

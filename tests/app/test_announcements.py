@@ -14,7 +14,7 @@ from bot.adapters.db.outbox import Outbox
 from bot.adapters.db.store import Store
 from bot.app.announcements import AnnouncementConfig, Announcements, headline
 from bot.app.changes import Actor
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.domain.commands import Announce, CancelScheduled, SetPolicy, ShowAcks
 from bot.domain.errors import PolicyError
 from bot.domain.policy import DataClass, Status

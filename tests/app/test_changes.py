@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.db.store import Store
 from bot.app.changes import Actor, AddTool, ImportPolicies, SavePolicy
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.domain.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.domain.errors import PermissionDenied, PolicyError, StaleEditError, UnknownToolError
 from bot.domain.policy import DataClass, Status

@@ -16,8 +16,8 @@ from bot.app.changes import Actor, ImportPolicies, SavePolicy
 from bot.app.desk import Desk
 from bot.app.notices import NOTICE_KIND, Notice
 from bot.app.policy_exceptions import GroupMembers
+from bot.app.runtime import Runtime
 from bot.app.tool_requests import RequestError
-from bot.compose import Runtime
 from bot.config import Settings
 from bot.domain.policy import Status
 from tests.conftest import FakeClock

@@ -15,8 +15,8 @@ from bot.adapters.db.models import Announcement, Delivery, PolicyVersion, Revisi
 from bot.adapters.db.store import Store
 from bot.app.changes import Actor, AddTool, SavePolicy
 from bot.app.drafts import decode, encode
+from bot.app.runtime import Runtime
 from bot.app.versions import Versions
-from bot.compose import Runtime
 from bot.domain.commands import AddAlias, RemoveTool, SetPolicy
 from bot.domain.errors import PolicyError
 from bot.domain.policy import DataClass, Status

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from bot.adapters.db.models import Announcement, Delivery, PolicyVersion, Revision
 from bot.adapters.db.store import Store
 from bot.app.changes import ImportPolicies
+from bot.app.runtime import Runtime
 from bot.app.versions import Versions, asks_what_changed
-from bot.compose import Runtime
 from bot.domain.commands import RemoveTool, SetPolicy
 from bot.domain.policy import Status
 from tests.conftest import FakeClock

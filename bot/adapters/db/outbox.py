@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.adapters.db.announcement_views import ANNOUNCED_KINDS, AnnouncementView, view_of
 from bot.adapters.db.models import (
     Acknowledgement,
     Announcement,
@@ -27,7 +28,6 @@ from bot.adapters.db.models import (
     UTCDateTime,
 )
 from bot.adapters.db.store import Store
-from bot.app.announcements import ANNOUNCED_KINDS, AnnouncementView, view_of
 
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 _AUDIENCE = AudienceMember.__table__  # type: ignore[attr-defined]

@@ -16,27 +16,26 @@ import datetime as dt
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.error import URLError
 
 import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.db.announcement_views import AnnouncementView
 from bot.adapters.db.models import utcnow
 from bot.adapters.db.outbox import Due, Outbox, Sent, Step, StepAlreadyDone, family
 from bot.adapters.sender.pacing import Pacer
-from bot.adapters.sender.slackapi import SlackGateway
-from bot.adapters.slack.announcements import delivery_metadata
-from bot.adapters.slack.blocks import SlackMessage
-from bot.app.announcements import AnnouncementView
+from bot.adapters.sender.ports import OutboxMessage
+from bot.adapters.sender.slackapi import SlackGateway, delivery_metadata
 from bot.metrics import ANNOUNCEMENTS_FAILED, ANNOUNCEMENTS_SENT
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[AnnouncementView, str], SlackMessage]
+Render = Callable[[AnnouncementView, str], OutboxMessage]
 # Several announcements in one message: a person's reminder, a day's countdowns.
-RenderMany = Callable[[list[tuple[AnnouncementView, str]]], SlackMessage]
+RenderMany = Callable[[list[tuple[AnnouncementView, str]]], OutboxMessage]
 
 # History is searched from a little before the claim, in case Slack's clock runs behind ours.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -71,6 +70,7 @@ class Dispatcher:
         may_send: Callable[[], bool] = lambda: True,
         claim_guard: Callable[[], sa.ColumnElement[bool] | None] = lambda: None,
         reconcile_others_at_once: bool = False,
+        due_jobs: Sequence[Callable[[dt.datetime], object]] = (),
     ) -> None:
         self.outbox = outbox
         self.gateway = gateway
@@ -94,7 +94,7 @@ class Dispatcher:
         self.found_in_history = 0  # stale claims whose message Slack already had
         # Jobs that turn time passing into outbox rows (exception reminders and expiries),
         # run by the sender at the start of every round.
-        self.due_jobs: list[Callable[[dt.datetime], object]] = []
+        self.due_jobs = tuple(due_jobs)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -249,7 +249,7 @@ class Dispatcher:
         else:
             self._retry(due, outcome.error)
 
-    def _message(self, due: Due, view: AnnouncementView) -> SlackMessage | None:
+    def _message(self, due: Due, view: AnnouncementView) -> OutboxMessage | None:
         """The row's message: a reminder lists everything its person still owes; a countdown
         post lists every countdown of the day; None when nothing is left to remind of."""
         group = family(due.kind)

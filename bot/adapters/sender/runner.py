@@ -27,12 +27,9 @@ from bot.adapters.db.outbox import Outbox
 from bot.adapters.sender.dispatcher import Dispatcher
 from bot.adapters.sender.leader import sender_lock
 from bot.adapters.sender.pacing import Pacer
+from bot.adapters.sender.ports import Renderer
 from bot.adapters.sender.slackapi import SlackGateway, make_client
-from bot.adapters.slack.announcements import delivery_message, gathered_message
-from bot.adapters.slack.blocks import SlackMessage
-from bot.app.announcements import AnnouncementView
-from bot.compose import Runtime
-from bot.domain.links import tool_pages
+from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +50,7 @@ class AnnouncementScheduler:
     def __init__(
         self,
         runtime: Runtime,
+        renderer: Renderer,
         *,
         client: WebClient | None = None,
         clock: Callable[[], dt.datetime] | None = None,
@@ -73,8 +71,8 @@ class AnnouncementScheduler:
         self.dispatcher = Dispatcher(
             self.outbox,
             SlackGateway(self.client),
-            self.render,
-            render_many=self.render_many,
+            renderer.delivery,
+            render_many=renderer.gathered,
             pacer=self.pacer,
             clock=self.clock,
             claim_timeout=settings.claim_timeout,
@@ -83,9 +81,9 @@ class AnnouncementScheduler:
             may_send=self.lock.holds,
             claim_guard=self.lock.claim_guard,
             reconcile_others_at_once=self.lock.exclusive,
+            # Exception reminders and expiries become outbox rows as time passes.
+            due_jobs=[runtime.desk.exceptions.sweep],
         )
-        if runtime.desk is not None:
-            self.dispatcher.due_jobs.append(runtime.desk.exceptions.sweep)
         self._scheduler = BackgroundScheduler(timezone=settings.zone)
         self._lock = threading.Lock()
         self._drain_thread: threading.Thread | None = None
@@ -95,14 +93,6 @@ class AnnouncementScheduler:
         # Only one thread at a time asks for the lock: the tick, or the standby thread.
         self._lock_guard = threading.Lock()
         self._standby: threading.Thread | None = None
-
-    def render(self, view: AnnouncementView, kind: str) -> SlackMessage:
-        return delivery_message(
-            view, kind, self.settings.zone, tool_pages(self.settings.public_url)
-        )
-
-    def render_many(self, items: list[tuple[AnnouncementView, str]]) -> SlackMessage:
-        return gathered_message(items, self.settings.zone)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -275,10 +265,3 @@ def last_cron_time(
         last = fire
         fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
     return last
-
-
-def start_scheduler(runtime: Runtime, **options: object) -> AnnouncementScheduler:
-    """Start the scheduler for `policybot serve`; call `.stop()` on shutdown."""
-    scheduler = AnnouncementScheduler(runtime, **options)  # type: ignore[arg-type]
-    scheduler.start()
-    return scheduler

@@ -18,11 +18,39 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.adapters.db.outbox import Due
-from bot.adapters.slack.announcements import delivery_id_of
-from bot.adapters.slack.blocks import SlackMessage
+from bot.adapters.sender.ports import OutboxMessage
 from bot.metrics import RATE_LIMIT_WAITS, SLACK_API_ERRORS
 
 log = logging.getLogger(__name__)
+
+DELIVERY_EVENT = "policybot_delivery"  # chat.postMessage metadata event_type
+
+
+def delivery_metadata(delivery_id: int, announcement_id: int, kind: str) -> dict[str, Any]:
+    """What every outbox message carries, so a crashed send can be found in history."""
+    return {
+        "event_type": DELIVERY_EVENT,
+        "event_payload": {
+            "delivery_id": delivery_id,
+            "announcement_id": announcement_id,
+            "kind": kind,
+        },
+    }
+
+
+def delivery_id_of(message: dict[str, Any]) -> int | None:
+    """The delivery id in a message's metadata (from conversations.history), if it has one."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != DELIVERY_EVENT:
+        return None
+    value = (metadata.get("event_payload") or {}).get("delivery_id")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
 
 # Errors that name the recipient or the message as the problem: retrying cannot help.
 PERMANENT_ERRORS = frozenset(
@@ -78,13 +106,12 @@ class SlackGateway:
         self.client = client
         self._bot_user_id: str | None = None
 
-    def post(self, recipient: str, message: SlackMessage, metadata: dict[str, Any]) -> PostOutcome:
+    def post(self, recipient: str, message: OutboxMessage, metadata: dict[str, Any]) -> PostOutcome:
         """Post to a channel id, or to a user id (Slack puts it in the bot's DM with them)."""
         try:
             response = self.client.chat_postMessage(
                 channel=recipient,
-                text=message.text,
-                blocks=message.blocks,
+                **message.as_kwargs(),
                 metadata=metadata,
                 unfurl_links=False,
                 unfurl_media=False,

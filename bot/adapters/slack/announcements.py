@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.adapters.db.announcement_views import AnnouncementView
 from bot.adapters.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -26,12 +28,7 @@ from bot.adapters.slack.blocks import (
     section,
 )
 from bot.adapters.slack.notices import notice_message
-from bot.app.announcements import (
-    DIGEST_KIND,
-    AnnouncementError,
-    AnnouncementView,
-    status_words,
-)
+from bot.app.announcements import DIGEST_KIND, AnnouncementError, status_words
 from bot.app.notices import NOTICE_KIND
 from bot.app.versions import GROUPS
 from bot.domain.links import ToolPages
@@ -41,12 +38,11 @@ if TYPE_CHECKING:  # Bolt only for the button's listener: the sender renders wit
     from slack_bolt import Ack, App, Respond
     from slack_sdk import WebClient
 
-    from bot.compose import Runtime
+    from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 ACK_ACTION = "policybot_ack"
-DELIVERY_EVENT = "policybot_delivery"  # chat.postMessage metadata event_type
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -58,32 +54,6 @@ def who(author: str) -> str:
 
 def when(moment: dt.datetime, zone: dt.tzinfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def delivery_metadata(delivery_id: int, announcement_id: int, kind: str) -> dict[str, Any]:
-    """What every outbox message carries, so a crashed send can be found in history."""
-    return {
-        "event_type": DELIVERY_EVENT,
-        "event_payload": {
-            "delivery_id": delivery_id,
-            "announcement_id": announcement_id,
-            "kind": kind,
-        },
-    }
-
-
-def delivery_id_of(message: dict[str, Any]) -> int | None:
-    """The delivery id in a message's metadata (from conversations.history), if it has one."""
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != DELIVERY_EVENT:
-        return None
-    value = (metadata.get("event_payload") or {}).get("delivery_id")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # A gathered message lists this many announcements in full; the rest by headline only.
@@ -238,6 +208,20 @@ def gathered_message(items: list[tuple[AnnouncementView, str]], zone: dt.tzinfo)
     blocks.append(ack_button(*(view.id for view, _ in items)))
     text = f"{heading}: " + "; ".join(view.summary for view, _ in items[:5])
     return SlackMessage(clip(escape(text), MAX_MESSAGE_TEXT), blocks)
+
+
+@dataclass(frozen=True)
+class OutboxRenderer:
+    """The sender's renderer (bot.adapters.sender.ports.Renderer) as Block Kit."""
+
+    zone: dt.tzinfo
+    pages: ToolPages | None = None
+
+    def delivery(self, view: AnnouncementView, kind: str) -> SlackMessage:
+        return delivery_message(view, kind, self.zone, self.pages)
+
+    def gathered(self, items: list[tuple[AnnouncementView, str]]) -> SlackMessage:
+        return gathered_message(items, self.zone)
 
 
 def acknowledged_message(

@@ -22,7 +22,7 @@ from bot.adapters.slack.guard import (
     response_origins,
 )
 from bot.adapters.slack.listeners import Listeners
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.metrics import SLACK_API_ERRORS
 
 log = logging.getLogger(__name__)

@@ -39,10 +39,10 @@ from bot.app.policy_exceptions import (
     DECLINE_EXCEPTION_ACTION,
     REVOKE_EXCEPTION_ACTION,
 )
+from bot.app.runtime import Runtime
 from bot.app.tool_requests import ADD_FOR_REVIEW_ACTION, DECLINE_REQUEST_ACTION
 from bot.app.unanswered import ADD_ALIAS_ACTION, ADD_TOOL_ACTION, ANSWER_TERM_ACTION
 from bot.app.watches import WATCH_ACTION
-from bot.compose import Runtime
 from bot.domain.answers import Answer, answer_question, render_text
 from bot.domain.errors import PolicyError
 from bot.domain.phrases import EN

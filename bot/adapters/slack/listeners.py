@@ -33,7 +33,7 @@ from bot.adapters.slack.guard import BodyMiddleware
 from bot.adapters.slack.home import home_view
 from bot.app.admin import describe_change, describe_staged
 from bot.app.changes import Actor, SavePolicy
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.domain.commands import CommandError, EditTool, StageChange, is_command, parse_command
 from bot.domain.errors import PermissionDenied, PolicyError, UnknownToolError
 from bot.domain.links import tool_pages

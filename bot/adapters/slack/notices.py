@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.adapters.db.announcement_views import AnnouncementView
 from bot.adapters.slack.blocks import (
     MAX_BUTTON_TEXT,
     MAX_MESSAGE_TEXT,
@@ -12,7 +13,6 @@ from bot.adapters.slack.blocks import (
     plain,
     section,
 )
-from bot.app.announcements import AnnouncementView
 from bot.app.notices import Notice
 
 

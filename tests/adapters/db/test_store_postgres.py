@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from bot.adapters.db.store import Store
 from bot.app.changes import Actor
+from bot.app.runtime import Runtime
 from bot.app.service import Reply
-from bot.compose import Runtime
 from bot.domain.commands import AddAlias, SetPolicy
 from bot.domain.errors import StaleEditError
 from bot.domain.policy import Status

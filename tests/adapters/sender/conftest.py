@@ -14,7 +14,8 @@ from bot.adapters.db.models import Delivery
 from bot.adapters.db.store import Store
 from bot.adapters.sender.runner import AnnouncementScheduler
 from bot.app.changes import Actor
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
+from bot.compose import build_sender
 from bot.config import Settings
 from bot.domain.commands import SetPolicy
 from bot.domain.policy import Status
@@ -116,7 +117,7 @@ def make_scheduler(
         runtime = build_runtime(settings_for(slack, **overrides), engine, clock)
         if not made:
             seed(runtime)
-        scheduler = AnnouncementScheduler(runtime, clock=clock, poll_seconds=0.05)
+        scheduler = build_sender(runtime, clock=clock, poll_seconds=0.05)
         made.append(scheduler)
         return scheduler
 

@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 
 from bot.adapters.db.outbox import Outbox
 from bot.adapters.sender.runner import AnnouncementScheduler
-from bot.adapters.slack.announcements import ACK_ACTION, DELIVERY_EVENT, delivery_metadata
+from bot.adapters.sender.slackapi import DELIVERY_EVENT, delivery_metadata
+from bot.adapters.slack.announcements import ACK_ACTION
 from bot.app.changes import Actor
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.domain.commands import RemoveTool, SetPolicy
 from bot.domain.policy import Status
 from bot.metrics import ANNOUNCEMENTS_FAILED, RATE_LIMIT_WAITS

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bot.adapters.sender.runner import AnnouncementScheduler
+from bot.compose import build_sender
 from tests.adapters.sender.conftest import (
     CHANNEL,
     build_runtime,
@@ -33,7 +33,7 @@ def test_a_published_two_change_draft_is_one_post_and_one_dm_per_member_who_owes
     slack = make_slack(members=MEMBERS)
     runtime = build_runtime(settings_for(slack, admins=ADMIN), engine, clock)
     seed(runtime, [make_policy(f"Tool {n:02d}") for n in range(38)])  # as `policybot import`
-    scheduler = AnnouncementScheduler(runtime, clock=clock, poll_seconds=0.05)
+    scheduler = build_sender(runtime, clock=clock, poll_seconds=0.05)
     try:
         drain(scheduler)
         after_import = len(slack.messages(CHANNEL))

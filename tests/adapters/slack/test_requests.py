@@ -25,7 +25,8 @@ from bot.adapters.slack.app import build_app
 from bot.adapters.slack.guard import SlackEndpoint
 from bot.adapters.web.wsgi import make_wsgi_app
 from bot.app.desk import Desk
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
+from bot.compose import build_sender
 from bot.domain.policy import Status
 from tests.adapters.slack.harness import (
     SECRET,
@@ -88,7 +89,7 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         client = WebClient(token="xoxb-test", base_url=standin.api_url)
-        scheduler = AnnouncementScheduler(runtime, client=client, clock=clock)
+        scheduler = build_sender(runtime, client=client, clock=clock)
         port = server.effective_port  # type: ignore[union-attr]
         try:
             yield Bot(f"http://127.0.0.1:{port}", runtime, standin, scheduler, clock)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
-    from bot.compose import Runtime
+    from bot.app.runtime import Runtime
 
 
 def catalogue_for(runtime: Runtime) -> WSGIApplication | None:

@@ -25,7 +25,7 @@ from bot.adapters.db.store import Store
 from bot.adapters.files.policyfile import load_policies
 from bot.adapters.web.catalogue.app import CatalogueApp
 from bot.app.changes import Actor
-from bot.compose import Runtime
+from bot.app.runtime import Runtime
 from bot.domain.commands import SetPolicy
 from bot.domain.policy import DataClass, Status, ToolPolicy
 from tests.conftest import REPO, FakeClock

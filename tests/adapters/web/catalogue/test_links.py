@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from bot.adapters.db.announcement_views import AnnouncementView
 from bot.adapters.slack.announcements import delivery_message
 from bot.adapters.slack.blocks import answer_message
 from bot.adapters.web.catalogue.i18n import negotiate
-from bot.app.announcements import AnnouncementView
 from bot.config import Settings
 from bot.domain.answers import Registry, answer_question
 from bot.domain.links import ToolPages, slug, tool_pages, tool_path
