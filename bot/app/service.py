@@ -26,8 +26,8 @@ from bot.app.versions import asks_what_changed
 from bot.domain.answers import Answer, Registry, answer_question, render_text
 from bot.domain.commands import (
     ADMIN_COMMANDS,
-    ADMIN_VERBS,
     DESK_COMMANDS,
+    SPECS,
     Command,
     CommandError,
     DeskCommand,
@@ -68,6 +68,17 @@ class Reply:
     text: str
     answer: Answer | None = None
     result: AdminResult | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a line of text is for one person, before anything runs.
+
+    A `command` they may run; or a final `reply` (a refusal, a usage error, the help); or,
+    when both are None, a question."""
+
+    command: Command | None = None
+    reply: Reply | None = None
 
 
 class RegistrySnapshot:
@@ -247,39 +258,45 @@ class PolicyService:
         `conversation` keys the follow-up context (see `ask`). The permission check comes
         first: someone who may not run a command gets the refusal, not the command's usage.
         """
+        reading = self.interpret(text, user)
+        if reading.reply is not None:
+            return reading.reply
+        if reading.command is not None:
+            return self.execute(reading.command, user=user, source=source)
+        return self._answer(text.strip(), user, channel, conversation)
+
+    def interpret(self, text: str, user: str) -> Reading:
+        """Read `text` for `user` with the command table: a command they may run, a final
+        reply, or a question. Front ends that treat some commands their own way (a form to
+        open) branch on the typed command instead of parsing the text again."""
         text = text.strip()
         verb = command_verb(text)
         if verb is None:
             if asks_what_changed(text):  # the latest policy versions, newest first
-                return self.execute(ShowChanges(), user=user, source=source)
-            return self._answer(text, user, channel, conversation)
+                return Reading(ShowChanges())
+            return Reading()
+        spec = SPECS[verb]
         # "list of approved tools?" starts like a command but is a question.
         looks_like_question = text.endswith(("?", "\uff1f"))
-        if verb in ADMIN_VERBS and not self.is_admin(user):
-            if looks_like_question:
-                return self._answer(text, user, channel, conversation)
-            return self._refuse(user)
+        if spec.admin and not self.is_admin(user):
+            return Reading() if looks_like_question else Reading(reply=self._refuse(user))
         names = self.registry().names if verb in ("set", "draft") else None
         try:
             command = parse_command(text, is_tool=names.__contains__ if names else None)
         except CommandError as error:
             # "list coding tools" is not the `list <status>` command but a list question.
-            if looks_like_question or text.split()[0].lower() == "list":
-                return self._answer(text, user, channel, conversation)
-            return Reply("error", str(error))
+            if looks_like_question or verb == "list":
+                return Reading()
+            return Reading(reply=Reply("error", str(error)))
         if isinstance(command, ShowHelp) and command.command is None:
             # Everyone gets what they can ask; admins also the commands they can run.
-            text = staff_help(self.contact, staff_usage())
+            help_text = staff_help(self.contact, staff_usage())
             if self.is_admin(user):
-                text = f"{text}\n\n{usage()}"
-            return Reply("help", text)
-        if looks_like_question and type(command) in DESK_COMMANDS:
-            return self._answer(text, user, channel, conversation)  # "request access to Cursor?"
-        if type(command) in ADMIN_COMMANDS and not self.is_admin(user):
-            if looks_like_question:
-                return self._answer(text, user, channel, conversation)
-            return self._refuse(user)
-        return self.execute(command, user=user, source=source)
+                help_text = f"{help_text}\n\n{usage()}"
+            return Reading(reply=Reply("help", help_text))
+        if looks_like_question and spec.desk:
+            return Reading()  # "request access to Cursor?"
+        return Reading(command)
 
     def execute(self, command: Command, *, user: str, source: str) -> Reply:
         """Run a typed command for `user`: the one path every front end's commands take."""

@@ -227,22 +227,6 @@ DeskCommand: TypeAlias = (
     | AnswerTerm
 )
 
-DESK_COMMANDS: frozenset[type[DeskCommand]] = frozenset(
-    {
-        FileRequest,
-        AskException,
-        ListExceptions,
-        ListRequests,
-        Decide,
-        Revoke,
-        WatchTool,
-        ListWatches,
-        ShowFeedback,
-        ShowAudit,
-        AnswerTerm,
-    }
-)
-
 Command: TypeAlias = (
     SetPolicy
     | AddAlias
@@ -263,99 +247,10 @@ Command: TypeAlias = (
     | DeskCommand
 )
 
-# Everything that changes or reveals admin data; callers check the sender is an admin.
-# `list` is read-only and shows what any question could: staff may use it (issue 15).
-ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
-    {
-        SetPolicy,
-        AddAlias,
-        RemoveTool,
-        CancelScheduled,
-        ShowHistory,
-        ShowUnanswered,
-        EditTool,
-        Announce,
-        ShowAcks,
-        ShowDraft,
-        StageChange,
-        PublishDraft,
-        DiscardDraft,
-        ListRequests,
-        Revoke,
-        ShowFeedback,
-        ShowAudit,
-        AnswerTerm,
-    }
-)
-
-# Every verb but help is for policy admins: the permission check comes before the grammar's,
-# so people who may not run a command do not learn its usage from their mistakes.
-ADMIN_VERBS = frozenset(
-    {"set", "alias", "remove", "unschedule", "history", "unanswered", "edit", "add"}
-    | {"announce", "acks", "draft", "publish", "discard"}
-    | {"requests", "revoke", "feedback", "audit", "answer"}
-)
-
 _SET_USAGE = (
     "set <tool> <status> [--reason TEXT] [--alternatives A,B] [--effective YYYY-MM-DD]"
     " [--conditions TEXT] [--max-data CLASS] [--quiet]"
 )
-
-# verb -> (usage line, what it does); the order is the order of the help text.
-_VERBS: dict[str, tuple[str, str]] = {
-    "set": (
-        _SET_USAGE,
-        "set a tool's policy; an option given as none clears that field, a future --effective"
-        " schedules the change, --quiet skips the announcement",
-    ),
-    "alias": ("alias <tool> <alias>", "add another name for a tool"),
-    "remove": ("remove <tool>", "delete a tool from the registry"),
-    "unschedule": (
-        "unschedule <tool>",
-        "cancel a tool's scheduled change (set with a future --effective); today's policy stays",
-    ),
-    "history": ("history <tool>", "show every change to a tool's policy"),
-    "list": ("list [status]", "list the tools, or only those with one status"),
-    "unanswered": ("unanswered", "show questions the bot could not answer"),
-    "help": ("help [command]", "show this help, or one command's usage"),
-    "edit": ("edit <tool>", "edit a tool's policy in a form"),
-    "add": ("add <tool>", "add a new tool in a form"),
-    "announce": ("announce <tool>", "announce a tool's current policy to staff"),
-    "acks": (
-        "acks <tool>",
-        "show who has acknowledged a tool's announcement (acks v7: a version's)",
-    ),
-    "changes": ("changes [vN]", "the policy versions, newest first, or one version's changes"),
-    "draft": (
-        "draft [set …|alias …|add <tool>|edit <tool>|remove <tool>]",
-        "stage a change for the next version (staff see nothing until publish);"
-        " draft alone shows what is staged and by whom",
-    ),
-    "publish": ("publish", "publish every staged change as one policy version, announced once"),
-    "discard": ("discard [N]", "drop the whole draft, or only its change N"),
-    "request": ("request <tool> [why]", "anyone: ask for a review of a tool with no policy"),
-    "exception": (
-        "exception <tool> --purpose TEXT --data CLASS --days N --why TEXT",
-        "anyone: ask for an exception to a banned or conditional tool's policy",
-    ),
-    "exceptions": (
-        "exceptions [active|pending|expired|all]",
-        "list exceptions (staff see their own)",
-    ),
-    "watch": ("watch <tool>", "anyone: get a DM when a tool's policy changes"),
-    "unwatch": ("unwatch <tool>", "anyone: stop watching a tool"),
-    "watching": ("watching", "anyone: list the tools you watch"),
-    "requests": ("requests", "list open tool requests with how many asked"),
-    "approve": (
-        "approve <R12|E7> [--until YYYY-MM-DD]",
-        "add a requested tool for review, or approve an exception (optionally shorter)",
-    ),
-    "decline": ("decline <R12|E7> --reason TEXT", "decline a request or an exception"),
-    "revoke": ("revoke <E7> --reason TEXT", "end an active exception now"),
-    "feedback": ("feedback", "answers people marked not helpful"),
-    "audit": ("audit [R12|E7|tool]", "who filed and decided requests and exceptions, and when"),
-    "answer": ("answer <term>: <text>", "answer the people who asked about an unanswered term"),
-}
 
 # option name -> does it take a value
 _SET_OPTIONS: dict[str, bool] = {
@@ -379,9 +274,9 @@ _DASHES = "\u2014\u2013"  # em and en dash
 def staff_usage() -> list[str]:
     """The usage lines of the commands anyone may run (read-only or their own requests)."""
     return [
-        line
-        for verb, (line, summary) in _VERBS.items()
-        if verb in ("list", "help") or summary.startswith("anyone:")
+        spec.usage
+        for spec in COMMANDS
+        if spec.verb in ("list", "help") or spec.summary.startswith("anyone:")
     ]
 
 
@@ -389,11 +284,11 @@ def usage(verb: str | None = None) -> str:
     """The usage line for `verb`, or the full help text listing every command."""
     if verb is not None:
         key = verb.strip().lower()
-        if key not in _VERBS:
-            raise CommandError(f"unknown command '{verb}': use {_or_list(_VERBS)}")
-        return _VERBS[key][0]
+        if key not in SPECS:
+            raise CommandError(f"unknown command '{verb}': use {_or_list(SPECS)}")
+        return SPECS[key].usage
     lines = ["Admin commands (in the console, or after /aipolicy in Slack):"]
-    lines += [f"  {line}  — {summary}" for line, summary in _VERBS.values()]
+    lines += [f"  {spec.usage}  — {spec.summary}" for spec in COMMANDS]
     lines += [
         f"Statuses: {_or_list(Status.choices())}. Data classes: {_or_list(DataClass)}.",
         'Quote names with spaces when in doubt: set "Claude Code" banned;'
@@ -411,7 +306,7 @@ def is_command(text: str) -> bool:
 def command_verb(text: str) -> str | None:
     """The command word `text` starts with (lower case), or None for a question."""
     words = _normalise(text).split(maxsplit=1)
-    return words[0].lower() if words and words[0].lower() in _VERBS else None
+    return words[0].lower() if words and words[0].lower() in SPECS else None
 
 
 def parse_command(text: str, is_tool: Callable[[str], bool] | None = None) -> Command:
@@ -423,20 +318,14 @@ def parse_command(text: str, is_tool: Callable[[str], bool] | None = None) -> Co
     normalised = _normalise(text)
     words = normalised.split(maxsplit=1)
     if not words:
-        raise CommandError(f"empty command: use {_or_list(_VERBS)}. Usage: {usage('help')}")
+        raise CommandError(f"empty command: use {_or_list(SPECS)}. Usage: {usage('help')}")
     verb = words[0].lower()
-    if verb not in _VERBS:
+    if verb not in SPECS:
         raise CommandError(
-            f"unknown command '{words[0]}': use {_or_list(_VERBS)}. Usage: {usage('help')}"
+            f"unknown command '{words[0]}': use {_or_list(SPECS)}. Usage: {usage('help')}"
         )
     rest = words[1] if len(words) > 1 else ""
-    if verb == "set":
-        return _parse_set(verb, rest, is_tool)
-    if verb == "draft":
-        return _parse_draft(verb, rest, is_tool)
-    if verb in _TEXT_PARSERS:
-        return _TEXT_PARSERS[verb](verb, rest)
-    return _PARSERS[verb](verb, _shell_words(verb, rest))
+    return SPECS[verb].parse(verb, rest, is_tool)
 
 
 def _shell_words(verb: str, text: str) -> list[str]:
@@ -554,8 +443,8 @@ def _parse_help(verb: str, args: list[str]) -> ShowHelp:
     if len(words) > 1:
         raise _error(verb, f"help takes one command, got '{' '.join(words)}'")
     topic = words[0].lower()
-    if topic not in _VERBS:
-        raise _error(verb, f"unknown command '{words[0]}': use {_or_list(_VERBS)}")
+    if topic not in SPECS:
+        raise _error(verb, f"unknown command '{words[0]}': use {_or_list(SPECS)}")
     return ShowHelp(command=topic)
 
 
@@ -719,39 +608,294 @@ def _parse_answer(verb: str, args: list[str]) -> AnswerTerm:
     return AnswerTerm(term=_join_name([term]), text=text.strip())
 
 
-# Verbs with free-text options read the text as typed (apostrophes and all), not as words.
-_TEXT_PARSERS: dict[str, Callable[[str, str], Command]] = {
-    "exception": _parse_exception,
-    "approve": _parse_approve,
-    "decline": _parse_decline,
-    "revoke": _parse_decline,
-}
+IsTool = Callable[[str], bool]
+Parser = Callable[[str, str, IsTool | None], Command]
 
-_PARSERS: dict[str, Callable[[str, list[str]], Command]] = {
-    "alias": _parse_alias,
-    "remove": _tool_parser(RemoveTool),
-    "unschedule": _tool_parser(CancelScheduled),
-    "history": _tool_parser(ShowHistory),
-    "list": _parse_list,
-    "unanswered": _parse_unanswered,
-    "help": _parse_help,
-    "edit": _tool_parser(EditTool),
-    "add": _tool_parser(lambda tool: EditTool(tool=tool, create=True)),
-    "announce": _tool_parser(Announce),
-    "acks": _tool_parser(ShowAcks),
-    "changes": _parse_changes,
-    "publish": _no_arguments(PublishDraft),
-    "discard": _parse_discard,
-    "request": _parse_request,
-    "exceptions": _parse_exceptions,
-    "watch": _tool_parser(WatchTool),
-    "unwatch": _tool_parser(lambda tool: WatchTool(tool=tool, watch=False)),
-    "watching": _no_arguments(ListWatches),
-    "requests": _no_arguments(ListRequests),
-    "feedback": _no_arguments(ShowFeedback),
-    "audit": _parse_audit,
-    "answer": _parse_answer,
-}
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One row of the command table: everything about a verb, in one place.
+
+    `parse(verb, rest, is_tool)` reads what follows the verb. `makes` are the command types
+    it can produce. `admin` says only policy admins may run it (checked before the grammar,
+    so nobody learns a command's usage from their mistakes). `desk` says the "when the
+    answer is no" desk runs it rather than the admin commands. The console, the slash
+    command, mentions and `help` all read this table.
+    """
+
+    verb: str
+    usage: str
+    summary: str
+    parse: Parser
+    makes: tuple[type[Command], ...]
+    admin: bool = False
+    desk: bool = False
+
+
+def _words(parse: Callable[[str, list[str]], Command]) -> Parser:
+    """A parser of shell-like words (quotes group a name with spaces)."""
+    return lambda verb, rest, _is_tool: parse(verb, _shell_words(verb, rest))
+
+
+def _as_typed(parse: Callable[[str, str], Command]) -> Parser:
+    """A parser of the text as typed: free-text options keep their apostrophes."""
+    return lambda verb, rest, _is_tool: parse(verb, rest)
+
+
+# The order is the order of the help text.
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "set",
+        _SET_USAGE,
+        "set a tool's policy; an option given as none clears that field, a future --effective"
+        " schedules the change, --quiet skips the announcement",
+        lambda verb, rest, is_tool: _parse_set(verb, rest, is_tool),
+        (SetPolicy,),
+        admin=True,
+    ),
+    CommandSpec(
+        "alias",
+        "alias <tool> <alias>",
+        "add another name for a tool",
+        _words(lambda verb, args: _parse_alias(verb, args)),
+        (AddAlias,),
+        admin=True,
+    ),
+    CommandSpec(
+        "remove",
+        "remove <tool>",
+        "delete a tool from the registry",
+        _words(_tool_parser(RemoveTool)),
+        (RemoveTool,),
+        admin=True,
+    ),
+    CommandSpec(
+        "unschedule",
+        "unschedule <tool>",
+        "cancel a tool's scheduled change (set with a future --effective); today's policy stays",
+        _words(_tool_parser(CancelScheduled)),
+        (CancelScheduled,),
+        admin=True,
+    ),
+    CommandSpec(
+        "history",
+        "history <tool>",
+        "show every change to a tool's policy",
+        _words(_tool_parser(ShowHistory)),
+        (ShowHistory,),
+        admin=True,
+    ),
+    CommandSpec(
+        "list",
+        "list [status]",
+        "list the tools, or only those with one status",
+        _words(lambda verb, args: _parse_list(verb, args)),
+        (ListTools,),
+    ),
+    CommandSpec(
+        "unanswered",
+        "unanswered",
+        "show questions the bot could not answer",
+        _words(lambda verb, args: _parse_unanswered(verb, args)),
+        (ShowUnanswered,),
+        admin=True,
+    ),
+    CommandSpec(
+        "help",
+        "help [command]",
+        "show this help, or one command's usage",
+        _words(lambda verb, args: _parse_help(verb, args)),
+        (ShowHelp,),
+    ),
+    CommandSpec(
+        "edit",
+        "edit <tool>",
+        "edit a tool's policy in a form",
+        _words(_tool_parser(EditTool)),
+        (EditTool,),
+        admin=True,
+    ),
+    CommandSpec(
+        "add",
+        "add <tool>",
+        "add a new tool in a form",
+        _words(_tool_parser(lambda tool: EditTool(tool=tool, create=True))),
+        (EditTool,),
+        admin=True,
+    ),
+    CommandSpec(
+        "announce",
+        "announce <tool>",
+        "announce a tool's current policy to staff",
+        _words(_tool_parser(Announce)),
+        (Announce,),
+        admin=True,
+    ),
+    CommandSpec(
+        "acks",
+        "acks <tool>",
+        "show who has acknowledged a tool's announcement (acks v7: a version's)",
+        _words(_tool_parser(ShowAcks)),
+        (ShowAcks,),
+        admin=True,
+    ),
+    CommandSpec(
+        "changes",
+        "changes [vN]",
+        "the policy versions, newest first, or one version's changes",
+        _words(lambda verb, args: _parse_changes(verb, args)),
+        (ShowChanges,),
+    ),
+    CommandSpec(
+        "draft",
+        "draft [set …|alias …|add <tool>|edit <tool>|remove <tool>]",
+        "stage a change for the next version (staff see nothing until publish);"
+        " draft alone shows what is staged and by whom",
+        lambda verb, rest, is_tool: _parse_draft(verb, rest, is_tool),
+        (ShowDraft, StageChange),
+        admin=True,
+    ),
+    CommandSpec(
+        "publish",
+        "publish",
+        "publish every staged change as one policy version, announced once",
+        _words(_no_arguments(PublishDraft)),
+        (PublishDraft,),
+        admin=True,
+    ),
+    CommandSpec(
+        "discard",
+        "discard [N]",
+        "drop the whole draft, or only its change N",
+        _words(lambda verb, args: _parse_discard(verb, args)),
+        (DiscardDraft,),
+        admin=True,
+    ),
+    CommandSpec(
+        "request",
+        "request <tool> [why]",
+        "anyone: ask for a review of a tool with no policy",
+        _words(lambda verb, args: _parse_request(verb, args)),
+        (FileRequest,),
+        desk=True,
+    ),
+    CommandSpec(
+        "exception",
+        "exception <tool> --purpose TEXT --data CLASS --days N --why TEXT",
+        "anyone: ask for an exception to a banned or conditional tool's policy",
+        _as_typed(lambda verb, rest: _parse_exception(verb, rest)),
+        (AskException,),
+        desk=True,
+    ),
+    CommandSpec(
+        "exceptions",
+        "exceptions [active|pending|expired|all]",
+        "list exceptions (staff see their own)",
+        _words(lambda verb, args: _parse_exceptions(verb, args)),
+        (ListExceptions,),
+        desk=True,
+    ),
+    CommandSpec(
+        "watch",
+        "watch <tool>",
+        "anyone: get a DM when a tool's policy changes",
+        _words(_tool_parser(WatchTool)),
+        (WatchTool,),
+        desk=True,
+    ),
+    CommandSpec(
+        "unwatch",
+        "unwatch <tool>",
+        "anyone: stop watching a tool",
+        _words(_tool_parser(lambda tool: WatchTool(tool=tool, watch=False))),
+        (WatchTool,),
+        desk=True,
+    ),
+    CommandSpec(
+        "watching",
+        "watching",
+        "anyone: list the tools you watch",
+        _words(_no_arguments(ListWatches)),
+        (ListWatches,),
+        desk=True,
+    ),
+    CommandSpec(
+        "requests",
+        "requests",
+        "list open tool requests with how many asked",
+        _words(_no_arguments(ListRequests)),
+        (ListRequests,),
+        admin=True,
+        desk=True,
+    ),
+    CommandSpec(
+        "approve",
+        "approve <R12|E7> [--until YYYY-MM-DD]",
+        "add a requested tool for review, or approve an exception (optionally shorter)",
+        _as_typed(lambda verb, rest: _parse_approve(verb, rest)),
+        (Decide,),
+        desk=True,  # admins, and a tool's owners for its exceptions: the desk checks
+    ),
+    CommandSpec(
+        "decline",
+        "decline <R12|E7> --reason TEXT",
+        "decline a request or an exception",
+        _as_typed(lambda verb, rest: _parse_decline(verb, rest)),
+        (Decide,),
+        desk=True,  # as approve
+    ),
+    CommandSpec(
+        "revoke",
+        "revoke <E7> --reason TEXT",
+        "end an active exception now",
+        _as_typed(lambda verb, rest: _parse_decline(verb, rest)),
+        (Revoke,),
+        admin=True,
+        desk=True,
+    ),
+    CommandSpec(
+        "feedback",
+        "feedback",
+        "answers people marked not helpful",
+        _words(_no_arguments(ShowFeedback)),
+        (ShowFeedback,),
+        admin=True,
+        desk=True,
+    ),
+    CommandSpec(
+        "audit",
+        "audit [R12|E7|tool]",
+        "who filed and decided requests and exceptions, and when",
+        _words(lambda verb, args: _parse_audit(verb, args)),
+        (ShowAudit,),
+        admin=True,
+        desk=True,
+    ),
+    CommandSpec(
+        "answer",
+        "answer <term>: <text>",
+        "answer the people who asked about an unanswered term",
+        _words(lambda verb, args: _parse_answer(verb, args)),
+        (AnswerTerm,),
+        admin=True,
+        desk=True,
+    ),
+)
+
+SPECS: dict[str, CommandSpec] = {spec.verb: spec for spec in COMMANDS}
+# Derived from the table, for the permission check and the dispatch:
+ADMIN_VERBS = frozenset(spec.verb for spec in COMMANDS if spec.admin)
+# A type is admin-only when every verb that makes it is (approve and decline make `Decide`
+# for a tool's owners too; the desk checks those).
+ADMIN_COMMANDS: frozenset[type[Command]] = frozenset(
+    kind
+    for spec in COMMANDS
+    for kind in spec.makes
+    if all(other.admin for other in COMMANDS if kind in other.makes)
+)
+DESK_COMMANDS: frozenset[type[Command]] = frozenset(
+    kind for spec in COMMANDS if spec.desk for kind in spec.makes
+)
 
 
 def _split_options(

@@ -534,3 +534,33 @@ def test_draft_refuses_what_it_cannot_stage_with_its_usage() -> None:
     ]:
         with pytest.raises(CommandError, match=problem):
             parse_command(text, is_tool=lambda name: name == "Cursor")
+
+
+# -- the command table ---------------------------------------------------------------------
+
+
+def test_every_command_type_is_made_by_some_verb_of_the_table() -> None:
+    from typing import get_args
+
+    from bot.domain.commands import COMMANDS, Command
+
+    made = {kind for spec in COMMANDS for kind in spec.makes}
+
+    assert set(get_args(Command)) == made
+
+
+def test_the_help_lists_every_verb_of_the_table_in_its_order() -> None:
+    from bot.domain.commands import COMMANDS
+
+    text = usage()
+    positions = [text.index(spec.usage) for spec in COMMANDS]
+
+    assert positions == sorted(positions)
+
+
+def test_a_type_is_admin_only_when_every_verb_making_it_is() -> None:
+    from bot.domain.commands import ADMIN_COMMANDS, ADMIN_VERBS, Decide, Revoke, SetPolicy
+
+    assert SetPolicy in ADMIN_COMMANDS and Revoke in ADMIN_COMMANDS
+    assert Decide not in ADMIN_COMMANDS  # a tool's owners approve its exceptions too
+    assert "revoke" in ADMIN_VERBS and "approve" not in ADMIN_VERBS

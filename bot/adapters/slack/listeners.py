@@ -34,7 +34,7 @@ from bot.adapters.slack.home import home_view
 from bot.app.admin import describe_change, describe_staged
 from bot.app.changes import Actor, SavePolicy
 from bot.app.runtime import Runtime
-from bot.domain.commands import CommandError, EditTool, StageChange, is_command, parse_command
+from bot.domain.commands import Command, EditTool, ShowUnanswered, StageChange, is_command
 from bot.domain.errors import PermissionDenied, PolicyError, UnknownToolError
 from bot.domain.links import tool_pages
 from bot.domain.policy import Status, ToolPolicy
@@ -73,19 +73,9 @@ def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
     )
 
 
-def is_unanswered(text: str) -> bool:
-    return text.strip().lower() == "unanswered"
-
-
-def edit_command(text: str) -> tuple[EditTool, bool] | None:
-    """The `edit <tool>` / `add <tool>` command in `text`, if that is what it is, and whether
-    it is staged (`draft edit <tool>` / `draft add <tool>`)."""
-    if not is_command(text):
-        return None
-    try:
-        command = parse_command(text)
-    except CommandError:
-        return None
+def form_of(command: Command | None) -> tuple[EditTool, bool] | None:
+    """The form an `edit <tool>` / `add <tool>` command opens, and whether it is staged
+    (`draft edit <tool>` / `draft add <tool>`)."""
     if isinstance(command, EditTool):
         return command, False
     if isinstance(command, StageChange) and isinstance(command.command, EditTool):
@@ -169,8 +159,9 @@ class Listeners:
             return help_message(
                 self.command, is_admin=self.service.is_admin(user), contact=self.contact
             )
-        edit = edit_command(text)
-        if edit is not None and self.service.is_admin(user):
+        reading = self.service.interpret(text, user)
+        edit = form_of(reading.command)
+        if edit is not None:
             # A form needs a trigger only a slash command brings.
             form, draft = edit
             return text_message(
@@ -179,11 +170,16 @@ class Listeners:
                 f"{'add' if form.create else 'edit'} {form.tool}",
                 icon=":memo:",
             )
-        if self.runtime.desk is not None and self.service.is_admin(user) and is_unanswered(text):
+        if isinstance(reading.command, ShowUnanswered) and self.runtime.desk is not None:
             return queue_message(self.runtime.desk, self.runtime)  # with buttons per term
-        reply = self.service.handle(
-            text, user=user, source=SOURCE, channel=CHANNEL, conversation=conversation
-        )
+        if reading.reply is not None:
+            reply = reading.reply
+        elif reading.command is not None:
+            reply = self.service.execute(reading.command, user=user, source=SOURCE)
+        else:
+            reply = self.service.handle(
+                text, user=user, source=SOURCE, channel=CHANNEL, conversation=conversation
+            )
         if reply.kind == "help":
             return help_message(
                 self.command, is_admin=self.service.is_admin(user), contact=self.contact
@@ -198,8 +194,8 @@ class Listeners:
         text = question_text(command.get("text") or "", None)
         user = str(command.get("user_id") or "")
         ack()  # commands may write and call Slack: acknowledge first, work after
-        edit = edit_command(text)
-        if edit is not None and self.service.is_admin(user):
+        edit = form_of(self.service.interpret(text, user).command)
+        if edit is not None:
             form, draft = edit
             trigger = str(command.get("trigger_id") or "")
             problem = self.open_form(form, trigger, client, draft=draft)
