@@ -45,9 +45,12 @@ from bot.app.runtime import PolicyLoad, Runtime
 from bot.app.service import PolicyService, RegistrySnapshot
 from bot.app.tool_requests import ToolRequests
 from bot.app.unanswered import UnansweredQueue
+from bot.app.unit_of_work import Handlers
+from bot.app.versions import Versions
 from bot.app.watches import Watches
 from bot.config import Settings
 from bot.domain.errors import PolicyError
+from bot.domain.events import ChangeEvent
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,10 @@ def build_runtime(
     # One doorbell for the sender: everything that queues messages rings it after its commit;
     # the scheduler (bot/entrypoints/sender, when this process sends) listens.
     waker = Waker()
-    announcements = Announcements(store, policies, announcement_config(settings), waker=waker)
+    versions = Versions(store)
+    announcements = Announcements(
+        store, policies, announcement_config(settings), versions, waker=waker
+    )
     requests = ToolRequests(
         store,
         policies,
@@ -98,22 +104,26 @@ def build_runtime(
         group_members=group_members,
     )
     watches = Watches(store, policies, zone=zone, waker=waker)
-    # A scheduled change applied on its day joins a policy version of its own (quietly: it
-    # was announced when it was scheduled).
-    due = DueChanges(store, policies, zone, in_transaction=[announcements.versions.on_change])
+    # Who handles a change, inside its unit of work (their rows commit with it or not at
+    # all), in this order: the version first, then what the version tells people. The same
+    # for every change: a command, a form, an import, a draft, a scheduled change on its day.
+    handlers: Handlers = {
+        ChangeEvent: [
+            versions.on_change,
+            announcements.on_change,
+            requests.on_change,
+            exceptions.on_change,
+            watches.on_change,
+        ]
+    }
+    due = DueChanges(store, policies, zone, handlers=handlers)
     snapshot = RegistrySnapshot(policies, due)
     changes = PolicyChanges(
         store,
         policies,
         permissions,
         due=due,
-        # Run inside each change's transaction: their rows commit with it or not at all.
-        in_transaction=[
-            announcements.on_change,
-            requests.on_change,
-            exceptions.on_change,
-            watches.on_change,
-        ],
+        handlers=handlers,
         tz=zone,
         committed=[snapshot.forget],
     )

@@ -36,17 +36,12 @@ from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
 from bot.app.feedback import per_tool as feedback_per_tool
 from bot.app.notices import Waker
+from bot.app.unit_of_work import UnitOfWork
 from bot.app.versions import Versions, group_of, parse_version
 from bot.domain.errors import PolicyError, UnknownToolError
 from bot.domain.events import ChangeEvent, plain_value
 from bot.domain.names import name_key
 from bot.domain.policy import Status, ToolPolicy
-
-# The transaction's announcement and the items of its version, while it is being written.
-_ANNOUNCEMENT_KEY = "policybot.announcement"
-_ITEMS_KEY = "policybot.announced_items"
-# The effective dates whose countdown the transaction's announcement already has.
-_COUNTDOWNS_KEY = "policybot.countdowns"
 
 # Fields whose change staff must hear about; a reworded reason or a new alias is not news.
 MATERIAL_FIELDS = ("status", "conditions", "max_data", "alternatives", "effective")
@@ -245,57 +240,53 @@ class Announcements:
         store: Store,
         policies: PolicyRepository,
         config: AnnouncementConfig,
-        versions: Versions | None = None,
+        versions: Versions,
         waker: Waker | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.config = config
-        # Every change joins its transaction's version first; announcements tell of versions.
-        self.versions = versions or Versions(store)
+        # Announcements tell of versions (the version handler places each change first).
+        self.versions = versions
         # Rung after a commit that created deliveries, so a running scheduler sends them now
         # instead of at its next poll.
         self.waker = waker or Waker()
 
     # -- creating --------------------------------------------------------------------------
 
-    def on_change(self, session: Session, event: ChangeEvent) -> None:
-        """The in-transaction step: one announcement per policy version, however many changes
-        the version has (the first load into an empty registry is imported quietly)."""
-        version = self.versions.on_change(session, event)
+    def on_change(self, uow: UnitOfWork, event: ChangeEvent) -> None:
+        """The in-transaction handler (after the version's): one announcement per policy
+        version, however many changes the version has (the first load into an empty
+        registry is imported quietly, and a scheduled change on its day was announced when
+        it was scheduled)."""
         if event.quiet or not self.config.channel:
             return
         removal = event.change.after is None
         if not removal and not is_material(event):
             return
+        assert uow.version is not None, "the version handler runs first"
+        version = uow.version.row
+        session = uow.session
         today = event.at.astimezone(self.config.zone).date()
-        items: list[dict[str, Any]] = session.info.setdefault(_ITEMS_KEY, [])
-        items.append(version_item(event, today))
-        row = session.info.get(_ANNOUNCEMENT_KEY)
-        if isinstance(row, Announcement):
-            self._extend(session, row, items, version.id, event)
+        uow.announced.append(version_item(event, today))
+        if uow.announcement is not None:
+            self._extend(uow, uow.announcement, version.id, event)
             return
         if removal:
             # A version that only removes tools is news too: staff may have been using them.
-            self._announce_removal(session, event)
-            row = session.info[_ANNOUNCEMENT_KEY]
-            self._extend(session, row, items, version.id, event)
+            uow.announcement = self._announce_removal(session, event)
+            self._extend(uow, uow.announcement, version.id, event)
             return
-        self._announce_change(session, event)
-        row = session.info[_ANNOUNCEMENT_KEY]
-        row.version_id = version.id
+        uow.announcement = self._announce_change(session, event)
+        uow.announcement.version_id = version.id
         if event.change.after is not None and event.change.after.effective is not None:
-            session.info.setdefault(_COUNTDOWNS_KEY, set()).add(event.change.after.effective)
+            uow.countdowns.add(event.change.after.effective)
 
     def _extend(
-        self,
-        session: Session,
-        row: Announcement,
-        items: list[dict[str, Any]],
-        version_id: int | None,
-        event: ChangeEvent,
+        self, uow: UnitOfWork, row: Announcement, version_id: int | None, event: ChangeEvent
     ) -> None:
         """The version's announcement now lists every change of it, grouped."""
+        session, items = uow.session, uow.announced
         row.version_id = version_id
         row.tool_key = None
         row.tool_name = None
@@ -308,7 +299,7 @@ class Announcements:
         assert row.id is not None and row.channel is not None
         after = event.change.after
         # One countdown per date in the version: the first dated change's came with the row.
-        counted: set[dt.date] = session.info.setdefault(_COUNTDOWNS_KEY, set())
+        counted = uow.countdowns
         if after is not None and after.effective is not None and after.effective not in counted:
             counted.add(after.effective)
             for offset, due in self._effective_reminders(after.effective, event.at):
@@ -318,10 +309,8 @@ class Announcements:
                 )
         session.flush()
 
-    def _announce_change(self, session: Session, event: ChangeEvent) -> None:
+    def _announce_change(self, session: Session, event: ChangeEvent) -> Announcement:
         """Called by `on_change` inside the change's transaction: both commit or neither."""
-        if event.quiet or not self.config.channel or not is_material(event):
-            return
         change = event.change
         assert change.after is not None
         today = event.at.astimezone(self.config.zone).date()
@@ -333,7 +322,7 @@ class Announcements:
         }
         details["new_tool"] = change.before is None
         details["digest"] = policy_digest(change.after)
-        session.info[_ANNOUNCEMENT_KEY] = self._create(
+        row = self._create(
             session,
             kind="change",
             policy=change.after,
@@ -343,15 +332,16 @@ class Announcements:
             now=event.at,
         )
         self._wake_after_commit(session)
+        return row
 
-    def _announce_removal(self, session: Session, event: ChangeEvent) -> None:
+    def _announce_removal(self, session: Session, event: ChangeEvent) -> Announcement:
         """The announcement of a version whose first change removes a tool (`_extend` then
         lists the version's changes in it, grouped under "Removed tools")."""
         before = event.change.before
         assert before is not None
         # The removed tool's date and reason are its old policy's, not this version's news.
         gone = replace(before, effective=None, reason=None)
-        session.info[_ANNOUNCEMENT_KEY] = self._create(
+        row = self._create(
             session,
             kind="change",
             policy=gone,
@@ -361,6 +351,7 @@ class Announcements:
             now=event.at,
         )
         self._wake_after_commit(session)
+        return row
 
     def announce_again(self, tool: str, *, author: str) -> AnnouncementView:
         """`announce <tool>`: send the tool's current policy to the channel again.

@@ -7,14 +7,16 @@ this order:
 1. the permission check (policy admins only; a trusted actor such as the CLI import skips it);
 2. the domain rules (`ToolPolicy.normalised`/`problems`/`revised`, one name rule from
    `names.py`, alternatives stored by canonical name, references checked on removal);
-3. the write and its revision (who, how, old -> new), in one transaction, with the
-   announcement rows that must commit with it;
+3. the write and its revision (who, how, old -> new), in one unit of work
+   (bot/app/unit_of_work.py), whose change events go to the handlers subscribed to them
+   (the version, announcements, requests, exceptions, watches: `bot.compose`), so their rows
+   commit with the change or not at all;
 4. after the commit: metrics, and the effects registered on the transaction (forget the
    cached answering registry, wake the sender).
 
 A change with a future effective date is kept as a scheduled change: today's policy stays,
 and `apply_due` applies it on its day (whichever process reads the registry first), with a
-revision dated that day.
+revision dated that day, through the same unit of work and the same handlers.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from sqlmodel import Session
 
 from bot.adapters.db.models import Tool
 from bot.adapters.db.policy_repo import PolicyRepository, with_values
-from bot.adapters.db.store import Store, after_commit
-from bot.app.versions import Versions
+from bot.adapters.db.store import Store
+from bot.app.unit_of_work import Handlers, UnitOfWork, unit_of_work
 from bot.domain.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.domain.errors import PermissionDenied, PolicyError, StaleEditError, UnknownToolError
 from bot.domain.events import Change, ChangeEvent, ImportReport, diff, plain_value
@@ -42,8 +44,6 @@ log = logging.getLogger(__name__)
 
 
 _T = TypeVar("_T")
-# Marks the session of a trial run (`PolicyChanges.trial`), which is always rolled back.
-_TRIAL_KEY = "policybot.trial"
 
 
 class _RolledBack(Exception):
@@ -139,9 +139,9 @@ def sentence(text: str) -> str:
 class DueChanges:
     """Applies scheduled changes on their day, each with a revision dated that day.
 
-    The changes that take effect on one day are one policy version (the `in_transaction`
-    steps place them in it); they were announced, with their countdown, when they were
-    scheduled, so the version is recorded quietly.
+    The changes that take effect on one day are one unit of work, and so one policy version;
+    their events go to the same handlers as any change's. They were announced, with their
+    countdown, when they were scheduled, so the events are quiet (source `scheduled`).
     """
 
     def __init__(
@@ -150,12 +150,12 @@ class DueChanges:
         policies: PolicyRepository,
         tz: dt.tzinfo = dt.UTC,
         *,
-        in_transaction: Sequence[Callable[[Session, ChangeEvent], object]] = (),
+        handlers: Handlers | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.tz = tz
-        self.in_transaction = tuple(in_transaction)
+        self.handlers: Handlers = handlers or {}
 
     def apply(self) -> int:
         """Apply every scheduled change whose day has come; how many were applied.
@@ -177,7 +177,8 @@ class DueChanges:
         """One transaction, and so one policy version, for the changes dated `day`."""
         applied = 0
         day_start = dt.datetime.combine(day, dt.time(), tzinfo=self.tz)
-        with self.store.session() as session:
+        with unit_of_work(self.store, self.handlers) as uow:
+            session = uow.session
             for row in self.policies.due(session, today):
                 if row.effective != day or not self.policies.take_due(session, row):
                     continue  # another day's, or another process applied it
@@ -204,9 +205,7 @@ class DueChanges:
                 )
                 applied += 1
                 if not change.is_noop:
-                    event = ChangeEvent(change, row.author, "scheduled", True, day_start)
-                    for step in self.in_transaction:
-                        step(session, event)
+                    uow.publish(ChangeEvent(change, row.author, "scheduled", True, day_start))
             if applied:
                 self.policies.bump_generation(session)
         return applied
@@ -222,16 +221,16 @@ class PolicyChanges:
         permissions: Permissions,
         *,
         due: DueChanges | None = None,
-        in_transaction: Sequence[Callable[[Session, ChangeEvent], None]] = (),
+        handlers: Handlers | None = None,
         tz: dt.tzinfo = dt.UTC,
         committed: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.store = store
-        self.due = due or DueChanges(store, policies, tz)
         self.policies = policies
         self.permissions = permissions
-        # Steps that write with the change (announcement and notice rows), in this order.
-        self.in_transaction = tuple(in_transaction)
+        # What handles each change event in its transaction (announcement and notice rows).
+        self.handlers: Handlers = handlers or {}
+        self.due = due or DueChanges(store, policies, tz, handlers=self.handlers)
         self.tz = tz
         # Effects after every committed change (the answering registry forgets its snapshot).
         self.committed = tuple(committed)
@@ -248,11 +247,11 @@ class PolicyChanges:
         if isinstance(command, CancelScheduled):
             change = self._unschedule(command.tool, actor)
         else:
-            with self.store.session() as session:
-                plan, quiet = self._plan(session, command)
-                change = self._apply(session, plan, actor, quiet)
+            with unit_of_work(self.store, self.handlers) as uow:
+                plan, quiet = self._plan(uow.session, command)
+                change = self._apply(uow, plan, actor, quiet)
                 if not change.is_noop:
-                    self._after_commit(session)
+                    self._after_commit(uow)
         if not change.is_noop:
             ADMIN_CHANGES.labels(actor.source).inc()
         return change
@@ -273,17 +272,17 @@ class PolicyChanges:
         """
         self.check_permission(actor)
         self.apply_due()
-        with self.store.session() as session:
-            changes = self._replay(session, commands, actor)
+        with unit_of_work(self.store, self.handlers) as uow:
+            changes = self._replay(uow, commands, actor)
             if finish is not None:
-                finish(session)
-            version = Versions.of_session(session)
+                finish(uow.session)
+            version = uow.version.row.id if uow.version is not None else None
             if any(not change.is_noop for change in changes):
-                self._after_commit(session)
+                self._after_commit(uow)
         for change in changes:
             if not change.is_noop:
                 ADMIN_CHANGES.labels(actor.source).inc()
-        return changes, version.id if version is not None else None
+        return changes, version
 
     def trial(self, commands: Sequence[tuple[ChangeCommand, Actor]]) -> list[Change]:
         """What `commands` would do, in order, to the registry as it is now — worked out by
@@ -309,9 +308,9 @@ class PolicyChanges:
         """The registry made to match the files: checked first, then one transaction."""
         self.check_permission(actor)
         self.apply_due()
-        with self.store.session() as session:
-            report = self._import(session, command, actor)
-            self._after_commit(session)
+        with unit_of_work(self.store, self.handlers) as uow:
+            report = self._import(uow, command, actor)
+            self._after_commit(uow)
         return report
 
     def check_permission(self, actor: Actor) -> None:
@@ -402,7 +401,8 @@ class PolicyChanges:
     def _unschedule(self, name: str, actor: Actor) -> Change:
         """Cancel a scheduled change: today's policy stays; staff who were told of the
         change hear of its cancellation (which replaces that announcement and its countdown)."""
-        with self.store.session() as session:
+        with unit_of_work(self.store, self.handlers) as uow:
+            session = uow.session
             tool, before = self._existing(session, name)
             if before.scheduled is None:
                 raise PolicyError(f"{before.name} has no scheduled change to cancel")
@@ -411,8 +411,8 @@ class PolicyChanges:
             after = replace(before, scheduled=None)
             change = Change(before, after, {"scheduled": (before.scheduled, None)}, tool.version)
             self.policies.bump_generation(session)
-            self._announce(session, ChangeEvent(change, actor.user, actor.source, False, now))
-            self._after_commit(session)
+            uow.publish(ChangeEvent(change, actor.user, actor.source, False, now))
+            self._after_commit(uow)
         return change
 
     # -- the shared steps ------------------------------------------------------------------
@@ -443,13 +443,14 @@ class PolicyChanges:
 
     def _replay(
         self,
-        session: Session,
+        uow: UnitOfWork,
         commands: Sequence[tuple[ChangeCommand, Actor]],
         by: Actor | None,
     ) -> list[Change]:
         """Apply staged commands in order in `session`; StagedCommandError names the first
         that cannot apply. A staged form is refused if its tool changed since it was opened
         (outside the draft: the draft's own earlier changes are expected)."""
+        session = uow.session
         seen: dict[int, int | None] = {}
         for position, (command, _author) in enumerate(commands, start=1):
             if isinstance(command, SavePolicy) and command.tool is not None:
@@ -466,7 +467,7 @@ class PolicyChanges:
                         )
                     command = replace(command, expected_version=None)
                 plan, quiet = self._plan(session, command)
-                changes.append(self._apply(session, plan, author, quiet, by))
+                changes.append(self._apply(uow, plan, author, quiet, by))
             except PolicyError as error:
                 raise StagedCommandError(position, command, author.user, error) from error
         return changes
@@ -479,19 +480,20 @@ class PolicyChanges:
         self.apply_due()
         outcome: list[tuple[list[Change], _T]] = []
         try:
-            with self.store.session() as session:
-                session.info[_TRIAL_KEY] = True  # no announcement, notice or version rows
-                changes = self._replay(session, commands, None)
-                outcome.append((changes, read(session)))
+            # A trial's events go to no handler: no announcement, notice or version rows.
+            with unit_of_work(self.store, self.handlers, trial=True) as uow:
+                changes = self._replay(uow, commands, None)
+                outcome.append((changes, read(uow.session)))
                 raise _RolledBack
         except _RolledBack:
             pass
         return outcome[0]
 
     def _apply(
-        self, session: Session, plan: _Plan, actor: Actor, quiet: bool, by: Actor | None = None
+        self, uow: UnitOfWork, plan: _Plan, actor: Actor, quiet: bool, by: Actor | None = None
     ) -> Change:
         """Write one planned change; `by` (who publishes a draft) announces it if not `actor`."""
+        session = uow.session
         now = self.store.clock()
         teller = by or actor
         if plan.after is None:
@@ -500,7 +502,7 @@ class PolicyChanges:
                 session, plan.tool, author=actor.user, source=actor.source, at=now
             )
             self.policies.bump_generation(session)
-            self._announce(session, ChangeEvent(change, teller.user, teller.source, quiet, now))
+            uow.publish(ChangeEvent(change, teller.user, teller.source, quiet, now))
             return change
         today = self.today()
         index = self.policies.index(session)
@@ -519,7 +521,7 @@ class PolicyChanges:
             and after.effective is not None
             and after.effective > today
         ):
-            return self._schedule(session, plan, after, actor, quiet, now, by)
+            return self._schedule(uow, plan, after, actor, quiet, now, by)
         change = self.policies.write(
             session,
             after,
@@ -532,12 +534,12 @@ class PolicyChanges:
         )
         if not change.is_noop:
             self.policies.bump_generation(session)
-            self._announce(session, ChangeEvent(change, teller.user, teller.source, quiet, now))
+            uow.publish(ChangeEvent(change, teller.user, teller.source, quiet, now))
         return change
 
     def _schedule(
         self,
-        session: Session,
+        uow: UnitOfWork,
         plan: _Plan,
         after: ToolPolicy,
         actor: Actor,
@@ -546,6 +548,7 @@ class PolicyChanges:
         by: Actor | None = None,
     ) -> Change:
         assert plan.tool is not None and plan.before is not None and after.effective
+        session = uow.session
         self.policies.check_version(plan.tool, plan.expected_version)
         current = replace(plan.before, scheduled=None)
         changed = diff(current, after)
@@ -565,7 +568,7 @@ class PolicyChanges:
         self.policies.bump_generation(session)
         change = Change(plan.before, after, changed, plan.tool.version, after.effective)
         teller = by or actor
-        self._announce(session, ChangeEvent(change, teller.user, teller.source, quiet, now))
+        uow.publish(ChangeEvent(change, teller.user, teller.source, quiet, now))
         return change
 
     def checked(self, policy: ToolPolicy, index: NameIndex, tool: Tool | None) -> ToolPolicy:
@@ -618,20 +621,14 @@ class PolicyChanges:
 
         return canonical_alternatives(policy, index, own, close_to)
 
-    def _announce(self, session: Session, event: ChangeEvent) -> None:
-        # Announcement and notice rows commit with the change, or neither does.
-        if session.info.get(_TRIAL_KEY):
-            return  # a trial run is rolled back: there is nothing to tell anyone
-        for step in self.in_transaction:
-            step(session, event)
-
-    def _after_commit(self, session: Session) -> None:
+    def _after_commit(self, uow: UnitOfWork) -> None:
         for effect in self.committed:
-            after_commit(session, effect)
+            uow.after_commit(effect)
 
     # -- import ----------------------------------------------------------------------------
 
-    def _import(self, session: Session, command: ImportPolicies, actor: Actor) -> ImportReport:
+    def _import(self, uow: UnitOfWork, command: ImportPolicies, actor: Actor) -> ImportReport:
+        session = uow.session
         report = ImportReport()
         now = self.store.clock()
         current = {t.name_key: t for t in self.policies.tools(session)}
@@ -644,9 +641,7 @@ class PolicyChanges:
             )
             report.removed.append(tool.name)
             # A removal is part of the import's version (and its announcement) like any change.
-            self._announce(
-                session, ChangeEvent(removal, actor.user, actor.source, command.quiet, now)
-            )
+            uow.publish(ChangeEvent(removal, actor.user, actor.source, command.quiet, now))
         # Names may move between tools: free those the files give to another tool first.
         later = outcome.scheduled | outcome.pending
         incoming = {
@@ -665,7 +660,7 @@ class PolicyChanges:
             if key in outcome.scheduled:
                 # A future-dated status change is kept for its day, as `set` keeps it.
                 plan = _Plan(current[key], before, after)
-                self._schedule(session, plan, after, actor, command.quiet, now)
+                self._schedule(uow, plan, after, actor, command.quiet, now)
                 report.scheduled.append(after.name)
                 changed_any = True
                 continue
@@ -686,8 +681,7 @@ class PolicyChanges:
                 report.updated.append(after.name)
             if not change.is_noop:
                 changed_any = True
-                event = ChangeEvent(change, actor.user, actor.source, command.quiet, now)
-                self._announce(session, event)
+                uow.publish(ChangeEvent(change, actor.user, actor.source, command.quiet, now))
         if changed_any:
             self.policies.bump_generation(session)
         return report

@@ -31,6 +31,7 @@ from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
 from bot.app.notices import Button, Notice, Waker, queue_notice
 from bot.app.tool_requests import RequestError, check_quota, required_reason
+from bot.app.unit_of_work import UnitOfWork
 from bot.domain.events import ChangeEvent
 from bot.domain.names import name_key
 from bot.domain.policy import DataClass, Status, ToolPolicy
@@ -459,9 +460,14 @@ class Exceptions:
             self._forget()
         return reminded, expired
 
-    def on_change(self, session: Session, event: ChangeEvent) -> None:
-        """The store listener: a policy change or removal ends the tool's open exceptions."""
+    def on_change(self, uow: UnitOfWork, event: ChangeEvent) -> None:
+        """The change handler: a policy change or removal ends the tool's open exceptions —
+        when it takes effect. A change scheduled for a later day leaves them alone until the
+        day it is applied (then it comes again, from the scheduler)."""
         change = event.change
+        if change.scheduled_for is not None:
+            return
+        session = uow.session
         subject = change.after or change.before
         if subject is None:
             return

@@ -22,6 +22,7 @@ from bot.adapters.db.models import Delivery, PolicyException, ToolRequest, ToolR
 from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
 from bot.app.notices import Button, Notice, Waker, queue_notice
+from bot.app.unit_of_work import UnitOfWork
 from bot.domain.errors import PolicyError
 from bot.domain.events import ChangeEvent
 from bot.domain.names import name_key
@@ -297,11 +298,13 @@ class ToolRequests:
 
     # -- following registry changes ----------------------------------------------------------
 
-    def on_change(self, session: Session, event: ChangeEvent) -> None:
-        """The store listener: tell askers when a tool now covers their request or is decided."""
+    def on_change(self, uow: UnitOfWork, event: ChangeEvent) -> None:
+        """The change handler: tell askers when a tool now covers their request or is decided
+        (when the change is made; a scheduled change on its day was told when scheduled)."""
         after = event.change.after
-        if after is None:
+        if after is None or (event.quiet and event.source == "scheduled"):
             return
+        session = uow.session
         keys = {name_key(after.name), *(name_key(a) for a in after.aliases)}
         own = name_key(after.name)
         rows = session.exec(

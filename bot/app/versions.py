@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,11 +28,10 @@ from bot.adapters.db.models import (
     Revision,
 )
 from bot.adapters.db.store import Store
+from bot.app.unit_of_work import OpenVersion, UnitOfWork
 from bot.domain.errors import PolicyError
 from bot.domain.events import ChangeEvent
 from bot.domain.policy import Status
-
-_SESSION_KEY = "policybot.version"
 
 # How a change is grouped in a version's announcement, in this order.
 GROUPS = (
@@ -47,14 +46,6 @@ GROUPS = (
 
 # A group's heading said of one tool ("Windsurf: removed", not "Windsurf: removed tools").
 _ONE = {"new": "new tool", "removed": "removed", "other": "other changes"}
-
-
-@dataclass
-class _Open:
-    """The version the current transaction writes into."""
-
-    row: PolicyVersion
-    items: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,9 +104,10 @@ class Versions:
 
     # -- writing (inside the change's transaction) ------------------------------------------
 
-    def on_change(self, session: Session, event: ChangeEvent) -> PolicyVersion:
+    def on_change(self, uow: UnitOfWork, event: ChangeEvent) -> None:
         """In the change's transaction: the change joins the transaction's version."""
-        current = self.current(session, event)
+        current = self.current(uow, event)
+        session = uow.session
         # The revisions of this transaction carry its time (the change's `at`).
         session.execute(
             sa.update(Revision)
@@ -133,13 +125,13 @@ class Versions:
         )
         current.row.summary = summary_of(current.items, event.source, current.row.baseline)
         session.add(current.row)
-        return current.row
 
-    def current(self, session: Session, event: ChangeEvent) -> _Open:
+    @staticmethod
+    def current(uow: UnitOfWork, event: ChangeEvent) -> OpenVersion:
         """The version this transaction writes into, created by its first change."""
-        existing = session.info.get(_SESSION_KEY)
-        if isinstance(existing, _Open):
-            return existing
+        if uow.version is not None:
+            return uow.version
+        session = uow.session
         first = session.exec(select(PolicyVersion.id).limit(1)).first() is None
         row = PolicyVersion(
             author=event.author,
@@ -150,15 +142,8 @@ class Versions:
         )
         session.add(row)
         session.flush()
-        opened = _Open(row)
-        session.info[_SESSION_KEY] = opened
-        return opened
-
-    @staticmethod
-    def of_session(session: Session) -> PolicyVersion | None:
-        """The version the current transaction writes into, if a change opened one."""
-        opened = session.info.get(_SESSION_KEY)
-        return opened.row if isinstance(opened, _Open) else None
+        uow.version = OpenVersion(row)
+        return uow.version
 
     # -- reading ----------------------------------------------------------------------------
 

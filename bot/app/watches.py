@@ -1,8 +1,8 @@
 """Watching a tool: a DM when its policy changes, one per change-set listing every watched tool.
 
 A change-set is what one use case writes in one transaction (one command, one form, one
-import). The store listener collects the changes of a transaction and, just before it commits,
-queues one notice per watcher with every tool they watch that changed in it.
+import): its unit of work. The handler asks to run once before that commits, and then queues
+one notice per watcher with every tool they watch that changed in it.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
 from bot.app.announcements import headline
 from bot.app.notices import Notice, Waker, queue_notice
+from bot.app.unit_of_work import UnitOfWork
 from bot.domain.errors import PolicyError
 from bot.domain.events import ChangeEvent
 from bot.domain.names import name_key
 
 WATCH_ACTION = "policybot_watch"
-_PENDING = "policybot.watch_changes"
 
 
 @dataclass(frozen=True)
@@ -91,18 +91,21 @@ class Watches:
                 ).all()
             )
 
-    def on_change(self, session: Session, event: ChangeEvent) -> None:
-        """The store listener: collect this transaction's changes; notify once before commit."""
-        if event.change.is_noop:
-            return
-        pending: list[ChangeEvent] | None = session.info.get(_PENDING)
-        if pending is None:
-            pending = session.info[_PENDING] = []
-            sa.event.listen(session, "before_commit", self._notify_watchers, once=True)
-        pending.append(event)
+    def on_change(self, uow: UnitOfWork, event: ChangeEvent) -> None:
+        """The change handler: the watchers hear once per transaction, before it commits.
 
-    def _notify_watchers(self, session: Session) -> None:
-        events: list[ChangeEvent] = session.info.pop(_PENDING, [])
+        A scheduled change on its day is quiet: watchers heard when it was scheduled."""
+        if event.change.is_noop or (event.quiet and event.source == "scheduled"):
+            return
+        uow.before_commit(self._notify_watchers)
+
+    def _notify_watchers(self, uow: UnitOfWork) -> None:
+        session = uow.session
+        events = [
+            e
+            for e in uow.events
+            if not e.change.is_noop and not (e.quiet and e.source == "scheduled")
+        ]
         if not events:
             return
         lines: dict[str, str] = {}

@@ -338,6 +338,60 @@ def test_a_policy_change_ends_active_and_pending_exceptions_of_that_tool(
     assert notices_to(runtime.store, ALICE)[-1].title == "Your exception for Claude Code has ended"
 
 
+MIDJOURNEY_ASK = "exception Midjourney --purpose ads --data public --days 30 --why art"
+
+
+def test_a_ban_scheduled_for_later_keeps_exceptions_until_its_day_then_ends_them(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    say(runtime, MIDJOURNEY_ASK, ALICE)
+    say(runtime, "approve E1", ADMIN)
+    day = (clock() + dt.timedelta(days=14)).date()
+
+    said = say(runtime, f"set Midjourney banned --effective {day.isoformat()}", ADMIN)
+    exceptions = desk_of(runtime).exceptions
+    before_the_day = exceptions.get(1).status
+    clock.advance(days=14)
+    runtime.changes.apply_due()
+
+    assert "Midjourney" in said
+    assert before_the_day == "active"
+    assert exceptions.get(1).status == "ended"
+    assert runtime.policies.resolve("Midjourney").status is Status.BANNED
+    assert notices_to(runtime.store, ALICE)[-1].title == "Your exception for Midjourney has ended"
+
+
+def test_an_exception_granted_after_a_ban_was_scheduled_ends_when_the_ban_takes_effect(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    day = (clock() + dt.timedelta(days=14)).date()
+    say(runtime, f"set Midjourney banned --effective {day.isoformat()}", ADMIN)
+    say(runtime, MIDJOURNEY_ASK, ALICE)
+    say(runtime, "approve E1", ADMIN)
+    granted = desk_of(runtime).exceptions.get(1).status
+
+    clock.advance(days=14)
+    runtime.changes.apply_due()
+
+    assert granted == "active"
+    assert desk_of(runtime).exceptions.get(1).status == "ended"
+
+
+def test_a_scheduled_change_on_its_day_tells_no_watcher_twice(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    say(runtime, "watch Midjourney", BOB)
+    day = (clock() + dt.timedelta(days=3)).date()
+    say(runtime, f"set Midjourney banned --effective {day.isoformat()}", ADMIN)
+    told_when_scheduled = len(notices_to(runtime.store, BOB))
+
+    clock.advance(days=3)
+    runtime.changes.apply_due()
+
+    assert told_when_scheduled == 1
+    assert len(notices_to(runtime.store, BOB)) == 1
+
+
 def test_a_reworded_reason_keeps_exceptions(runtime: Runtime) -> None:
     say(runtime, ASK, ALICE)
     say(runtime, "approve E1", ADMIN)
