@@ -495,3 +495,43 @@ def suggested_prompts(language: str) -> tuple[str, list[dict[str, str]]]:
 def thread_title(question: str) -> str:
     """The AI-app thread's title: the question, on one line, short."""
     return clip(" ".join(question.split()), MAX_THREAD_TITLE) or "?"
+
+
+# -- shortcuts ---------------------------------------------------------------------------------
+
+QUESTION_FORM = "policybot_question_form"
+QUESTION_BLOCK = "question"
+
+
+def question_form() -> dict[str, Any]:
+    """The modal the global shortcut opens: one question, answered in the bot's DM."""
+    return {
+        "type": "modal",
+        "callback_id": QUESTION_FORM,
+        "title": plain("Ask policybot"),
+        "submit": plain("Ask"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": QUESTION_BLOCK,
+                "label": plain("Your question"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "max_length": 500,
+                    "placeholder": plain("Can I use Claude Code for internal code?"),
+                },
+                "hint": plain("The answer comes in your direct messages with policybot."),
+            }
+        ],
+    }
+
+
+def no_tools_named(contact: str) -> SlackMessage:
+    """The message shortcut's reply when the message names no tool in the registry."""
+    return text_message(
+        f"That message names no AI tool the registry has a policy for. Ask {contact} "
+        "about a tool that is not listed.",
+        icon=":mag:",
+    )
