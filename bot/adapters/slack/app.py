@@ -14,7 +14,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack import assistant, shortcuts, steps
+from bot.adapters.slack import assistant, shortcuts, steps, unfurls
 from bot.adapters.slack.client import api_method, make_client
 from bot.adapters.slack.guard import (
     BodyMiddleware,
@@ -29,7 +29,12 @@ from bot.metrics import SLACK_API_ERRORS
 log = logging.getLogger(__name__)
 
 Extension = Callable[[App, Runtime], None]
-SURFACES: tuple[Extension, ...] = (assistant.register, steps.register, shortcuts.register)
+SURFACES: tuple[Extension, ...] = (
+    assistant.register,
+    steps.register,
+    shortcuts.register,
+    unfurls.register,
+)
 
 
 class _TokenFromClientNote(logging.Filter):

@@ -30,7 +30,7 @@ from bot.domain.answers import (
 )
 from bot.domain.commands import usage
 from bot.domain.links import ToolPages
-from bot.domain.phrases import STAFF_EXAMPLES, Phrases, phrases_for
+from bot.domain.phrases import EN, STAFF_EXAMPLES, Phrases, phrases_for
 from bot.domain.policy import Status, ToolPolicy
 
 Block = dict[str, Any]
@@ -535,3 +535,40 @@ def no_tools_named(contact: str) -> SlackMessage:
         "about a tool that is not listed.",
         icon=":mag:",
     )
+
+
+# -- link previews -----------------------------------------------------------------------------
+
+
+def status_card(
+    policy: ToolPolicy,
+    alternatives: Sequence[ToolPolicy | str],
+    *,
+    today: dt.date | None,
+    url: str,
+) -> dict[str, Any]:
+    """A catalogue link's preview (chat.unfurl): status, effective date, data, alternatives.
+
+    `alternatives` are the policy's alternatives, resolved where the registry has them."""
+    phrases = EN
+    fields = []
+    if policy.effective:
+        fields.append(f"*{phrases.effective}*\n{policy.effective.isoformat()}")
+    if policy.max_data or policy.status is Status.BANNED:
+        data = phrases.data_names[policy.max_data] if policy.max_data else phrases.no_data
+        fields.append(f"*{phrases.data_up_to}*\n{data}")
+    blocks = [section(status_line(policy, today), fields)]
+    named = [
+        f"{STATUS_EMOJI[alt.status]} "
+        + phrases.alternative.format(
+            name=escape(alt.name), status=phrases.status_labels[alt.status]
+        )
+        if isinstance(alt, ToolPolicy)
+        else phrases.alternative.format(name=escape(alt), status=phrases.not_in_registry)
+        for alt in alternatives
+    ]
+    notes = [f"{_bold_label(phrases, phrases.instead)} {phrases.listing(named)}"] if named else []
+    notes.append(f"<{escape(url)}|{phrases.catalogue_page}>")
+    blocks.append(context(*notes))
+    fallback = clip(unescape(status_line(policy, today)).replace("*", ""), MAX_MESSAGE_TEXT)
+    return {"blocks": blocks, "fallback": fallback}

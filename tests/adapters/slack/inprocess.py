@@ -96,6 +96,11 @@ class InProcessBot:
         payload = b"".join(chunks)
         return WsgiResult(int(status[0].split()[0]), payload, dict(response_headers))
 
+    def finish(self) -> None:
+        """Wait for every listener still running after its ack (Bolt's thread pool), so a
+        test can say that something did NOT happen."""
+        self.app.listener_runner.listener_executor.shutdown(wait=True)
+
     def event(self, payload: Mapping[str, Any]) -> WsgiResult:
         return self.post(event_body(payload), JSON_CONTENT_TYPE)
 
