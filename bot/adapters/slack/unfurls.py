@@ -61,8 +61,8 @@ class LinkPreviews:
             return
         registry = self.service.registry()
         by_slug: dict[str, ToolPolicy] = {}
-        for policy in registry:
-            by_slug.setdefault(name_slug(policy.name), policy)
+        for each in registry:
+            by_slug.setdefault(name_slug(each.name), each)
         today = self.service.clock().astimezone(self.service.tz).date()
         unfurls = {}
         for url, slug in slugs.items():
