@@ -265,3 +265,169 @@ def view_submission(
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+# -- the AI-app pane ---------------------------------------------------------------------------
+
+
+def assistant_thread_started(
+    *,
+    user: str = USER_ID,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+    context_channel: str | None = None,
+    team_id: str = TEAM_ID,
+) -> JsonDict:
+    """Someone opened the bot in Slack's AI-app pane: a new thread in their DM with it."""
+    ts = thread_ts or _next_ts()
+    context: JsonDict = {"team_id": team_id, "enterprise_id": None}
+    if context_channel is not None:
+        context["channel_id"] = context_channel  # the channel they were looking at
+    return event_callback(
+        {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": user,
+                "context": context,
+                "channel_id": channel or f"D{user}",
+                "thread_ts": ts,
+            },
+            "event_ts": _next_ts(),
+        },
+        team_id=team_id,
+    )
+
+
+def assistant_message(
+    text: str, *, thread_ts: str, user: str = USER_ID, channel: str | None = None
+) -> JsonDict:
+    """What someone typed in an AI-app thread: a message.im in that thread."""
+    ts = _next_ts()
+    return event_callback(
+        {
+            "type": "message",
+            "client_msg_id": str(uuid.uuid4()),
+            "text": text,
+            "user": user,
+            "ts": ts,
+            "team": TEAM_ID,
+            "channel": channel or f"D{user}",
+            "event_ts": ts,
+            "channel_type": "im",
+            "thread_ts": thread_ts,
+            "parent_user_id": BOT_USER_ID,
+        }
+    )
+
+
+# -- Workflow Builder custom steps -------------------------------------------------------------
+
+
+def function_executed(
+    callback_id: str,
+    inputs: JsonDict,
+    *,
+    execution_id: str | None = None,
+    token: str = "xwfp-standin-workflow-token",
+    team_id: str = TEAM_ID,
+    api_app_id: str = APP_ID,
+) -> JsonDict:
+    """A workflow reached one of the app's custom steps (`callback_id`) with `inputs`."""
+    return event_callback(
+        {
+            "type": "function_executed",
+            "function": {
+                "id": f"Fn{uuid.uuid4().hex[:10].upper()}",
+                "callback_id": callback_id,
+                "title": callback_id,
+                "type": "app",
+                "app_id": api_app_id,
+                "date_created": int(time.time()),
+                "date_updated": int(time.time()),
+            },
+            "inputs": inputs,
+            "function_execution_id": execution_id or f"Fx{uuid.uuid4().hex[:10].upper()}",
+            "workflow_execution_id": f"Wx{uuid.uuid4().hex[:10].upper()}",
+            "event_ts": _next_ts(),
+            "bot_access_token": token,
+        },
+        team_id=team_id,
+        api_app_id=api_app_id,
+    )
+
+
+# -- shortcuts ---------------------------------------------------------------------------------
+
+
+def message_shortcut(
+    callback_id: str,
+    message_text: str,
+    *,
+    response_url: str,
+    author: str = "U0BOB",
+    user_id: str = USER_ID,
+    channel_id: str = CHANNEL_ID,
+    team_id: str = TEAM_ID,
+) -> JsonDict:
+    """Someone chose the app's message shortcut `callback_id` on a message by `author`."""
+    ts = _next_ts()
+    return {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _next_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, USER_NAME, team_id),
+        "channel": {"id": channel_id, "name": CHANNEL_NAME},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id(),
+        "response_url": response_url,
+        "message_ts": ts,
+        "message": {"type": "message", "user": author, "ts": ts, "text": message_text},
+    }
+
+
+def global_shortcut(
+    callback_id: str, *, user_id: str = USER_ID, team_id: str = TEAM_ID
+) -> JsonDict:
+    """Someone chose the app's global shortcut `callback_id` (from the composer or search)."""
+    return {
+        "type": "shortcut",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _next_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, USER_NAME, team_id),
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id(),
+    }
+
+
+# -- link previews -----------------------------------------------------------------------------
+
+
+def link_shared(
+    urls: list[str],
+    *,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+    message_ts: str | None = None,
+) -> JsonDict:
+    """Someone posted a message with links in a domain the app unfurls."""
+    ts = message_ts or _next_ts()
+    return event_callback(
+        {
+            "type": "link_shared",
+            "channel": channel,
+            "is_bot_user_member": True,
+            "user": user,
+            "message_ts": ts,
+            "unfurl_id": f"{ts}.{uuid.uuid4().hex[:8]}",
+            "thread_ts": None,
+            "source": "conversations_history",
+            "links": [{"domain": url.split("/")[2].split(":")[0], "url": url} for url in urls],
+            "event_ts": _next_ts(),
+        }
+    )

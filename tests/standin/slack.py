@@ -357,6 +357,31 @@ class StandinSlack:
         with self.workspace.lock:
             return dict(self.workspace.home_views)
 
+    def suggested_prompts(self, channel: str, thread_ts: str) -> JsonDict | None:
+        """The last assistant.threads.setSuggestedPrompts of an AI-app thread:
+        {"prompts": [{"title", "message"}...], "title": ...}."""
+        with self.workspace.lock:
+            return self.workspace.suggested_prompts.get((channel, thread_ts))
+
+    def thread_status(self, channel: str, thread_ts: str) -> str | None:
+        """The last status set on an AI-app thread ("" once cleared)."""
+        with self.workspace.lock:
+            return self.workspace.thread_status.get((channel, thread_ts))
+
+    def thread_title(self, channel: str, thread_ts: str) -> str | None:
+        with self.workspace.lock:
+            return self.workspace.thread_titles.get((channel, thread_ts))
+
+    def function_result(self, execution_id: str) -> tuple[str, Any] | None:
+        """How a custom step ended: ("success", outputs), ("error", message) or None yet."""
+        with self.workspace.lock:
+            return self.workspace.function_results.get(execution_id)
+
+    def unfurl(self, channel: str, ts: str) -> JsonDict | None:
+        """The `unfurls` chat.unfurl gave the message at (channel, ts): {url: attachment}."""
+        with self.workspace.lock:
+            return self.workspace.unfurls.get(f"{channel}/{ts}")
+
     # -- response_url ------------------------------------------------------------------------
 
     def response_url(self) -> str:

@@ -103,6 +103,31 @@ def test_history_is_newest_first_windowed_and_paged(standin_slack: StandinSlack)
     assert [m["text"] for m in replies["messages"]] == ["0", "reply"]
 
 
+def test_suggested_prompts_are_one_to_four_titled_messages(standin_slack: StandinSlack) -> None:
+    client = bot_client(standin_slack)
+    prompt = {"title": "Ask", "message": "can I use cursor?"}
+
+    client.assistant_threads_setSuggestedPrompts(
+        channel_id="D1", thread_ts="1.000001", prompts=[prompt]
+    )
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.assistant_threads_setSuggestedPrompts(
+            channel_id="D1", thread_ts="1.000001", prompts=[prompt] * 5
+        )
+
+    assert standin_slack.suggested_prompts("D1", "1.000001") == {"prompts": [prompt], "title": None}
+
+
+def test_a_custom_step_completes_once_with_the_workflow_token(standin_slack: StandinSlack) -> None:
+    client = bot_client(standin_slack, token="xwfp-workflow")
+
+    client.functions_completeSuccess(function_execution_id="Fx1", outputs={"status": "banned"})
+    with pytest.raises(SlackApiError, match="function_execution_not_found"):
+        client.functions_completeError(function_execution_id="Fx1", error="too late")
+
+    assert standin_slack.function_result("Fx1") == ("success", {"status": "banned"})
+
+
 def test_chat_update_changes_the_stored_message(standin_slack: StandinSlack) -> None:
     client = bot_client(standin_slack)
     posted = client.chat_postMessage(channel="C1", text="draft")

@@ -20,7 +20,12 @@ from typing import Any
 JsonDict = dict[str, Any]
 
 # Arguments Slack documents as JSON: a form post carries them as JSON-encoded strings.
-_JSON_ARGS = frozenset({"blocks", "attachments", "metadata", "view", "unfurl_links_blocks"})
+_JSON_ARGS = frozenset(
+    {"blocks", "attachments", "metadata", "view", "unfurl_links_blocks", "prompts", "outputs"}
+    | {"unfurls"}
+)
+# A custom step's calls carry the workflow token Slack put in its function_executed event.
+_BOT_TOKEN_PREFIXES = ("xoxb-", "xwfp-")
 
 
 @dataclass
@@ -187,6 +192,14 @@ class Workspace:
         self.ephemeral_messages: list[EphemeralMessage] = []
         self.views: dict[str, JsonDict] = {}
         self.home_views: dict[str, JsonDict] = {}
+        # AI-app threads, by (channel, thread_ts): the latest status, title and prompts.
+        self.thread_status: dict[tuple[str, str], str] = {}
+        self.thread_titles: dict[tuple[str, str], str] = {}
+        self.suggested_prompts: dict[tuple[str, str], JsonDict] = {}
+        # Custom steps, by function_execution_id: ("success", outputs) or ("error", message).
+        self.function_results: dict[str, tuple[str, Any]] = {}
+        # Link previews, by (channel, ts) or unfurl_id: the `unfurls` argument.
+        self.unfurls: dict[str, JsonDict] = {}
         self._methods: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -202,6 +215,12 @@ class Workspace:
             "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
             "apps.connections.open": self._apps_connections_open,
+            "assistant.threads.setSuggestedPrompts": self._set_suggested_prompts,
+            "assistant.threads.setStatus": self._set_status,
+            "assistant.threads.setTitle": self._set_title,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
+            "chat.unfurl": self._chat_unfurl,
         }
 
     def knows(self, method: str) -> bool:
@@ -212,9 +231,9 @@ class Workspace:
         handler = self._methods.get(method)
         if handler is None:
             return error("unknown_method")
-        # App-level tokens open sockets; bot tokens do everything else.
-        prefix = "xapp-" if method == "apps.connections.open" else "xoxb-"
-        if token is None or not token.startswith(prefix):
+        # App-level tokens open sockets; bot (or workflow) tokens do everything else.
+        prefixes = ("xapp-",) if method == "apps.connections.open" else _BOT_TOKEN_PREFIXES
+        if token is None or not token.startswith(prefixes):
             return error("invalid_auth")
         with self.lock:
             return handler(decode_json_args(args))
@@ -285,6 +304,8 @@ class Workspace:
                 return error("thread_not_found")
             parent.reply_count += 1
             parent.thread_ts = parent.ts
+            # An AI-app thread's status ends when the app replies there, as in Slack.
+            self.thread_status.pop((channel, thread_ts), None)
         message = Message(
             channel=channel,
             ts=self._next_ts(),
@@ -506,3 +527,76 @@ class Workspace:
 
     def _apps_connections_open(self, args: JsonDict) -> JsonDict:
         return {"ok": True, "url": self._socket_url()}
+
+    # -- the AI-app pane -----------------------------------------------------------------------
+
+    def _assistant_thread(self, args: JsonDict) -> tuple[str, str] | None:
+        channel, thread_ts = _text(args, "channel_id"), _text(args, "thread_ts")
+        return (channel, thread_ts) if channel and thread_ts else None
+
+    def _set_suggested_prompts(self, args: JsonDict) -> JsonDict:
+        thread = self._assistant_thread(args)
+        prompts = args.get("prompts")
+        if thread is None or not isinstance(prompts, list) or not prompts:
+            return error("invalid_arguments")
+        if len(prompts) > 4 or not all(
+            isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts
+        ):
+            return error("invalid_arguments")  # Slack takes 1 to 4, each a title and a message
+        self.suggested_prompts[thread] = {"prompts": prompts, "title": _text(args, "title")}
+        return {"ok": True}
+
+    def _set_status(self, args: JsonDict) -> JsonDict:
+        thread = self._assistant_thread(args)
+        if thread is None or "status" not in args:
+            return error("invalid_arguments")
+        self.thread_status[thread] = str(args["status"] or "")  # "" clears it
+        return {"ok": True}
+
+    def _set_title(self, args: JsonDict) -> JsonDict:
+        thread = self._assistant_thread(args)
+        title = _text(args, "title")
+        if thread is None or title is None:
+            return error("invalid_arguments")
+        self.thread_titles[thread] = title
+        return {"ok": True}
+
+    # -- Workflow Builder custom steps ---------------------------------------------------------
+
+    def _complete_function(self, args: JsonDict, result: tuple[str, Any]) -> JsonDict:
+        execution = _text(args, "function_execution_id")
+        if execution is None:
+            return error("invalid_arguments")
+        if execution in self.function_results:
+            return error("function_execution_not_found")  # completed already: Slack forgets it
+        self.function_results[execution] = result
+        return {"ok": True}
+
+    def _functions_complete_success(self, args: JsonDict) -> JsonDict:
+        outputs = args.get("outputs")
+        if not isinstance(outputs, dict):
+            return error("invalid_arguments")
+        return self._complete_function(args, ("success", outputs))
+
+    def _functions_complete_error(self, args: JsonDict) -> JsonDict:
+        message = _text(args, "error")
+        if message is None:
+            return error("invalid_arguments")
+        return self._complete_function(args, ("error", message))
+
+    # -- link previews -------------------------------------------------------------------------
+
+    def _chat_unfurl(self, args: JsonDict) -> JsonDict:
+        unfurls = args.get("unfurls")
+        if not isinstance(unfurls, dict) or not unfurls:
+            return error("invalid_unfurls_format")
+        unfurl_id, source = _text(args, "unfurl_id"), _text(args, "source")
+        channel, ts = _text(args, "channel"), _text(args, "ts")
+        if unfurl_id is not None and source is not None:
+            key = unfurl_id
+        elif channel is not None and ts is not None:
+            key = f"{channel}/{ts}"
+        else:
+            return error("invalid_arguments")
+        self.unfurls[key] = unfurls
+        return {"ok": True}

@@ -14,6 +14,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.slack import assistant, shortcuts, steps, unfurls
 from bot.adapters.slack.client import api_method, make_client
 from bot.adapters.slack.guard import (
     BodyMiddleware,
@@ -28,6 +29,12 @@ from bot.metrics import SLACK_API_ERRORS
 log = logging.getLogger(__name__)
 
 Extension = Callable[[App, Runtime], None]
+SURFACES: tuple[Extension, ...] = (
+    assistant.register,
+    steps.register,
+    shortcuts.register,
+    unfurls.register,
+)
 
 
 class _TokenFromClientNote(logging.Filter):
@@ -61,6 +68,10 @@ def build_app(
     app.middleware(BodyMiddleware(only_slack_response_urls(origins)))
     app.middleware(BodyMiddleware(clean_request_text))
     Listeners(runtime).register(app)
+    # Where Slack users already are (issue 29): the AI-app pane, custom steps, shortcuts,
+    # link previews.
+    for surface in SURFACES:
+        surface(app, runtime)
     app.error(_count_and_log)
     for extend in extensions:
         extend(app, runtime)

@@ -30,7 +30,7 @@ from bot.domain.answers import (
 )
 from bot.domain.commands import usage
 from bot.domain.links import ToolPages
-from bot.domain.phrases import STAFF_EXAMPLES, Phrases, phrases_for
+from bot.domain.phrases import EN, STAFF_EXAMPLES, Phrases, phrases_for
 from bot.domain.policy import Status, ToolPolicy
 
 Block = dict[str, Any]
@@ -438,3 +438,137 @@ def _chunks(lines: Sequence[str], limit: int) -> list[str]:
             current = candidate
     chunks.append(current)
     return [chunk if chunk.strip() else " " for chunk in chunks]
+
+
+# -- the AI-app pane ---------------------------------------------------------------------------
+
+# What the pane offers someone who opens it, in their language (Slack shows up to four): the
+# prompt's title, and the message it sends when chosen. Help is how requests are explained.
+SUGGESTED_PROMPTS = {
+    "en": (
+        ("Can I use Claude Code?", "Can I use Claude Code?"),
+        ("What coding tools are approved?", "What coding tools are approved?"),
+        ("What changed this month?", "What changed this month?"),
+        ("How do I request a tool?", "help"),
+    ),
+    "zh": (
+        ("我可以用 Claude Code 吗？", "我可以用 Claude Code 吗？"),
+        ("哪些编程工具获批了？", "哪些编程工具获批了？"),
+        ("这个月有什么变化？", "这个月有什么变化？"),
+        ("怎么申请一个工具？", "help"),
+    ),
+}
+_GREETINGS = {
+    "en": (
+        "Hi! Ask me whether you may use an AI tool, in your own words. Follow-ups in this "
+        "thread are about my last answer: _why?_, _what instead?_"
+    ),
+    "zh": (
+        "你好！用你自己的话问我能不能用某个 AI 工具。"
+        "在这个对话里追问（为什么？用什么替代？）都是关于我上一个回答的。"
+    ),
+}
+_KEPT_BY = {"en": "Policies are kept by {contact}.", "zh": "政策由 {contact} 维护。"}
+_PROMPTS_TITLE = {"en": "Try asking", "zh": "可以这样问"}
+MAX_THREAD_TITLE = 60  # Slack cuts longer titles in the pane's history
+
+
+def pane_language(locale: str | None) -> str:
+    """The phrasebook for a Slack locale (`zh-CN` -> `zh`); English for any other."""
+    language = (locale or "en").split("-")[0].lower()
+    return language if language in SUGGESTED_PROMPTS else "en"
+
+
+def assistant_greeting(language: str, contact: str) -> SlackMessage:
+    """The first message of an AI-app thread: what to ask, and who keeps the policies."""
+    text = _GREETINGS[language]
+    note = _KEPT_BY[language].format(contact=escape(contact))
+    return SlackMessage(text, [section(text), context(note)])
+
+
+def suggested_prompts(language: str) -> tuple[str, list[dict[str, str]]]:
+    """The title and prompts for assistant.threads.setSuggestedPrompts."""
+    prompts = [{"title": t, "message": m} for t, m in SUGGESTED_PROMPTS[language]]
+    return _PROMPTS_TITLE[language], prompts
+
+
+def thread_title(question: str) -> str:
+    """The AI-app thread's title: the question, on one line, short."""
+    return clip(" ".join(question.split()), MAX_THREAD_TITLE) or "?"
+
+
+# -- shortcuts ---------------------------------------------------------------------------------
+
+QUESTION_FORM = "policybot_question_form"
+QUESTION_BLOCK = "question"
+
+
+def question_form() -> dict[str, Any]:
+    """The modal the global shortcut opens: one question, answered in the bot's DM."""
+    return {
+        "type": "modal",
+        "callback_id": QUESTION_FORM,
+        "title": plain("Ask policybot"),
+        "submit": plain("Ask"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": QUESTION_BLOCK,
+                "label": plain("Your question"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "max_length": 500,
+                    "placeholder": plain("Can I use Claude Code for internal code?"),
+                },
+                "hint": plain("The answer comes in your direct messages with policybot."),
+            }
+        ],
+    }
+
+
+def no_tools_named(contact: str) -> SlackMessage:
+    """The message shortcut's reply when the message names no tool in the registry."""
+    return text_message(
+        f"That message names no AI tool the registry has a policy for. Ask {contact} "
+        "about a tool that is not listed.",
+        icon=":mag:",
+    )
+
+
+# -- link previews -----------------------------------------------------------------------------
+
+
+def status_card(
+    policy: ToolPolicy,
+    alternatives: Sequence[ToolPolicy | str],
+    *,
+    today: dt.date | None,
+    url: str,
+) -> dict[str, Any]:
+    """A catalogue link's preview (chat.unfurl): status, effective date, data, alternatives.
+
+    `alternatives` are the policy's alternatives, resolved where the registry has them."""
+    phrases = EN
+    fields = []
+    if policy.effective:
+        fields.append(f"*{phrases.effective}*\n{policy.effective.isoformat()}")
+    if policy.max_data or policy.status is Status.BANNED:
+        data = phrases.data_names[policy.max_data] if policy.max_data else phrases.no_data
+        fields.append(f"*{phrases.data_up_to}*\n{data}")
+    blocks = [section(status_line(policy, today), fields)]
+    named = [
+        f"{STATUS_EMOJI[alt.status]} "
+        + phrases.alternative.format(
+            name=escape(alt.name), status=phrases.status_labels[alt.status]
+        )
+        if isinstance(alt, ToolPolicy)
+        else phrases.alternative.format(name=escape(alt), status=phrases.not_in_registry)
+        for alt in alternatives
+    ]
+    notes = [f"{_bold_label(phrases, phrases.instead)} {phrases.listing(named)}"] if named else []
+    notes.append(f"<{escape(url)}|{phrases.catalogue_page}>")
+    blocks.append(context(*notes))
+    fallback = clip(unescape(status_line(policy, today)).replace("*", ""), MAX_MESSAGE_TEXT)
+    return {"blocks": blocks, "fallback": fallback}
