@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002
 """Score the staff-question corpus automatically from each question's expectations.
 
     python bench/answer_corpus.py [BATCH ...] [--today 2026-12-08] [--failures] [--json OUT]

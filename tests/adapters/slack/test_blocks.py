@@ -203,7 +203,7 @@ def test_chinese_question_gets_chinese_labels_in_blocks_and_fallback() -> None:
 
     [main, notes] = message.blocks
     assert main["text"]["text"] == (
-        ":no_entry: *Claude Code* 自 2026-11-20 起 *禁止使用*\n"
+        "*不可以。* :no_entry: *Claude Code* 自 2026-11-20 起 *禁止使用*\n"
         "*原因：* Sends environment metadata with every request."
     )
     fields = [f["text"] for f in main["fields"]]
