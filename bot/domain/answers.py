@@ -103,7 +103,8 @@ _INTENT_CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         Intent.INSTEAD,
         re.compile(
             r"\binstead\b|\balternatives?\b|\breplacements?\b|\bsubstitutes?\b|\brather than\b"
-            r"|\bwhat (?:else|other)\b|\bswitch to\b|替代|代替|替换|换成|用什么|改用|还能用"
+            r"|\bwhat (?:else|other)\b|\bswitch to\b|\bwhat (?:do|should) (?:i|we) use\b"
+            r"|替代|代替|替换|换成|用什么|改用|还能用"
         ),
     ),
     (

@@ -339,7 +339,7 @@ def read_list_query(
 # Plural kinds of tool say a list is wanted: "image generators?", "approved coding assistants".
 _ASKS_ABOUT_TOOLS = re.compile(
     r"\btools\b|\bapps\b|\bgenerators\b|\bchat ?bots\b|\bassistants\b|\bbots\b|\beditors\b"
-    r"|\bides\b|\bservices\b|\bproducts\b|\bsoftware\b|工具|软件|应用"
+    r"|\bides\b|\bservices\b|\bproducts?\b|\bsoftware\b|\bstuff\b|工具|软件|应用"
 )
 
 

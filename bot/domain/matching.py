@@ -120,7 +120,8 @@ def _phrases(text: str) -> frozenset[tuple[str, ...]]:
 COMMON_WORDS = _words(
     """
     amp arc augment bard bolt canvas character chat code comet continue copy cursor
-    diffusion edge fathom firefly gamma glean goose grok hex lovable linear loom mem meta mistral mode
+    diffusion edge fathom firefly gamma glean goose grok hex lovable linear loom mem meta
+    mistral mode
     pi q read rewind runway stable tabby tome void warp whisper writer zed
     """
 )
@@ -193,7 +194,9 @@ _LIST_JOINERS = frozenset({"and", "or", "vs", "versus", "nor", "plus"})
 # Chinese around a Latin name. A bare 可以 ("can") or 吗 (question mark) says nothing about a
 # tool ("这个 bolt 松了吗", is this bolt loose?), so only these count:
 # a usage or permission verb right before the name: "能用 Cursor 吗", "禁止 Bolt";
-_CJK_VERB_BEFORE = re.compile(r"(?:用|安装|禁止|允许|批准|代替|替代|替换|换掉)[了过]?\s*$")  # 用 also ends 使用
+_CJK_VERB_BEFORE = re.compile(
+    r"(?:用|安装|禁止|允许|批准|代替|替代|替换|换掉)[了过]?\s*$"
+)  # 用 also ends 使用
 # may-I-use phrases soon after it: "Cursor 现在还可以用吗", "Lovable 行吗";
 _CJK_USE_AFTER = re.compile(
     r"^用(?!户)|(?:能|可以|可不可以|能不能)(?:使)?用|(?:可以|能|行)(?:吗|么|嘛|不)|行不行|好不好"
