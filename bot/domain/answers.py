@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.frame import Asked, Frame, read_frame
 from bot.domain.lists import (
     NOT_USABLE,
     USABLE,
     ListIndex,
     ListQuery,
+    category_matches,
     group_by_status,
     read_list_query,
     vendor_product,
@@ -37,6 +39,7 @@ from bot.domain.matching import (
 from bot.domain.names import NameIndex, name_key
 from bot.domain.phrases import Phrases, phrases_for
 from bot.domain.policy import DataClass, Status, ToolPolicy, data_allowed
+from bot.domain.vocabulary import Vocabulary
 
 __all__ = [
     "FACT_ORDER",
@@ -48,15 +51,21 @@ __all__ = [
     "ToolAnswer",
     "ToolLayout",
     "VariantAnswer",
+    "access_lines",
     "answer_question",
     "as_json",
+    "changes_lines",
+    "default_vocabulary",
     "detect_intent",
     "detect_language",
+    "frame_lead",
     "is_follow_up",
     "is_small_talk",
+    "list_verdict",
     "render_text",
     "scheduled_line",
     "tool_layout",
+    "verdict_line",
 ]
 
 
@@ -78,6 +87,8 @@ class AnswerKind(StrEnum):
     TOOLS = "tools"  # about the tools the question names (or the previous answer's)
     LIST = "list"  # the registry filtered by what the question asks
     VARIANT = "variant"  # a product of a registered family that is not registered itself
+    CHANGES = "changes"  # what changed in a period, or what is scheduled to change
+    ACCESS = "access"  # how to get a tool approved or reviewed, and who decides
     NONE = "none"  # nothing in the registry: "no policy for …"
     SMALL_TALK = "small-talk"  # empty, greetings, thanks, emoji, too short: a short help reply
 
@@ -92,7 +103,8 @@ _INTENT_CUES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         Intent.INSTEAD,
         re.compile(
             r"\binstead\b|\balternatives?\b|\breplacements?\b|\bsubstitutes?\b|\brather than\b"
-            r"|\bwhat (?:else|other)\b|\bswitch to\b|替代|代替|替换|换成|用什么|改用|还能用"
+            r"|\bwhat (?:else|other)\b|\bswitch to\b|\bwhat (?:do|should) (?:i|we) use\b"
+            r"|替代|代替|替换|换成|用什么|改用|还能用"
         ),
     ),
     (
@@ -206,6 +218,16 @@ _MAX_RELATED = 6  # tools of a vendor shown beside a product of theirs with no p
 _MAX_BROAD_QUESTION = 300  # characters read for lists, vendors' products and follow-ups
 
 
+_DEFAULT_VOCABULARY: list[Vocabulary] = []
+
+
+def default_vocabulary() -> Vocabulary:
+    """The shipped vocabulary, compiled once."""
+    if not _DEFAULT_VOCABULARY:
+        _DEFAULT_VOCABULARY.append(Vocabulary.build())
+    return _DEFAULT_VOCABULARY[0]
+
+
 class Registry:
     """An immutable snapshot of every policy, with the Matcher and list indexes built for it.
 
@@ -213,10 +235,14 @@ class Registry:
     of the matcher's, and at 10,000 tools building every index took seconds.
     """
 
-    def __init__(self, policies: Iterable[ToolPolicy]) -> None:
+    def __init__(
+        self, policies: Iterable[ToolPolicy], vocabulary: Vocabulary | None = None
+    ) -> None:
         self._policies: dict[str, ToolPolicy] = {}
         for policy in policies:
             self._policies[name_key(policy.name)] = policy
+        self.vocabulary = vocabulary or default_vocabulary()
+        self._capable: dict[str, tuple[ToolPolicy, ...]] = {}
         self._building = threading.Lock()
         self._names: NameIndex | None = None
         self._matcher: Matcher | None = None
@@ -248,6 +274,22 @@ class Registry:
                 if self._lists is None:
                     self._lists = ListIndex(self._policies.values())
         return self._lists
+
+    def capable(self, capability: str) -> tuple[ToolPolicy, ...]:
+        """The tools that do what a capability names, usable first (built once per name)."""
+        found = self._capable.get(capability)
+        if found is not None:
+            return found
+        entry = next(c for c in self.vocabulary.capabilities if c.name == capability)
+        chosen = []
+        for policy in self.lists.all:
+            names = " ".join((policy.name, *policy.aliases)).lower()
+            if any(word in names for word in entry.tool_words) or (
+                entry.category and category_matches(policy.category, entry.category)
+            ):
+                chosen.append(policy)
+        self._capable[capability] = tuple(chosen)
+        return self._capable[capability]
 
     def get(self, name: str) -> ToolPolicy | None:
         """The policy named `name` (or with that alias); None when there is no such tool."""
@@ -310,19 +352,32 @@ class Answer:
     follow_up: bool = False  # about the previous answer's tools in this conversation
     # (tool name, sentence) true for the asker only, e.g. their active exception to a ban.
     notes: tuple[tuple[str, str], ...] = ()
+    frame: Frame | None = None  # the question as read
+    capability: str = ""  # a list of the tools that do what the question names
+    family: tuple[ToolPolicy, ...] = ()  # a vendor list: every tool of the vendor
 
     def notes_for(self, tool: str) -> list[str]:
         return [text for name, text in self.notes if name == tool]
 
     @property
     def answered(self) -> bool:
-        """True when the answer is about tools: named ones, or a list (even an empty one)."""
-        return bool(self.tools) or self.kind is AnswerKind.LIST
+        """True when the answer is about tools: named ones, a list (even an empty one), the
+        changes of a period or how to ask for access."""
+        return bool(self.tools) or self.kind in (
+            AnswerKind.LIST,
+            AnswerKind.CHANGES,
+            AnswerKind.ACCESS,
+        )
+
+    @property
+    def yes_no(self) -> bool:
+        """Whether the answer opens with a verdict ("No." / "Yes." / "Only if …")."""
+        return self.frame is not None and self.frame.yes_no
 
     @property
     def tool_names(self) -> list[str]:
         """The tools the answer is about: for the question log, `ask --json` and follow-ups."""
-        if self.kind is AnswerKind.LIST:
+        if self.kind in (AnswerKind.LIST, AnswerKind.CHANGES):
             return [policy.name for policy in self.listed]
         return [tool.policy.name for tool in self.tools]
 
@@ -393,21 +448,26 @@ def answer_question(
     *,
     previous: Sequence[str] = (),
 ) -> Answer:
-    """The structured answer to `question`: the tools it names, their policies, the intent.
+    """The structured answer to `question`, composed from its frame (`read_frame`).
 
     `previous` holds the tools of the previous answer in the same conversation: a follow-up
     that names no tool ("why?", "那用什么？") is about them.
     """
     read, cut = readable_part(question)  # what matching reads; the cues come from it too
     result = registry.matcher.find(question)
+    day = today or dt.datetime.now(dt.UTC).date()
+    intent = detect_intent(read)
+    vocabulary = registry.vocabulary
+    lower_read = strip_markup(read).lower()
+    data, _ = vocabulary.data_named(lower_read)
     base = Answer(
         question=question,
-        intent=detect_intent(read),
+        intent=intent,
         tools=(),
         suggestions=result.suggestions,
         topic=result.topic,
-        today=today or dt.datetime.now(dt.UTC).date(),
-        asked_data=_asked_data(read),
+        today=day,
+        asked_data=data if data is not None else _asked_data(read),
         language=detect_language(read, result.mentions),
         cut=cut,
     )
@@ -423,11 +483,30 @@ def answer_question(
         for mention in result.mentions
         if (policy := registry.get(mention.tool)) is not None
     )
+
+    def framed(asks_list: bool = False, continues: bool = False) -> Frame:
+        frame = read_frame(
+            lower_read,
+            vocabulary,
+            day,
+            intent=intent.value,
+            tools=tuple(t.policy.name for t in tools),
+            products=tuple(v.product for v in variants),
+            asks_list=asks_list,
+        )
+        return replace(frame, continues=continues) if continues else frame
+
     if tools:
-        return replace(base, tools=tools, variants=variants)
+        return replace(base, tools=tools, variants=variants, frame=framed())
     if variants:
         related = tuple(dict.fromkeys(p.name for v in variants for p in v.related))
-        return replace(base, kind=AnswerKind.VARIANT, variants=variants, suggestions=related)
+        return replace(
+            base,
+            kind=AnswerKind.VARIANT,
+            variants=variants,
+            suggestions=related,
+            frame=framed(),
+        )
     # A list or a follow-up is asked in a sentence or two: only its start is read for them.
     cleaned = strip_markup(read)[:_MAX_BROAD_QUESTION]
     lower = cleaned.lower()
@@ -442,27 +521,197 @@ def answer_question(
             kind=AnswerKind.VARIANT,
             variants=(variant,),
             suggestions=tuple(p.name for p in variant.related),
+            frame=framed(),
         )
-    query = read_list_query(lower, registry.lists.vendors, registry.lists.category_words)
+    # Vendors named in Chinese ("阿里的工具") read as the registry's vendor words.
+    vendor_words = [w for w in vocabulary.vendor_words(lower) if w in registry.lists.vendors]
+    listed_text = " ".join([lower, *vendor_words])
+    query = read_list_query(listed_text, registry.lists.vendors, registry.lists.category_words)
+    if query is None and vendor_words and len(_IDEOGRAPH.findall(lower)) <= 8:
+        query = read_list_query(  # "腾讯的呢": just a vendor
+            listed_text, registry.lists.vendors, registry.lists.category_words, cue=True
+        )
+    frame = framed(asks_list=query is not None)
     context = [p for p in (registry.get(name) for name in previous) if p is not None]
+    general = not points_back(lower)
+    if frame.asked in (Asked.CHANGED, Asked.WILL_CHANGE) and general:
+        return _changes_answer(base, frame, registry, listed_text)
+    if frame.asked is Asked.ACCESS or (frame.asked is Asked.WHO and general and not context):
+        return replace(
+            base, kind=AnswerKind.ACCESS, suggestions=(), frame=replace(frame, asked=Asked.ACCESS)
+        )
     # "why?" after an answer is about its tools; "which tools are banned?" is a new list
     # unless it points back ("which of them are banned?").
     if context and is_follow_up(lower) and (query is None or points_back(lower)):
         return replace(
-            base, tools=tuple(_tool_answer(registry, p) for p in context), follow_up=True
+            base,
+            tools=tuple(_tool_answer(registry, p) for p in context),
+            follow_up=True,
+            frame=framed(continues=True),
+        )
+    capability = next((c for c in vocabulary.capabilities if c.name == frame.capability), None)
+    capable = registry.capable(capability.name) if capability is not None else ()
+    # "can I use AI to write code?" asks for the tools that do it; a list question with a
+    # category of its own ("which coding tools…") keeps its filters.
+    plain_list = query is not None and not (query.vendors or query.categories)
+    if capable and (query is None or plain_list):
+        assert capability is not None
+        statuses = query.statuses if query is not None else frozenset()
+        keep = replace(query, categories=(), category_values=()) if query else ListQuery()
+        listed = tuple(p for p in capable if keep.accepts(p))
+        return replace(
+            base,
+            intent=Intent.LIST,
+            kind=AnswerKind.LIST,
+            listing=ListQuery(statuses=statuses, data=keep.data),
+            listed=listed or capable,
+            capability=capability.name,
+            suggestions=(),
+            frame=replace(frame, asked=Asked.LIST),
         )
     if query is not None:
+        # A vendor's list opens with a verdict over every tool of the vendor, whatever the
+        # list's status filter keeps ("anything from Anthropic we may use?" -> "No. …").
+        every = replace(query, statuses=frozenset())
+        family = registry.lists.select(every) if query.vendors else ()
         return replace(
             base,
             intent=Intent.LIST,
             kind=AnswerKind.LIST,
             listing=query,
             listed=registry.lists.select(query),
+            family=tuple(family),
             suggestions=(),
+            frame=replace(frame, asked=Asked.LIST, vendors=query.vendors),
         )
     if is_small_talk(lower) or is_follow_up(lower, alone=True):
         return replace(base, kind=AnswerKind.SMALL_TALK, suggestions=())
-    return replace(base, kind=AnswerKind.NONE)
+    return replace(base, kind=AnswerKind.NONE, frame=frame)
+
+
+_MAX_CHANGES = 20  # changes listed in one answer; the catalogue has the rest
+
+
+def _changes_answer(base: Answer, frame: Frame, registry: Registry, text: str) -> Answer:
+    """What changed in the period asked about (newest first), or what is scheduled."""
+    query = read_list_query(text, registry.lists.vendors, registry.lists.category_words, cue=True)
+    today = base.today or dt.datetime.now(dt.UTC).date()
+    period = frame.period
+    chosen: list[ToolPolicy] = []
+    if frame.asked is Asked.WILL_CHANGE:
+        for policy in registry.lists.scheduled:
+            assert policy.scheduled is not None
+            if (period is None or period.holds(policy.scheduled.effective)) and (
+                query is None or _accepts_change(query, policy, policy.scheduled.status)
+            ):
+                chosen.append(policy)
+        for policy in registry.lists.by_effective:
+            if policy.effective is None or policy.effective <= today:
+                break
+            if policy not in chosen and (query is None or query.accepts(policy)):
+                chosen.append(policy)
+    else:
+        for policy in registry.lists.by_effective:
+            if policy.effective is None or (period is not None and policy.effective < period.start):
+                break
+            if policy.effective > today:
+                continue
+            if query is None or query.accepts(policy):
+                chosen.append(policy)
+            if period is None and len(chosen) >= 5:
+                break
+    return replace(
+        base,
+        kind=AnswerKind.CHANGES,
+        listing=query,
+        listed=tuple(chosen[:_MAX_CHANGES]),
+        suggestions=(),
+        frame=frame,
+    )
+
+
+def _accepts_change(query: ListQuery, policy: ToolPolicy, status: Status) -> bool:
+    return query.accepts(replace(policy, status=status)) or query.accepts(policy)
+
+
+# -- the verdict a yes/no question gets first ------------------------------------------------
+
+
+class Verdict(StrEnum):
+    YES = "yes"
+    NO = "no"
+    ONLY_IF = "only-if"
+
+
+_COMPANY_ACCOUNT = re.compile(
+    r"\bcompany\b|\bcorp\b|\bsso\b|\bwork account\b|\bworkspace\b|identity center"
+    r"|\borganisation\b|\borganization\b|\bseat\b|\bgateway\b|\blicen[cs]e\b",
+    re.IGNORECASE,
+)
+_PERSONAL_PUBLIC = re.compile(r"personal[^.;]*public (?:information )?only", re.IGNORECASE)
+
+
+def verdict_of(policy: ToolPolicy, frame: Frame, today: dt.date | None) -> tuple[Verdict, str]:
+    """The verdict on `policy` for the question framed, and why ("banned", "data",
+    "personal", "status")."""
+    if policy.status is Status.BANNED or policy.status is Status.UNDER_REVIEW:
+        return Verdict.NO, "status"
+    limit = policy.max_data
+    conditions = policy.conditions or ""
+    if frame.personal and policy.status is Status.CONDITIONAL:
+        if _PERSONAL_PUBLIC.search(conditions):
+            limit = DataClass.PUBLIC
+        elif _COMPANY_ACCOUNT.search(conditions):
+            return Verdict.NO, "personal"
+    if frame.data is not None and limit is None:
+        return Verdict.NO, "no-limit"  # nothing recorded: ask before any data goes in
+    if frame.data is not None and limit is not None and not data_allowed(limit, frame.data):
+        return Verdict.NO, "data"
+    if policy.status is Status.CONDITIONAL:
+        return Verdict.ONLY_IF, "status"
+    return Verdict.YES, "data" if frame.data is not None and limit is not None else "status"
+
+
+def verdict_line(
+    answer: Answer, tool: ToolAnswer, phrases: Phrases, contact: str = ""
+) -> str | None:
+    """ "No. ChatGPT takes public data at most; customer data is confidential." and the like:
+    the first words of a yes/no answer about `tool`; None when the question is no yes/no."""
+    frame = answer.frame
+    if frame is None or not frame.yes_no:
+        return None
+    policy = tool.policy
+    if _in_future(policy, answer.today):
+        return None  # decided for a later day: what holds until then is not recorded
+    verdict, because = verdict_of(policy, frame, answer.today)
+    word = phrases.verdicts[verdict.value]
+    if because == "no-limit":
+        return phrases.no_data_limit.format(name=policy.name, contact=policy.owner or contact)
+    if because == "personal":
+        return phrases.verdict_personal.format(word=word, conditions=policy.conditions)
+    if because == "data" and frame.data is not None:
+        limit = policy.max_data
+        if frame.personal and _PERSONAL_PUBLIC.search(policy.conditions or ""):
+            limit = DataClass.PUBLIC
+        asked = phrases.data_names[frame.data]
+        words = frame.data_words
+        plain = not words or words.lower() in (asked.lower(), frame.data.value)
+        fill = {
+            "word": word,
+            "name": policy.name,
+            "limit": phrases.data_names[limit] if limit else "",
+            "asked": asked,
+            "words": phrases.aside.format(words=words) if not plain else "",
+        }
+        if verdict is Verdict.NO:
+            return phrases.verdict_data_beyond.format(**fill)
+        lead = word if verdict is Verdict.YES else phrases.verdict_conditions.format(word=word)
+        gap = " " if phrases.language == "en" else ""
+        within = phrases.verdict_data_within.format(**fill)
+        return f"{lead}{gap}{within[:1].upper()}{within[1:]}"
+    if verdict is Verdict.ONLY_IF:
+        return phrases.verdict_conditions.format(word=word)
+    return word
 
 
 # -- plain-text rendering ---------------------------------------------------------------
@@ -569,8 +818,9 @@ class ToolLayout:
 
 
 def tool_layout(answer: Answer) -> ToolLayout:
-    """How every renderer lays out each tool of `answer`."""
-    lead = _ASKED_FACT.get(answer.intent)
+    """How every renderer lays out each tool of `answer`: a yes/no question's verdict
+    leads (see `verdict_line`), otherwise the fact asked for."""
+    lead = None if answer.yes_no else _ASKED_FACT.get(answer.intent)
     return ToolLayout(lead, tuple(fact for fact in FACT_ORDER if fact is not lead))
 
 
@@ -579,7 +829,7 @@ def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases
     policy = tool.policy
     name = policy.name
     owner = policy.owner or contact
-    data = _data_line(policy, answer.asked_data, answer.today, phrases)
+    data = _data_line(policy, None if answer.yes_no else answer.asked_data, answer.today, phrases)
     alternatives = _alternatives(tool, phrases)
     layout = tool_layout(answer)
     # Each fact as a line in the body (None: nothing to say), and as the lead when asked
@@ -631,7 +881,26 @@ def _tool_block(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases
         )
     for fact in layout.facts:  # vendor and date: the plain status line says enough
         lines.extend(body.get(fact, ()))
-    return [line for line in lines if line]
+    kept = [line for line in lines if line]
+    lead = frame_lead(tool, answer, contact, phrases)
+    if lead and lead in phrases.verdicts.values() and kept:
+        gap = " " if phrases.language == "en" else ""
+        return [f"{lead}{gap}{kept[0]}", *kept[1:]]  # "No. Claude Code is BANNED since …"
+    return [lead, *kept] if lead else kept
+
+
+def frame_lead(tool: ToolAnswer, answer: Answer, contact: str, phrases: Phrases) -> str | None:
+    """The line a tool's answer opens with for what the frame asks: the verdict of a yes/no
+    question, who decides and how to ask, or the vendor."""
+    policy = tool.policy
+    asked = answer.frame.asked if answer.frame else None
+    if asked is Asked.ACCESS:
+        review = policy.status is Status.UNDER_REVIEW
+        line = phrases.access_review if review else phrases.access_tool
+        return line.format(name=policy.name, owner=policy.owner or contact)
+    if asked is Asked.VENDOR and policy.vendor:
+        return phrases.label(phrases.vendor, policy.vendor) + phrases.stop
+    return verdict_line(answer, tool, phrases, contact)
 
 
 # -- lists and variants: what both renderers say -------------------------------------------
@@ -651,6 +920,8 @@ def list_heading(answer: Answer, phrases: Phrases, *, empty_contact: str | None 
         filters += phrases.list_category.format(categories=phrases.or_list(names))
     if query.data is not None:
         filters += phrases.list_data.format(data=phrases.data_names[query.data])
+    if answer.capability:
+        filters += phrases.capability_filter.format(capability=answer.capability)
     if empty_contact is not None:
         return phrases.list_empty.format(subject=subject, filters=filters, contact=empty_contact)
     return phrases.list_heading.format(subject=subject, filters=filters, count=len(answer.listed))
@@ -665,6 +936,122 @@ def _status_key(statuses: frozenset[Status]) -> str:
         return "not-usable"
     (only,) = statuses
     return only.value
+
+
+def list_verdict(answer: Answer, phrases: Phrases) -> str | None:
+    """A vendor's list opens with a verdict: which of its tools may be used, or none."""
+    query = answer.listing
+    if query is None or not query.vendors or not answer.family:
+        return None
+    vendors = phrases.or_list(list(query.vendors))
+    usable = [p.name for p in answer.family if p.status in USABLE]
+    others = [
+        phrases.alternative.format(name=p.name, status=phrases.status_names[p.status])
+        for p in answer.family
+        if p.status not in USABLE
+    ]
+    if usable:
+        line = phrases.vendor_yes.format(vendors=vendors, names=phrases.listing(usable))
+    else:
+        line = phrases.vendor_no.format(vendors=vendors, count=len(answer.family))
+    if others:
+        line += phrases.vendor_others.format(names=phrases.listing(others))
+    return line
+
+
+def _filters(answer: Answer, phrases: Phrases) -> str:
+    query = answer.listing
+    if query is None:
+        return ""
+    filters = ""
+    if query.vendors:
+        filters += phrases.list_from.format(vendors=phrases.or_list(list(query.vendors)))
+    if query.categories or query.category_values:
+        names = [phrases.list_categories[c] for c in query.categories]
+        names += [value.replace("-", " ") for value in query.category_values]
+        filters += phrases.list_category.format(categories=phrases.or_list(names))
+    if query.statuses and len(query.statuses) == 1:
+        (status,) = query.statuses
+        filters += f" ({phrases.status_labels[status]})"
+    return filters
+
+
+def changes_lines(answer: Answer, phrases: Phrases) -> list[str]:
+    """What changed in the period asked about, or what is scheduled, and what is pending."""
+    frame = answer.frame
+    period = frame.period if frame else None
+    filters = _filters(answer, phrases)
+    lines: list[str] = []
+    if frame is not None and frame.asked is Asked.WILL_CHANGE:
+        if answer.listed:
+            count = len(answer.listed)
+            lines.append(phrases.scheduled_heading.format(filters=filters, count=count))
+            for policy in answer.listed:
+                change = policy.scheduled
+                date, status = (
+                    (change.effective, change.status)
+                    if change is not None
+                    else (policy.effective, policy.status)
+                )
+                lines.append(
+                    phrases.scheduled_item.format(
+                        date=date.isoformat() if date else "",
+                        name=policy.name,
+                        status=phrases.status_labels[status],
+                        now=phrases.status_labels[policy.status],
+                    )
+                )
+        else:
+            year = ""
+            if period is not None and period.end is not None:
+                year = phrases.scheduled_year.format(year=period.start.year)
+            lines.append(phrases.scheduled_none.format(filters=filters, period=year))
+        return lines
+    if period is not None:
+        start, end = period.start.isoformat(), (period.end or period.start).isoformat()
+        if not answer.listed:
+            return [phrases.changes_none.format(filters=filters, start=start, end=end)]
+        lines.append(
+            phrases.changes_heading.format(
+                filters=filters, start=start, end=end, count=len(answer.listed)
+            )
+        )
+    else:
+        lines.append(phrases.changes_latest.format(filters=filters))
+    for policy in answer.listed:
+        lines.append(
+            phrases.changes_line.format(
+                date=policy.effective.isoformat() if policy.effective else "",
+                name=policy.name,
+                status=phrases.status_labels[policy.status],
+            )
+        )
+    return lines
+
+
+def pending_line(answer: Answer, registry_review: Sequence[ToolPolicy], phrases: Phrases) -> str:
+    return phrases.pending_review.format(names=phrases.listing([p.name for p in registry_review]))
+
+
+_ACCESS_NOISE = _word_set(
+    """
+    i i'd id like a an the of for please review request approval approve approved get getting
+    access new tool tools ai who whom do ask about how can could we my our team to is it
+    """
+)
+
+
+def access_lines(answer: Answer, phrases: Phrases, contact: str) -> list[str]:
+    """Who decides and how to ask, for a question naming no registered tool."""
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][\w.-]*", answer.topic)
+        if w.lower() not in _ACCESS_NOISE and w[:1].isupper()
+    ]
+    if words and (answer.language == "en" or not _IDEOGRAPH.search(" ".join(words))):
+        topic = " ".join(words[:3])
+        return [phrases.access_unknown.format(topic=topic, contact=contact)]
+    return [phrases.access_general.format(contact=contact)]
 
 
 def list_groups(answer: Answer) -> list[tuple[Status, list[ToolPolicy]]]:
@@ -700,10 +1087,16 @@ def render_text(answer: Answer, contact: str) -> str:
     cut_note = [phrases.cut.format(words=MAX_READ_WORDS)] if answer.cut else []
     if answer.kind is AnswerKind.SMALL_TALK:
         return phrases.small_talk
+    if answer.kind is AnswerKind.CHANGES:
+        return "\n".join([*changes_lines(answer, phrases), *cut_note])
+    if answer.kind is AnswerKind.ACCESS:
+        return "\n".join([*access_lines(answer, phrases, contact), *cut_note])
     if answer.kind is AnswerKind.LIST:
         if not answer.listed:
             return "\n".join([list_heading(answer, phrases, empty_contact=contact), *cut_note])
-        lines = [list_heading(answer, phrases)]
+        verdict = list_verdict(answer, phrases)
+        lines = [verdict] if verdict else []
+        lines.append(list_heading(answer, phrases))
         for status, members in list_groups(answer):
             lines.append(
                 phrases.list_group.format(
@@ -761,5 +1154,6 @@ def as_json(answer: Answer, text: str) -> dict[str, Any]:
         "matches": matches,
         "suggestions": list(answer.suggestions),
         "follow_up": answer.follow_up,
+        "frame": answer.frame.as_dict() if answer.frame else None,
         "text": text,
     }

@@ -13,6 +13,7 @@ linear in the question's length.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -284,6 +285,8 @@ def read_list_query(
     text: str,
     vendors: dict[str, set[str]],
     category_words: dict[str, set[str]] | None = None,
+    *,
+    cue: bool = False,
 ) -> ListQuery | None:
     """The list a question that names no tool asks for, or None when it asks for none.
 
@@ -312,7 +315,8 @@ def read_list_query(
     data = _data_asked(text)
     statuses = _statuses_asked(text)
     cue = (
-        _LIST_PHRASES.search(text) is not None
+        cue
+        or _LIST_PHRASES.search(text) is not None
         or _LIST_PHRASES_ZH.search(text) is not None
         or _in_order(text, _TOOLS, _VERDICT)
         or _in_order(text, _VERDICT_BEFORE, _TOOLS_PLURAL)
@@ -335,7 +339,7 @@ def read_list_query(
 # Plural kinds of tool say a list is wanted: "image generators?", "approved coding assistants".
 _ASKS_ABOUT_TOOLS = re.compile(
     r"\btools\b|\bapps\b|\bgenerators\b|\bchat ?bots\b|\bassistants\b|\bbots\b|\beditors\b"
-    r"|\bides\b|\bservices\b|\bproducts\b|\bsoftware\b|工具|软件|应用"
+    r"|\bides\b|\bservices\b|\bproducts?\b|\bsoftware\b|\bstuff\b|工具|软件|应用"
 )
 
 
@@ -393,6 +397,22 @@ class ListIndex:
         self._by_concept: dict[str, list[ToolPolicy]] = {c: [] for c in CATEGORY_WORDS}
         # (status, data class) -> tools of that status whose data limit reaches the class.
         self._by_status_data: dict[tuple[Status, DataClass | None], list[ToolPolicy]] = {}
+        # Newest effective date first: "what changed lately?" reads only the start of it.
+        self.by_effective = tuple(
+            sorted(
+                (p for p in ordered if p.effective),
+                key=lambda p: p.effective or dt.date.min,
+                reverse=True,
+            )
+        )
+        # Changes already decided for a later day, soonest first.
+        self.scheduled = tuple(
+            sorted(
+                (p for p in ordered if p.scheduled is not None),
+                key=lambda p: p.scheduled.effective,  # type: ignore[union-attr]
+            )
+        )
+        self.by_vendor = self._by_vendor
         for policy in ordered:
             if policy.vendor:
                 self._by_vendor.setdefault(policy.vendor, []).append(policy)

@@ -120,7 +120,8 @@ def _phrases(text: str) -> frozenset[tuple[str, ...]]:
 COMMON_WORDS = _words(
     """
     amp arc augment bard bolt canvas character chat code comet continue copy cursor
-    diffusion edge firefly gamma glean goose grok hex lovable linear loom mem meta mode
+    diffusion edge fathom firefly gamma glean goose grok hex lovable linear loom mem meta
+    mistral mode
     pi q read rewind runway stable tabby tome void warp whisper writer zed
     """
 )
@@ -193,10 +194,12 @@ _LIST_JOINERS = frozenset({"and", "or", "vs", "versus", "nor", "plus"})
 # Chinese around a Latin name. A bare 可以 ("can") or 吗 (question mark) says nothing about a
 # tool ("这个 bolt 松了吗", is this bolt loose?), so only these count:
 # a usage or permission verb right before the name: "能用 Cursor 吗", "禁止 Bolt";
-_CJK_VERB_BEFORE = re.compile(r"(?:用|安装|禁止|允许|批准)[了过]?\s*$")  # 用 also ends 使用
+_CJK_VERB_BEFORE = re.compile(
+    r"(?:用|安装|禁止|允许|批准|代替|替代|替换|换掉)[了过]?\s*$"
+)  # 用 also ends 使用
 # may-I-use phrases soon after it: "Cursor 现在还可以用吗", "Lovable 行吗";
 _CJK_USE_AFTER = re.compile(
-    r"(?:能|可以|可不可以|能不能)(?:使)?用|(?:可以|能|行)(?:吗|么|嘛|不)|行不行|好不好"
+    r"^用(?!户)|(?:能|可以|可不可以|能不能)(?:使)?用|(?:可以|能|行)(?:吗|么|嘛|不)|行不行|好不好"
 )
 _CJK_MODAL_AFTER = re.compile(
     r"(?:现在|还|也|是否|到底)?(?:可以|能否|能不能|可不可以|能|允许|准许)"
@@ -228,7 +231,7 @@ _WORK_TASKS = _phrases(
 )
 # Names whose everyday sense is itself made for a task: "copy for a landing page?".
 _TASK_NOUNS = _words("canvas copy mode")
-_MAX_TASK_QUESTION = 7  # tokens; a longer sentence opening with "continue for" is prose
+_MAX_TASK_QUESTION = 10  # tokens; a longer sentence opening with "continue for" is prose
 
 # Names with a famous meaning outside software. When a word of that meaning is in the
 # question ("my gemini horoscope"), only explicit tool context counts, not capitals.
@@ -274,8 +277,12 @@ def strip_markup(text: str) -> str:
     text = _SLACK_ANGLE_RE.sub(" ", text)
     text = html.unescape(text)
     text = _EMOJI_RE.sub(" ", text)
+    text = _POSSESSIVE_RE.sub(r"\1", text)  # "Canva's AI features" is Canva AI's
     text = _QUOTES_RE.sub(" ", text)
     return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+_POSSESSIVE_RE = re.compile(r"(\w)['\u2019]s\b")
 
 
 def _tokens(text: str) -> list[str]:
@@ -726,10 +733,14 @@ def _non_overlapping(candidates: list[_Candidate]) -> list[_Candidate]:
 _VARIANT_WORDS = _words(
     """
     api apis sdk sdks studio workspace workspaces console platform bedrock vertex
-    sonnet opus haiku flash turbo gemma llama
+    sonnet opus haiku flash turbo gemma llama mode browser
     """
 )
-_ROUTE_WORDS = _words("through via on in with the a an using vs")
+_ROUTE_WORDS = _words("through via on in with the a an using vs for")
+# Right after a family's name, another product of it: "Qwen Code", "Claude Enterprise".
+_ATTACHED_VARIANT_WORDS = _words("code enterprise business")
+# A browser or app a family's product runs in: "Claude for Chrome", "Gemini in Chrome".
+_HOST_WORDS = _words("chrome firefox safari")
 _ADD_ON_WORDS = _words("extension extensions plugin plugins addon addons")
 _MODEL_CODE = re.compile(r"(?:[a-z]\d{1,2}|\d{1,2}o)")  # r1, v3, k2, o1, 4o
 _VARIANT_WINDOW = 4  # tokens after the name looked at, in the same clause
@@ -760,7 +771,9 @@ def _variant_end(c: _Candidate, tokens: Sequence[_Token], named: set[int]) -> in
             # "the Claude VS Code extension" is another product; "the Continue extension"
             # is how people call a tool that is itself an extension.
             return i if steps > 1 else None
-        if word in _VARIANT_WORDS:
+        if word in _VARIANT_WORDS or (steps == 1 and word in _ATTACHED_VARIANT_WORDS):
+            return i
+        if word in _HOST_WORDS and tokens[i - 1].text in ("for", "in"):
             return i
         if steps == 1 and _MODEL_CODE.fullmatch(word):
             return i
@@ -804,8 +817,16 @@ def _confirm(
     confirmed = []
     for c in chosen:
         words = set().union(*(related[tool] for tool in c.tools)) - {tokens[c.first].text}
-        if c.loose and _word_before(tokens, c.first) in _DETERMINERS:
-            ok = False  # "this clause", "the outer loop": a word, not a slip of a name
+        if _VERSION_AFTER.match(lower, c.end):
+            ok = False  # "v0.2 of the doc": a version number, not a name
+        elif c.loose and (
+            _word_before(tokens, c.first) in _DETERMINERS
+            or tokens[c.first].text in COMMON_WORDS
+            or tokens[c.first].text in STOPWORDS
+        ):
+            ok = False  # "this clause", "Copy.ai": a word, not a slip of a name
+        elif _is_a_person(c, tokens, question_words):
+            ok = False  # "Devin from finance asked …": a colleague, not the tool
         elif c.loose or _OTHER_SENSES.get(c.key, frozenset()) & question_words:
             # A loose slip, or "my gemini horoscope": only a clear tool question counts.
             ok = _in_tool_context(c, question, words, capitals=False)
@@ -829,6 +850,21 @@ def _confirm(
             ok_flags[run_start:i] = [True] * (i - run_start)
         run_start = i
     return [c for c, ok in zip(names, ok_flags, strict=True) if ok and c.first >= 0]
+
+
+_VERSION_AFTER = re.compile(r"\.\d")
+# "Devin said", "Claude from legal asked … he": a name followed by what people do.
+_PERSON_VERBS = _words(
+    "said says asked asks told tells wants wanted mentioned thinks thought wrote emailed pinged"
+)
+_PRONOUNS = _words("he she him her his hers")
+
+
+def _is_a_person(c: _Candidate, tokens: Sequence[_Token], question_words: set[str]) -> bool:
+    after = _word_after(tokens, c.last)
+    if after in _PERSON_VERBS:
+        return True
+    return after == "from" and bool(_PRONOUNS & question_words)
 
 
 class _Question:
@@ -933,7 +969,10 @@ def _asks_about_a_task(c: _Candidate, tokens: Sequence[_Token], cleaned: str) ->
     if rest[:1] != ["for"]:
         return False
     rest = rest[2:] if rest[1:2] in (["a"], ["an"]) else rest[1:]
-    return any(tuple(rest[: len(task)]) == task for task in _WORK_TASKS)
+    # A word or two may describe the task: "for a throwaway prototype".
+    return any(
+        tuple(rest[skip : skip + len(task)]) == task for task in _WORK_TASKS for skip in range(3)
+    )
 
 
 def _word_after(tokens: Sequence[_Token], last: int, skip: Iterable[str] = ()) -> str:

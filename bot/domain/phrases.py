@@ -113,6 +113,35 @@ class Phrases:
     variant_related: str
     variant_aside: str  # beside an answer about other tools
 
+    # -- verdicts, first in a yes/no answer: {word} is one of `verdicts`
+    verdicts: Mapping[str, str]  # yes / no / only-if -> "Yes." / "No." / "Only if"
+    verdict_conditions: str  # {word}
+    verdict_data_beyond: str  # {word}, {name}, {limit}, {asked}, {words} (an aside)
+    verdict_data_within: str  # {asked}, {words} (an aside), {limit}
+    verdict_personal: str  # {word}, {conditions}
+    vendor_yes: str  # {vendors}, {names}
+    vendor_no: str  # {vendors}, {count}
+    vendor_others: str  # {names}: the vendor's tools that may not be used
+    aside: str  # {words}: the question's own words for a data class
+    capability_filter: str  # {capability}
+
+    # -- time: what changed, what is scheduled
+    changes_heading: str  # {filters}, {start}, {end}, {count}
+    changes_latest: str  # {filters}: no period named
+    changes_line: str  # {date}, {name}, {status}
+    changes_none: str  # {filters}, {start}, {end}
+    scheduled_heading: str  # {filters}, {count}
+    scheduled_item: str  # {date}, {name}, {status}, {now}
+    scheduled_none: str  # {filters}, {period}
+    scheduled_year: str  # {year}
+    pending_review: str  # {names}
+
+    # -- access: who decides and how to ask
+    access_tool: str  # {name}, {owner}
+    access_review: str  # {name}, {owner}: a tool under review
+    access_general: str  # {contact}
+    access_unknown: str  # {topic}, {contact}
+
     # -- small talk, follow-ups, staff help
     small_talk: str
     follow_up: str  # {names}: the tools the follow-up is taken to be about
@@ -234,6 +263,46 @@ EN = Phrases(
     variant_none="There is no policy for “{product}” in the registry.",
     variant_related="Related tools with a policy of their own (not for “{product}”): {names}.",
     variant_aside="There is no policy for “{product}” itself; related: {names}.",
+    verdicts={"yes": "Yes.", "no": "No.", "only-if": "Only if"},
+    verdict_conditions="{word} you meet its conditions.",
+    verdict_data_beyond=(
+        "{word} {name} takes {limit} data at most, and {asked} data{words} is beyond it."
+    ),
+    verdict_data_within="{asked} data{words} is within its limit ({limit}).",
+    aside=" ({words})",
+    verdict_personal="{word} A personal account is not covered: {conditions}",
+    vendor_yes="Yes. From {vendors} you may use: {names}.",
+    vendor_others=" Not usable: {names}.",
+    vendor_no="No. None of the {count} tools from {vendors} may be used.",
+    capability_filter=" to {capability}",
+    changes_heading="Policy changes{filters} from {start} to {end} ({count}), newest first:",
+    changes_latest="The latest policy changes{filters}, newest first:",
+    changes_line="{date}: {name} is {status}",
+    changes_none="No policy{filters} changed between {start} and {end}.",
+    scheduled_heading="Scheduled policy changes{filters} ({count}), soonest first:",
+    scheduled_item="{date}: {name} will be {status} (now {now})",
+    scheduled_none="No policy changes{filters} are scheduled{period}.",
+    scheduled_year=" for {year}",
+    pending_review="Under review, so a decision is still to come: {names}.",
+    access_tool=(
+        "{owner} decides about {name}. To use it outside its policy, ask for an exception: "
+        "`exception {name} --purpose … --data … --days … --why …` (or the Request button in "
+        "Slack)."
+    ),
+    access_review=(
+        "{name} is under review and {owner} decides. To add your case: `request {name} <why>`; "
+        "until it is decided, an exception is the only way: `exception {name} --purpose … "
+        "--data … --days … --why …`."
+    ),
+    access_general=(
+        "{contact} decides which AI tools are approved. For a tool with no policy, ask for a "
+        "review: `request <tool> <why>` (or the Request button in Slack). For an exception to a "
+        "tool's policy: `exception <tool> --purpose … --data … --days … --why …`."
+    ),
+    access_unknown=(
+        "There is no policy for “{topic}” yet. To ask for a review: `request {topic} <why>` "
+        "(or the Request button in Slack); {contact} decides."
+    ),
     small_talk=(
         "Ask me whether you may use an AI tool, for example “can I use Cursor?”, "
         "“which coding tools are approved?” or “what is banned?”."
@@ -343,6 +412,42 @@ ZH = Phrases(
     variant_none="登记册中没有关于“{product}”的政策。",
     variant_related="同一系列中有各自政策的工具（不适用于“{product}”）：{names}。",
     variant_aside="“{product}”本身没有政策；相关工具：{names}。",
+    verdicts={"yes": "可以。", "no": "不可以。", "only-if": "有条件："},
+    verdict_conditions="{word}须满足其使用条件。",
+    verdict_data_beyond="{word}{name} 的数据级别上限是{limit}，{asked}数据{words}超出了上限。",
+    verdict_data_within="{asked}数据{words}在其上限（{limit}）之内。",
+    aside="（{words}）",
+    verdict_personal="{word}个人账号不在许可范围内：{conditions}",
+    vendor_yes="可以。来自 {vendors} 的可用工具：{names}。",
+    vendor_others="不能使用：{names}。",
+    vendor_no="不可以。来自 {vendors} 的 {count} 个工具都不能使用。",
+    capability_filter="用于“{capability}”的",
+    changes_heading="{filters}政策变化，{start} 至 {end}（共 {count} 项，最新的在前）：",
+    changes_latest="{filters}最近的政策变化（最新的在前）：",
+    changes_line="{date}：{name} {status}",
+    changes_none="{start} 至 {end} 之间{filters}没有政策变化。",
+    scheduled_heading="{filters}已排定的政策变化（共 {count} 项，最早的在前）：",
+    scheduled_item="{date}：{name} 将{status}（目前{now}）",
+    scheduled_none="{period}{filters}没有已排定的政策变化。",
+    scheduled_year="{year} 年",
+    pending_review="评估中、尚待决定的工具：{names}。",
+    access_tool=(
+        "{name} 由 {owner} 决定。如需在政策之外使用，请申请例外："
+        "`exception {name} --purpose … --data … --days … --why …`（或在 Slack 中点“申请”按钮）。"
+    ),
+    access_review=(
+        "{name} 正在评估中，由 {owner} 决定。补充你的需求：`request {name} <why>`；"
+        "在有结论之前，只能申请例外：`exception {name} --purpose … --data … --days … --why …`。"
+    ),
+    access_general=(
+        "AI 工具由 {contact} 审批。登记册中没有的工具，请申请评估：`request <tool> <why>`"
+        "（或在 Slack 中点“申请”按钮）；需要政策例外：`exception <tool> --purpose … --data … "
+        "--days … --why …`。"
+    ),
+    access_unknown=(
+        "登记册中还没有关于“{topic}”的政策。申请评估：`request {topic} <why>`"
+        "（或在 Slack 中点“申请”按钮），由 {contact} 决定。"
+    ),
     small_talk=(
         "可以问我某个 AI 工具能不能用，例如“Cursor 能用吗？”、“有哪些编程工具被批准了？”"
         "或“哪些工具被禁止了？”。"

@@ -90,8 +90,10 @@ def test_alternatives_are_resolved_with_their_own_status(registry: Registry) -> 
     assert chatgpt.unknown_alternatives == ("Grammar Wizard",)
 
 
-def test_status_line_states_status_and_effective_date(registry: Registry) -> None:
-    assert text_for(registry, "chatgpt?").startswith("ChatGPT is BANNED since 2025-03-01.")
+def test_status_line_states_status_and_effective_date_after_the_verdict(
+    registry: Registry,
+) -> None:
+    assert text_for(registry, "chatgpt?").startswith("No. ChatGPT is BANNED since 2025-03-01.")
 
 
 def test_future_effective_date_says_will_be(registry: Registry) -> None:
@@ -129,8 +131,11 @@ def test_conditions_and_data_limit_are_stated(registry: Registry) -> None:
         ("what to use instead of chatgpt?", "Instead of ChatGPT, use: ChatGPT Enterprise"),
         ("since when is chatgpt banned?", "Since 2025-03-01, ChatGPT is BANNED."),
         ("who owns the chatgpt rule?", "Owner of ChatGPT: #ai-office"),
-        ("customer data in chatgpt enterprise?", "ChatGPT Enterprise: data up to: confidential."),
-        ("chatgpt?", "ChatGPT is BANNED since 2025-03-01."),
+        (
+            "customer data in chatgpt enterprise?",
+            "Yes. Confidential data (customer data) is within its limit (confidential).",
+        ),
+        ("chatgpt?", "No. ChatGPT is BANNED since 2025-03-01."),
     ],
 )
 def test_intent_puts_its_part_first(registry: Registry, question: str, first_line: str) -> None:
@@ -149,13 +154,14 @@ def test_missing_follow_up_part_says_whom_to_ask(registry: Registry) -> None:
 
 def test_data_question_compares_with_the_tools_limit(registry: Registry) -> None:
     text = text_for(registry, "is GitHub Copilot ok for confidential code?")
-    assert "data up to: public" in text
-    assert "Not confidential data" in text
+    assert text.startswith(
+        "No. GitHub Copilot takes public data at most, and confidential data is beyond it."
+    )
 
 
 def test_data_question_within_the_limit_says_so(registry: Registry) -> None:
     text = text_for(registry, "can tabnine see confidential code?")
-    assert "Confidential data is within that limit." in text
+    assert text.startswith("Yes. Confidential data is within its limit (restricted).")
 
 
 def test_ambiguous_word_answers_each_candidate_and_says_so(registry: Registry) -> None:
@@ -167,7 +173,7 @@ def test_ambiguous_word_answers_each_candidate_and_says_so(registry: Registry) -
         ("GitHub Copilot", "public"),
         ("GitHub Copilot Enterprise", "confidential"),
     ]:
-        assert f"{name}: data up to: {limit}" in text
+        assert f"{name} takes {limit} data at most" in text or f"its limit ({limit})" in text
     assert "No data limit is recorded for Microsoft Copilot" in text
 
 
@@ -243,7 +249,7 @@ def test_answer_built_by_hand_is_english() -> None:
 
 def test_chinese_status_answer_keeps_policy_texts_as_written(registry: Registry) -> None:
     assert text_for(registry, "chatgpt能用吗？") == (
-        "ChatGPT 自 2025-03-01 起禁止使用。\n"
+        "不可以。ChatGPT 自 2025-03-01 起禁止使用。\n"
         "数据：无（该工具已禁止使用）。\n"
         "原因：Prompts may be used for training.\n"
         "替代方案：ChatGPT Enterprise（允许使用）、Doubao（允许使用）、"
@@ -260,6 +266,7 @@ def test_chinese_future_effective_date_says_will_be(registry: Registry) -> None:
 
 def test_chinese_conditional_status_has_its_gloss_and_conditions(registry: Registry) -> None:
     assert text_for(registry, "Continue 可以用吗") == (
+        "有条件：须满足其使用条件。\n"
         "Continue 有条件允许（须满足下列条件）。\n"
         "使用条件：Local models only.\n"
         "数据级别上限：内部。"
@@ -268,7 +275,7 @@ def test_chinese_conditional_status_has_its_gloss_and_conditions(registry: Regis
 
 def test_chinese_under_review_without_date(registry: Registry) -> None:
     assert text_for(registry, "Lovable 能用吗") == (
-        "Lovable 评估中（尚未批准，有结论之前请勿用于工作）。"
+        "不可以。Lovable 评估中（尚未批准，有结论之前请勿用于工作）。"
     )
 
 
@@ -279,10 +286,10 @@ def test_chinese_under_review_without_date(registry: Registry) -> None:
         ("chatgpt 用什么替代", "ChatGPT 的替代方案：ChatGPT Enterprise（允许使用）、"),
         ("chatgpt 什么时候开始禁止", "自 2025-03-01 起，ChatGPT 禁止使用。"),
         ("chatgpt 的规定找谁", "ChatGPT 的负责人：#ai-office"),
-        ("tabnine 能处理机密数据吗", "Tabnine 的数据级别上限：受限。机密数据在此上限之内。"),
+        ("tabnine 能处理机密数据吗", "可以。机密数据在其上限（受限）之内。"),
         (
             "GitHub Copilot 可以处理机密代码吗",
-            "GitHub Copilot 的数据级别上限：公开。不可用于机密数据：其敏感级别高于公开。",
+            "不可以。GitHub Copilot 的数据级别上限是公开，机密数据超出了上限。",
         ),
     ],
 )
@@ -324,7 +331,7 @@ def test_chinese_ambiguous_word_answers_each_candidate_and_says_so(registry: Reg
         "“copilot”对应多个工具：GitHub Copilot、GitHub Copilot Enterprise、Microsoft Copilot。"
         "以下分别是各自的政策："
     )
-    assert "GitHub Copilot 的数据级别上限：公开。" in text
+    assert "不可以。GitHub Copilot 的数据级别上限是公开" in text
     assert "Microsoft Copilot 未记录数据级别上限；请先联系 #ai-help。" in text
 
 

@@ -280,7 +280,7 @@ def test_the_unanswered_list_says_asked_once(service: PolicyService, store: Stor
 def test_data_limit_follow_up_reads_the_previous_tools_limit(registry: Registry) -> None:
     answer = answer_question("confidential data in it?", registry, TODAY, previous=("Tabnine",))
     assert answer.asked_data is DataClass.CONFIDENTIAL
-    assert "within that limit" in render_text(answer, "#ai")
+    assert "within its limit (restricted)" in render_text(answer, "#ai")
 
 
 def test_list_in_words_is_a_list_question_not_a_bad_command(service: PolicyService) -> None:

@@ -279,3 +279,41 @@ def test_import_that_moves_an_alias_records_a_revision_for_both_tools(
     assert "0 created, 2 updated" in result.output
     history = PolicyRepository(Store(engine)).history("Cursor")
     assert history[-1].changes == {"aliases": [["cursor ide"], []]}
+
+
+# -- answers composed from the question frame (issue 25) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "asked"),
+    [
+        ("could I put a customer contract into Perplexity?", "No. Perplexity takes", "data"),
+        ("Qoder 我们能用吗", "可以。Qoder", "may-i"),
+        ("is there an Anthropic product our team may use?", "Yes. From Anthropic", "list"),
+        (
+            "how do I ask for an exception to the Claude Code ban?",
+            "#ai-governance decides",
+            "access",
+        ),
+    ],
+)
+def test_ask_json_opens_with_what_the_frame_asks(
+    env: str, question: str, first: str, asked: str
+) -> None:
+    data = json.loads(runner.invoke(app, ["ask", "--json", question]).output)
+    assert data["text"].startswith(first)
+    assert data["frame"]["asked"] == asked
+
+
+def test_piped_console_gives_verdicts_and_follow_ups(env: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.entrypoints.cli", "chat", "--user", "dora"],
+        input="can I use Windsurf on the new repo?\nok so what do I use then\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No. Windsurf is UNDER REVIEW" in done.stdout
+    assert "About Windsurf, from your previous question" in done.stdout

@@ -21,8 +21,12 @@ from bot.domain.answers import (
     AnswerKind,
     Fact,
     ToolAnswer,
+    access_lines,
+    changes_lines,
+    frame_lead,
     list_groups,
     list_heading,
+    list_verdict,
     render_text,
     scheduled_line,
     tool_layout,
@@ -208,6 +212,11 @@ def _tool_blocks(
     labels = {status: f"*{label}*" for status, label in phrases.status_labels.items()}
     scheduled = scheduled_line(policy, phrases, labels)
     lines = [status_line(policy, answer.today, answer.language)]
+    lead = frame_lead(tool, answer, contact, phrases)  # the verdict, or who decides
+    if lead and lead in phrases.verdicts.values():
+        lines[0] = f"*{escape(lead)}* {lines[0]}"
+    elif lead:
+        lines.insert(0, f"*{escape(lead)}*")
     if scheduled and Fact.SCHEDULED in layout.facts:
         lines.append(scheduled)
     if layout.lead is not None:
@@ -278,7 +287,9 @@ def _list_blocks(answer: Answer, contact: str) -> list[Block]:
     phrases = phrases_for(answer.language)
     if not answer.listed:
         return [section(escape(list_heading(answer, phrases, empty_contact=contact)))]
-    blocks = [section(f"*{escape(list_heading(answer, phrases))}*")]
+    verdict = list_verdict(answer, phrases)
+    blocks = [section(f"*{escape(verdict)}*")] if verdict else []
+    blocks.append(section(f"*{escape(list_heading(answer, phrases))}*"))
     for status, members in list_groups(answer)[: MAX_BLOCKS - 2]:
         names = [escape(p.name) for p in members[:MAX_LISTED_PER_GROUP]]
         hidden = len(members) - len(names)
@@ -317,6 +328,12 @@ def answer_message(
         return SlackMessage(text, [*blocks, section(escape(phrases.small_talk))])
     if answer.kind is AnswerKind.LIST:
         return SlackMessage(text, blocks + _list_blocks(answer, contact))
+    if answer.kind is AnswerKind.CHANGES:
+        lines = [escape(line) for line in changes_lines(answer, phrases)]
+        return SlackMessage(text, [*blocks, section("\n".join(lines))])
+    if answer.kind is AnswerKind.ACCESS:
+        lines = [escape(line) for line in access_lines(answer, phrases, contact)]
+        return SlackMessage(text, [*blocks, section("\n".join(lines))])
     if answer.kind is AnswerKind.VARIANT:
         lines = [escape(line) for line in variant_lines(answer, phrases)]
         lines[0] = f":grey_question: {lines[0]}"

@@ -203,7 +203,7 @@ def test_chinese_question_gets_chinese_labels_in_blocks_and_fallback() -> None:
 
     [main, notes] = message.blocks
     assert main["text"]["text"] == (
-        ":no_entry: *Claude Code* 自 2026-11-20 起 *禁止使用*\n"
+        "*不可以。* :no_entry: *Claude Code* 自 2026-11-20 起 *禁止使用*\n"
         "*原因：* Sends environment metadata with every request."
     )
     fields = [f["text"] for f in main["fields"]]
@@ -215,7 +215,7 @@ def test_chinese_question_gets_chinese_labels_in_blocks_and_fallback() -> None:
     ]
     assert notes["elements"][0]["text"] == "*替代方案：* :white_check_mark: Qoder（允许使用）"
     assert notes["elements"][1]["text"].endswith("|查看完整政策>")
-    assert message.text.startswith("Claude Code 自 2026-11-20 起禁止使用。\n数据：无")
+    assert message.text.startswith("不可以。Claude Code 自 2026-11-20 起禁止使用。\n数据：无")
 
 
 def test_chinese_answer_still_escapes_people_written_text() -> None:

@@ -484,3 +484,23 @@ def test_probes_answer_on_the_same_port(http_bot: Served) -> None:
     assert (health.status, health.text) == (200, "ok\n")
     assert ready.status == 200
     assert metrics.status == 200 and "policybot_questions_total" in metrics.text
+
+
+# -- answers composed from the question frame (issue 25) ----------------------------------------
+
+
+def test_slash_yes_no_question_opens_with_the_verdict(http_bot: Served) -> None:
+    url = http_bot.standin.response_url()
+    form = payloads.slash_command(
+        COMMAND, "may I paste client contracts into GitHub Copilot?", response_url=url
+    )
+    body = http_bot.slack.command(form).json()
+    assert "*No. GitHub Copilot takes public data at most" in all_text(body["blocks"])
+    assert body["text"].startswith("No. GitHub Copilot takes public data at most")
+
+
+def test_slash_chinese_question_opens_with_a_chinese_verdict(http_bot: Served) -> None:
+    url = http_bot.standin.response_url()
+    form = payloads.slash_command(COMMAND, "Claude Code 现在可以用吗", response_url=url)
+    body = http_bot.slack.command(form).json()
+    assert "*不可以。*" in all_text(body["blocks"])
