@@ -45,6 +45,13 @@ def slack_registry() -> list[ToolPolicy]:
             max_data=DataClass.INTERNAL,
         ),
         make_policy(
+            "Pieces",
+            vendor="Pieces",
+            status=Status.CONDITIONAL,
+            conditions="Public repositories only.",
+            max_data=DataClass.PUBLIC,
+        ),
+        make_policy(
             "Perplexity",
             status=Status.BANNED,
             reason="Told <!channel> to see <https://evil.example|the intranet> & more",

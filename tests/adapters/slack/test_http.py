@@ -492,11 +492,12 @@ def test_probes_answer_on_the_same_port(http_bot: Served) -> None:
 def test_slash_yes_no_question_opens_with_the_verdict(http_bot: Served) -> None:
     url = http_bot.standin.response_url()
     form = payloads.slash_command(
-        COMMAND, "may I paste client contracts into GitHub Copilot?", response_url=url
+        COMMAND, "may I paste client contracts into Pieces?", response_url=url
     )
     body = http_bot.slack.command(form).json()
-    assert "*No. GitHub Copilot takes public data at most" in all_text(body["blocks"])
-    assert body["text"].startswith("No. GitHub Copilot takes public data at most")
+    # Pieces is this test's own tool: the module's other tests change GitHub Copilot.
+    assert "*No. Pieces takes public data at most" in all_text(body["blocks"])
+    assert body["text"].startswith("No. Pieces takes public data at most")
 
 
 def test_slash_chinese_question_opens_with_a_chinese_verdict(http_bot: Served) -> None:
