@@ -13,12 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    from slack_bolt import App
     from slack_sdk import WebClient
 
     from bot.adapters.sender.runner import AnnouncementScheduler
@@ -266,7 +270,7 @@ def open_runtime(
         group_members=group_members,
     )
     if seed:
-        runtime.policy_load = load_policies_on_start(runtime, drift=drift)
+        runtime = replace(runtime, policy_load=load_policies_on_start(runtime, drift=drift))
     return runtime
 
 
@@ -299,3 +303,91 @@ def build_sender(
     return AnnouncementScheduler(
         runtime, renderer, client=client, clock=clock, poll_seconds=poll_seconds, worker=worker
     )
+
+
+# -- serving: the Slack app, the web app, the catalogue ---------------------------------
+
+
+def open_serving_runtime(
+    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+) -> tuple[Runtime, App]:
+    """The composition root of a serving process (`policybot serve`, each gunicorn worker):
+    the runtime and Web API client of `serving_runtime` and the Bolt app with every listener.
+    Building the app calls auth.test (an exception if Slack refuses the token or cannot be
+    reached)."""
+    runtime, client = serving_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+    return runtime, build_slack(runtime, client)
+
+
+def serving_runtime(
+    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+) -> tuple[Runtime, WebClient]:
+    """One Web API client, the admin group and owners' user groups read through it and the
+    runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
+    can start before it."""
+    from bot.adapters.slack.admins import AdminGroup, UserGroups
+    from bot.adapters.slack.client import make_client
+
+    client = make_client(settings)
+    group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
+    runtime = open_runtime(
+        settings,
+        migrate=migrate,
+        seed=seed,
+        drift=drift,
+        also_admin=group.is_member if group else None,
+        question_log=True,
+        group_members=UserGroups(client).members,
+    )
+    return runtime, client
+
+
+def build_slack(runtime: Runtime, client: WebClient) -> App:
+    """The Bolt app with every listener (calls auth.test)."""
+    from bot.adapters.slack.app import build_app
+
+    return build_app(runtime, client)
+
+
+def build_web(runtime: Runtime, app: App | None) -> WSGIApplication:
+    """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
+    # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
+    from bot.adapters.slack.guard import SlackEndpoint
+    from bot.adapters.web.gate import TurnGate
+    from bot.adapters.web.wsgi import make_wsgi_app
+
+    endpoint = None
+    if app is not None:
+        secret = runtime.settings.slack_signing_secret
+        endpoint = SlackEndpoint(
+            app,
+            secret.get_secret_value() if secret else "",
+            first_time=runtime.events.first_time_event,
+        )
+    # One request at a time computes in this process, first come first served
+    # (bot/adapters/web/gate.py).
+    return make_wsgi_app(runtime.engine, endpoint, build_catalogue(runtime), gate=TurnGate())
+
+
+def build_catalogue(runtime: Runtime) -> WSGIApplication | None:
+    """The catalogue app on the runtime's registry, or None when it is turned off."""
+    settings = runtime.settings
+    if not settings.catalogue:
+        return None
+    from bot.adapters.web.catalogue.app import catalogue_app
+
+    return catalogue_app(
+        runtime.service,
+        runtime.policies,
+        tz=settings.zone,
+        public_url=settings.public_url,
+        clock=runtime.service.clock,
+        versions=runtime.announcements.versions,
+    )
+
+
+def configure_process(settings: Settings) -> None:
+    """What every long-running process sets up first: logging, one line per event."""
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)

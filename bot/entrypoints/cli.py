@@ -560,12 +560,16 @@ def serve(
 
 
 def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
-    from bot.compose import build_sender, load_policies_on_start
+    from bot.compose import (
+        build_sender,
+        configure_process,
+        load_policies_on_start,
+        serving_runtime,
+    )
     from bot.config import cron_problem
-    from bot.entrypoints.serve import serving_runtime, slack_settings_problem
-    from bot.logs import configure_logging
+    from bot.entrypoints.serve import slack_settings_problem
 
-    configure_logging(settings.log_format, settings.log_level)
+    configure_process(settings)
     problem = slack_settings_problem(settings) or cron_problem(
         settings.digest_cron, settings.timezone
     )
@@ -582,8 +586,8 @@ def _serve(settings: Settings, host: str, on_gunicorn: bool) -> int:
         scheduler = build_sender(rt)
         scheduler.start()
         try:
-            rt.policy_load = load_policies_on_start(rt, drift=True)
-            logging.getLogger("bot.entrypoints.serve").info("policies: %s", rt.policy_load.message)
+            loaded = load_policies_on_start(rt, drift=True)
+            logging.getLogger("bot.entrypoints.serve").info("policies: %s", loaded.message)
             return _run_server(rt, client, scheduler, host, on_gunicorn)
         finally:
             scheduler.stop()
@@ -605,7 +609,8 @@ def _check_token(client: WebClient) -> None:
 def _run_server(
     rt: Runtime, client: WebClient, scheduler: Startable, host: str, on_gunicorn: bool
 ) -> int:
-    from bot.entrypoints.serve import StartError, default_workers, serve_with_workers, slack_app
+    from bot.compose import build_slack
+    from bot.entrypoints.serve import StartError, default_workers, serve_with_workers
     from bot.entrypoints.serve import serve as run_server
 
     settings = rt.settings
@@ -621,7 +626,7 @@ def _run_server(
                 background=[scheduler],
             )
         try:
-            app = slack_app(rt, client)
+            app = build_slack(rt, client)
         except Exception as error:  # auth.test refused the token or Slack was unreachable
             fail(f"cannot start the Slack app: {error}", 2)
         question_log = rt.service.question_log

@@ -13,8 +13,9 @@ HTTP mode with POLICYBOT_SERVER=waitress (where gunicorn cannot run). `backgroun
 after the server is ready and stopped before it closes.
 
 `policybot serve` starts the sender before calling either (`AnnouncementScheduler.start` is
-idempotent), right after `serving_runtime` and the token check: Bolt, waitress and the
-policies folder are loaded only after it, so a restarted process resumes sending sooner.
+idempotent), right after `bot.compose.serving_runtime` and the token check: Bolt, waitress
+and the policies folder are loaded only after it, so a restarted process resumes sending
+sooner. Everything served is built by bot/compose.py; this module runs it.
 """
 
 from __future__ import annotations
@@ -38,10 +39,7 @@ from bot.app.runtime import Runtime
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from wsgiref.types import WSGIApplication
-
     from slack_bolt import App
-    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -65,71 +63,6 @@ class Startable(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-def open_serving_runtime(
-    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
-) -> tuple[Runtime, App]:
-    """The composition root of a serving process (`policybot serve`, each gunicorn worker):
-    the runtime and Web API client of `serving_runtime` and the Bolt app with every listener.
-    Building the app calls auth.test (an exception if Slack refuses the token or cannot be
-    reached)."""
-    runtime, client = serving_runtime(settings, migrate=migrate, seed=seed, drift=drift)
-    return runtime, slack_app(runtime, client)
-
-
-def serving_runtime(
-    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
-) -> tuple[Runtime, WebClient]:
-    """One Web API client, the admin group and owners' user groups read through it and the
-    runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
-    can start before it."""
-    from bot.adapters.slack.admins import AdminGroup, UserGroups
-    from bot.adapters.slack.client import make_client
-    from bot.compose import open_runtime
-
-    client = make_client(settings)
-    group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
-    runtime = open_runtime(
-        settings,
-        migrate=migrate,
-        seed=seed,
-        drift=drift,
-        also_admin=group.is_member if group else None,
-        question_log=True,
-        group_members=UserGroups(client).members,
-    )
-    return runtime, client
-
-
-def slack_app(runtime: Runtime, client: WebClient) -> App:
-    """The Bolt app with every listener (calls auth.test)."""
-    from bot.adapters.slack import announcements
-    from bot.adapters.slack import desk as requests
-    from bot.adapters.slack.app import build_app
-
-    return build_app(runtime, client, extensions=[announcements.register, requests.register])
-
-
-def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
-    """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
-    # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
-    from bot.adapters.slack.guard import SlackEndpoint
-    from bot.adapters.web.catalogue import catalogue_for
-    from bot.adapters.web.gate import TurnGate
-    from bot.adapters.web.wsgi import make_wsgi_app
-
-    endpoint = None
-    if app is not None:
-        secret = runtime.settings.slack_signing_secret
-        endpoint = SlackEndpoint(
-            app,
-            secret.get_secret_value() if secret else "",
-            first_time=runtime.events.first_time_event,
-        )
-    # One request at a time computes in this process, first come first served
-    # (bot/adapters/web/gate.py).
-    return make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime), gate=TurnGate())
 
 
 def slack_settings_problem(settings: Settings) -> str | None:
@@ -177,7 +110,9 @@ def serve(
     from bot.adapters.web.limits import MAX_BODY_BYTES
 
     settings = runtime.settings
-    wsgi = bot_wsgi_app(runtime, None if settings.slack_app_token is not None else app)
+    from bot.compose import build_web
+
+    wsgi = build_web(runtime, None if settings.slack_app_token is not None else app)
     try:
         server = create_server(
             wsgi,
