@@ -435,7 +435,11 @@ measured by a probe sending 5 requests a second with unique response_urls during
 checking that each reply carries its answer (`n` answered probes); `drain` is how long
 answers kept arriving after the load stopped. `server CPU/req` is the server process's CPU
 time per request. The ceiling row is the same server's trivial `/healthz` under the same
-generator: far above every Slack row, so the generator is not what limits."""
+generator: far above every Slack row, so the generator is not what limits. Every request
+carries its own signature (policybot records each one and drops a replay). The row "policybot
+app on stock gthread" is policybot's own WSGI app on stock gunicorn's gthread worker: what
+policybot's worker class costs is its difference from the `policybot serve` row; the second
+table gives every round's CPU per request, with the load average when the run began."""
 
 FINDINGS = """\
 ## What the numbers showed, and what changed
