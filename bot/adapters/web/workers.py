@@ -275,3 +275,8 @@ class GunicornLogs(glogging.Logger):  # type: ignore[misc]
         self.access_log.handlers.clear()
         self.access_log.propagate = False
         self.access_log.disabled = True
+
+    def access(self, *_args: Any, **_kwargs: Any) -> None:
+        # No access log: gunicorn's access() would look five settings up per request to
+        # find that out (issue 30's profile), as this class skips its setup().
+        return None
