@@ -146,6 +146,14 @@ def over_budget(large_conns: set[Any]) -> bool:
     return held > BUFFER_BUDGET
 
 
+def steps_back(connections: int, threads: int, workers: int) -> bool:
+    """Whether a worker now holding `connections` (the one just accepted included) pauses
+    accepting for ACCEPT_STEP_SECONDS, so that a sibling takes the next connection: only
+    beside other workers, above half its threads' worth and up to ACCEPT_SHARING_CONNECTIONS
+    per thread (beyond that a flood is accepted at full speed)."""
+    return workers > 1 and threads // 2 < connections <= ACCEPT_SHARING_CONNECTIONS * threads
+
+
 class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's threaded worker, reading each request into memory in its event loop (as
     waitress does) before a request thread sees it.
@@ -207,10 +215,7 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
     # than ACCEPT_SHARING_CONNECTIONS per thread, so a flood is taken at full speed.
 
     def _step_back_if_busy(self) -> None:
-        threads = self.cfg.threads
-        if threads // 2 < self.nr_conns <= ACCEPT_SHARING_CONNECTIONS * threads and (
-            self.cfg.workers > 1
-        ):
+        if steps_back(self.nr_conns, self.cfg.threads, self.cfg.workers):
             self.accept_paused_until = time.monotonic() + ACCEPT_STEP_SECONDS
             self.set_accept_enabled(False)
 
