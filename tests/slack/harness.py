@@ -32,6 +32,7 @@ from tests.standin.signing import (
     signed_headers,
     slash_command_body,
 )
+from tests.standin.waiting import LIVENESS_SECONDS
 from tests.wiring import runtime_on, seed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +65,9 @@ def announcing_env(standin: StandinSlack, url: str, workdir: Path, **extra: str)
     }
 
 
-def wait_until(check: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
+def wait_until(
+    check: Callable[[], T], timeout: float = LIVENESS_SECONDS, what: str = "condition"
+) -> T:
     """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise."""
     deadline = time.monotonic() + timeout
     while True:
@@ -104,7 +107,7 @@ def http(
     *,
     data: bytes | None = None,
     headers: Mapping[str, str] | None = None,
-    timeout: float = 10,
+    timeout: float = LIVENESS_SECONDS,
 ) -> HttpResult:
     request = urllib.request.Request(url, data=data, headers=dict(headers or {}))
     try:
@@ -245,7 +248,7 @@ class SignedPoster:
         return self.post(interactivity_body(payload), FORM_CONTENT_TYPE)
 
 
-def response_to(standin: StandinSlack, url: str, timeout: float = 5.0) -> ResponsePost:
+def response_to(standin: StandinSlack, url: str, timeout: float = LIVENESS_SECONDS) -> ResponsePost:
     """The post the bot made to the response_url `url`."""
 
     def find() -> ResponsePost | None:
