@@ -38,7 +38,7 @@ from bot.adapters.files.policyfile import load_policies  # noqa: E402
 from bot.domain.answers import AnswerKind, Registry, answer_question, render_text  # noqa: E402
 
 CORPUS = REPO / "tests" / "data" / "corpus"
-DEV_BATCHES = ("newhire", "china-engineer", "marketing", "legal", "manager", "contractor")
+DEV_BATCHES = ("newhire", "china-engineer", "marketing", "legal", "manager", "contractor", "fresh2")
 CONTACT = "#ai-governance"
 CORPUS_DAY = dt.date(2026, 12, 8)
 VERDICT_WORDS = {
