@@ -48,7 +48,9 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 acks_app = typer.Typer(help="Acknowledgements of policy versions.", **_TYPER_STYLE)
 app.add_typer(acks_app, name="acks")
-catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", **_TYPER_STYLE)
+catalogue_cli = typer.Typer(
+    help="The catalogue: serve it without Slack, or export it as json, csv, yaml.", **_TYPER_STYLE
+)
 app.add_typer(catalogue_cli, name="catalogue")
 
 
@@ -456,6 +458,35 @@ def catalogue_export(
             return
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}")
+
+
+@catalogue_cli.command("serve")
+def catalogue_serve(
+    port: Annotated[
+        int | None,
+        typer.Option("--port", metavar="PORT", help="HTTP port (default: $PORT or 3000)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the catalogue (/catalogue/) and the probes, without Slack: no token needed."""
+    from bot.entrypoints.serve import StartError, serve_catalogue
+    from bot.logs import configure_logging
+
+    with friendly_errors():
+        settings = settings_or_exit(port=port, database_url=database_url)
+        if not settings.catalogue:
+            fail("the catalogue is turned off (POLICYBOT_CATALOGUE=off): unset it to serve it", 2)
+        configure_logging(settings.log_format, settings.log_level)
+        rt = runtime(database_url, drift=True, create=False)
+        if rt.policy_load is not None:
+            logging.getLogger("bot.entrypoints.serve").info("policies: %s", rt.policy_load.message)
+        try:
+            serve_catalogue(rt, port=settings.port, host=host)
+        except StartError as error:
+            fail(str(error), 2)
 
 
 @app.command()
