@@ -141,23 +141,46 @@ def runtime(
     drift: bool = False,
     create: bool = True,
 ) -> Runtime:
-    """The runtime; with `create=False`, a missing SQLite file with nothing to load into it
-    is said instead of silently created empty (`ask` run from another folder)."""
-    from bot.adapters.db.engines import sqlite_path
+    """The runtime. With `create=False` (every command that reads) a database that does not
+    exist yet — a missing SQLite file, or in-memory SQLite — is refused, and nothing created,
+    unless the command loads the policies folder into it (`ask` run from another folder
+    would otherwise answer from an empty registry)."""
     from bot.compose import open_runtime
 
     settings = settings_or_exit(database_url=database_url)
     _DATABASE_URL.append(settings.database_url)
+    if not create:
+        refuse_a_database_that_does_not_exist(settings, loads_policies=seed)
+    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+
+
+def refuse_a_database_that_does_not_exist(settings: Settings, *, loads_policies: bool) -> None:
+    """One rule for every command that reads: say so, and create nothing, when the database
+    does not exist and the command has nothing to load into it."""
+    import sqlalchemy as sa
+
+    from bot.adapters.db.engines import sqlite_path
+
+    if loads_policies and settings.policies_path.exists():
+        return
+    url = sa.make_url(settings.database_url)
     path = sqlite_path(settings.database_url)
-    nothing_to_load = not settings.policies_path.exists()
-    if not create and path is not None and not path.exists() and nothing_to_load:
+    policies = (
+        f" and no policies folder at {settings.policies_path.resolve()}" if loads_policies else ""
+    )
+    if url.get_backend_name() == "sqlite" and path is None:
         fail(
-            f"no database at {path.resolve()} and no policies folder at "
-            f"{settings.policies_path.resolve()}: run policybot in the folder that has "
-            "them, or set DATABASE_URL (nothing was created)",
+            f"DATABASE_URL {settings.database_url} is an in-memory SQLite database{policies}: "
+            "it starts empty and is gone when policybot exits; give a file "
+            "(sqlite:///policybot.db) or a database server (nothing was created)",
             3,
         )
-    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+    if path is not None and not path.exists():
+        fail(
+            f"no database at {path.resolve()}{policies}: run policybot in the folder that has "
+            "it, or set DATABASE_URL (nothing was created)",
+            3,
+        )
 
 
 DatabaseOption = Annotated[
@@ -248,7 +271,8 @@ def planned(
     from bot.domain.names import name_key
 
     located = read_located(path)
-    rt = runtime(database_url, migrate=migrate, seed=False)
+    # A plan compares with a database: one that does not exist is said, not created empty.
+    rt = runtime(database_url, migrate=migrate, seed=False, create=migrate)
     fresh = not migrate and db.current_revision(rt.engine) is None
     current = [] if fresh else rt.service.policies()
     # Alternatives may name a tool in the files or one the database keeps.
@@ -677,7 +701,7 @@ def export_exceptions(
     from bot.app.policy_exceptions import EXPORT_FIELDS, export_rows
 
     with friendly_errors():
-        rt = runtime(database_url, seed=False)
+        rt = runtime(database_url, seed=False, create=False)
         assert rt.desk is not None
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
@@ -761,7 +785,7 @@ def acks_export(
     if kind not in ("csv", "json"):
         fail(f"unknown format '{format}': use csv or json", 2)
     with friendly_errors():
-        rt = runtime(database_url, seed=False)
+        rt = runtime(database_url, seed=False, create=False)
         rows = Versions(rt.store).acks_export()
         records = [
             {
