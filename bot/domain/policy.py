@@ -7,6 +7,7 @@ them, matching and answers consume them; none of them touch the database.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -169,6 +170,33 @@ class ToolPolicy:
         if self.effective is not None and self.effective < EARLIEST_EFFECTIVE:
             found.append(("effective", effective_problem(self.effective)))
         return found
+
+
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+def given_problems(policy: ToolPolicy) -> list[tuple[str, str]]:
+    """(field, sentence) for what a person wrote that no path accepts, before `normalised`
+    would quietly drop it: conditions or a data limit on a banned tool (`set … banned
+    --conditions` is refused with the same sentence), and a link that is no web address
+    (the Slack form refuses it too)."""
+    found: list[tuple[str, str]] = []
+    if policy.status is Status.BANNED:
+        for name in ("conditions", "max_data"):
+            if getattr(policy, name) not in (None, ""):
+                found.append(
+                    (name, f"a banned tool has no conditions or data limit: leave out {name}")
+                )
+    link = (policy.link or "").strip()
+    if link and not _WEB_ADDRESS.match(link):
+        found.append(
+            (
+                "link",
+                f"'{link}' is not a web address: give one starting with https:// "
+                "(or leave the link out)",
+            )
+        )
+    return found
 
 
 def effective_problem(day: dt.date) -> str:

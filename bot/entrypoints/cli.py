@@ -264,13 +264,16 @@ def planned(
     from bot.adapters.db import engines as db
     from bot.adapters.files.policyfile import (
         PolicyFileError,
+        Problem,
         read_located,
         unknown_alternatives,
     )
     from bot.app.plan import plan_import
     from bot.domain.names import name_key
 
-    located = read_located(path)
+    # Every problem in one run: the files' own, then alternatives the registry lacks too.
+    problems: list[Problem] = []
+    located = read_located(path, problems)
     # A plan compares with a database: one that does not exist is said, not created empty.
     rt = runtime(database_url, migrate=migrate, seed=False, create=migrate)
     fresh = not migrate and db.current_revision(rt.engine) is None
@@ -279,7 +282,7 @@ def planned(
     incoming = {name_key(item.policy.name) for item in located}
     kept = [p for p in current if not prune and name_key(p.name) not in incoming]
     names = [n for item in located for n in (item.policy.name, *item.policy.aliases)]
-    problems = unknown_alternatives(
+    problems += unknown_alternatives(
         located,
         names + [n for p in kept for n in (p.name, *p.aliases)],
         "the files or the registry",
