@@ -37,13 +37,20 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def at_a_terminal(command: list[str], typed: str, cwd: Path) -> str:
+def at_a_terminal(
+    command: list[str], typed: str, cwd: Path, env: dict[str, str] | None = None
+) -> str:
     """What a person sees running `command` at a terminal and typing `typed`."""
     import pty
 
     main, child = pty.openpty()
     process = subprocess.Popen(
-        command, stdin=child, stdout=child, stderr=child, cwd=cwd, env=clean_env()
+        command,
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=cwd,
+        env={**clean_env(), **(env or {})},
     )
     os.close(child)
     os.write(main, typed.encode())

@@ -33,7 +33,6 @@ from bot.domain.commands import (
     ShowDraft,
     ShowHelp,
     ShowHistory,
-    ShowUnanswered,
     StageChange,
     usage,
 )
@@ -140,8 +139,6 @@ class Admin:
                 return AdminResult(self._history(tool))
             case ListTools(status=status):
                 return AdminResult(self._list(status))
-            case ShowUnanswered():
-                return AdminResult(self._unanswered())
             case ShowHelp(command=verb):
                 return AdminResult(usage(verb))
             case EditTool(tool=tool, create=create):
@@ -294,16 +291,6 @@ class Admin:
         for group_status in Status:
             for policy in groups.get(group_status, []):
                 lines.append(f"• {summarize(policy)}")
-        return "\n".join(lines)
-
-    def _unanswered(self) -> str:
-        questions = self.questions.unanswered()
-        if not questions:
-            return "Every question so far found a policy."
-        lines = ["Questions with no policy, most asked first:"]
-        for item in questions:
-            last = item.last_asked.astimezone(self.tz).strftime("%Y-%m-%d")
-            lines.append(f"• {item.question} — {EN.asked(item.count)}, last on {last}")
         return "\n".join(lines)
 
 

@@ -225,6 +225,7 @@ DeskCommand: TypeAlias = (
     | ShowFeedback
     | ShowAudit
     | AnswerTerm
+    | ShowUnanswered
 )
 
 Command: TypeAlias = (
@@ -234,7 +235,6 @@ Command: TypeAlias = (
     | CancelScheduled
     | ShowHistory
     | ListTools
-    | ShowUnanswered
     | ShowHelp
     | EditTool
     | Announce
@@ -695,10 +695,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "unanswered",
         "unanswered",
-        "show questions the bot could not answer",
+        "show questions the bot could not answer, by the term they asked about",
         _words(lambda verb, args: _parse_unanswered(verb, args)),
         (ShowUnanswered,),
         admin=True,
+        desk=True,  # the queue by term, which the desk keeps (issue 27)
     ),
     CommandSpec(
         "help",

@@ -233,6 +233,9 @@ def chat(
         rt = runtime(database_url, drift=True, create=False)
         if rt.policy_load is not None:
             typer.echo(f"policies: {rt.policy_load.message}", err=True)
+        # The console is a conversation: the log's warnings (a refused command is logged for
+        # the record) are not printed into it; errors still are.
+        logging.getLogger().setLevel(logging.ERROR)
         run_console(rt.service, user=user)
 
 
