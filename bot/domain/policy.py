@@ -6,6 +6,7 @@ them, matching and answers consume them; none of them touch the database.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
@@ -170,6 +171,25 @@ class ToolPolicy:
         if self.effective is not None and self.effective < EARLIEST_EFFECTIVE:
             found.append(("effective", effective_problem(self.effective)))
         return found
+
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_day(text: str) -> dt.date:
+    """A YYYY-MM-DD date; ValueError with a sentence for people: a malformed date says the
+    form, a date that does not exist says why ("February 2026 has 28 days")."""
+    found = _DAY.match(text.strip())
+    if not found:
+        raise ValueError(f"bad date '{text}': use YYYY-MM-DD")
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        raise ValueError(f"the date '{text}' does not exist: there is no month {month}")
+    days = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day <= days:
+        month_name = calendar.month_name[month]
+        raise ValueError(f"the date '{text}' does not exist: {month_name} {year} has {days} days")
+    return dt.date(year, month, day)
 
 
 _WEB_ADDRESS = re.compile(r"^https?://[^\s/]+\S*$")

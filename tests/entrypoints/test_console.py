@@ -102,3 +102,61 @@ def test_staff_refused_an_admin_command_see_no_log_line_in_the_console(
     assert "Only policy admins can do that." in seen
     assert "WARNING" not in seen
     assert "refused admin command" not in seen
+
+
+def test_changes_tells_a_scheduled_ban_and_its_cancellation_truthfully(
+    env: dict[str, str],
+) -> None:
+    *_, versions = chat(
+        env, "set Windsurf banned --effective 2030-01-10", "unschedule Windsurf", "changes"
+    )
+
+    lines = versions.splitlines()
+    assert lines[1].endswith("Windsurf: the change to banned from 2030-01-10 cancelled")
+    assert lines[2].endswith("Windsurf: to be banned from 2030-01-10")
+    assert "now banned" not in versions
+    assert "other changes" not in versions
+
+
+def test_a_version_of_several_changes_counts_in_the_singular_and_plural(
+    env: dict[str, str],
+) -> None:
+    *_, versions = chat(
+        env,
+        "draft add Foobar",
+        "draft set Cursor banned",
+        "draft set Qoder banned",
+        "publish",
+        "changes",
+    )
+
+    assert "3 changes (2 now banned, 1 new tool)" in versions
+    assert "new tools" not in versions
+
+
+def test_banning_a_tool_that_others_list_as_their_alternative_warns(
+    env: dict[str, str],
+) -> None:
+    banned, windsurf = chat(env, "set Cursor banned", "can I use Windsurf?")
+
+    assert banned.splitlines()[-1].startswith(
+        "Note: Cursor is the listed alternative of Windsurf and Zed AI: their answers will "
+        "show it as banned."
+    )
+    # The answer never offers the banned tool without saying so.
+    assert "Cursor (banned)" in windsurf
+
+
+def test_a_date_that_does_not_exist_is_said_so(env: dict[str, str]) -> None:
+    [reply] = chat(env, "set Cursor allowed --effective 2026-02-30")
+
+    assert reply.startswith(
+        "--effective: the date '2026-02-30' does not exist: February 2026 has 28 days."
+    )
+
+
+def test_an_unknown_tool_suggests_no_unrelated_name(env: dict[str, str]) -> None:
+    foobar, cursr = chat(env, "set Foobar allowed", "set Cursr allowed")
+
+    assert foobar == "no tool named 'Foobar' in the registry. To add a tool, use: add Foobar"
+    assert "Did you mean Cursor?" in cursr

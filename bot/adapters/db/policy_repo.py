@@ -328,8 +328,10 @@ class PolicyRepository:
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):
             owners.setdefault(alias, tool_name)
+        # The whole name against the whole name: WRatio's partial matches made "Foobar" close
+        # to Gemini (through its alias "Bard"), a name nobody could have meant.
         hits = process.extract(
-            name, list(owners), scorer=fuzz.WRatio, processor=utils.default_process, limit=10
+            name, list(owners), scorer=fuzz.ratio, processor=utils.default_process, limit=10
         )
         if not hits or hits[0][1] < _SUGGEST_CUTOFF:
             return []

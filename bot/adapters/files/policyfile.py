@@ -11,7 +11,6 @@ were. New tools go into the file for their category, named as the folder names i
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
 import re
@@ -40,13 +39,12 @@ from ruamel.yaml.tokens import CommentToken
 from bot.adapters.files.policytext import PolicyTextError, read_policy_text
 from bot.adapters.files.yamlscan import compose
 from bot.domain.names import name_key
-from bot.domain.policy import DataClass, Status, ToolPolicy, given_problems
+from bot.domain.policy import DataClass, Status, ToolPolicy, given_problems, parse_day
 from bot.domain.text import storable
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
 _NULLS = ("", "~", "null", "Null", "NULL")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
 
@@ -142,17 +140,7 @@ def _list(node: Node) -> list[tuple[str, int]]:
 
 
 def _date(text: str) -> dt.date:
-    found = _DATE.match(text)
-    if not found:
-        raise ValueError(f"bad date '{text}': use YYYY-MM-DD")
-    year, month, day = (int(part) for part in found.groups())
-    if not 1 <= month <= 12:
-        raise ValueError(f"the date '{text}' does not exist: there is no month {month}")
-    days = calendar.monthrange(year, month)[1] if year else 31
-    if not 1 <= day <= days:
-        month_name = calendar.month_name[month]
-        raise ValueError(f"the date '{text}' does not exist: {month_name} {year} has {days} days")
-    return dt.date(year, month, day)
+    return parse_day(text)
 
 
 def _convert(key: str, text: str | None) -> Any:
