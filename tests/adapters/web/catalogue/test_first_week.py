@@ -55,7 +55,7 @@ def test_a_change_after_the_baseline_is_one(fresh: Site) -> None:
 def test_search_results_show_each_tools_status(fresh: Site) -> None:
     page = fresh.get("/catalogue/?q=can+I+use+calude+code").text
 
-    table = page[page.index('<table class="tools">') : page.index("</table>")]
+    table = page[page.index('<table class="tools with-status">') : page.index("</table>")]
     assert '<th scope="col">Status</th>' in table
     assert re.search(
         r'<td class="status"><span class="badge badge-banned">[^<]+</span></td>', table
@@ -87,3 +87,23 @@ def test_a_version_that_does_not_exist_is_said_so(fresh: Site) -> None:
     assert "There is no version v99." in reply.text
     assert "No tool here." not in reply.text
     assert 'href="/catalogue/changes"' in reply.text
+
+
+# Bold 15-unit text is at most about 9 units a character wide (0.6 em).
+CHAR_WIDTH = 9.0
+
+
+def test_every_radar_label_fits_in_the_margin_beside_the_circle(fresh: Site) -> None:
+    svg = fresh.get("/catalogue/radar.svg").text
+    left, _top, width, _height = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg)[1].split())
+    labels = re.findall(
+        r'<text x="([\d.]+)" [^>]*text-anchor="(\w+)" font-size="15"[^>]*>(.*?)</text>', svg
+    )
+    assert len(labels) == 3  # coding and chat assistants, and the uncategorised tool
+
+    for x, anchor, inner in labels:
+        for line in re.findall(r">([^<]+)</tspan>", inner):
+            extent = len(line) * CHAR_WIDTH
+            start = {"start": 0.0, "middle": extent / 2, "end": extent}[anchor]
+            assert float(x) - start >= left, line
+            assert float(x) - start + extent <= left + width, line
