@@ -350,14 +350,16 @@ def build_slack(runtime: Runtime, client: WebClient) -> App:
 
 
 def build_web(runtime: Runtime, app: App | None) -> WSGIApplication:
-    """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
+    """The bot's WSGI app; `app` None in Socket Mode and for `policybot catalogue serve` (the
+    port then has no /slack/events, and nothing of Slack is imported)."""
     # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
-    from bot.adapters.slack.guard import SlackEndpoint
     from bot.adapters.web.gate import TurnGate
     from bot.adapters.web.wsgi import make_wsgi_app
 
     endpoint = None
     if app is not None:
+        from bot.adapters.slack.guard import SlackEndpoint
+
         secret = runtime.settings.slack_signing_secret
         endpoint = SlackEndpoint(
             app,

@@ -274,7 +274,7 @@ def test_counts_read_asked_once_and_asked_n_times() -> None:
 def test_the_unanswered_list_says_asked_once(service: PolicyService, store: Store) -> None:
     service.ask("is Notion allowed?")
     reply = service.handle("unanswered", user="UADMIN", source="console")
-    assert "is Notion allowed? — asked once" in reply.text
+    assert "• Notion: asked once, last on " in reply.text
 
 
 def test_data_limit_follow_up_reads_the_previous_tools_limit(registry: Registry) -> None:

@@ -11,7 +11,6 @@ were. New tools go into the file for their category, named as the folder names i
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
 import re
@@ -40,13 +39,12 @@ from ruamel.yaml.tokens import CommentToken
 from bot.adapters.files.policytext import PolicyTextError, read_policy_text
 from bot.adapters.files.yamlscan import compose
 from bot.domain.names import name_key
-from bot.domain.policy import DataClass, Status, ToolPolicy
+from bot.domain.policy import DataClass, Status, ToolPolicy, given_problems, parse_day
 from bot.domain.text import storable
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
 _NULLS = ("", "~", "null", "Null", "NULL")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
 
@@ -142,17 +140,7 @@ def _list(node: Node) -> list[tuple[str, int]]:
 
 
 def _date(text: str) -> dt.date:
-    found = _DATE.match(text)
-    if not found:
-        raise ValueError(f"bad date '{text}': use YYYY-MM-DD")
-    year, month, day = (int(part) for part in found.groups())
-    if not 1 <= month <= 12:
-        raise ValueError(f"the date '{text}' does not exist: there is no month {month}")
-    days = calendar.monthrange(year, month)[1] if year else 31
-    if not 1 <= day <= days:
-        month_name = calendar.month_name[month]
-        raise ValueError(f"the date '{text}' does not exist: {month_name} {year} has {days} days")
-    return dt.date(year, month, day)
+    return parse_day(text)
 
 
 def _convert(key: str, text: str | None) -> Any:
@@ -201,10 +189,17 @@ def _entry(node: MappingNode, file: str, problems: list[Problem]) -> Located | N
         if values.get(required) is None and required not in failed:
             where = raw[required][1] if required in raw else entry_line
             problems.append(Problem(file, where, f"{required}: missing"))
-    if values.get("name") is None or values.get("status") is None:
+    if values.get("name") is None:
         return None
     lines = {key: line for key, (_node, line) in raw.items()}
-    return Located(ToolPolicy(**values), Path(file), entry_line, lines, item_lines)
+    if values.get("status") is None:
+        # Reported above; the entry is still read so that its alternatives and names are
+        # checked in the same run (every problem at once, not in passes).
+        values["status"] = Status.UNDER_REVIEW
+    policy = ToolPolicy(**values)
+    for key, sentence in given_problems(policy):
+        problems.append(Problem(file, lines.get(key, entry_line), f"{key}: {sentence}"))
+    return Located(policy, Path(file), entry_line, lines, item_lines)
 
 
 def _compose(text: str) -> Node | None:
@@ -333,14 +328,17 @@ def unknown_alternatives(
     return problems
 
 
-def read_located(path: Path) -> list[Located]:
-    """Every tool in a file or folder, checked; PolicyFileError lists every problem found."""
-    problems: list[Problem] = []
+def read_located(path: Path, problems: list[Problem] | None = None) -> list[Located]:
+    """Every tool in a file or folder, checked; PolicyFileError lists every problem found,
+    or, given a `problems` list, they are added to it for the caller to report with its own."""
+    found: list[Problem] = []
     files = policy_files(path)
-    located = [item for file in files for item in _read_file(file, problems)]
-    problems.extend(_duplicates(located, set(files)))
-    if problems:
-        raise PolicyFileError(problems)
+    located = [item for file in files for item in _read_file(file, found)]
+    found.extend(_duplicates(located, set(files)))
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise PolicyFileError(found)
     return located
 
 
@@ -635,7 +633,9 @@ def _entry_keys(entry: Any) -> set[str]:
 
 
 def _file_stem(category: str, plural: bool) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", category.casefold()).strip("-") or "uncategorised"
+    slug = re.sub(r"[^a-z0-9]+", "-", category.casefold()).strip("-")
+    if not slug:
+        return "uncategorised"  # a file of tools without a category, never "uncategoriseds"
     return f"{slug}s" if plural and not slug.endswith("s") else slug
 
 

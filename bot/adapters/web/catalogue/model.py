@@ -60,6 +60,19 @@ class Filters:
             data=data,
         )
 
+    @staticmethod
+    def unknown(query: Mapping[str, Sequence[str]]) -> tuple[str, str] | None:
+        """The first status or data class in the query that is none (`?status=bannned`), as
+        (field, value): a shared link with a typo must say so, not quietly show every tool."""
+        for key, parse in (("status", Status.parse), ("data", DataClass.parse)):
+            for value in query.get(key, ())[:MAX_FILTER_VALUES]:
+                try:
+                    if value.strip():
+                        parse(value)
+                except ValueError:
+                    return key, value.strip()
+        return None
+
     @classmethod
     def of_list(cls, query: ListQuery, categories: Iterable[str]) -> Filters:
         """The catalogue filter showing what a list question asked for; the question's
