@@ -135,7 +135,7 @@ def serve_catalogue(runtime: Runtime, *, port: int, host: str = DEFAULT_HOST) ->
     previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         bound = getattr(server, "effective_port", port)  # the real port when asked for 0
-        log.info(f"policybot catalogue on http://{host}:{bound}/catalogue/ (no Slack)")
+        log.info(f"policybot serving on :{bound} (the catalogue alone, no Slack): /catalogue/")
         server.run()
     finally:
         for sig, old in previous.items():
