@@ -68,7 +68,11 @@ def announcing_env(standin: StandinSlack, url: str, workdir: Path, **extra: str)
 def wait_until(
     check: Callable[[], T], timeout: float = LIVENESS_SECONDS, what: str = "condition"
 ) -> T:
-    """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise."""
+    """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise.
+
+    `timeout` is a liveness bound: never less than LIVENESS_SECONDS, since a busy machine can
+    slow what takes milliseconds to seconds, and only a failing test waits it out."""
+    timeout = max(timeout, LIVENESS_SECONDS)
     deadline = time.monotonic() + timeout
     while True:
         result = check()
