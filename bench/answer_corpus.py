@@ -39,7 +39,16 @@ from bot.adapters.files.vocabularyfile import VocabularyFile  # noqa: E402
 from bot.domain.answers import AnswerKind, Registry, answer_question, render_text  # noqa: E402
 
 CORPUS = REPO / "tests" / "data" / "corpus"
-DEV_BATCHES = ("newhire", "china-engineer", "marketing", "legal", "manager", "contractor")
+DEV_BATCHES = (
+    "newhire",
+    "china-engineer",
+    "marketing",
+    "legal",
+    "manager",
+    "contractor",
+    "round2-en",
+    "round2-zh",
+)
 CONTACT = "#ai-governance"
 CORPUS_DAY = dt.date(2026, 12, 8)
 VERDICT_WORDS = {
