@@ -641,9 +641,137 @@ _COMPANY_ACCOUNT = re.compile(
 _PERSONAL_PUBLIC = re.compile(r"personal[^.;]*public (?:information )?only", re.IGNORECASE)
 
 
+# Clauses of a policy that rule a case out ("turn it off for board meetings", "never clone a
+# voice without consent", "nothing published without Brand review"), that ask for something a
+# question says is missing ("needs … HR sign-off" against "without HR sign-off"), and that let
+# a case through ("existing users may finish current work").
+_RULES_OUT = re.compile(
+    r"\b(?:never|nothing|no|not|off for|must not|without|needs?|requires?)\b", re.IGNORECASE
+)
+_NEEDS = re.compile(r"\b(?:needs?|requires?|must)\b", re.IGNORECASE)
+_LETS_THROUGH = re.compile(r"\bmay\b(.*?)(?:\bbut\b|$)", re.IGNORECASE)
+_CLAUSE = re.compile(r"[^.;]+")
+_CASE_WORD = re.compile(r"[a-z][a-z'-]+")
+# Words that name no case: the question's grammar and the policy's own everyday words.
+_NO_CASE = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "we",
+        "you",
+        "my",
+        "our",
+        "your",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "use",
+        "using",
+        "used",
+        "allowed",
+        "ok",
+        "okay",
+        "is",
+        "are",
+        "be",
+        "been",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "at",
+        "with",
+        "and",
+        "or",
+        "but",
+        "if",
+        "so",
+        "do",
+        "does",
+        "did",
+        "what",
+        "which",
+        "who",
+        "how",
+        "when",
+        "why",
+        "any",
+        "some",
+        "all",
+        "tool",
+        "tools",
+        "app",
+        "ai",
+        "please",
+        "still",
+        "should",
+        "would",
+        "will",
+        "want",
+        "get",
+        "make",
+        "data",
+        "information",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    """ "meetings", "published", "board's" -> "meeting", "publish", "board"."""
+    word = word.removesuffix("'s")
+    for ending in ("ing", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def _words_of(text: str) -> set[str]:
+    return {_stem(w) for w in _CASE_WORD.findall(text.lower()) if w not in _NO_CASE}
+
+
+def _case_verdict(policy: ToolPolicy, frame: Frame) -> tuple[Verdict, str] | None:
+    """NO when the question's case is one a clause of the policy rules out; YES when a clause
+    lets it through (a case the status alone would refuse); None when no clause speaks to it.
+    Accounts are the personal facet's business, so clauses about them are left to it."""
+    names = _words_of(" ".join((policy.name, *policy.aliases)))
+    asked = {_stem(w) for w in frame.words if w not in _NO_CASE and len(w) >= 2} - names
+    if not asked:
+        return None
+    without = "without" in frame.words
+    for clause in _CLAUSE.findall(policy.conditions or ""):
+        if "personal" in clause.lower() and not frame.personal:
+            continue
+        marker = _RULES_OUT.search(clause)
+        if marker is None:
+            continue
+        needs_without = "without" in clause.lower() or _NEEDS.search(clause) is not None
+        if asked & _words_of(clause[marker.start() :]) and (without or not needs_without):
+            return Verdict.NO, "condition:" + clause.strip()
+    for clause in _CLAUSE.findall(policy.reason or ""):
+        let = _LETS_THROUGH.search(clause)
+        if let and asked & _words_of(let.group(1)):
+            return Verdict.YES, "condition:" + clause.strip()
+    return None
+
+
 def verdict_of(policy: ToolPolicy, frame: Frame, today: dt.date | None) -> tuple[Verdict, str]:
     """The verdict on `policy` for the question framed, and why ("banned", "data",
-    "personal", "status")."""
+    "personal", "status", "condition:<the clause that decides it>")."""
+    if policy.status is not Status.BANNED and policy.status is not Status.ALLOWED:
+        case = _case_verdict(policy, frame)
+        if case is not None:
+            return case
     if policy.status is Status.BANNED or policy.status is Status.UNDER_REVIEW:
         return Verdict.NO, "status"
     limit = policy.max_data
@@ -675,6 +803,8 @@ def verdict_line(
         return None  # decided for a later day: what holds until then is not recorded
     verdict, because = verdict_of(policy, frame, answer.today)
     word = phrases.verdicts[verdict.value]
+    if because.startswith("condition:"):
+        return phrases.verdict_clause.format(word=word, clause=because.removeprefix("condition:"))
     if because == "no-limit":
         return phrases.no_data_limit.format(name=policy.name, contact=policy.owner or contact)
     if because == "personal":

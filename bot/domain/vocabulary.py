@@ -29,6 +29,7 @@ FACETS = (
     "will_change",  # what will change (scheduled, soon, next month)
     "vendor",  # who makes a tool
     "personal",  # a personal account, key, licence or free plan
+    "permission",  # may I, allowed, ok: a yes/no question about using a tool
 )
 # The statuses a list question may ask for, by the words that ask for them.
 STATUS_WORDS = ("banned", "not-usable", "under-review", "conditional", "usable")
