@@ -1,7 +1,6 @@
 """Yes/no questions about a fact get no permission verdict; a case a policy's condition
 rules out (or lets through) decides the verdict (issue 25, second round)."""
 
-
 # ruff: noqa: RUF001
 from __future__ import annotations
 
