@@ -122,9 +122,9 @@ class RegistrySnapshot:
                 self._loaded = self.policies.load(self._loaded)
                 self._registry = Registry(self._loaded.policies, vocabulary)
                 self._generation = generation
-            elif vocabulary is not self._registry.vocabulary:
-                self._registry = Registry(self._registry, vocabulary)
                 REGISTRY_GENERATION.set(generation)
+            elif vocabulary is not self._registry.vocabulary:  # the admins' words changed
+                self._registry = Registry(self._registry, vocabulary)
             self._checked_at = time.monotonic()
             return self._registry
 
