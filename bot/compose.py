@@ -5,6 +5,8 @@ else sets attributes on objects built elsewhere. Reading `build_runtime` tells w
 does: `PolicyChanges` checks `Permissions`, writes through `PolicyRepository`, adds the
 announcement rows through `Announcements` in the same transaction, and after the commit
 makes the `RegistrySnapshot` forget its copy (and the announcement step wakes the sender).
+The snapshot reads questions with the words of `VocabularyFile` (the shipped ones and the
+policies folder's `vocabulary.yaml`), rebuilt when that file changes.
 `DueChanges` applies scheduled changes on their day, before the snapshot or a change reads.
 """
 
@@ -36,6 +38,7 @@ from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.adapters.db.store import Clock, Store
 from bot.adapters.files.policyfile import PolicyFileError, load_policies
+from bot.adapters.files.vocabularyfile import VocabularyFile
 from bot.app.admin import Admin
 from bot.app.announcements import AnnouncementConfig, Announcements
 from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
@@ -121,7 +124,9 @@ def build_runtime(
         ]
     }
     due = DueChanges(store, policies, zone, handlers=handlers)
-    snapshot = RegistrySnapshot(policies, due)
+    # The words questions are read with: the shipped ones and the policies folder's own.
+    vocabulary = VocabularyFile(settings.policies_path)
+    snapshot = RegistrySnapshot(policies, vocabulary.current, due)
     changes = PolicyChanges(
         store,
         policies,

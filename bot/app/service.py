@@ -41,6 +41,7 @@ from bot.domain.commands import (
 from bot.domain.errors import PolicyError
 from bot.domain.phrases import staff_help
 from bot.domain.policy import ToolPolicy
+from bot.domain.vocabulary import Vocabulary
 from bot.metrics import (
     ADMIN_REFUSALS,
     ANSWER_SECONDS,
@@ -88,8 +89,14 @@ class RegistrySnapshot:
     so a change dated today is in force however long the process has been up.
     """
 
-    def __init__(self, policies: PolicyRepository, due: DueChanges | None = None) -> None:
+    def __init__(
+        self,
+        policies: PolicyRepository,
+        vocabulary: Callable[[], Vocabulary],
+        due: DueChanges | None = None,
+    ) -> None:
         self.policies = policies
+        self.vocabulary = vocabulary  # the words questions are read with, as they are now
         self.due = due
         self._lock = threading.Lock()
         self._registry: Registry | None = None
@@ -110,11 +117,14 @@ class RegistrySnapshot:
             if self.due is not None:
                 self.due.apply()
             generation = self.policies.generation()
+            vocabulary = self.vocabulary()
             if self._registry is None or generation != self._generation:
                 self._loaded = self.policies.load(self._loaded)
-                self._registry = Registry(self._loaded.policies)
+                self._registry = Registry(self._loaded.policies, vocabulary)
                 self._generation = generation
                 REGISTRY_GENERATION.set(generation)
+            elif vocabulary is not self._registry.vocabulary:  # the admins' words changed
+                self._registry = Registry(self._registry, vocabulary)
             self._checked_at = time.monotonic()
             return self._registry
 

@@ -526,14 +526,33 @@ def check(
     """Validate policy files without touching the database (for CI on policies/).
 
     A file inside a folder is checked against the whole folder: its alternatives may name
-    tools in the other files, and a name another file uses is a duplicate.
+    tools in the other files, and a name another file uses is a duplicate. The folder's
+    vocabulary.yaml (words admins add to the bot's) is checked too, or alone when named.
     """
-    from bot.adapters.files.policyfile import check_path
+    from bot.adapters.files.policyfile import NOT_POLICY_FILES, PolicyFileError, check_path
+    from bot.adapters.files.vocabularyfile import VOCABULARY_FILE, check_vocabulary
 
     with friendly_errors():
-        result = check_path(path)
+        if path.is_file() and path.name in NOT_POLICY_FILES:
+            typer.echo(f"{path}: {check_vocabulary(path)} phrases added, no problems")
+            return
+        words = path / VOCABULARY_FILE
+        problems: list[str] = []
+        try:
+            result = check_path(path)
+        except PolicyFileError as error:
+            problems, result = error.problems, None
+        added = None
+        if path.is_dir() and words.is_file():
+            try:
+                added = check_vocabulary(words)
+            except PolicyFileError as error:
+                problems += error.problems
+        if problems or result is None:
+            raise PolicyFileError(problems)
         context = f" (checked against {path.parent}/)" if result.context else ""
-        typer.echo(f"{path}: {len(result.located)} tools, no problems{context}")
+        vocabulary = f"; {words}: {added} phrases added" if added is not None else ""
+        typer.echo(f"{path}: {len(result.located)} tools, no problems{context}{vocabulary}")
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:

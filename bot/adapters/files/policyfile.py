@@ -44,6 +44,8 @@ from bot.domain.text import storable
 
 KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
 _LIST_KEYS = ("aliases", "alternatives")
+# Files of a policies folder that are not policy files: the admins' words (vocabularyfile.py).
+NOT_POLICY_FILES = frozenset({"vocabulary.yaml", "vocabulary.yml"})
 _NULLS = ("", "~", "null", "Null", "NULL")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
@@ -111,7 +113,11 @@ class Located:
 
 def policy_files(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix in (".yaml", ".yml") and p.is_file() and p.name not in NOT_POLICY_FILES
+        )
     if path.is_file():
         return [path]
     raise PolicyFileError([f"{path}: no such file or folder"])

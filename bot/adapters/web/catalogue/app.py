@@ -23,6 +23,7 @@ import jinja2
 import sqlalchemy as sa
 
 from bot.adapters.db.models import utcnow
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.web.catalogue import exports, i18n
 from bot.adapters.web.catalogue.model import PAGE_SIZE, RECENT_DAYS, Catalogue, Filters
 from bot.adapters.web.catalogue.radar import STATUS_COLOURS, Radar, layout
@@ -727,7 +728,9 @@ def export_registry(
 ) -> str:
     """The registry (with `filters`) in export format `fmt`, as the catalogue serves it."""
     catalogue = Catalogue(
-        Registry(policies), recent=recently_changed(revisions, now), today=now.astimezone(tz).date()
+        Registry(policies, shipped_vocabulary()),
+        recent=recently_changed(revisions, now),
+        today=now.astimezone(tz).date(),
     )
     return exports.export(
         fmt,

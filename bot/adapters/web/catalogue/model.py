@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from bot.domain.answers import Registry
 from bot.domain.links import name_slug, slug
-from bot.domain.lists import STATUS_ORDER, ListQuery, category_matches
+from bot.domain.lists import STATUS_ORDER, ListQuery
 from bot.domain.names import name_key
 from bot.domain.policy import DataClass, Status, ToolPolicy
 
@@ -80,9 +80,7 @@ class Filters:
         return cls(
             statuses=query.statuses,
             categories=frozenset(
-                value
-                for value in categories
-                if any(category_matches(value, concept) for concept in query.categories)
+                value for value in categories if any(kind.holds(value) for kind in query.kinds)
             ),
             vendors=frozenset(query.vendors),
             data=query.data,
