@@ -45,6 +45,7 @@ from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, Poli
 from bot.app.desk import Desk
 from bot.app.drafts import DraftRepository, Drafts
 from bot.app.feedback import Feedback
+from bot.app.limits import RateLimiter
 from bot.app.notices import Waker
 from bot.app.plan import ImportPlan, plan_import
 from bot.app.policy_exceptions import Exceptions, GroupMembers
@@ -76,7 +77,7 @@ def build_runtime(
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
     user group); `group_members` reads a Slack user group named as a tool's owner (who may
     decide its exceptions); `question_log` writes questions in batches off the request
-    thread."""
+    thread, and limits how often one person may ask (`POLICYBOT_QUESTIONS_PER_MINUTE`)."""
     store = Store(engine, clock)
     zone = settings.zone
     policies = PolicyRepository(store)
@@ -110,7 +111,7 @@ def build_runtime(
         is_admin=permissions.is_admin,
         group_members=group_members,
     )
-    watches = Watches(store, policies, zone=zone, waker=waker)
+    watches = Watches(store, policies, zone=zone, waker=waker, per_hour=settings.watches_per_hour)
     # Who handles a change, inside its unit of work (their rows commit with it or not at
     # all), in this order: the version first, then what the version tells people. The same
     # for every change: a command, a form, an import, a draft, a scheduled change on its day.
@@ -144,7 +145,7 @@ def build_runtime(
         requests=requests,
         exceptions=exceptions,
         watches=watches,
-        feedback=Feedback(store),
+        feedback=Feedback(store, per_hour=settings.feedback_per_hour),
         unanswered=UnansweredQueue(store, waker=waker),
         is_admin=permissions.is_admin,
         admin=admin,
@@ -166,6 +167,8 @@ def build_runtime(
         clock=clock,
         question_log=BatchedQuestionLog(questions) if question_log else None,
         desk=desk,
+        # The server's people (Slack users) are limited; the CLI and the console are not.
+        limiter=RateLimiter(settings.questions_per_minute, 60.0) if question_log else None,
     )
     return Runtime(
         settings,

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     exception_reminder: dt.timedelta = Field(
         dt.timedelta(days=3), validation_alias=_env("POLICYBOT_EXCEPTION_REMINDER")
     )
+    # Per-person limits (docs/security.md); 0 turns one off. Questions are counted in each
+    # server process, feedback and watches in the database.
+    questions_per_minute: int = Field(
+        30, ge=0, validation_alias=_env("POLICYBOT_QUESTIONS_PER_MINUTE")
+    )
+    feedback_per_hour: int = Field(20, ge=0, validation_alias=_env("POLICYBOT_FEEDBACK_PER_HOUR"))
+    watches_per_hour: int = Field(30, ge=0, validation_alias=_env("POLICYBOT_WATCHES_PER_HOUR"))
 
     log_format: str = Field("text", validation_alias=_env("LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))

@@ -492,6 +492,10 @@ class Announcements:
             row = session.get(Announcement, announcement_id)
             if row is None:
                 raise AnnouncementError("that announcement no longer exists")
+            # Only policy announcements are acknowledged: not a notice (a DM, an admin post)
+            # nor a digest, whatever id a button carries.
+            if row.kind not in ANNOUNCED_KINDS:
+                raise AnnouncementError("there is no policy announcement to acknowledge there")
             existing = session.exec(
                 select(Acknowledgement).where(
                     Acknowledgement.announcement_id == announcement_id,

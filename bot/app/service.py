@@ -21,6 +21,7 @@ from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.app.admin import Admin, AdminResult
 from bot.app.changes import Actor, DueChanges, Permissions
+from bot.app.limits import RateLimiter, over_limit
 from bot.app.policy_exceptions import personal_note
 from bot.app.versions import asks_what_changed
 from bot.domain.answers import Answer, Registry, answer_question, render_text
@@ -31,6 +32,7 @@ from bot.domain.commands import (
     Command,
     CommandError,
     DeskCommand,
+    ListTools,
     ShowChanges,
     ShowHelp,
     command_verb,
@@ -46,6 +48,7 @@ from bot.metrics import (
     ADMIN_REFUSALS,
     ANSWER_SECONDS,
     QUESTIONS,
+    RATE_LIMITED,
     REGISTRY_GENERATION,
     UNMATCHED,
 )
@@ -63,12 +66,25 @@ REGISTRY_CHECK_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Reply:
-    """What the bot says back: an answer, an admin result, or a refusal or error line."""
+    """What the bot says back: an answer, an admin result, or a refusal or error line.
 
-    kind: str  # answer | admin | help | error | refused
+    Asked in a public place (`handle(..., public=True)`: a channel others read), `private`
+    says the reply may be shown to the asker only (ephemeral), never posted; and `aside` is
+    what an answer posted there left out because it is the asker's alone (their exception,
+    an admin's draft), to show them privately."""
+
+    kind: str  # answer | admin | help | error | refused | limited
     text: str
     answer: Answer | None = None
     result: AdminResult | None = None
+    private: bool = False
+    aside: str | None = None
+    # Only the published registry (help, `list`, `changes`): fit for any place.
+    shareable: bool = False
+
+
+# What may be posted where others read, when asked there: the published registry.
+PUBLIC_COMMANDS = (ListTools, ShowChanges, ShowHelp)
 
 
 @dataclass(frozen=True)
@@ -150,6 +166,7 @@ class PolicyService:
         clock: Callable[[], dt.datetime] = utcnow,
         question_log: BatchedQuestionLog | None = None,
         desk: Desk | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.admin = admin
@@ -166,6 +183,8 @@ class PolicyService:
         self.question_log = question_log
         # Requests, exceptions, watches and feedback (None in bare tests).
         self.desk = desk
+        # Questions one person may ask a minute (the server's; None: no limit).
+        self.limiter = limiter
 
     # -- questions -------------------------------------------------------------------------
 
@@ -262,12 +281,55 @@ class PolicyService:
         source: str,
         channel: str = "cli",
         conversation: str | None = None,
+        public: bool = False,
     ) -> Reply:
         """Answer `text` if it is a question, run it if it is a command the user may run.
 
         `conversation` keys the follow-up context (see `ask`). The permission check comes
         first: someone who may not run a command gets the refusal, not the command's usage.
+
+        `public`: asked where others read (a channel). Privacy by place: drafts, admin
+        listings, desk results and a person's own exception are never part of what may be
+        posted there; the reply says so (`Reply.private`, `Reply.aside`).
         """
+        return self.placed(self._handle(text, user, source, channel, conversation), public)
+
+    def placed(self, reply: Reply, public: bool) -> Reply:
+        """`reply` as it may be shown where it was asked: unchanged in a private place; in a
+        public one, an answer without the asker's own notes (`aside`), anything else but the
+        published registry marked `private`."""
+        if not public:
+            return reply
+        if reply.answer is not None:
+            return self._public_answer(reply)
+        return reply if reply.shareable or reply.kind == "help" else replace(reply, private=True)
+
+    def limit(self, user: str) -> Reply | None:
+        """The refusal when `user` asked more questions this minute than one person may."""
+        if self.limiter is None or not user:
+            return None
+        wait = self.limiter.wait_for(user)
+        if not wait:
+            return None
+        RATE_LIMITED.labels("question").inc()
+        again = f"in {max(1, round(wait))} seconds"
+        text = over_limit(
+            "asked", self.limiter.limit, "minute", "POLICYBOT_QUESTIONS_PER_MINUTE", again
+        )
+        return Reply("limited", text, private=True)
+
+    def _public_answer(self, reply: Reply) -> Reply:
+        """An answer fit for a channel: the asker's own notes moved to `aside`."""
+        assert reply.answer is not None
+        if not reply.answer.notes:
+            return reply
+        answer = replace(reply.answer, notes=())
+        aside = "\n".join(note for _tool, note in reply.answer.notes)
+        return replace(reply, text=self.render(answer), answer=answer, aside=aside)
+
+    def _handle(
+        self, text: str, user: str, source: str, channel: str, conversation: str | None
+    ) -> Reply:
         reading = self.interpret(text, user)
         if reading.reply is not None:
             return reading.reply
@@ -321,7 +383,8 @@ class PolicyService:
             result = self.admin.run(command, Actor(user, source))
         except PolicyError as error:
             return Reply("error", str(error))
-        return Reply("admin", result.text, result=result)
+        shareable = isinstance(command, PUBLIC_COMMANDS)
+        return Reply("admin", result.text, result=result, shareable=shareable)
 
     def _refuse(self, user: str) -> Reply:
         ADMIN_REFUSALS.inc()
@@ -351,6 +414,9 @@ class PolicyService:
         return replace(answer, notes=notes)
 
     def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
+        limited = self.limit(user)
+        if limited is not None:
+            return limited
         answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
         if answer.tools and self.admin.drafts is not None and self.is_admin(user):
             answer = self._draft_notes(answer, self.admin.drafts)

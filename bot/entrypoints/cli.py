@@ -725,22 +725,17 @@ def export_exceptions(
     database_url: DatabaseOption = None,
 ) -> None:
     """The auditors' export: every exception, who asked, who decided, when it started and ended."""
-    import csv
-    import io
-
+    from bot.adapters.files.csvfile import csv_text
     from bot.app.policy_exceptions import EXPORT_FIELDS, export_rows
 
     with friendly_errors():
         rt = runtime(database_url, seed=False, create=False)
         assert rt.desk is not None
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(export_rows(rt.desk.exceptions.listing()))
+        text = csv_text(EXPORT_FIELDS, export_rows(rt.desk.exceptions.listing()))
         if path is None:
-            sys.stdout.write(buffer.getvalue())
+            sys.stdout.write(text)
         else:
-            path.write_text(buffer.getvalue(), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             typer.echo(f"wrote {path}")
 
 
@@ -805,10 +800,9 @@ def acks_export(
 ) -> None:
     """For auditors: person, version, acknowledged at, reminders sent; one row for every
     person in the audience of every announced version (as the audience was read)."""
-    import csv
-    import io
     import json
 
+    from bot.adapters.files.csvfile import csv_text
     from bot.app.versions import Versions
 
     kind = format.lower()
@@ -829,13 +823,8 @@ def acks_export(
         if kind == "json":
             text = json.dumps(records, indent=2) + "\n"
         else:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(
-                buffer, ["person", "version", "acknowledged_at", "reminders_sent"]
-            )
-            writer.writeheader()
-            writer.writerows(records)
-            text = buffer.getvalue()
+            columns = ("person", "version", "acknowledged_at", "reminders_sent")
+            text = csv_text(columns, records)
         if output is None:
             typer.echo(text, nl=False)
         else:

@@ -390,13 +390,31 @@ def load_policies(path: Path | str, *, standalone: bool = True) -> list[ToolPoli
 # -- writing --------------------------------------------------------------------------------
 
 
+# Words a YAML 1.1 reader (PyYAML, many tools) loads as a boolean or null: `name: yes` is
+# True there, though YAML 1.2 (and policybot) reads the text "yes". Written quoted.
+_YAML11_WORDS = re.compile(
+    r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|~|null|Null|NULL"
+)
+
+
 class _Emitter(Emitter):
     """Quotes a value that needs quoting with double quotes, as people write `"#channel"`;
-    a value the file already quotes keeps its own quotes."""
+    a value the file already quotes keeps its own quotes; a word YAML 1.1 reads as a boolean
+    or null is quoted."""
 
     def choose_scalar_style(self) -> Any:
         style = super().choose_scalar_style()
         if style == "'" and self.event.style != "'":
+            return '"'
+        value = getattr(self.event, "value", None)
+        tag = getattr(self.event, "tag", None)
+        if (
+            not style
+            and isinstance(value, str)
+            and _YAML11_WORDS.fullmatch(value)
+            and str(getattr(tag, "value", tag)) == _STR_TAG
+        ):
             return '"'
         return style
 
@@ -812,6 +830,7 @@ class _ScalarStyle:
             analysis = self._analyse(value)
             plain = analysis.allow_flow_plain if flow else analysis.allow_block_plain
             as_text = str(self._resolve(ScalarNode, value, (True, False))) == _STR_TAG
+            as_text = as_text and not _YAML11_WORDS.fullmatch(value)
             known = (
                 value if plain and as_text and value else f'"{_UNQUOTABLE.sub(_escaped, value)}"'
             )

@@ -146,6 +146,9 @@ class BotProcess:
         }
         # One worker unless the test asks for more: fewer processes to start per test.
         self.env["POLICYBOT_WORKERS"] = "1"
+        # Tests poll with questions as one user (wait_until(... ask(...))): the per-person
+        # question limit is off unless a test sets it (test_security_round3.py does).
+        self.env["POLICYBOT_QUESTIONS_PER_MINUTE"] = "0"
         self.env.update(env)
         self.env["PYTHONPATH"] = str(REPO)
         self.process: subprocess.Popen[bytes] | None = None

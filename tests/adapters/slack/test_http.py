@@ -290,11 +290,9 @@ def test_edit_opens_a_form_with_every_field(http_bot: Served) -> None:
         "owner",
         "link",
     }
-    assert json.loads(view["private_metadata"]) == {
-        "tool": "Windsurf",
-        "version": 1,
-        "create": False,
-    }
+    metadata = json.loads(view["private_metadata"])
+    assert len(metadata.pop("sig")) == 64  # signed: bot/adapters/slack/metadata.py
+    assert metadata == {"tool": "Windsurf", "version": 1, "create": False}
 
 
 def test_valid_form_saves_and_records_the_author(http_bot: Served) -> None:

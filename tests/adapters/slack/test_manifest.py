@@ -40,6 +40,7 @@ EVENTS: dict[str, tuple[str, str | None]] = {
 METHODS: dict[str, str | None] = {
     "auth.test": None,
     "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
     "chat.update": "chat:write",
     "chat.unfurl": "links:write",
     "users.info": "users:read",
