@@ -31,7 +31,7 @@ from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.adapters.db.store import Clock, Store
-from bot.adapters.files.policyfile import PolicyFileError, load_policies
+from bot.adapters.files.policyfile import PolicyFileError, load_audiences, load_policies
 from bot.app.admin import Admin
 from bot.app.announcements import AnnouncementConfig, Announcements
 from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
@@ -196,7 +196,12 @@ def load_policies_on_start(runtime: Runtime, *, drift: bool = False) -> PolicyLo
         return PolicyLoad("kept", message)
     try:
         report = runtime.changes.import_policies(
-            ImportPolicies(tuple(load_policies(path)), prune=settings.sync_policies, quiet=empty),
+            ImportPolicies(
+                tuple(load_policies(path)),
+                prune=settings.sync_policies,
+                quiet=empty,
+                audiences=load_audiences(path),
+            ),
             Actor(SEED_AUTHOR, "import", trusted=True),
         )
     except (PolicyFileError, PolicyError) as error:

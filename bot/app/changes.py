@@ -37,7 +37,7 @@ from bot.domain.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.domain.errors import PermissionDenied, PolicyError, StaleEditError, UnknownToolError
 from bot.domain.events import Change, ChangeEvent, ImportReport, diff, plain_value
 from bot.domain.names import NameIndex, name_key, name_problem
-from bot.domain.policy import Scheduled, Status, ToolPolicy, revised
+from bot.domain.policy import Audience, Scheduled, Status, ToolPolicy, revised
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,8 @@ class ImportPolicies:
     policies: tuple[ToolPolicy, ...]
     prune: bool = False
     quiet: bool = False
+    # The audiences of policies/audiences.yaml; None leaves the registry's as they are.
+    audiences: tuple[Audience, ...] | None = None
 
 
 ChangeCommand: TypeAlias = (
@@ -378,6 +380,9 @@ class PolicyChanges:
             return _Plan(None, None, command.policy)
         tool, before = self._existing(session, command.tool)
         after = replace(command.policy, name=before.name)
+        if not after.rules and not after.translations:
+            # The form edits the default: the audiences' rules and the translations stay.
+            after = replace(after, rules=before.rules, translations=before.translations)
         return _Plan(
             tool,
             before,
@@ -633,6 +638,11 @@ class PolicyChanges:
         now = self.store.clock()
         current = {t.name_key: t for t in self.policies.tools(session)}
         befores = [self.policies.policy_of(session, tool) for tool in current.values()]
+        audiences_changed = False
+        if command.audiences is not None:
+            # The files' audiences replace the registry's; their rules must name them.
+            check_audiences(command.policies, command.audiences)
+            audiences_changed = self.policies.replace_audiences(session, command.audiences)
         outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
         for policy in outcome.removed:
             tool = current[name_key(policy.name)]
@@ -651,7 +661,7 @@ class PolicyChanges:
         }
         claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
         self.policies.free_claimed_aliases(session, claims, current)
-        changed_any = bool(outcome.removed)
+        changed_any = bool(outcome.removed) or audiences_changed
         for before, after in outcome.written:
             key = name_key(after.name)
             if key in outcome.pending:
@@ -685,6 +695,18 @@ class PolicyChanges:
         if changed_any:
             self.policies.bump_generation(session)
         return report
+
+
+def check_audiences(policies: Sequence[ToolPolicy], audiences: Sequence[Audience]) -> None:
+    """PolicyError when a rule names an audience that `audiences` does not define."""
+    known = {a.name for a in audiences}
+    for policy in policies:
+        for rule in policy.rules:
+            if rule.audience not in known:
+                raise PolicyError(
+                    f"{policy.name}: a rule for the audience '{rule.audience}', which "
+                    "policies/audiences.yaml does not name: add it there or change the rule"
+                )
 
 
 @dataclass(frozen=True)

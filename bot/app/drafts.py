@@ -72,7 +72,8 @@ def encode(command: ChangeCommand) -> tuple[str, dict[str, Any]]:
             return "add", {"name": command.name}
         case SavePolicy():
             policy = {
-                name: plain_value(getattr(command.policy, name)) for name in ToolPolicy.FIELDS
+                name: plain_value(getattr(command.policy, name))
+                for name in (*ToolPolicy.FIELDS, *ToolPolicy.SCOPED)
             }
             return "form", {
                 "policy": policy,

@@ -315,6 +315,7 @@ def import_policies(
 
     The changes are one policy version with one announcement; loading into an empty registry
     is the baseline version and announces nothing unless --announce."""
+    from bot.adapters.files.policyfile import load_audiences
     from bot.app.changes import Actor, ImportPolicies
 
     with friendly_errors():
@@ -326,7 +327,12 @@ def import_policies(
         if plan.removed and not yes:
             confirm_prune(plan.removed)
         report = rt.changes.import_policies(
-            ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
+            ImportPolicies(
+                tuple(item.policy for item in located),
+                prune=prune,
+                quiet=quiet,
+                audiences=load_audiences(path),
+            ),
             Actor(author, "import", trusted=True),
         )
         typer.echo(
@@ -472,7 +478,10 @@ def check(
     with friendly_errors():
         result = check_path(path)
         context = f" (checked against {path.parent}/)" if result.context else ""
-        typer.echo(f"{path}: {len(result.located)} tools, no problems{context}")
+        audiences = f", {len(result.audiences)} audiences" if result.audiences else ""
+        typer.echo(f"{path}: {len(result.located)} tools{audiences}, no problems{context}")
+        for note in result.notes:
+            typer.echo(f"  note: {note}")
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:
