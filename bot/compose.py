@@ -34,6 +34,7 @@ from bot.adapters.db.store import Clock, Store
 from bot.adapters.files.policyfile import PolicyFileError, load_audiences, load_policies
 from bot.app.admin import Admin
 from bot.app.announcements import AnnouncementConfig, Announcements
+from bot.app.audiences import AudienceMembers, UserGroupReader
 from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
 from bot.app.desk import Desk
 from bot.app.drafts import DraftRepository, Drafts
@@ -65,11 +66,13 @@ def build_runtime(
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
     group_members: GroupMembers | None = None,
+    user_groups: UserGroupReader | None = None,
 ) -> Runtime:
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
     user group); `group_members` reads a Slack user group named as a tool's owner (who may
     decide its exceptions); `question_log` writes questions in batches off the request
-    thread."""
+    thread; `user_groups` reads the Slack user groups of audiences (listed members only
+    without it)."""
     store = Store(engine, clock)
     zone = settings.zone
     policies = PolicyRepository(store)
@@ -157,6 +160,11 @@ def build_runtime(
         clock=clock,
         question_log=BatchedQuestionLog(questions) if question_log else None,
         desk=desk,
+        # Who is in which audience: listed members, then user groups read at most every
+        # POLICYBOT_AUDIENCE_REFRESH_MINUTES (and after Slack says a group changed).
+        members=AudienceMembers(
+            user_groups, refresh_seconds=settings.audience_refresh_minutes * 60.0
+        ),
     )
     return Runtime(
         settings,
@@ -259,6 +267,7 @@ def open_runtime(
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
     group_members: GroupMembers | None = None,
+    user_groups: UserGroupReader | None = None,
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
@@ -269,6 +278,7 @@ def open_runtime(
         also_admin=also_admin,
         question_log=question_log,
         group_members=group_members,
+        user_groups=user_groups,
     )
     if seed:
         runtime.policy_load = load_policies_on_start(runtime, drift=drift)

@@ -175,6 +175,14 @@ def ask(
     as_json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of text.")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            metavar="ID",
+            help="Answer for this person (their audiences' rules apply, their exceptions too).",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Answer one question and exit."""
@@ -185,7 +193,7 @@ def ask(
         rt = runtime(database_url, create=False)
         # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
         text = storable(" ".join(question))
-        answer = rt.service.ask(text, channel="cli")
+        answer = rt.service.ask(text, asker=user, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:
             typer.echo(json.dumps(as_json(answer, rendered), ensure_ascii=False, default=str))

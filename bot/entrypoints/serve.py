@@ -84,7 +84,7 @@ def serving_runtime(
     """One Web API client, the admin group and owners' user groups read through it and the
     runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
     can start before it."""
-    from bot.adapters.slack.admins import AdminGroup, UserGroups
+    from bot.adapters.slack.admins import AdminGroup, SlackUserGroups, UserGroups
     from bot.adapters.slack.client import make_client
     from bot.compose import open_runtime
 
@@ -98,6 +98,7 @@ def serving_runtime(
         also_admin=group.is_member if group else None,
         question_log=True,
         group_members=UserGroups(client).members,
+        user_groups=SlackUserGroups(client),
     )
     return runtime, client
 
