@@ -73,6 +73,37 @@ def localised(policy: ToolPolicy, language: str) -> ToolPolicy:
     return policy
 
 
+def without_stale_translations(before: ToolPolicy | None, after: ToolPolicy) -> ToolPolicy:
+    """Domain rule: a reason or conditions changed without its translations loses them
+    (they said the old text); `check` then lists the language as missing. For the default
+    and for each audience's rule alike."""
+    if before is None:
+        return after
+
+    def kept(
+        old: Any, new: Any, translations: tuple[Translation, ...], old_translations: Any
+    ) -> tuple[Translation, ...]:
+        if translations != old_translations:
+            return translations  # translated in the same edit: as given
+        changed = [name for name in TRANSLATED if getattr(old, name) != getattr(new, name)]
+        if not changed:
+            return translations
+        return normalised_translations(
+            Translation(t.language, **{k: v for k, v in t.plain().items() if k not in changed})
+            for t in translations
+        )
+
+    old_rules = {r.audience: r for r in before.rules}
+    rules = tuple(
+        replace(rule, translations=kept(old, rule, rule.translations, old.translations))
+        if (old := old_rules.get(rule.audience)) is not None
+        else rule
+        for rule in after.rules
+    )
+    translations = kept(before, after, after.translations, before.translations)
+    return replace(after, rules=rules, translations=translations)
+
+
 def ruled_audiences(policies: Iterable[ToolPolicy]) -> frozenset[str]:
     """Every audience some rule names: only these can make one person's answers differ."""
     return frozenset(rule.audience for p in policies for rule in p.rules)
