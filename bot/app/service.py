@@ -239,7 +239,7 @@ class PolicyService:
         started = time.perf_counter()
         answer = answer_question(question, own, today=today, previous=previous)
         if self.snapshot.ruled() or answer.language != "en":
-            answer = for_the_asker(answer, registry.get, audiences, self._titles())
+            answer = for_the_asker(answer, registry.get, audiences, self.audience_titles())
         if asker and answer.tools and self.desk is not None:
             answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
@@ -291,7 +291,8 @@ class PolicyService:
         audiences = [a for a in self.snapshot.audiences() if a.name in ruled]
         return self.members.audiences_of(user, audiences)
 
-    def _titles(self) -> dict[str, dict[str, str]]:
+    def audience_titles(self) -> dict[str, dict[str, str]]:
+        """Each audience's title per language ("" for the default title); no members."""
         return {a.name: {"": a.title, **dict(a.titles)} for a in self.snapshot.audiences()}
 
     def _previous_tools(self, conversation: str | None) -> list[str]:

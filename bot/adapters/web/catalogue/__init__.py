@@ -28,4 +28,5 @@ def catalogue_for(runtime: Runtime) -> WSGIApplication | None:
         public_url=settings.public_url,
         clock=runtime.service.clock,
         versions=runtime.announcements.versions,
+        audience_titles=runtime.service.audience_titles,
     )

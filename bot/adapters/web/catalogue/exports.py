@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from bot.adapters.files.policyfile import dump_policies
+from bot.domain.audiences import rules_plain, translations_plain
 from bot.domain.links import slug, tool_path
 from bot.domain.policy import ToolPolicy
 
@@ -57,6 +58,9 @@ def tool_record(policy: ToolPolicy, *, recent: bool, base_url: str = "") -> dict
             else None
         ),
         "recently_changed": recent,
+        # Each audience's rule (by audience name, never its members) and the translations.
+        "rules": rules_plain(policy.rules),
+        "translations": translations_plain(policy.translations),
     }
 
 
