@@ -84,7 +84,8 @@ def serving_runtime(
     """One Web API client, the admin group and owners' user groups read through it and the
     runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
     can start before it."""
-    from bot.adapters.slack.admins import AdminGroup, SlackUserGroups, UserGroups
+    from bot.adapters.sender.slackapi import SlackUserGroups
+    from bot.adapters.slack.admins import AdminGroup, UserGroups
     from bot.adapters.slack.client import make_client
     from bot.compose import open_runtime
 
