@@ -755,6 +755,7 @@ def acks_export(
                 "version": f"v{r.version}",
                 "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else "",
                 "reminders_sent": r.reminders_sent,
+                "audience": r.audience,
             }
             for r in rows
         ]
@@ -763,7 +764,7 @@ def acks_export(
         else:
             buffer = io.StringIO()
             writer = csv.DictWriter(
-                buffer, ["person", "version", "acknowledged_at", "reminders_sent"]
+                buffer, ["person", "version", "acknowledged_at", "reminders_sent", "audience"]
             )
             writer.writeheader()
             writer.writerows(records)

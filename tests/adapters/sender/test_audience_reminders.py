@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.adapters.sender.runner import AnnouncementScheduler
 from bot.app.changes import Actor, ImportPolicies
+from bot.app.versions import Versions
 from bot.compose import build_sender
 from bot.domain.commands import SetPolicy
 from bot.domain.policy import Audience, Status
@@ -78,6 +79,11 @@ def test_an_audience_only_change_is_announced_once_and_reminds_only_its_members(
     assert "Tongyi Lingma for china-engineering: banned → conditional" in post.text
     assert dm_counts(slack) == {"DU0ALICE": 1, "DU0DAN": 1}
     assert len([d for d in deliveries(scheduler.runtime.store) if d.kind == "announcement"]) == 1
+    owed = Versions(scheduler.runtime.store).acks_export()
+    assert {(r.person, r.audience) for r in owed} == {
+        ("U0ALICE", "china-engineering"),
+        ("U0DAN", "china-engineering"),
+    }
 
 
 def test_a_change_to_the_default_still_reminds_everyone(
