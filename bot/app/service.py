@@ -406,7 +406,7 @@ class PolicyService:
             (by_key.get(e.tool_name.casefold(), e.tool_name), personal_note(e, self.tz))
             for e in active
         )
-        return replace(answer, notes=notes)
+        return replace(answer, notes=answer.notes + notes)
 
     def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
         answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
