@@ -11,15 +11,22 @@ process):
 - `policybot serve --workers N` (its gunicorn, N workers x 8 threads) on a temporary SQLite
   database seeded from policies/, and the same on PostgreSQL (a bench database created and
   dropped here) when one answers at 127.0.0.1:5432;
+- unless `--no-stock`, policybot's very WSGI app (`bot.entrypoints.worker:build_worker_app()`,
+  SQLite) on stock gunicorn's gthread worker, same workers and threads: what policybot's
+  worker class (bot/adapters/web/workers.py) costs beyond stock gunicorn is the difference;
 - unless `--no-single`, the single-process figures as before: the bare app and policybot
   (SQLite) on waitress, one process with 8 threads (`POLICYBOT_SERVER=waitress`).
 
 Then `--rounds` times, per concurrency level, every server in turn (alternating, so a noisy
-neighbour on a shared machine hits all of them alike): signed `/aipolicy` requests (a fixed
-set of questions, replayed; a signature stays valid for 5 minutes and is renewed per run)
-for a fixed time: requests per second and latency percentiles of the HTTP answer (Slack's
-3-second ack). The table shows each server's median round, with the range over rounds; each
-policybot row is compared with the bare app on the same server, measured in the same round.
+neighbour on a shared machine hits all of them alike): signed `/aipolicy` requests cycling
+through eight different questions, every request with its own signature (a trigger_id of its
+own, signed for the run: policybot records every signed request and would drop a replay) for
+a fixed time: requests per second and latency percentiles of the HTTP answer (Slack's
+3-second ack), and the server's CPU time per request (user + system of its whole process
+tree, from /proc/PID/stat before and after). The machine's load average is printed beside
+every run: on a shared machine compare the ratios of one round, not absolute figures. The
+table shows each server's median round, with the range over rounds; each policybot row is
+compared with the bare app on the same server, measured in the same round.
 
 policybot answers a question in the acknowledgement itself (a command at the
 response_url after it): every acknowledged request must carry one answer, policybot's own
@@ -69,6 +76,7 @@ from _common import (
     wait_for_http,
     which,
 )
+from _common import run as run_command
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
@@ -148,6 +156,30 @@ def bare_gunicorn_command(port: int | str, workers: int, threads: int) -> list[s
         "--no-control-socket",
         "http_endpoint:bare_wsgi()",
     ]
+
+
+def stock_gunicorn_command(port: int | str, workers: int, threads: int) -> list[str]:
+    """Stock gunicorn (gthread) serving policybot's own WSGI app, one per worker as
+    `policybot serve` builds it; the database must be migrated and seeded first."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--worker-class=gthread",
+        f"--bind=127.0.0.1:{port}",
+        "--keep-alive=5",  # as policybot's worker (IDLE_SECONDS)
+        "--log-level=warning",
+        "--no-control-socket",
+        "bot.entrypoints.worker:build_worker_app()",
+    ]
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Migrate and seed from policies/ what `policybot serve` would, for the stock server."""
+    run_command([*policybot_command(), "db", "upgrade"], env)
+    run_command([*policybot_command(), "import", str(REPO / "policies"), "--quiet"], env)
 
 
 # -- servers ------------------------------------------------------------------------------
@@ -239,6 +271,7 @@ class LoadResult:
     probes: int = 0  # probe answers that arrived
     probe_ack_p50: float = float("nan")
     server_cpu_ms: float = 0.0  # the server process's CPU time per request
+    load: float = 0.0  # the machine's 1-minute load average when the run began
     generator: str = ""
     round: int = 0
     server: str = ""
@@ -549,6 +582,7 @@ def measure(
     )
     before = len(standin.responses)
     counted_before = questions_answered(target.port) if target.answers else 0
+    load = os.getloadavg()[0]
     cpu_before = cpu_seconds(target.process.pid)
     load_started = dt.datetime.now(dt.UTC)
     probe = Probe(standin, target.port) if target.answers and path == "/slack/events" else None
@@ -575,6 +609,7 @@ def measure(
         max=summary["max"] / 1000,
         generator=generator,
         server_cpu_ms=1000 * cpu_used / max(1, summary["requests"]),
+        load=load,
     )
     if probe is None:
         return result
@@ -642,6 +677,8 @@ class EndpointReport:
     workers: int = 1
     threads: int = 8
     rounds: int = 1
+    load_before: float = 0.0
+    load_after: float = 0.0
 
 
 def run(
@@ -655,6 +692,7 @@ def run(
     workers: int,
     threads: int,
     single: bool,
+    stock: bool = True,
 ) -> EndpointReport:
     from tests.standin import StandinSlack
 
@@ -664,6 +702,7 @@ def run(
     chosen = "wrk" if wrk is not None else "python"
     progress(f"load generator: {chosen}")
     report = EndpointReport(chosen, [], [], "not asked for", workers, threads, rounds)
+    report.load_before = os.getloadavg()[0]
     gunicorn = f"gunicorn {workers}x{threads}"
     waitress = f"waitress 1x{threads}"
     with StandinSlack() as standin, tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
@@ -703,6 +742,20 @@ def run(
                 answers=True,
                 POLICYBOT_THREADS=str(threads),
             )
+        if stock:
+            database = f"sqlite:///{tmp}/stock.db"
+            environment = server_env(standin.api_url, database)
+            progress("migrating and seeding the stock server's database")
+            prepare_database(environment)
+            metrics_dir = Path(tmp) / "stock-metrics"  # /metrics adds up every worker's
+            metrics_dir.mkdir()
+            start(
+                f"policybot app (SQLite) on stock gthread, {gunicorn}",
+                stock_gunicorn_command("{port}", workers, threads),
+                database,
+                answers=True,
+                PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+            )
         if single:
             start(
                 f"bare Bolt (ack only), {waitress}",
@@ -731,6 +784,7 @@ def run(
                     result = measure(standin, target, level, seconds, chosen, wrk)
                     result.round = round_number
                     report.results.append(result)
+    report.load_after = os.getloadavg()[0]
     return report
 
 
@@ -763,8 +817,8 @@ def table(report: EndpointReport) -> str:
     lines = [
         "| server | concurrent | req/s (median; range) | vs bare, same server (median; range) "
         "| p50 | p99 (median; range) | max | errors | answers delivered / questions counted "
-        "| answer p99 | server CPU/req |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| answer p99 | server CPU/req (median; range) | load |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     groups: dict[tuple[str, int], list[LoadResult]] = {}
     for r in report.results:
@@ -783,17 +837,52 @@ def table(report: EndpointReport) -> str:
         counted = sum(x.answers_expected for x in runs)
         answered = f"{delivered}/{counted}" if counted else "(acks only)"
         answer_p99 = f"{r.answer_p99:.0f} ms" if counted else "—"
+        cpu = sorted(x.server_cpu_ms for x in runs)
+        loads = sorted(x.load for x in runs)
         lines.append(
             f"| {target} | {level} | {r.rps:,.0f} ({rps[0]:,.0f}-{rps[-1]:,.0f}) | {share} "
             f"| {r.p50:.1f} ms | {r.p99:.1f} ms ({p99[0]:.0f}-{p99[-1]:.0f}) | {r.max:.0f} ms "
             f"| {sum(x.errors for x in runs)} | {answered} | {answer_p99} "
-            f"| {r.server_cpu_ms:.2f} ms |"
+            f"| {median(cpu):.2f} ms ({cpu[0]:.2f}-{cpu[-1]:.2f}) "
+            f"| {loads[0]:.1f}-{loads[-1]:.1f} |"
         )
     for c in report.ceiling:
         lines.append(
             f"| ceiling: GET /healthz ({c.target}) | {c.concurrency} | {c.rps:,.0f} | — "
             f"| {c.p50:.1f} ms | {c.p99:.1f} ms | {c.max:.0f} ms | {c.errors} | — | — "
-            f"| {c.server_cpu_ms:.2f} ms |"
+            f"| {c.server_cpu_ms:.2f} ms | {c.load:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def cpu_table(report: EndpointReport) -> str:
+    """Per round and level, each server's CPU per request beside the bare app's on the same
+    server in the same round, and policybot's worker beside stock gthread running the same app."""
+    lines = [
+        "| round | concurrent | server | load | server CPU/req | x bare Bolt "
+        "| vs stock gthread, same app |",
+        "|--:|--:|---|--:|--:|--:|--:|",
+    ]
+    bare = {
+        (r.round, r.concurrency, r.server): r.server_cpu_ms
+        for r in report.results
+        if r.target.startswith("bare")
+    }
+    stock = {
+        (r.round, r.concurrency): r.server_cpu_ms
+        for r in report.results
+        if "stock gthread" in r.target
+    }
+    for r in sorted(report.results, key=lambda r: (r.concurrency, r.round)):
+        reference = bare.get((r.round, r.concurrency, r.server))
+        times = f"{r.server_cpu_ms / reference:.2f}" if reference and r.answers_expected else "—"
+        delta = "—"
+        same_app = stock.get((r.round, r.concurrency))
+        if r.target.startswith("policybot (SQLite), gunicorn") and same_app is not None:
+            delta = f"{r.server_cpu_ms - same_app:+.2f} ms"
+        lines.append(
+            f"| {r.round} | {r.concurrency} | {r.target} | {r.load:.1f} "
+            f"| {r.server_cpu_ms:.2f} ms | {times} | {delta} |"
         )
     return "\n".join(lines)
 
@@ -806,6 +895,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     parser.add_argument("--no-single", action="store_true", help="no single-process runs")
+    parser.add_argument(
+        "--no-stock", action="store_true", help="no run of policybot's app on stock gthread"
+    )
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
@@ -835,12 +927,18 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers or default_workers(),
         threads=args.threads,
         single=not args.no_single,
+        stock=not args.no_stock,
     )
     print(
         f"load generator: {report.generator}; PostgreSQL: {report.postgres}; "
-        f"{report.workers} workers x {report.threads} threads; {report.rounds} rounds, alternating"
+        f"{report.workers} workers x {report.threads} threads; "
+        f"{report.rounds} rounds, alternating; "
+        f"load average {report.load_before:.1f} before, {report.load_after:.1f} after "
+        f"({os.cpu_count()} cores)"
     )
     print(table(report))
+    print()
+    print(cpu_table(report))
     for r in report.results:
         for note in r.notes:
             print(f"  {r.target} at {r.concurrency}: {note}")

@@ -4,7 +4,7 @@
                                            [--profile policybot|bare] [--only policybot]
 
 Builds, in this one process and pointed at a StandinSlack, the WSGI app one `policybot serve`
-worker serves (`open_serving_runtime` + `bot_wsgi_app`, questions logged in batches, a
+worker serves (`open_serving_runtime` + `build_web`, questions logged in batches, a
 temporary SQLite database seeded from policies/, or PostgreSQL with `--postgres`) and the
 bare Bolt app of bench/http_endpoint.py (Bolt's own WSGI adapter, ack only). Then, for
 `--rounds` rounds, alternating, each app answers `--requests` unique signed slash-command
@@ -178,8 +178,8 @@ def main() -> None:
 def run(args: argparse.Namespace, response_url: str) -> None:
     from http_endpoint import bare_wsgi
 
+    from bot.compose import build_web, open_serving_runtime
     from bot.config import load_settings
-    from bot.entrypoints.serve import bot_wsgi_app, open_serving_runtime
     from bot.logs import configure_logging
 
     settings = load_settings()
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace, response_url: str) -> None:
     if question_log is not None:
         question_log.start()
     apps: dict[str, tuple[WSGI, bytes | None]] = {
-        "policybot": (bot_wsgi_app(runtime, slack_app), b"blocks"),
+        "policybot": (build_web(runtime, slack_app), b"blocks"),
         "bare": (bare_wsgi(), None),
     }
     names = [args.only] if args.only else list(apps)

@@ -41,6 +41,8 @@ AIM_MATCH_P50_MS = 2.0
 AIM_MATCH_P99_MS = 10.0
 AIM_HTTP_SHARE = 0.90  # issue 19: of a bare Bolt app on the same gunicorn
 AIM_HTTP_P99_MS = 100.0  # issue 19, at 50 concurrent
+AIM_CPU_TIMES_BARE = 1.5  # issue 30: server CPU per answered request, x bare Bolt's
+AIM_WORKER_OVER_STOCK_MS = 0.3  # issue 30: policybot's worker over stock gthread, same app
 AIM_CATALOGUE_MS = 200.0  # issue 18: per page at 10,000 tools
 AIM_FAILOVER_S = 5.0  # first DM after a kill -9 (standby) or a restart
 DATABASE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -172,8 +174,61 @@ def summarise_http(section: Section) -> None:
                 + ("" if level == 50 else " (aim set at 50; reported)"),
             )
         )
+    summarise_http_cpu(section, results)
     if data["postgres"] != "ran":
         section.summary.append(("HTTP, PostgreSQL", data["postgres"], "—"))
+
+
+def summarise_http_cpu(section: Section, results: list[dict[str, Any]]) -> None:
+    """Server CPU per request at 50 concurrent, per round: policybot (SQLite) on its worker
+    against bare Bolt and against its own app on stock gthread, measured in the same round."""
+    by_round: dict[int, dict[str, float]] = {}
+    loads: list[float] = []
+    for r in results:
+        if r["concurrency"] != 50 or "gunicorn" not in r["server"]:
+            continue
+        kind = (
+            "bare"
+            if r["target"].startswith("bare")
+            else "stock"
+            if "stock gthread" in r["target"]
+            else "policybot"
+            if r["target"].startswith("policybot (SQLite)")
+            else None
+        )
+        if kind is not None:
+            by_round.setdefault(r["round"], {})[kind] = r["server_cpu_ms"]
+            loads.append(r.get("load", 0.0))
+    rounds = [each for _, each in sorted(by_round.items()) if {"bare", "policybot"} <= set(each)]
+    if not rounds:
+        return
+    load = f"load average {min(loads):.1f}-{max(loads):.1f}"
+    times = sorted(each["policybot"] / each["bare"] for each in rounds)
+    section.summary.append(
+        (
+            "HTTP, server CPU per answered request, policybot (SQLite) x bare Bolt, gunicorn, "
+            "50 concurrent",
+            f"{times[(len(times) - 1) // 2]:.2f}x (rounds "
+            + ", ".join(f"{each['policybot']:.2f} / {each['bare']:.2f} ms" for each in rounds)
+            + f"; {load})",
+            f"<= {AIM_CPU_TIMES_BARE:g}x: "
+            + ("met" if times[(len(times) - 1) // 2] <= AIM_CPU_TIMES_BARE else "MISSED"),
+        )
+    )
+    stock = [each for each in rounds if "stock" in each]
+    if stock:
+        over = sorted(each["policybot"] - each["stock"] for each in stock)
+        section.summary.append(
+            (
+                "HTTP, server CPU per request, policybot's worker over stock gthread running "
+                "the same app",
+                f"{over[(len(over) - 1) // 2]:+.2f} ms (rounds "
+                + ", ".join(f"{x:+.2f}" for x in over)
+                + f"; {load})",
+                f"<= +{AIM_WORKER_OVER_STOCK_MS:g} ms: "
+                + ("met" if over[(len(over) - 1) // 2] <= AIM_WORKER_OVER_STOCK_MS else "MISSED"),
+            )
+        )
 
 
 def summarise_startup(section: Section) -> None:
@@ -380,7 +435,11 @@ measured by a probe sending 5 requests a second with unique response_urls during
 checking that each reply carries its answer (`n` answered probes); `drain` is how long
 answers kept arriving after the load stopped. `server CPU/req` is the server process's CPU
 time per request. The ceiling row is the same server's trivial `/healthz` under the same
-generator: far above every Slack row, so the generator is not what limits."""
+generator: far above every Slack row, so the generator is not what limits. Every request
+carries its own signature (policybot records each one and drops a replay). The row "policybot
+app on stock gthread" is policybot's own WSGI app on stock gunicorn's gthread worker: what
+policybot's worker class costs is its difference from the `policybot serve` row; the second
+table gives every round's CPU per request, with the load average when the run began."""
 
 FINDINGS = """\
 ## What the numbers showed, and what changed

@@ -5,6 +5,8 @@ else sets attributes on objects built elsewhere. Reading `build_runtime` tells w
 does: `PolicyChanges` checks `Permissions`, writes through `PolicyRepository`, adds the
 announcement rows through `Announcements` in the same transaction, and after the commit
 makes the `RegistrySnapshot` forget its copy (and the announcement step wakes the sender).
+The snapshot reads questions with the words of `VocabularyFile` (the shipped ones and the
+policies folder's `vocabulary.yaml`), rebuilt when that file changes.
 `DueChanges` applies scheduled changes on their day, before the snapshot or a change reads.
 """
 
@@ -13,12 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    from slack_bolt import App
     from slack_sdk import WebClient
 
     from bot.adapters.sender.runner import AnnouncementScheduler
@@ -32,6 +38,7 @@ from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.adapters.db.store import Clock, Store
 from bot.adapters.files.policyfile import PolicyFileError, load_audiences, load_policies
+from bot.adapters.files.vocabularyfile import VocabularyFile
 from bot.app.admin import Admin
 from bot.app.announcements import AnnouncementConfig, Announcements
 from bot.app.audiences import AudienceMembers, UserGroupReader
@@ -120,7 +127,9 @@ def build_runtime(
         ]
     }
     due = DueChanges(store, policies, zone, handlers=handlers)
-    snapshot = RegistrySnapshot(policies, due)
+    # The words questions are read with: the shipped ones and the policies folder's own.
+    vocabulary = VocabularyFile(settings.policies_path)
+    snapshot = RegistrySnapshot(policies, vocabulary.current, due)
     changes = PolicyChanges(
         store,
         policies,
@@ -281,7 +290,7 @@ def open_runtime(
         user_groups=user_groups,
     )
     if seed:
-        runtime.policy_load = load_policies_on_start(runtime, drift=drift)
+        runtime = replace(runtime, policy_load=load_policies_on_start(runtime, drift=drift))
     return runtime
 
 
@@ -314,3 +323,96 @@ def build_sender(
     return AnnouncementScheduler(
         runtime, renderer, client=client, clock=clock, poll_seconds=poll_seconds, worker=worker
     )
+
+
+# -- serving: the Slack app, the web app, the catalogue ---------------------------------
+
+
+def open_serving_runtime(
+    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+) -> tuple[Runtime, App]:
+    """The composition root of a serving process (`policybot serve`, each gunicorn worker):
+    the runtime and Web API client of `serving_runtime` and the Bolt app with every listener.
+    Building the app calls auth.test (an exception if Slack refuses the token or cannot be
+    reached)."""
+    runtime, client = serving_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+    return runtime, build_slack(runtime, client)
+
+
+def serving_runtime(
+    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
+) -> tuple[Runtime, WebClient]:
+    """One Web API client, the admin group and owners' user groups read through it and the
+    runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
+    can start before it."""
+    from bot.adapters.sender.slackapi import SlackUserGroups
+    from bot.adapters.slack.admins import AdminGroup, UserGroups
+    from bot.adapters.slack.client import make_client
+
+    client = make_client(settings)
+    group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
+    runtime = open_runtime(
+        settings,
+        migrate=migrate,
+        seed=seed,
+        drift=drift,
+        also_admin=group.is_member if group else None,
+        question_log=True,
+        group_members=UserGroups(client).members,
+        user_groups=SlackUserGroups(client),
+    )
+    return runtime, client
+
+
+def build_slack(runtime: Runtime, client: WebClient) -> App:
+    """The Bolt app with every listener (calls auth.test)."""
+    from bot.adapters.slack.app import build_app
+
+    return build_app(runtime, client)
+
+
+def build_web(runtime: Runtime, app: App | None) -> WSGIApplication:
+    """The bot's WSGI app; `app` None in Socket Mode and for `policybot catalogue serve` (the
+    port then has no /slack/events, and nothing of Slack is imported)."""
+    # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
+    from bot.adapters.web.gate import TurnGate
+    from bot.adapters.web.wsgi import make_wsgi_app
+
+    endpoint = None
+    if app is not None:
+        from bot.adapters.slack.guard import SlackEndpoint
+
+        secret = runtime.settings.slack_signing_secret
+        endpoint = SlackEndpoint(
+            app,
+            secret.get_secret_value() if secret else "",
+            first_time=runtime.events.first_time_event,
+        )
+    # One request at a time computes in this process, first come first served
+    # (bot/adapters/web/gate.py).
+    return make_wsgi_app(runtime.engine, endpoint, build_catalogue(runtime), gate=TurnGate())
+
+
+def build_catalogue(runtime: Runtime) -> WSGIApplication | None:
+    """The catalogue app on the runtime's registry, or None when it is turned off."""
+    settings = runtime.settings
+    if not settings.catalogue:
+        return None
+    from bot.adapters.web.catalogue.app import catalogue_app
+
+    return catalogue_app(
+        runtime.service,
+        runtime.policies,
+        tz=settings.zone,
+        public_url=settings.public_url,
+        clock=runtime.service.clock,
+        versions=runtime.announcements.versions,
+        audience_titles=runtime.service.audience_titles,
+    )
+
+
+def configure_process(settings: Settings) -> None:
+    """What every long-running process sets up first: logging, one line per event."""
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)

@@ -44,6 +44,7 @@ from bot.domain.errors import PolicyError
 from bot.domain.personal import for_the_asker
 from bot.domain.phrases import staff_help
 from bot.domain.policy import Audience, ToolPolicy
+from bot.domain.vocabulary import Vocabulary
 from bot.metrics import (
     ADMIN_REFUSALS,
     ANSWER_SECONDS,
@@ -93,8 +94,14 @@ class RegistrySnapshot:
     so a change dated today is in force however long the process has been up.
     """
 
-    def __init__(self, policies: PolicyRepository, due: DueChanges | None = None) -> None:
+    def __init__(
+        self,
+        policies: PolicyRepository,
+        vocabulary: Callable[[], Vocabulary],
+        due: DueChanges | None = None,
+    ) -> None:
         self.policies = policies
+        self.vocabulary = vocabulary  # the words questions are read with, as they are now
         self.due = due
         self._lock = threading.Lock()
         self._registry: Registry | None = None
@@ -155,14 +162,17 @@ class RegistrySnapshot:
             if self.due is not None:
                 self.due.apply()
             generation = self.policies.generation()
+            vocabulary = self.vocabulary()
             if self._registry is None or generation != self._generation:
                 self._loaded = self.policies.load(self._loaded)
-                self._registry = Registry(self._loaded.policies)
+                self._registry = Registry(self._loaded.policies, vocabulary)
                 self._with_rules = tuple(p for p in self._loaded.policies if p.rules)
                 self._ruled = ruled_audiences(self._with_rules)
                 self._audiences = tuple(self.policies.audiences())
                 self._generation = generation
                 REGISTRY_GENERATION.set(generation)
+            elif vocabulary is not self._registry.vocabulary:  # the admins' words changed
+                self._registry = Registry(self._registry, vocabulary)
             self._checked_at = time.monotonic()
             return self._registry
 

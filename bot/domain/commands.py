@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeAlias
 
-from bot.domain.policy import DataClass, Status, audience_problem
+from bot.domain.policy import DataClass, Status, audience_problem, parse_day
 
 
 class CommandError(ValueError):
@@ -236,6 +236,7 @@ DeskCommand: TypeAlias = (
     | ShowFeedback
     | ShowAudit
     | AnswerTerm
+    | ShowUnanswered
 )
 
 Command: TypeAlias = (
@@ -246,7 +247,6 @@ Command: TypeAlias = (
     | CancelScheduled
     | ShowHistory
     | ListTools
-    | ShowUnanswered
     | ShowHelp
     | EditTool
     | Announce
@@ -278,7 +278,6 @@ _SET_OPTIONS: dict[str, bool] = {
 _UNSET_OPTIONS: dict[str, bool] = {"for": True}
 
 _ALIAS_SEPARATORS = frozenset({"=", "->", "→"})
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Smart quotes from Slack/macOS: curly doubles are always quotes; a curly single pair is a
 # quote only at word edges, so an apostrophe inside a word (Devin's) survives.
 _CURLY_DOUBLE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " "})
@@ -619,7 +618,7 @@ def _parse_approve(verb: str, rest: str) -> Decide:
         subject=_subject(verb, positionals[0]),
         approve=True,
         reason=options.get("note"),
-        until=_parse_date(verb, until) if until else None,
+        until=_parse_date(verb, until, "--until") if until else None,
     )
 
 
@@ -742,10 +741,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "unanswered",
         "unanswered",
-        "show questions the bot could not answer",
+        "show questions the bot could not answer, by the term they asked about",
         _words(lambda verb, args: _parse_unanswered(verb, args)),
         (ShowUnanswered,),
         admin=True,
+        desk=True,  # the queue by term, which the desk keeps (issue 27)
     ),
     CommandSpec(
         "help",
@@ -1033,15 +1033,13 @@ def _parse_alternatives(value: str) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def _parse_date(verb: str, value: str) -> date:
-    text = value.strip()
+def _parse_date(verb: str, value: str, option: str = "--effective") -> date:
     try:
-        # fromisoformat alone would also accept "20261120"; people should write one form.
-        if not _DATE.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _error(verb, f"bad date '{value}' for --effective: use YYYY-MM-DD") from None
+        return parse_day(value)
+    except ValueError as error:
+        if "does not exist" in str(error):  # the form is right: say why the day is not
+            raise _error(verb, f"{option}: {error}") from None
+        raise _error(verb, f"bad date '{value}' for {option}: use YYYY-MM-DD") from None
 
 
 def _parse_data_class(verb: str, value: str) -> DataClass:

@@ -6,6 +6,7 @@ them, matching and answers consume them; none of them touch the database.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -321,6 +322,52 @@ def language_problem(code: str) -> str | None:
     if _LANGUAGE.match(code):
         return None
     return f"'{code}' is not a language code: use one such as zh or fr"
+
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_day(text: str) -> dt.date:
+    """A YYYY-MM-DD date; ValueError with a sentence for people: a malformed date says the
+    form, a date that does not exist says why ("February 2026 has 28 days")."""
+    found = _DAY.match(text.strip())
+    if not found:
+        raise ValueError(f"bad date '{text}': use YYYY-MM-DD")
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        raise ValueError(f"the date '{text}' does not exist: there is no month {month}")
+    days = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day <= days:
+        month_name = calendar.month_name[month]
+        raise ValueError(f"the date '{text}' does not exist: {month_name} {year} has {days} days")
+    return dt.date(year, month, day)
+
+
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+def given_problems(policy: ToolPolicy) -> list[tuple[str, str]]:
+    """(field, sentence) for what a person wrote that no path accepts, before `normalised`
+    would quietly drop it: conditions or a data limit on a banned tool (`set … banned
+    --conditions` is refused with the same sentence), and a link that is no web address
+    (the Slack form refuses it too)."""
+    found: list[tuple[str, str]] = []
+    if policy.status is Status.BANNED:
+        for name in ("conditions", "max_data"):
+            if getattr(policy, name) not in (None, ""):
+                found.append(
+                    (name, f"a banned tool has no conditions or data limit: leave out {name}")
+                )
+    link = (policy.link or "").strip()
+    if link and not _WEB_ADDRESS.match(link):
+        found.append(
+            (
+                "link",
+                f"'{link}' is not a web address: give one starting with https:// "
+                "(or leave the link out)",
+            )
+        )
+    return found
 
 
 def effective_problem(day: dt.date) -> str:

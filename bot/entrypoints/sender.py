@@ -8,11 +8,10 @@ which SIGKILLs this process mid-fan-out and starts it again.
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 
-from bot.compose import build_sender, open_runtime
+from bot.compose import build_sender, configure_process, open_runtime
 from bot.config import cron_problem, load_settings
 
 
@@ -24,7 +23,7 @@ def main() -> None:
     problem = cron_problem(settings.digest_cron, settings.timezone)
     if problem:
         raise SystemExit(f"bad setting: {problem}")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    configure_process(settings)
     runtime = open_runtime(settings, seed=False)
     scheduler = build_sender(runtime, poll_seconds=options.poll)
     done = threading.Event()

@@ -13,8 +13,9 @@ HTTP mode with POLICYBOT_SERVER=waitress (where gunicorn cannot run). `backgroun
 after the server is ready and stopped before it closes.
 
 `policybot serve` starts the sender before calling either (`AnnouncementScheduler.start` is
-idempotent), right after `serving_runtime` and the token check: Bolt, waitress and the
-policies folder are loaded only after it, so a restarted process resumes sending sooner.
+idempotent), right after `bot.compose.serving_runtime` and the token check: Bolt, waitress
+and the policies folder are loaded only after it, so a restarted process resumes sending
+sooner. Everything served is built by bot/compose.py; this module runs it.
 """
 
 from __future__ import annotations
@@ -30,9 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Protocol
-
-from slack_sdk.errors import SlackApiError
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.app.runtime import Runtime
 from bot.config import Settings
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
     from slack_bolt import App
-    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -67,77 +65,13 @@ class Startable(Protocol):
     def stop(self) -> None: ...
 
 
-def open_serving_runtime(
-    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
-) -> tuple[Runtime, App]:
-    """The composition root of a serving process (`policybot serve`, each gunicorn worker):
-    the runtime and Web API client of `serving_runtime` and the Bolt app with every listener.
-    Building the app calls auth.test (an exception if Slack refuses the token or cannot be
-    reached)."""
-    runtime, client = serving_runtime(settings, migrate=migrate, seed=seed, drift=drift)
-    return runtime, slack_app(runtime, client)
-
-
-def serving_runtime(
-    settings: Settings, *, migrate: bool = True, seed: bool = True, drift: bool = False
-) -> tuple[Runtime, WebClient]:
-    """One Web API client, the admin group and owners' user groups read through it and the
-    runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
-    can start before it."""
-    from bot.adapters.sender.slackapi import SlackUserGroups
-    from bot.adapters.slack.admins import AdminGroup, UserGroups
-    from bot.adapters.slack.client import make_client
-    from bot.compose import open_runtime
-
-    client = make_client(settings)
-    group = AdminGroup(client, settings.admin_group) if settings.admin_group else None
-    runtime = open_runtime(
-        settings,
-        migrate=migrate,
-        seed=seed,
-        drift=drift,
-        also_admin=group.is_member if group else None,
-        question_log=True,
-        group_members=UserGroups(client).members,
-        user_groups=SlackUserGroups(client),
-    )
-    return runtime, client
-
-
-def slack_app(runtime: Runtime, client: WebClient) -> App:
-    """The Bolt app with every listener (calls auth.test)."""
-    from bot.adapters.slack import announcements
-    from bot.adapters.slack import desk as requests
-    from bot.adapters.slack.app import build_app
-
-    return build_app(runtime, client, extensions=[announcements.register, requests.register])
-
-
-def bot_wsgi_app(runtime: Runtime, app: App | None) -> WSGIApplication:
-    """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
-    # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
-    from bot.adapters.slack.guard import SlackEndpoint
-    from bot.adapters.web.catalogue import catalogue_for
-    from bot.adapters.web.gate import TurnGate
-    from bot.adapters.web.wsgi import make_wsgi_app
-
-    endpoint = None
-    if app is not None:
-        secret = runtime.settings.slack_signing_secret
-        endpoint = SlackEndpoint(
-            app,
-            secret.get_secret_value() if secret else "",
-            first_time=runtime.events.first_time_event,
-        )
-    # One request at a time computes in this process, first come first served
-    # (bot/adapters/web/gate.py).
-    return make_wsgi_app(runtime.engine, endpoint, catalogue_for(runtime), gate=TurnGate())
-
-
 def slack_settings_problem(settings: Settings) -> str | None:
     """One line naming the missing setting that `serve` needs, or None."""
     if settings.slack_bot_token is None:
-        return "SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) from the app's settings"
+        return (
+            "SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) from the app's settings, "
+            "or run `policybot catalogue serve` for the catalogue alone"
+        )
     if settings.slack_app_token is not None:
         if not settings.slack_app_token.get_secret_value().startswith("xapp-"):
             return "SLACK_APP_TOKEN must be an app-level token starting with xapp-"
@@ -163,25 +97,14 @@ def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve(
-    runtime: Runtime,
-    app: App,
-    *,
-    port: int,
-    host: str = DEFAULT_HOST,
-    background: Sequence[Startable] = (),
-) -> None:
-    """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
-    # Imported here: under gunicorn the `serve` process itself needs none of them.
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def waitress_server(wsgi: WSGIApplication, *, host: str, port: int) -> Any:
+    """waitress on `host:port` with our limits; StartError with one line if it cannot listen."""
     from waitress.server import create_server
 
     from bot.adapters.web.limits import MAX_BODY_BYTES
 
-    settings = runtime.settings
-    wsgi = bot_wsgi_app(runtime, None if settings.slack_app_token is not None else app)
     try:
-        server = create_server(
+        return create_server(
             wsgi,
             host=host,
             port=port,
@@ -196,6 +119,50 @@ def serve(
         )
     except OSError as error:
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+
+
+def serve_catalogue(runtime: Runtime, *, port: int, host: str = DEFAULT_HOST) -> None:
+    """`policybot catalogue serve`: the catalogue and the probes on waitress, without Slack
+    (no token, no /slack/events, no sender), until SIGTERM or SIGINT."""
+    from bot.compose import build_web
+
+    if not runtime.settings.catalogue:
+        raise StartError(
+            "the catalogue is turned off (POLICYBOT_CATALOGUE=off): unset it to serve the catalogue"
+        )
+    wsgi = build_web(runtime, None)  # no Slack app: no /slack/events
+    server = waitress_server(wsgi, host=host, port=port)
+    previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        bound = getattr(server, "effective_port", port)  # the real port when asked for 0
+        log.info(f"policybot serving on :{bound} (the catalogue alone, no Slack): /catalogue/")
+        server.run()
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        with contextlib.suppress(Exception):
+            server.close()
+        log.info("policybot stopped")
+
+
+def serve(
+    runtime: Runtime,
+    app: App,
+    *,
+    port: int,
+    host: str = DEFAULT_HOST,
+    background: Sequence[Startable] = (),
+) -> None:
+    """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
+    # Imported here: under gunicorn the `serve` process itself needs none of them.
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.compose import build_web
+
+    settings = runtime.settings
+    wsgi = build_web(runtime, None if settings.slack_app_token is not None else app)
+    server = waitress_server(wsgi, host=host, port=port)
     handler: SocketModeHandler | None = None
     started: list[Startable] = []
     previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -43,8 +43,8 @@ class WorkerState:
 
 def build_worker_app(state: type[WorkerState] = WorkerState) -> WSGIApplication:
     """One worker's WSGI app: its own engine, runtime, Bolt app and question log."""
+    from bot.compose import build_web, open_serving_runtime
     from bot.config import load_settings
-    from bot.entrypoints.serve import bot_wsgi_app, open_serving_runtime
 
     # `policybot serve` migrated, seeded and checked the token before starting the workers.
     runtime, slack_app = open_serving_runtime(load_settings(), migrate=False, seed=False)
@@ -53,7 +53,7 @@ def build_worker_app(state: type[WorkerState] = WorkerState) -> WSGIApplication:
         question_log.start()
     state.question_log = question_log
     state.dispose = runtime.engine.dispose
-    return bot_wsgi_app(runtime, slack_app)
+    return build_web(runtime, slack_app)
 
 
 def _worker_exit(_arbiter: Any, _worker: Any) -> None:
@@ -119,8 +119,8 @@ def raise_open_file_limit(wanted: int) -> None:
 
 
 def main(argv: Iterable[str] | None = None) -> None:
+    from bot.compose import configure_process
     from bot.config import load_settings
-    from bot.logs import configure_logging
 
     parser = argparse.ArgumentParser(prog="python -m bot.entrypoints.worker", description=__doc__)
     parser.add_argument("--fd", type=int, required=True, help="the listening socket's fd")
@@ -129,7 +129,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--grace", type=float, required=True, help="seconds for in-flight work")
     options = parser.parse_args(None if argv is None else list(argv))
     settings = load_settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_process(settings)
     raise_open_file_limit(WORKER_CONNECTIONS + 256)  # per process; workers inherit it
     WorkerServer(
         gunicorn_options(options.fd, options.workers, options.threads, options.grace)

@@ -204,12 +204,22 @@ def test_set_unknown_status_lists_the_statuses_and_the_usage() -> None:
 
 
 def test_set_bad_date_names_the_format() -> None:
-    assert parse_error("set X banned --effective 2026-13-01") == (
-        "bad date '2026-13-01' for --effective: use YYYY-MM-DD. " + SET_USAGE
+    assert parse_error("set X banned --effective 2026-1-5") == (
+        "bad date '2026-1-5' for --effective: use YYYY-MM-DD. " + SET_USAGE
     )
 
 
-@pytest.mark.parametrize("value", ["20261120", "2026-1-5", "next week", "2026-02-30"])
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("2026-02-30", "February 2026 has 28 days"), ("2026-13-01", "there is no month 13")],
+)
+def test_set_says_a_well_written_date_does_not_exist(value: str, why: str) -> None:
+    assert parse_error(f"set X banned --effective {value}") == (
+        f"--effective: the date '{value}' does not exist: {why}. " + SET_USAGE
+    )
+
+
+@pytest.mark.parametrize("value", ["20261120", "2026-1-5", "next week"])
 def test_set_rejects_dates_not_in_yyyy_mm_dd(value: str) -> None:
     assert parse_error(f"set X banned --effective '{value}'").startswith(
         f"bad date '{value}' for --effective: use YYYY-MM-DD."

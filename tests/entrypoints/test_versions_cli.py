@@ -23,6 +23,7 @@ from bot.adapters.db.models import (
 )
 from bot.entrypoints.cli import app
 from tests.conftest import REPO
+from tests.factories import ban_first_allowed
 
 runner = CliRunner()
 CHANNEL = "C0ANNOUNCE"
@@ -71,7 +72,7 @@ def test_a_later_import_with_two_changes_is_one_version_and_one_post(
     for path in sorted(exported.glob("*.yaml")):
         text = path.read_text()
         if "status: allowed" in text and len(changed) < 2:
-            path.write_text(text.replace("status: allowed", "status: banned", 1))
+            path.write_text(ban_first_allowed(text))
             changed.append(path)
     assert len(changed) == 2
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.adapters.db.models import (
     Alias,
     AudienceRow,
+    PolicyVersion,
     RegistryState,
     Revision,
     ScheduledChange,
@@ -277,9 +278,16 @@ class PolicyRepository:
 
     def changed_since(self, since: dt.datetime) -> set[str]:
         """The names (as the revisions wrote them) of the tools changed at or after `since`:
-        one indexed query of names, not the revisions themselves."""
+        one indexed query of names, not the revisions themselves. The baseline (the first
+        load into an empty registry) is recorded, never news: it is no change."""
         with self.store.reader() as session:
-            query = select(Revision.tool_name).where(col(Revision.at) >= since).distinct()
+            query = (
+                select(Revision.tool_name)
+                .outerjoin(PolicyVersion, col(PolicyVersion.id) == col(Revision.version_id))
+                .where(col(Revision.at) >= since)
+                .where(sa.or_(col(PolicyVersion.baseline).is_(None), ~col(PolicyVersion.baseline)))
+                .distinct()
+            )
             return set(session.exec(query).all())
 
     def policy_on(self, name: str, day: dt.date, tz: dt.tzinfo = dt.UTC) -> ToolPolicy | None:
@@ -345,8 +353,10 @@ class PolicyRepository:
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):
             owners.setdefault(alias, tool_name)
+        # The whole name against the whole name: WRatio's partial matches made "Foobar" close
+        # to Gemini (through its alias "Bard"), a name nobody could have meant.
         hits = process.extract(
-            name, list(owners), scorer=fuzz.WRatio, processor=utils.default_process, limit=10
+            name, list(owners), scorer=fuzz.ratio, processor=utils.default_process, limit=10
         )
         if not hits or hits[0][1] < _SUGGEST_CUTOFF:
             return []

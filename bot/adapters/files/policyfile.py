@@ -11,7 +11,6 @@ were. New tools go into the file for their category, named as the folder names i
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import datetime as dt
 import io
@@ -58,7 +57,9 @@ from bot.domain.policy import (
     ToolPolicy,
     Translation,
     audience_problem,
+    given_problems,
     language_problem,
+    parse_day,
 )
 from bot.domain.text import storable
 
@@ -67,8 +68,9 @@ _RULE_KEYS = ("audience", *RULE_FIELDS, "translations")
 # The file beside the policy files that names the audiences (not a file of tools).
 AUDIENCES_FILE = "audiences.yaml"
 _LIST_KEYS = ("aliases", "alternatives")
+# Files of a policies folder that are not policy files: the admins' words (vocabularyfile.py).
+NOT_POLICY_FILES = frozenset({"vocabulary.yaml", "vocabulary.yml"})
 _NULLS = ("", "~", "null", "Null", "NULL")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
 
@@ -139,7 +141,10 @@ def policy_files(path: Path) -> list[Path]:
         return sorted(
             p
             for p in path.iterdir()
-            if p.suffix in (".yaml", ".yml") and p.is_file() and not _is_audiences(p)
+            if p.suffix in (".yaml", ".yml")
+            and p.is_file()
+            and p.name not in NOT_POLICY_FILES
+            and not _is_audiences(p)
         )
     if path.is_file():
         return [path]
@@ -291,17 +296,7 @@ def _list(node: Node) -> list[tuple[str, int]]:
 
 
 def _date(text: str) -> dt.date:
-    found = _DATE.match(text)
-    if not found:
-        raise ValueError(f"bad date '{text}': use YYYY-MM-DD")
-    year, month, day = (int(part) for part in found.groups())
-    if not 1 <= month <= 12:
-        raise ValueError(f"the date '{text}' does not exist: there is no month {month}")
-    days = calendar.monthrange(year, month)[1] if year else 31
-    if not 1 <= day <= days:
-        month_name = calendar.month_name[month]
-        raise ValueError(f"the date '{text}' does not exist: {month_name} {year} has {days} days")
-    return dt.date(year, month, day)
+    return parse_day(text)
 
 
 def _convert(key: str, text: str | None) -> Any:
@@ -354,10 +349,17 @@ def _entry(node: MappingNode, file: str, problems: list[Problem]) -> Located | N
         if values.get(required) is None and required not in failed:
             where = raw[required][1] if required in raw else entry_line
             problems.append(Problem(file, where, f"{required}: missing"))
-    if values.get("name") is None or values.get("status") is None:
+    if values.get("name") is None:
         return None
     lines = {key: line for key, (_node, line) in raw.items()}
-    return Located(ToolPolicy(**values), Path(file), entry_line, lines, item_lines)
+    if values.get("status") is None:
+        # Reported above; the entry is still read so that its alternatives and names are
+        # checked in the same run (every problem at once, not in passes).
+        values["status"] = Status.UNDER_REVIEW
+    policy = ToolPolicy(**values)
+    for key, sentence in given_problems(policy):
+        problems.append(Problem(file, lines.get(key, entry_line), f"{key}: {sentence}"))
+    return Located(policy, Path(file), entry_line, lines, item_lines)
 
 
 def _translations(node: Node, file: str, problems: list[Problem]) -> tuple[Translation, ...]:
@@ -561,14 +563,17 @@ def unknown_alternatives(
     return problems
 
 
-def read_located(path: Path) -> list[Located]:
-    """Every tool in a file or folder, checked; PolicyFileError lists every problem found."""
-    problems: list[Problem] = []
+def read_located(path: Path, problems: list[Problem] | None = None) -> list[Located]:
+    """Every tool in a file or folder, checked; PolicyFileError lists every problem found,
+    or, given a `problems` list, they are added to it for the caller to report with its own."""
+    found: list[Problem] = []
     files = policy_files(path)
-    located = [item for file in files for item in _read_file(file, problems)]
-    problems.extend(_duplicates(located, set(files)))
-    if problems:
-        raise PolicyFileError(problems)
+    located = [item for file in files for item in _read_file(file, found)]
+    found.extend(_duplicates(located, set(files)))
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise PolicyFileError(found)
     return located
 
 
@@ -989,7 +994,9 @@ def _entry_keys(entry: Any) -> set[str]:
 
 
 def _file_stem(category: str, plural: bool) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", category.casefold()).strip("-") or "uncategorised"
+    slug = re.sub(r"[^a-z0-9]+", "-", category.casefold()).strip("-")
+    if not slug:
+        return "uncategorised"  # a file of tools without a category, never "uncategoriseds"
     return f"{slug}s" if plural and not slug.endswith("s") else slug
 
 

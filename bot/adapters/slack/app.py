@@ -7,14 +7,14 @@ same App without this module knowing about them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack import assistant, shortcuts, steps, unfurls
+from bot.adapters.slack import announcements, assistant, desk, shortcuts, steps, unfurls
 from bot.adapters.slack.client import api_method, make_client
 from bot.adapters.slack.guard import (
     BodyMiddleware,
@@ -29,7 +29,11 @@ from bot.metrics import SLACK_API_ERRORS
 log = logging.getLogger(__name__)
 
 Extension = Callable[[App, Runtime], None]
+# Every listener module's `register`, beside `Listeners` (questions and commands): a new
+# button is one listener in one of these modules.
 SURFACES: tuple[Extension, ...] = (
+    announcements.register,
+    desk.register,
     assistant.register,
     steps.register,
     shortcuts.register,
@@ -47,9 +51,7 @@ class _TokenFromClientNote(logging.Filter):
 logging.getLogger("slack_bolt.App").addFilter(_TokenFromClientNote())
 
 
-def build_app(
-    runtime: Runtime, client: WebClient | None = None, *, extensions: Sequence[Extension] = ()
-) -> App:
+def build_app(runtime: Runtime, client: WebClient | None = None) -> App:
     """The Bolt App with every policybot listener; calls auth.test to check the bot token."""
     settings = runtime.settings
     secret = settings.slack_signing_secret
@@ -68,13 +70,11 @@ def build_app(
     app.middleware(BodyMiddleware(only_slack_response_urls(origins)))
     app.middleware(BodyMiddleware(clean_request_text))
     Listeners(runtime).register(app)
-    # Where Slack users already are (issue 29): the AI-app pane, custom steps, shortcuts,
-    # link previews.
+    # Announcements, the desk's buttons and forms, and where Slack users already are (issue
+    # 29): the AI-app pane, custom steps, shortcuts, link previews.
     for surface in SURFACES:
         surface(app, runtime)
     app.error(_count_and_log)
-    for extend in extensions:
-        extend(app, runtime)
     return app
 
 

@@ -29,6 +29,22 @@ def test_the_first_sighting_is_recorded_with_its_time(store: Store, clock: FakeC
     assert [(row.event_id, row.seen_at) for row in rows] == [("Ev1", clock.now)]
 
 
+def test_a_sighting_is_stored_as_sqlalchemy_stores_the_column(
+    store: Store, clock: FakeClock
+) -> None:
+    # On SQLite the insert bypasses SQLAlchemy's Connection; purging compares stored values.
+    EventRepository(store).first_time_event("Ev1")
+    with Session(store.engine) as session:
+        session.add(ProcessedEvent(event_id="Ev2", seen_at=clock.now))
+        session.commit()
+    with store.engine.connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT CAST(seen_at AS TEXT) FROM processed_event ORDER BY event_id"
+        ).scalars()
+        first, second = list(stored)
+    assert first == second
+
+
 def test_of_processes_racing_with_one_id_exactly_one_is_told_it_is_new(
     engine: sa.Engine, clock: FakeClock
 ) -> None:

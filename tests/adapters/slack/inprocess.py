@@ -21,8 +21,8 @@ from bot.adapters.db.store import Store
 from bot.adapters.slack.guard import SlackEndpoint
 from bot.adapters.web.wsgi import make_wsgi_app
 from bot.app.runtime import Runtime
+from bot.compose import build_slack
 from bot.domain.policy import ToolPolicy
-from bot.entrypoints.serve import slack_app
 from tests.adapters.slack.harness import SECRET, HttpResult
 from tests.standin import StandinSlack
 from tests.standin.signing import (
@@ -118,7 +118,7 @@ def in_process_bot(
     runtime = runtime_on(store, **settings)
     seed(runtime, policies)
     client = WebClient(token="xoxb-test", base_url=standin.api_url)
-    app = slack_app(runtime, client)
+    app = build_slack(runtime, client)
     endpoint = SlackEndpoint(app, SECRET, first_time=runtime.events.first_time_event)
     wsgi = make_wsgi_app(runtime.engine, endpoint)
     return InProcessBot(runtime, app, standin, wsgi)

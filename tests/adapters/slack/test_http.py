@@ -62,12 +62,10 @@ def mention(
 def test_slash_question_is_answered_privately_in_the_acknowledgement(http_bot: Served) -> None:
     url = http_bot.standin.response_url()
     form = payloads.slash_command(COMMAND, "can I use claude code?", response_url=url)
-    started = time.monotonic()
     result = http_bot.slack.command(form)
-    acknowledged = time.monotonic() - started
 
     body = result.json()
-    assert result.status == 200 and acknowledged < 3
+    assert result.status == 200
     assert body["response_type"] == "ephemeral"
     assert ":no_entry: *Claude Code* is *banned*" in all_text(body["blocks"])
     assert "Claude Code is BANNED" in body["text"]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.slack.steps import policy_outputs
 from bot.config import Settings
 from bot.domain.answers import Registry, answer_question
@@ -169,7 +170,7 @@ def test_every_custom_step_is_declared_with_the_outputs_it_gives(
     manifest: dict[str, Any],
 ) -> None:
     declared = manifest["functions"]
-    answer = answer_question("Claude Code", Registry(seed_registry()))
+    answer = answer_question("Claude Code", Registry(seed_registry(), shipped_vocabulary()))
     check_outputs = set(policy_outputs(answer, None))
 
     assert registered("function") == set(declared)

@@ -18,7 +18,6 @@ from slack_sdk import WebClient
 from waitress.server import create_server
 
 from bot.adapters.sender.runner import AnnouncementScheduler
-from bot.adapters.slack import announcements
 from bot.adapters.slack import desk as requests
 from bot.adapters.slack.admins import UserGroups
 from bot.adapters.slack.app import build_app
@@ -83,7 +82,7 @@ def bot(engine: sa.Engine, clock: FakeClock) -> Iterator[Bot]:
             group_members=UserGroups(slack).members,
         )
         seed(runtime, [*seed_registry(), make_policy("Midjourney", status=Status.CONDITIONAL)])
-        app = build_app(runtime, extensions=[announcements.register, requests.register])
+        app = build_app(runtime)
         endpoint = SlackEndpoint(app, SECRET, first_time=runtime.events.first_time_event)
         server = create_server(make_wsgi_app(engine, endpoint), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
@@ -400,7 +399,7 @@ def test_a_watcher_gets_one_dm_per_change(bot: Bot) -> None:
 
 
 def test_request_and_feedback_work_over_socket_mode(bot: Bot) -> None:
-    app = build_app(bot.runtime, extensions=[announcements.register, requests.register])
+    app = build_app(bot.runtime)
     handler = SocketModeHandler(app, app_token="xapp-test")
     handler.client.connect()
     try:

@@ -23,6 +23,7 @@ import jinja2
 import sqlalchemy as sa
 
 from bot.adapters.db.models import utcnow
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.web.catalogue import exports, i18n
 from bot.adapters.web.catalogue.model import PAGE_SIZE, RECENT_DAYS, Catalogue, Filters
 from bot.adapters.web.catalogue.radar import STATUS_COLOURS, Radar, layout
@@ -332,6 +333,9 @@ class CatalogueApp:
         def data_name(data: DataClass | str) -> str:
             return phrases.data_names[DataClass(data)]
 
+        def category_name(category: str) -> str:
+            return i18n.category_name(category, lang)
+
         def field_name(name: str) -> str:
             return words.get(_FIELD_WORDS.get(name, ""), name)
 
@@ -382,7 +386,10 @@ class CatalogueApp:
                 FilterField(
                     "category",
                     "filter_category",
-                    _counted_options(catalogue.categories, filters.categories),
+                    [
+                        Option(o.value, category_name(o.value), o.chosen, o.count)
+                        for o in _counted_options(catalogue.categories, filters.categories)
+                    ],
                 ),
                 FilterField(
                     "vendor", "filter_vendor", _counted_options(catalogue.vendors, filters.vendors)
@@ -401,6 +408,8 @@ class CatalogueApp:
             status_label=status_label,
             data_name=data_name,
             field_name=field_name,
+            category_name=category_name,
+            label_lines=label_lines,
             show_value=show_value,
             safe_url=_safe_url,
             filter_fields=filter_fields,
@@ -410,6 +419,10 @@ class CatalogueApp:
                 "catalogue": None,
                 "filters": Filters(),
                 "q": "",
+                "heading": "",
+                "hint": "",
+                "link": "",
+                "link_text": "",
                 "recent_days": RECENT_DAYS,
                 **values,
             },
@@ -417,6 +430,9 @@ class CatalogueApp:
         return Response(status, page.encode("utf-8"), headers=[("Vary", "Accept-Language")])
 
     def _index(self, query: Mapping[str, list[str]], lang: str) -> Response:
+        unknown = Filters.unknown(query)
+        if unknown is not None:
+            return self._bad_filter(*unknown, lang)
         catalogue = self.catalogue()
         filters = Filters.from_query(query)
         question = " ".join(" ".join(query.get("q", [])).split())[:MAX_QUESTION]
@@ -533,7 +549,7 @@ class CatalogueApp:
         try:
             version, total = self.versions.excerpt(number, VERSION_CHANGES_SHOWN)
         except PolicyError:
-            return self._not_found(lang)
+            return self._no_version(number, lang)
         catalogue = self.catalogue()
         rows = [
             {
@@ -593,6 +609,36 @@ class CatalogueApp:
     def _not_found(self, lang: str) -> Response:
         return self._render("not_found.html", lang, "404 Not Found")
 
+    def _no_version(self, number: int, lang: str) -> Response:
+        words = i18n.words(lang)
+        return self._render(
+            "not_found.html",
+            lang,
+            "404 Not Found",
+            heading=words["no_version"].format(number=number),
+            hint=words["no_version_hint"],
+            link=f"{PREFIX}changes",
+            link_text=words["nav_changes"],
+        )
+
+    def _bad_filter(self, field: str, value: str, lang: str) -> Response:
+        words = i18n.words(lang)
+        phrases = i18n.phrases(lang)
+        if field == "status":
+            choices = [f"{s.value} ({phrases.status_labels[s]})" for s in STATUS_ORDER]
+        else:
+            choices = [f"{d.value} ({phrases.data_names[d]})" for d in DataClass]
+        name = words["filter_status" if field == "status" else "filter_data"]
+        return self._render(
+            "not_found.html",
+            lang,
+            "400 Bad Request",
+            heading=words["bad_filter"].format(field=name.lower(), value=value[:100]),
+            hint=words["bad_filter_hint"].format(choices=", ".join(choices)),
+            link=PREFIX,
+            link_text=words["nav_catalogue"],
+        )
+
 
 # A revision's field -> the word the tool page uses for it.
 _FIELD_WORDS = {
@@ -614,6 +660,20 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 def _safe_url(url: str | None) -> bool:
     """True for a plain http(s) URL, the only kind a page makes a link of."""
     return bool(url and _SAFE_URL.match(url))
+
+
+# A radar label wider than this (in characters) is set on two lines: the margin beside the
+# circle holds about 10 characters of the label's font, and a sector may face either side.
+LABEL_LINE_CHARS = 10
+
+
+def label_lines(text: str) -> list[str]:
+    """A sector's label in lines that fit beside the radar: "Coding assistants" on two."""
+    if len(text) <= LABEL_LINE_CHARS or " " not in text:
+        return [text]
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1 :]]
 
 
 def _counted_options(counted: Sequence[tuple[str, int]], chosen: frozenset[str]) -> list[Option]:
@@ -703,7 +763,9 @@ def export_registry(
 ) -> str:
     """The registry (with `filters`) in export format `fmt`, as the catalogue serves it."""
     catalogue = Catalogue(
-        Registry(policies), recent=recently_changed(revisions, now), today=now.astimezone(tz).date()
+        Registry(policies, shipped_vocabulary()),
+        recent=recently_changed(revisions, now),
+        today=now.astimezone(tz).date(),
     )
     return exports.export(
         fmt,
