@@ -288,7 +288,7 @@ def test_import_that_moves_an_alias_records_a_revision_for_both_tools(
 @pytest.mark.parametrize(
     ("question", "first", "asked"),
     [
-        ("could I put a customer contract into Perplexity?", "No. Perplexity takes", "data"),
+        ("could I put a customer contract into Perplexity?", "No. The policy says: never", "data"),
         ("Qoder 我们能用吗", "可以。Qoder", "may-i"),
         ("is there an Anthropic product our team may use?", "Yes. From Anthropic", "list"),
         (

@@ -276,4 +276,6 @@ def test_two_replicas_answer_each_others_changes_and_announce_once(
 
     posts = [post.text for post in standin.messages(CHANNEL)]
     assert len(posts) == 3
-    assert "Cursor" in posts[0] and "Qoder" in posts[1] and "Qoder" in posts[2]
+    # Each change announced exactly once (under load the sender may post them out of order).
+    assert sum("Cursor" in post for post in posts) == 1
+    assert sum("Qoder" in post for post in posts) == 2
