@@ -37,10 +37,11 @@ from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.adapters.db.store import Clock, Store
-from bot.adapters.files.policyfile import PolicyFileError, load_policies
+from bot.adapters.files.policyfile import PolicyFileError, load_audiences, load_policies
 from bot.adapters.files.vocabularyfile import VocabularyFile
 from bot.app.admin import Admin
 from bot.app.announcements import AnnouncementConfig, Announcements
+from bot.app.audiences import AudienceMembers, UserGroupReader
 from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
 from bot.app.desk import Desk
 from bot.app.drafts import DraftRepository, Drafts
@@ -73,11 +74,13 @@ def build_runtime(
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
     group_members: GroupMembers | None = None,
+    user_groups: UserGroupReader | None = None,
 ) -> Runtime:
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
     user group); `group_members` reads a Slack user group named as a tool's owner (who may
     decide its exceptions); `question_log` writes questions in batches off the request
-    thread, and limits how often one person may ask (`POLICYBOT_QUESTIONS_PER_MINUTE`)."""
+    thread, and limits how often one person may ask (`POLICYBOT_QUESTIONS_PER_MINUTE`);
+    `user_groups` reads the Slack user groups of audiences (listed members only without it)."""
     store = Store(engine, clock)
     zone = settings.zone
     policies = PolicyRepository(store)
@@ -169,6 +172,11 @@ def build_runtime(
         desk=desk,
         # The server's people (Slack users) are limited; the CLI and the console are not.
         limiter=RateLimiter(settings.questions_per_minute, 60.0) if question_log else None,
+        # Who is in which audience: listed members, then user groups read at most every
+        # POLICYBOT_AUDIENCE_REFRESH_MINUTES (and after Slack says a group changed).
+        members=AudienceMembers(
+            user_groups, refresh_seconds=settings.audience_refresh_minutes * 60.0
+        ),
     )
     return Runtime(
         settings,
@@ -208,7 +216,12 @@ def load_policies_on_start(runtime: Runtime, *, drift: bool = False) -> PolicyLo
         return PolicyLoad("kept", message)
     try:
         report = runtime.changes.import_policies(
-            ImportPolicies(tuple(load_policies(path)), prune=settings.sync_policies, quiet=empty),
+            ImportPolicies(
+                tuple(load_policies(path)),
+                prune=settings.sync_policies,
+                quiet=empty,
+                audiences=load_audiences(path),
+            ),
             Actor(SEED_AUTHOR, "import", trusted=True),
         )
     except (PolicyFileError, PolicyError) as error:
@@ -266,6 +279,7 @@ def open_runtime(
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
     group_members: GroupMembers | None = None,
+    user_groups: UserGroupReader | None = None,
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
@@ -276,6 +290,7 @@ def open_runtime(
         also_admin=also_admin,
         question_log=question_log,
         group_members=group_members,
+        user_groups=user_groups,
     )
     if seed:
         runtime = replace(runtime, policy_load=load_policies_on_start(runtime, drift=drift))
@@ -333,6 +348,7 @@ def serving_runtime(
     """One Web API client, the admin group and owners' user groups read through it and the
     runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
     can start before it."""
+    from bot.adapters.sender.slackapi import SlackUserGroups
     from bot.adapters.slack.admins import AdminGroup, UserGroups
     from bot.adapters.slack.client import make_client
 
@@ -346,6 +362,7 @@ def serving_runtime(
         also_admin=group.is_member if group else None,
         question_log=True,
         group_members=UserGroups(client).members,
+        user_groups=SlackUserGroups(client),
     )
     return runtime, client
 
@@ -393,6 +410,7 @@ def build_catalogue(runtime: Runtime) -> WSGIApplication | None:
         public_url=settings.public_url,
         clock=runtime.service.clock,
         versions=runtime.announcements.versions,
+        audience_titles=runtime.service.audience_titles,
     )
 
 

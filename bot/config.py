@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     context_minutes: int = Field(
         30, ge=1, le=7 * 24 * 60, validation_alias=_env("POLICYBOT_CONTEXT_MINUTES")
     )
+    # How long an audience's Slack user group members are trusted before they are read again
+    # (also read again when Slack says the group changed).
+    audience_refresh_minutes: int = Field(
+        15, ge=1, le=24 * 60, validation_alias=_env("POLICYBOT_AUDIENCE_REFRESH_MINUTES")
+    )
 
     @field_validator("admins", mode="before")
     @classmethod

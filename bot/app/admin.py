@@ -34,6 +34,7 @@ from bot.domain.commands import (
     ShowHelp,
     ShowHistory,
     StageChange,
+    UnsetRule,
     usage,
 )
 from bot.domain.errors import UnknownToolError
@@ -56,8 +57,20 @@ class AdminResult:
 
 
 def describe_value(value: Any) -> str:
-    if value is None or value == []:
+    if value is None or value == [] or value == {}:
         return "—"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        # Rules: "for china-engineering: status conditional, max_data internal"
+        return "; ".join(
+            f"for {rule.get('audience')}: "
+            + (
+                ", ".join(f"{k} {describe_value(v)}" for k, v in rule.items() if k != "audience")
+                or "the default"
+            )
+            for rule in value
+        )
+    if isinstance(value, dict):  # translations: the languages written
+        return ", ".join(f"{language} ({', '.join(texts)})" for language, texts in value.items())
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -132,7 +145,7 @@ class Admin:
 
     def run(self, command: Command, actor: Actor) -> AdminResult:
         match command:
-            case SetPolicy() | AddAlias() | RemoveTool() | CancelScheduled():
+            case SetPolicy() | UnsetRule() | AddAlias() | RemoveTool() | CancelScheduled():
                 change = self.changes.run(command, actor)
                 done = None if change.is_noop else change
                 return AdminResult(self._said(command, change), done, _quiet(command))

@@ -20,11 +20,13 @@ from bot.adapters.db.policy_repo import LoadedPolicies, PolicyRepository
 from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.app.admin import Admin, AdminResult
+from bot.app.audiences import AudienceMembers
 from bot.app.changes import Actor, DueChanges, Permissions
 from bot.app.limits import RateLimiter, over_limit
 from bot.app.policy_exceptions import personal_note
 from bot.app.versions import asks_what_changed
 from bot.domain.answers import Answer, Registry, answer_question, render_text
+from bot.domain.audiences import effective_policy, rule_for, ruled_audiences
 from bot.domain.commands import (
     ADMIN_COMMANDS,
     DESK_COMMANDS,
@@ -41,8 +43,9 @@ from bot.domain.commands import (
     usage,
 )
 from bot.domain.errors import PolicyError
+from bot.domain.personal import for_the_asker
 from bot.domain.phrases import staff_help
-from bot.domain.policy import ToolPolicy
+from bot.domain.policy import Audience, ToolPolicy
 from bot.domain.vocabulary import Vocabulary
 from bot.metrics import (
     ADMIN_REFUSALS,
@@ -62,6 +65,8 @@ log = logging.getLogger(__name__)
 # How long a process trusts its cached registry before checking the shared generation,
 # so that a change made by another replica shows up within this many seconds.
 REGISTRY_CHECK_SECONDS = 1.0
+# Registries kept for combinations of audiences; more combinations than this start again.
+_MAX_PERSONAL = 64
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,46 @@ class RegistrySnapshot:
         self._loaded: LoadedPolicies | None = None  # what the next reload need not read again
         self._generation = -1
         self._checked_at = 0.0
+        self._audiences: tuple[Audience, ...] = ()
+        self._ruled: frozenset[str] = frozenset()
+        # The registry as each combination of audiences (with rules) sees it, for this
+        # snapshot: a few combinations, each built once (the name index and matcher shared).
+        self._personal: dict[frozenset[str], Registry] = {}
+        self._personal_of: Registry | None = None
+        self._with_rules: tuple[ToolPolicy, ...] = ()
+
+    def audiences(self) -> tuple[Audience, ...]:
+        """The registry's audiences, as of the snapshot."""
+        self.get()
+        return self._audiences
+
+    def ruled(self) -> frozenset[str]:
+        """The audiences some tool has a rule for (only they can change an answer)."""
+        self.get()
+        return self._ruled
+
+    def for_audiences(self, audiences: frozenset[str]) -> Registry:
+        """The registry as a person in `audiences` sees it: each tool's first matching rule
+        applied over its default."""
+        registry = self.get()
+        key = audiences & self._ruled
+        if not key:
+            return registry
+        found = self._personal.get(key)
+        if found is not None and self._personal_of is registry:
+            return found
+        with self._lock:
+            if self._personal_of is not registry:
+                self._personal = {}
+                self._personal_of = registry
+            found = self._personal.get(key)
+            if found is None:
+                changed = [effective_policy(p, key) for p in self._with_rules if rule_for(p, key)]
+                found = registry.with_policies(changed)
+                if len(self._personal) >= _MAX_PERSONAL:
+                    self._personal.clear()
+                self._personal[key] = found
+            return found
 
     def get(self) -> Registry:
         now = time.monotonic()
@@ -137,6 +182,9 @@ class RegistrySnapshot:
             if self._registry is None or generation != self._generation:
                 self._loaded = self.policies.load(self._loaded)
                 self._registry = Registry(self._loaded.policies, vocabulary)
+                self._with_rules = tuple(p for p in self._loaded.policies if p.rules)
+                self._ruled = ruled_audiences(self._with_rules)
+                self._audiences = tuple(self.policies.audiences())
                 self._generation = generation
                 REGISTRY_GENERATION.set(generation)
             elif vocabulary is not self._registry.vocabulary:  # the admins' words changed
@@ -167,8 +215,11 @@ class PolicyService:
         question_log: BatchedQuestionLog | None = None,
         desk: Desk | None = None,
         limiter: RateLimiter | None = None,
+        members: AudienceMembers | None = None,
     ) -> None:
         self.snapshot = snapshot
+        # Who is in which audience (listed members, then Slack user groups, cached).
+        self.members = members or AudienceMembers()
         self.admin = admin
         self.changes = admin.changes
         self.questions = questions
@@ -211,9 +262,13 @@ class PolicyService:
         next one. Small talk gets a short help reply and is not logged."""
         today = self.clock().astimezone(self.tz).date()
         registry = self.registry()
+        audiences = self.audiences_of(asker) if asker else frozenset()
+        own = self.snapshot.for_audiences(audiences) if audiences else registry
         previous = self._previous_tools(conversation)
         started = time.perf_counter()
-        answer = answer_question(question, registry, today=today, previous=previous)
+        answer = answer_question(question, own, today=today, previous=previous)
+        if self.snapshot.ruled() or answer.language != "en":
+            answer = for_the_asker(answer, registry.get, audiences, self.audience_titles())
         if asker and answer.tools and self.desk is not None:
             answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
@@ -255,6 +310,19 @@ class PolicyService:
             fields["asker"] = asker
         log.info("question answered", extra=fields)
         return answer
+
+    def audiences_of(self, user: str) -> frozenset[str]:
+        """The audiences `user` is in that some tool has a rule for (no Slack call for
+        audiences no rule names)."""
+        ruled = self.snapshot.ruled()
+        if not ruled:
+            return frozenset()
+        audiences = [a for a in self.snapshot.audiences() if a.name in ruled]
+        return self.members.audiences_of(user, audiences)
+
+    def audience_titles(self) -> dict[str, dict[str, str]]:
+        """Each audience's title per language ("" for the default title); no members."""
+        return {a.name: {"": a.title, **dict(a.titles)} for a in self.snapshot.audiences()}
 
     def _previous_tools(self, conversation: str | None) -> list[str]:
         if conversation is None:
@@ -411,7 +479,7 @@ class PolicyService:
             (by_key.get(e.tool_name.casefold(), e.tool_name), personal_note(e, self.tz))
             for e in active
         )
-        return replace(answer, notes=notes)
+        return replace(answer, notes=answer.notes + notes)
 
     def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
         limited = self.limit(user)

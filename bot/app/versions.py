@@ -80,6 +80,8 @@ class AckRow:
     version: int
     acknowledged_at: dt.datetime | None
     reminders_sent: int
+    # The audiences whose rule made the person owe it ("" when the version was for everyone).
+    audience: str = ""
 
 
 def group_of(event: ChangeEvent) -> str:
@@ -231,11 +233,14 @@ class Versions:
         in the audience of every announced version, as the audience was read."""
         with Session(self.store.engine) as session:
             announced = session.exec(
-                select(Announcement.id, Announcement.version_id).where(
+                select(Announcement.id, Announcement.version_id, Announcement.details).where(
                     col(Announcement.version_id).is_not(None)
                 )
             ).all()
-            version_of = {a: v for a, v in announced}
+            version_of = {a: v for a, v, _details in announced}
+            audience_of = {
+                a: ", ".join((details or {}).get("audiences") or ()) for a, _v, details in announced
+            }
             if not version_of:
                 return []
             ids = list(version_of)
@@ -266,7 +271,13 @@ class Versions:
             )
         people = {(a, u) for a, u in audience} | set(acks)
         rows = [
-            AckRow(u, int(version_of[a] or 0), acks.get((a, u)), reminders.get((a, u), 0))
+            AckRow(
+                u,
+                int(version_of[a] or 0),
+                acks.get((a, u)),
+                reminders.get((a, u), 0),
+                audience_of.get(a, ""),
+            )
             for a, u in people
         ]
         return sorted(rows, key=lambda r: (r.version, r.person))

@@ -277,6 +277,17 @@ class Registry:
         self._capable[capability] = tuple(chosen)
         return self._capable[capability]
 
+    def with_policies(self, changed: Iterable[ToolPolicy]) -> Registry:
+        """This registry with some tools' policies replaced by others of the same names and
+        aliases (one audience's): the name index and the matcher are shared, not rebuilt."""
+        derived = Registry((), self.vocabulary)
+        derived._policies = dict(self._policies)
+        for policy in changed:
+            derived._policies[name_key(policy.name)] = policy
+        derived._names = self.names
+        derived._matcher = self.matcher
+        return derived
+
     def get(self, name: str) -> ToolPolicy | None:
         """The policy named `name` (or with that alias); None when there is no such tool."""
         canonical = self.names.tool_for(name)

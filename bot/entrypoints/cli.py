@@ -200,6 +200,14 @@ def ask(
     as_json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of text.")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            metavar="ID",
+            help="Answer for this person (their audiences' rules apply, their exceptions too).",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Answer one question and exit."""
@@ -210,7 +218,7 @@ def ask(
         rt = runtime(database_url, create=False)
         # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
         text = storable(" ".join(question))
-        answer = rt.service.ask(text, channel="cli")
+        answer = rt.service.ask(text, asker=user, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:
             typer.echo(json.dumps(as_json(answer, rendered), ensure_ascii=False, default=str))
@@ -347,6 +355,7 @@ def import_policies(
 
     The changes are one policy version with one announcement; loading into an empty registry
     is the baseline version and announces nothing unless --announce."""
+    from bot.adapters.files.policyfile import load_audiences
     from bot.app.changes import Actor, ImportPolicies
 
     with friendly_errors():
@@ -358,7 +367,12 @@ def import_policies(
         if plan.removed and not yes:
             confirm_prune(plan.removed)
         report = rt.changes.import_policies(
-            ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
+            ImportPolicies(
+                tuple(item.policy for item in located),
+                prune=prune,
+                quiet=quiet,
+                audiences=load_audiences(path),
+            ),
             Actor(author, "import", trusted=True),
         )
         typer.echo(
@@ -529,12 +543,21 @@ def check(
     tools in the other files, and a name another file uses is a duplicate. The folder's
     vocabulary.yaml (words admins add to the bot's) is checked too, or alone when named.
     """
-    from bot.adapters.files.policyfile import NOT_POLICY_FILES, PolicyFileError, check_path
+    from bot.adapters.files.policyfile import (
+        AUDIENCES_FILE,
+        NOT_POLICY_FILES,
+        PolicyFileError,
+        check_path,
+        read_audiences,
+    )
     from bot.adapters.files.vocabularyfile import VOCABULARY_FILE, check_vocabulary
 
     with friendly_errors():
         if path.is_file() and path.name in NOT_POLICY_FILES:
             typer.echo(f"{path}: {check_vocabulary(path)} phrases added, no problems")
+            return
+        if path.is_file() and path.stem == Path(AUDIENCES_FILE).stem:
+            typer.echo(f"{path}: {len(read_audiences(path))} audiences, no problems")
             return
         words = path / VOCABULARY_FILE
         problems: list[str] = []
@@ -552,7 +575,12 @@ def check(
             raise PolicyFileError(problems)
         context = f" (checked against {path.parent}/)" if result.context else ""
         vocabulary = f"; {words}: {added} phrases added" if added is not None else ""
-        typer.echo(f"{path}: {len(result.located)} tools, no problems{context}{vocabulary}")
+        audiences = f", {len(result.audiences)} audiences" if result.audiences else ""
+        typer.echo(
+            f"{path}: {len(result.located)} tools{audiences}, no problems{context}{vocabulary}"
+        )
+        for note in result.notes:
+            typer.echo(f"  note: {note}")
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:
@@ -817,13 +845,14 @@ def acks_export(
                 "version": f"v{r.version}",
                 "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else "",
                 "reminders_sent": r.reminders_sent,
+                "audience": r.audience,
             }
             for r in rows
         ]
         if kind == "json":
             text = json.dumps(records, indent=2) + "\n"
         else:
-            columns = ("person", "version", "acknowledged_at", "reminders_sent")
+            columns = ("person", "version", "acknowledged_at", "reminders_sent", "audience")
             text = csv_text(columns, records)
         if output is None:
             typer.echo(text, nl=False)

@@ -34,6 +34,7 @@ from bot.domain.commands import (
     ShowHistory,
     ShowUnanswered,
     StageChange,
+    UnsetRule,
     WatchTool,
     is_command,
     parse_command,
@@ -43,7 +44,7 @@ from bot.domain.policy import DataClass, Status
 
 SET_USAGE = (
     "Usage: set <tool> <status> [--reason TEXT] [--alternatives A,B] [--effective YYYY-MM-DD]"
-    " [--conditions TEXT] [--max-data CLASS] [--quiet]"
+    " [--conditions TEXT] [--max-data CLASS] [--for AUDIENCE] [--quiet]"
 )
 
 
@@ -228,7 +229,7 @@ def test_set_rejects_dates_not_in_yyyy_mm_dd(value: str) -> None:
 def test_set_unknown_option_is_named() -> None:
     assert parse_error("set X banned --reson typo") == (
         "unknown option '--reson': use --reason, --alternatives, --effective, --conditions,"
-        " --max-data or --quiet. " + SET_USAGE
+        " --max-data, --for or --quiet. " + SET_USAGE
     )
 
 
@@ -398,10 +399,10 @@ def test_help_takes_an_optional_command(text: str, command: ShowHelp) -> None:
 
 def test_help_for_an_unknown_command_lists_the_commands() -> None:
     assert parse_error("help ban") == (
-        "unknown command 'ban': use set, alias, remove, unschedule, history, list, unanswered,"
-        " help, edit, add, announce, acks, changes, draft, publish, discard, request, exception,"
-        " exceptions, watch, unwatch, watching, requests, approve, decline, revoke, feedback,"
-        " audit or answer."
+        "unknown command 'ban': use set, alias, remove, unschedule, unset, history, list,"
+        " unanswered, help, edit, add, announce, acks, changes, draft, publish, discard, request,"
+        " exception, exceptions, watch, unwatch, watching, requests, approve, decline, revoke,"
+        " feedback, audit or answer."
         " Usage: help [command]"
     )
 
@@ -500,6 +501,7 @@ def test_admin_commands_are_every_command_but_help_list_and_the_staff_desk() -> 
         AddAlias,
         RemoveTool,
         CancelScheduled,
+        UnsetRule,
         ShowHistory,
         ShowUnanswered,
         EditTool,

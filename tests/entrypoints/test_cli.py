@@ -180,7 +180,8 @@ def test_ask_json_gives_a_list_intent_and_exactly_the_listed_tools(env: str) -> 
     data = json.loads(result.output)
     assert data["intent"] == "list" and data["kind"] == "list"
     listed = [m["tool"] for m in data["matches"]]
-    assert listed == ["Claude Code", "CodeGeeX", "Sourcegraph Cody", "Trae"]
+    # Tongyi Lingma is banned for everyone outside China engineering (its audience rule).
+    assert listed == ["Claude Code", "CodeGeeX", "Sourcegraph Cody", "Tongyi Lingma", "Trae"]
     assert all(name in data["text"] for name in listed)
 
 

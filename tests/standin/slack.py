@@ -148,6 +148,7 @@ class StandinSlack:
         rate_limit: RateLimit | None = None,
         members: dict[str, list[str]] | None = None,
         usergroups: dict[str, list[str]] | None = None,
+        usergroup_handles: dict[str, str] | None = None,
         users: dict[str, JsonDict] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -164,6 +165,7 @@ class StandinSlack:
                 app_id=app_id,
                 members=dict(members or {}),
                 usergroups=dict(usergroups or {}),
+                usergroup_handles=dict(usergroup_handles or {}),
                 users=users,
             ),
             clock=self._clock,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.adapters.db.models import (
     Alias,
+    AudienceRow,
     PolicyVersion,
     RegistryState,
     Revision,
@@ -25,10 +26,11 @@ from bot.adapters.db.models import (
     Tool,
 )
 from bot.adapters.db.store import Store
+from bot.domain.audiences import rules_from, rules_plain, translations_from, translations_plain
 from bot.domain.errors import StaleEditError, UnknownToolError
 from bot.domain.events import Change, RevisionView, diff, plain_value
 from bot.domain.names import NameIndex, name_key
-from bot.domain.policy import DataClass, Scheduled, Status, ToolPolicy
+from bot.domain.policy import Audience, DataClass, Scheduled, Status, ToolPolicy
 
 # "Did you mean" for unknown tool names: a score floor, and how far below the best to go.
 _SUGGEST_CUTOFF = 75.0
@@ -52,6 +54,8 @@ _POLICY_COLUMNS = (
     col(Tool.effective),
     col(Tool.owner),
     col(Tool.link),
+    col(Tool.rules),
+    col(Tool.translations),
     col(Tool.updated_at),
 )
 
@@ -75,6 +79,8 @@ def to_policy(
         link=tool.link,
         updated_at=tool.updated_at,
         scheduled=scheduled,
+        rules=rules_from(tool.rules),
+        translations=translations_from(tool.translations),
     )
 
 
@@ -95,6 +101,8 @@ def policy_from_values(name: str, values: dict[str, Any]) -> ToolPolicy:
         effective=dt.date.fromisoformat(effective) if effective else None,
         owner=values.get("owner"),
         link=values.get("link"),
+        rules=rules_from(values.get("rules")),
+        translations=translations_from(values.get("translations") or None),
     )
 
 
@@ -107,7 +115,10 @@ def revision_view(row: Revision) -> RevisionView:
 
 def with_values(policy: ToolPolicy, values: dict[str, Any]) -> ToolPolicy:
     """`policy` with some fields replaced by JSON-friendly values."""
-    plain = {name: plain_value(getattr(policy, name)) for name in ToolPolicy.FIELDS}
+    plain = {
+        name: plain_value(getattr(policy, name))
+        for name in (*ToolPolicy.FIELDS, *ToolPolicy.SCOPED)
+    }
     plain.update(values)
     return replace(policy_from_values(policy.name, plain), updated_at=policy.updated_at)
 
@@ -403,6 +414,8 @@ class PolicyRepository:
             "effective": policy.effective,
             "owner": policy.owner,
             "link": policy.link,
+            "rules": rules_plain(policy.rules) or None,
+            "translations": translations_plain(policy.translations) or None,
             "updated_at": now,
         }
         if existing is None:
@@ -557,6 +570,47 @@ class PolicyRepository:
                 at=at,
             )
         )
+
+    # -- audiences ---------------------------------------------------------------------------
+
+    def audiences(self) -> list[Audience]:
+        """Every audience, in the order policies/audiences.yaml lists them."""
+        with self.store.reader() as session:
+            return self.audiences_in(session)
+
+    def audiences_in(self, session: Session) -> list[Audience]:
+        rows = session.exec(select(AudienceRow).order_by(col(AudienceRow.position))).all()
+        return [
+            Audience(
+                row.name,
+                row.title,
+                row.slack_usergroup,
+                tuple(row.members or ()),
+                tuple(sorted((row.titles or {}).items())),
+            )
+            for row in rows
+        ]
+
+    def replace_audiences(self, session: Session, audiences: Iterable[Audience]) -> bool:
+        """Make the audience table exactly `audiences` (in order); whether anything changed."""
+        wanted = list(audiences)
+        if self.audiences_in(session) == wanted:
+            return False
+        session.exec(sa.delete(AudienceRow))
+        session.flush()
+        for position, audience in enumerate(wanted):
+            session.add(
+                AudienceRow(
+                    name=audience.name,
+                    title=audience.title,
+                    slack_usergroup=audience.slack_usergroup,
+                    members=list(audience.members),
+                    titles=dict(audience.titles),
+                    position=position,
+                )
+            )
+        session.flush()
+        return True
 
     def bump_generation(self, session: Session) -> None:
         result = session.exec(

@@ -128,6 +128,7 @@ class Listeners:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home_opened)
+        app.event("subteam_members_changed")(self.on_user_group_changed)
         app.action(re.compile(rf"^{ASK_SUGGESTION_ACTION}:"))(self.on_suggestion)
         app.view(modal.CALLBACK_ID)(self.on_form_submitted)
 
@@ -349,6 +350,13 @@ class Listeners:
         message = answer_message(answer, self.contact, pages=self.pages)
         message = with_answer_actions(message, answer)
         respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+
+    def on_user_group_changed(self, event: dict[str, Any]) -> None:
+        """A user group's members changed: an audience it backs is read again when next
+        needed (one call, not one per question)."""
+        group_id = event.get("subteam_id")
+        if isinstance(group_id, str):
+            self.service.members.group_changed(group_id)
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":

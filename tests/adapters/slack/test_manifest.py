@@ -29,6 +29,7 @@ SENDER = REPO / "bot" / "adapters" / "sender"
 # Events API event -> the manifest's name for the subscription, and the scope it needs.
 EVENTS: dict[str, tuple[str, str | None]] = {
     "app_home_opened": ("app_home_opened", None),
+    "subteam_members_changed": ("subteam_members_changed", "usergroups:read"),
     "app_mention": ("app_mention", "app_mentions:read"),
     "message": ("message.im", "im:history"),  # the bot listens to its DMs only
     "link_shared": ("link_shared", "links:read"),
@@ -45,6 +46,7 @@ METHODS: dict[str, str | None] = {
     "chat.unfurl": "links:write",
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
+    "usergroups.list": "usergroups:read",
     "views.open": None,
     "views.publish": None,
     "conversations.history": "channels:history",

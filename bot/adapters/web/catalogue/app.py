@@ -36,6 +36,7 @@ from bot.domain.answers import (
     list_heading,
     variant_lines,
 )
+from bot.domain.audiences import localised, with_rule
 from bot.domain.errors import PolicyError
 from bot.domain.links import PREFIX, tool_path
 from bot.domain.lists import STATUS_ORDER, group_by_status
@@ -191,8 +192,11 @@ class CatalogueApp:
         clock: Callable[[], dt.datetime] = utcnow,
         public_url: str | None = None,
         versions: VersionSource | None = None,
+        audience_titles: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
     ) -> None:
         self.source = source
+        # Each audience's title per language ("" the default); never its members.
+        self.audience_titles = audience_titles or dict
         self.revisions = revisions
         self.versions = versions  # None: no version pages, the history shows no links
         self.tz = tz
@@ -343,6 +347,21 @@ class CatalogueApp:
                 return status_label(value)
             if name == "max_data" and value in {d.value for d in DataClass}:
                 return data_name(value)
+            if name == "rules" and isinstance(value, list):
+                # Each audience by its title (never its members), then the fields it sets.
+                titles = self.audience_titles()
+                return "; ".join(
+                    f"{_title(titles, rule.get('audience', ''), lang)}: "
+                    + ", ".join(
+                        show_value(key, item)
+                        for key, item in rule.items()
+                        if key not in ("audience", "translations")
+                    )
+                    for rule in value
+                    if isinstance(rule, dict)
+                )
+            if name == "translations" and isinstance(value, dict):
+                return ", ".join(value)  # the languages written
             if isinstance(value, list):
                 return ", ".join(str(item) for item in value)
             return str(value)
@@ -478,10 +497,20 @@ class CatalogueApp:
         if not tools:
             return self._not_found(lang)
         entries = []
-        for policy in tools:
+        titles = self.audience_titles()
+        for written in tools:
+            policy = localised(written, lang)
+            rules = [
+                {
+                    "title": _title(titles, rule.audience, lang),
+                    "policy": localised(with_rule(written, rule), lang),
+                }
+                for rule in written.rules
+            ]
             entries.append(
                 {
                     "policy": policy,
+                    "rules": rules,
                     "alternatives": catalogue.resolve(policy.alternatives),
                     "alternative_for": catalogue.alternative_for(policy),
                     "upcoming": catalogue.upcoming(policy),
@@ -686,6 +715,12 @@ def _field_changes(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
+def _title(titles: Mapping[str, Mapping[str, str]], audience: str, lang: str) -> str:
+    """An audience's title in `lang`, its default title, or its name."""
+    names = titles.get(audience, {})
+    return names.get(lang) or names.get("") or audience
+
+
 def _history_row(revision: Revision, tz: dt.tzinfo) -> dict[str, Any]:
     """One revision as the templates show it: when, who, what, each field's old and new."""
     return {
@@ -749,8 +784,15 @@ def catalogue_app(
     public_url: str | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     versions: VersionSource | None = None,
+    audience_titles: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
 ) -> WSGIApplication:
     """The catalogue as a WSGI app (typed for `make_wsgi_app`)."""
     return CatalogueApp(
-        source, revisions, tz=tz, public_url=public_url, clock=clock, versions=versions
+        source,
+        revisions,
+        tz=tz,
+        public_url=public_url,
+        clock=clock,
+        versions=versions,
+        audience_titles=audience_titles,
     )

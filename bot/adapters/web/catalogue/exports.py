@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.adapters.files.csvfile import csv_text
 from bot.adapters.files.policyfile import dump_policies
+from bot.domain.audiences import rules_plain, translations_plain
 from bot.domain.links import slug, tool_path
 from bot.domain.policy import ToolPolicy
 
@@ -54,6 +55,9 @@ def tool_record(policy: ToolPolicy, *, recent: bool, base_url: str = "") -> dict
             else None
         ),
         "recently_changed": recent,
+        # Each audience's rule (by audience name, never its members) and the translations.
+        "rules": rules_plain(policy.rules),
+        "translations": translations_plain(policy.translations),
     }
 
 
