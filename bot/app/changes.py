@@ -632,7 +632,7 @@ class PolicyChanges:
         report = ImportReport()
         now = self.store.clock()
         current = {t.name_key: t for t in self.policies.tools(session)}
-        befores = [self.policies.policy_of(session, tool) for tool in current.values()]
+        befores = self.policies.policies_of(session, current.values())
         outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
         for policy in outcome.removed:
             tool = current[name_key(policy.name)]
@@ -652,8 +652,26 @@ class PolicyChanges:
         claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
         self.policies.free_claimed_aliases(session, claims, current)
         changed_any = bool(outcome.removed)
+        # New tools are created together, a run of them at a time so that every revision
+        # and event keeps the files' order.
+        new: list[ToolPolicy] = []
+
+        def create_new() -> None:
+            created = self.policies.create_many(
+                session, new, author=actor.user, source=actor.source, at=now
+            )
+            for change in created:
+                uow.publish(ChangeEvent(change, actor.user, actor.source, command.quiet, now))
+            new.clear()
+
         for before, after in outcome.written:
             key = name_key(after.name)
+            if before is None:
+                new.append(after)
+                report.created.append(after.name)
+                changed_any = True
+                continue
+            create_new()
             if key in outcome.pending:
                 report.unchanged.append(after.name)
                 continue
@@ -667,21 +685,19 @@ class PolicyChanges:
             change = self.policies.write(
                 session,
                 after,
-                current.get(name_key(after.name)),
+                current.get(key),
                 before,
                 author=actor.user,
                 source=actor.source,
                 at=now,
             )
-            if before is None:
-                report.created.append(after.name)
-            elif change.is_noop:
+            if change.is_noop:
                 report.unchanged.append(after.name)
             else:
                 report.updated.append(after.name)
-            if not change.is_noop:
                 changed_any = True
                 uow.publish(ChangeEvent(change, actor.user, actor.source, command.quiet, now))
+        create_new()
         if changed_any:
             self.policies.bump_generation(session)
         return report
