@@ -319,21 +319,21 @@ class PolicyRepository:
         pending = self.pending(session, tool)
         return to_policy(tool, aliases, _scheduled(pending, tool.status) if pending else None)
 
-    def policies_of(self, session: Session, tools: Iterable[Tool]) -> list[ToolPolicy]:
-        """The policies of `tools`, each as `policy_of` reads it, in two queries for all of
-        them (every alias, every scheduled change): meant for the whole registry (an import)."""
+    def registry(self, session: Session) -> dict[str, tuple[int, ToolPolicy]]:
+        """Every tool's id and policy (as `policy_of` reads it) by name key, in three queries
+        of plain rows, not an ORM object a tool: what an import compares the files with."""
         aliases: dict[int, list[str]] = {}
         for tool_id, alias in session.exec(
             select(Alias.tool_id, Alias.alias).order_by(col(Alias.id))
         ):
             aliases.setdefault(tool_id, []).append(alias)
         pending = {row.tool_id: row for row in session.exec(select(ScheduledChange)).all()}
-        policies = []
-        for tool in tools:
-            change = pending.get(tool.id or 0)
-            scheduled = _scheduled(change, tool.status) if change is not None else None
-            policies.append(to_policy(tool, aliases.get(tool.id or 0, ()), scheduled))
-        return policies
+        found: dict[str, tuple[int, ToolPolicy]] = {}
+        for row in session.execute(sa.select(*_POLICY_COLUMNS, col(Tool.name_key))):
+            change = pending.get(row.id)
+            scheduled = _scheduled(change, row.status) if change is not None else None
+            found[row.name_key] = (row.id, to_policy(row, aliases.get(row.id, ()), scheduled))
+        return found
 
     def close_names(self, session: Session, name: str) -> list[str]:
         """Up to three tool names close to `name` (by name or alias), the clearly best first."""
@@ -481,10 +481,11 @@ class PolicyRepository:
         return Change(before, None, changed, tool.version)
 
     def free_claimed_aliases(
-        self, session: Session, claims: dict[str, str], tools: dict[str, Tool]
+        self, session: Session, claims: Mapping[str, str], tool_ids: Mapping[str, int]
     ) -> None:
-        """Drop aliases that `claims` (name key -> tool key) gives to another tool."""
-        owner_of = {tool.id: key for key, tool in tools.items()}
+        """Drop aliases that `claims` (name key -> tool key) gives to another tool than the
+        one holding them (`tool_ids`: tool key -> its id)."""
+        owner_of = {tool_id: key for key, tool_id in tool_ids.items()}
         # Plain rows, not ORM objects: an import reads every alias of the registry here.
         freed = [
             alias_id
