@@ -11,6 +11,8 @@ In order, each as its own process (the exact commands are printed and written to
 5. bench/catalogue.py      catalogue pages at 10,000 tools, served in process (about a minute)
 6. bench/failover.py       `kill -9` the sender mid fan-out: restart and standby, on SQLite and
                            (unless --no-postgres, when it answers) PostgreSQL
+7. bench/import_cost.py    `policybot import` of 10,000 tools: fresh, unchanged, 1% changed, on
+                           SQLite and (unless --no-postgres, when it answers) PostgreSQL
 and bench/answer_quality.py, so a speed-up that costs right answers shows here too.
 
 Settings are quick but meaningful: the whole run takes a few minutes on 2 cores.
@@ -45,6 +47,8 @@ AIM_CPU_TIMES_BARE = 1.5  # issue 30: server CPU per answered request, x bare Bo
 AIM_WORKER_OVER_STOCK_MS = 0.3  # issue 30: policybot's worker over stock gthread, same app
 AIM_CATALOGUE_MS = 200.0  # issue 18: per page at 10,000 tools
 AIM_FAILOVER_S = 5.0  # first DM after a kill -9 (standby) or a restart
+AIM_IMPORT_FRESH_S = 5.0  # issue 30: 10,000 tools into a fresh database
+AIM_IMPORT_UNCHANGED_S = 2.0  # issue 30: the same files again
 DATABASE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
@@ -341,6 +345,24 @@ def summarise_failover(section: Section) -> None:
     )
 
 
+def summarise_import(section: Section) -> None:
+    """One row per database: the three imports, wall (the aims) and CPU, with the load."""
+    for d in section.data or []:
+        ok = d["fresh_s"] <= AIM_IMPORT_FRESH_S and d["unchanged_s"] <= AIM_IMPORT_UNCHANGED_S
+        section.summary.append(
+            (
+                f"`policybot import` of {d['tools']:,} tools ({d['database']}): "
+                f"fresh / unchanged / {d['changed']} changed",
+                f"{d['fresh_s']:.2f} / {d['unchanged_s']:.2f} / {d['changed_s']:.2f} s "
+                f"(CPU {d['fresh_cpu_s']:.2f} / {d['unchanged_cpu_s']:.2f} / "
+                f"{d['changed_cpu_s']:.2f} s; load {d['load_fresh']:.1f} / "
+                f"{d['load_unchanged']:.1f} / {d['load_changed']:.1f})",
+                f"<= {AIM_IMPORT_FRESH_S:g} / <= {AIM_IMPORT_UNCHANGED_S:g} s: "
+                f"{'met' if ok else 'MISSED'}",
+            )
+        )
+
+
 # -- the document -------------------------------------------------------------------------
 
 
@@ -504,6 +526,15 @@ Resume is the first DM Slack accepts after that (the new holder's first claim in
 `lost` / `doubled` are members with no DM / more than one. PostgreSQL runs when it answers at
 127.0.0.1:5432 and `--no-postgres` is not given. Aim: under 5 s, nobody lost or doubled."""
 
+IMPORT_TEXT = """\
+`policybot import DIR` as a child process (start-up included) with five files of 2,000
+generated tools in the format of policies/ (two or three aliases each, every field, an
+alternative on every tenth): into a database with no schema, then the same files again, then
+with 1% of the tools given a new reason. Wall seconds are the aims' figure; the import's own
+CPU seconds (the PostgreSQL server's not included) and the load average before each run say
+how much of the wall time was waiting for a shared machine. Aims (issue 30): fresh <= 5 s,
+unchanged <= 2 s, on SQLite and PostgreSQL."""
+
 DOC_SECTIONS: list[tuple[str, str, str | Callable[[list[Section]], str]]] = [
     ("matching", "1. Matching as the registry grows", MATCHING_TEXT),
     ("http", "2. The HTTP endpoint under load", HTTP_TEXT),
@@ -511,6 +542,7 @@ DOC_SECTIONS: list[tuple[str, str, str | Callable[[list[Section]], str]]] = [
     ("startup", "4. Startup", "Plain Python timing; medians of several runs."),
     ("catalogue", "5. The catalogue at 10,000 tools", CATALOGUE_TEXT),
     ("failover", "6. Failover: the sender killed mid fan-out", FAILOVER_TEXT),
+    ("import", "7. Importing 10,000 tools", IMPORT_TEXT),
     ("quality", "Answer quality", "`bench/answer_quality.py` on the labelled question set."),
 ]
 
@@ -536,13 +568,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="HTTP load time per run")
     parser.add_argument("--concurrency", default="50,100", help="HTTP concurrency levels")
     parser.add_argument(
-        "--no-postgres", action="store_true", help="HTTP and failover on SQLite only"
+        "--no-postgres", action="store_true", help="HTTP, failover and import on SQLite only"
     )
     parser.add_argument(
         "--skip",
         action="append",
         default=[],
-        choices=("matching", "http", "fanout", "startup", "catalogue", "failover", "quality"),
+        choices=(
+            "matching",
+            "http",
+            "fanout",
+            "startup",
+            "catalogue",
+            "failover",
+            "import",
+            "quality",
+        ),
         help="leave one benchmark out (repeatable)",
     )
     args = parser.parse_args(argv)
@@ -557,6 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.no_postgres:
         http_command.append("--no-postgres")
+    import_command = [python, str(BENCH / "import_cost.py")]
+    if args.no_postgres:
+        import_command.append("--no-postgres")
     sections = [
         Section("matching", [python, str(BENCH / "matching.py")]),
         Section("http", http_command),
@@ -564,6 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         Section("startup", [python, str(BENCH / "startup.py")]),
         Section("catalogue", [python, str(BENCH / "catalogue.py")], fenced=True),
         *failover_sections(python, postgres=not args.no_postgres),
+        Section("import", import_command),
         Section("quality", [python, str(BENCH / "answer_quality.py")]),
     ]
     summarisers = {
@@ -573,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": summarise_startup,
         "catalogue": summarise_catalogue,
         "failover": summarise_failover,
+        "import": summarise_import,
         "quality": summarise_quality,
     }
     began = time.perf_counter()

@@ -707,8 +707,16 @@ class PolicyChanges:
         session = uow.session
         report = ImportReport()
         now = self.store.clock()
-        current = {t.name_key: t for t in self.policies.tools(session)}
-        befores = [self.policies.policy_of(session, tool) for tool in current.values()]
+        # Plain rows: only the tools the import changes are read again as ORM objects.
+        current = self.policies.registry(session)
+        ids = {key: tool_id for key, (tool_id, _policy) in current.items()}
+
+        def existing(key: str) -> Tool:
+            found = session.get(Tool, ids[key])
+            assert found is not None, "read in this transaction"
+            return found
+
+        befores = [policy for _id, policy in current.values()]
         audiences_changed = False
         if command.audiences is not None:
             # The files' audiences replace the registry's; their rules must name them.
@@ -716,7 +724,7 @@ class PolicyChanges:
             audiences_changed = self.policies.replace_audiences(session, command.audiences)
         outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
         for policy in outcome.removed:
-            tool = current[name_key(policy.name)]
+            tool = existing(name_key(policy.name))
             removal = self.policies.delete(
                 session, tool, author=actor.user, source=actor.source, at=now
             )
@@ -731,38 +739,54 @@ class PolicyChanges:
             if name_key(after.name) not in later
         }
         claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
-        self.policies.free_claimed_aliases(session, claims, current)
+        self.policies.free_claimed_aliases(session, claims, ids)
         changed_any = bool(outcome.removed) or audiences_changed
+        # New tools are created together, a run of them at a time so that every revision
+        # and event keeps the files' order.
+        new: list[ToolPolicy] = []
+
+        def create_new() -> None:
+            created = self.policies.create_many(
+                session, new, author=actor.user, source=actor.source, at=now
+            )
+            for change in created:
+                uow.publish(ChangeEvent(change, actor.user, actor.source, command.quiet, now))
+            new.clear()
+
         for before, after in outcome.written:
             key = name_key(after.name)
+            if before is None:
+                new.append(after)
+                report.created.append(after.name)
+                changed_any = True
+                continue
+            create_new()
             if key in outcome.pending:
                 report.unchanged.append(after.name)
                 continue
             if key in outcome.scheduled:
                 # A future-dated status change is kept for its day, as `set` keeps it.
-                plan = _Plan(current[key], before, after)
+                plan = _Plan(existing(key), before, after)
                 self._schedule(uow, plan, after, actor, command.quiet, now)
                 report.scheduled.append(after.name)
                 changed_any = True
                 continue
+            if not diff(before, after):
+                report.unchanged.append(after.name)  # as `write` finds it, without the row
+                continue
             change = self.policies.write(
                 session,
                 after,
-                current.get(name_key(after.name)),
+                existing(key),
                 before,
                 author=actor.user,
                 source=actor.source,
                 at=now,
             )
-            if before is None:
-                report.created.append(after.name)
-            elif change.is_noop:
-                report.unchanged.append(after.name)
-            else:
-                report.updated.append(after.name)
-            if not change.is_noop:
-                changed_any = True
-                uow.publish(ChangeEvent(change, actor.user, actor.source, command.quiet, now))
+            report.updated.append(after.name)
+            changed_any = True
+            uow.publish(ChangeEvent(change, actor.user, actor.source, command.quiet, now))
+        create_new()
         if changed_any:
             self.policies.bump_generation(session)
         return report

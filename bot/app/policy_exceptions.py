@@ -491,12 +491,9 @@ class Exceptions:
         if change.after is not None and not any(f in change.changed for f in POLICY_FIELDS):
             return
         key = name_key(subject.name)
-        rows = session.exec(
-            select(PolicyException).where(
-                PolicyException.tool_key == key,
-                col(PolicyException.status).in_((ACTIVE, PENDING)),
-            )
-        ).all()
+        # Read once a transaction (an import has a change a tool), filtered as they are now.
+        current = uow.read_once(PolicyException, _current_exceptions)
+        rows = [r for r in current if r.tool_key == key and r.status in (ACTIVE, PENDING)]
         if not rows:
             return
         what = "was removed from the registry" if change.after is None else "changed its policy"
@@ -730,3 +727,14 @@ def export_rows(views: Sequence[ExceptionView]) -> list[dict[str, str]]:
         }
         for v in views
     ]
+
+
+def _current_exceptions(session: Session) -> list[PolicyException]:
+    """The exceptions a policy change may end: active and pending ones."""
+    return list(
+        session.exec(
+            select(PolicyException)
+            .where(col(PolicyException.status).in_((ACTIVE, PENDING)))
+            .order_by(col(PolicyException.id))
+        ).all()
+    )

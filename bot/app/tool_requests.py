@@ -320,14 +320,15 @@ class ToolRequests:
         session = uow.session
         keys = {name_key(after.name), *(name_key(a) for a in after.aliases)}
         own = name_key(after.name)
-        rows = session.exec(
-            select(ToolRequest).where(
-                sa.or_(
-                    sa.and_(col(ToolRequest.status) == "open", col(ToolRequest.tool_key).in_(keys)),
-                    sa.and_(col(ToolRequest.status) == "added", col(ToolRequest.covered_by) == own),
-                )
-            )
-        ).all()
+        # Read once a transaction (an import has a change a tool); filtered on the rows as
+        # they are now, so a request this transaction already covered counts as covered.
+        waiting = uow.read_once(ToolRequest, _waiting_requests)
+        rows = [
+            row
+            for row in waiting
+            if (row.status == "open" and row.tool_key in keys)
+            or (row.status == "added" and row.covered_by == own)
+        ]
         for row in rows:
             decided = after.status in DECIDED
             if row.status == "added" and not (decided and "status" in event.change.changed):
@@ -480,4 +481,16 @@ def admin_notice(view: RequestView, zone: dt.tzinfo) -> Notice:
         ),
         topic="request",
         extra={"request": view.id},
+    )
+
+
+def _waiting_requests(session: Session) -> list[ToolRequest]:
+    """The requests a registry change may answer: open ones, and those covered by a tool
+    still under review."""
+    return list(
+        session.exec(
+            select(ToolRequest)
+            .where(col(ToolRequest.status).in_(("open", "added")))
+            .order_by(col(ToolRequest.id))
+        ).all()
     )

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from bot.domain.events import ChangeEvent
 if TYPE_CHECKING:
     from bot.adapters.db.models import Announcement, PolicyVersion
 
+_T = TypeVar("_T")
 Handler = Callable[["UnitOfWork", ChangeEvent], object]
 # Event type -> its handlers, in the order they run (the version first).
 Handlers = Mapping[type[ChangeEvent], Sequence[Handler]]
@@ -36,6 +37,9 @@ class OpenVersion:
 
     row: PolicyVersion
     items: list[dict[str, Any]] = field(default_factory=list)
+    # When its changes were made: their revisions carry these times until they join it.
+    times: set[dt.datetime] = field(default_factory=set)
+    source: str = ""  # the latest change's, which the summary names
 
 
 @dataclass
@@ -54,6 +58,7 @@ class UnitOfWork:
     announced: list[dict[str, Any]] = field(default_factory=list)
     countdowns: set[dt.date] = field(default_factory=set)
     _finishers: list[Callable[[UnitOfWork], None]] = field(default_factory=list)
+    _read: dict[object, Any] = field(default_factory=dict)
 
     def publish(self, event: ChangeEvent) -> None:
         """A change happened in this transaction: every subscribed handler takes it now."""
@@ -62,6 +67,15 @@ class UnitOfWork:
             return
         for handler in self.handlers.get(type(event), ()):
             handler(self, event)
+
+    def read_once(self, key: object, read: Callable[[Session], _T]) -> _T:
+        """`read(session)`, read the first time a handler asks in this transaction and kept:
+        rows a handler looks through for every change (an import has thousands) but that
+        the transaction's changes do not add to. The handler sees the same ORM objects, so
+        what it changes in them, it sees."""
+        if key not in self._read:
+            self._read[key] = read(self.session)
+        return cast(_T, self._read[key])
 
     def before_commit(self, finish: Callable[[UnitOfWork], None]) -> None:
         """Run `finish` once, after the transaction's last change and before it commits."""

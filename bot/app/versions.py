@@ -142,16 +142,9 @@ class Versions:
     # -- writing (inside the change's transaction) ------------------------------------------
 
     def on_change(self, uow: UnitOfWork, event: ChangeEvent) -> None:
-        """In the change's transaction: the change joins the transaction's version."""
+        """In the change's transaction: the change joins the transaction's version (its
+        revisions and the version's summary are written once, before the commit)."""
         current = self.current(uow, event)
-        session = uow.session
-        # The revisions of this transaction carry its time (the change's `at`).
-        session.execute(
-            sa.update(Revision)
-            .where(col(Revision.version_id).is_(None), col(Revision.at) == event.at)
-            .values(version_id=current.row.id),
-            execution_options={"synchronize_session": False},
-        )
         name = event.change.after or event.change.before
         current.items.append(
             {
@@ -161,7 +154,25 @@ class Versions:
                 "label": _label_of(event),
             }
         )
-        current.row.summary = summary_of(current.items, event.source, current.row.baseline)
+        current.times.add(event.at)
+        current.source = event.source
+        uow.before_commit(self._close)
+
+    @staticmethod
+    def _close(uow: UnitOfWork) -> None:
+        """Once a transaction: its revisions (which carry its changes' time) join its version,
+        and the version's summary counts every change (one statement, not one a change)."""
+        current = uow.version
+        if current is None:
+            return
+        session = uow.session
+        session.execute(
+            sa.update(Revision)
+            .where(col(Revision.version_id).is_(None), col(Revision.at).in_(current.times))
+            .values(version_id=current.row.id),
+            execution_options={"synchronize_session": False},
+        )
+        current.row.summary = summary_of(current.items, current.source, current.row.baseline)
         session.add(current.row)
 
     @staticmethod

@@ -8,9 +8,9 @@ every change goes through one place that checks permissions and domain rules fir
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process, utils
@@ -344,6 +344,22 @@ class PolicyRepository:
         pending = self.pending(session, tool)
         return to_policy(tool, aliases, _scheduled(pending, tool.status) if pending else None)
 
+    def registry(self, session: Session) -> dict[str, tuple[int, ToolPolicy]]:
+        """Every tool's id and policy (as `policy_of` reads it) by name key, in three queries
+        of plain rows, not an ORM object a tool: what an import compares the files with."""
+        aliases: dict[int, list[str]] = {}
+        for tool_id, alias in session.exec(
+            select(Alias.tool_id, Alias.alias).order_by(col(Alias.id))
+        ):
+            aliases.setdefault(tool_id, []).append(alias)
+        pending = {row.tool_id: row for row in session.exec(select(ScheduledChange)).all()}
+        found: dict[str, tuple[int, ToolPolicy]] = {}
+        for row in session.execute(sa.select(*_POLICY_COLUMNS, col(Tool.name_key))):
+            change = pending.get(row.id)
+            scheduled = _scheduled(change, row.status) if change is not None else None
+            found[row.name_key] = (row.id, to_policy(row, aliases.get(row.id, ()), scheduled))
+        return found
+
     def close_names(self, session: Session, name: str) -> list[str]:
         """Up to three tool names close to `name` (by name or alias), the clearly best first."""
         owners: dict[str, str] = {}
@@ -401,23 +417,7 @@ class PolicyRepository:
         if existing is not None and not changed:
             return Change(before, before, {}, existing.version)
         now = self.store.clock()
-        values: dict[str, Any] = {
-            "name": policy.name,
-            "name_key": name_key(policy.name),
-            "vendor": policy.vendor,
-            "category": policy.category,
-            "status": policy.status.value,
-            "reason": policy.reason,
-            "conditions": policy.conditions,
-            "max_data": policy.max_data.value if policy.max_data else None,
-            "alternatives": list(policy.alternatives),
-            "effective": policy.effective,
-            "owner": policy.owner,
-            "link": policy.link,
-            "rules": rules_plain(policy.rules) or None,
-            "translations": translations_plain(policy.translations) or None,
-            "updated_at": now,
-        }
+        values = _tool_values(policy, now)
         if existing is None:
             tool = Tool(**values, created_at=now)
             session.add(tool)
@@ -446,6 +446,47 @@ class PolicyRepository:
         _flush_claiming_names(session, policy)
         return Change(before, replace(policy, updated_at=now), changed, version)
 
+    def create_many(
+        self,
+        session: Session,
+        policies: Sequence[ToolPolicy],
+        *,
+        author: str,
+        source: str,
+        at: dt.datetime,
+    ) -> list[Change]:
+        """`write` for many new tools at once (an import): their rows, aliases and `create`
+        revisions in three statements, not three round trips a tool. The revisions are
+        added in the order of `policies`."""
+        if not policies:
+            return []
+        now = self.store.clock()
+        rows = [{**_tool_values(policy, now), "created_at": now} for policy in policies]
+        try:
+            ids = session.execute(
+                sa.insert(_TOOL).returning(_TOOL.c.id, sort_by_parameter_order=True), rows
+            ).scalars()
+            aliases = [
+                {"tool_id": tool_id, "alias": alias, "alias_key": name_key(alias)}
+                for tool_id, policy in zip(ids, policies, strict=True)
+                for alias in policy.aliases
+            ]
+            if aliases:
+                session.execute(sa.insert(_ALIAS), aliases)
+        except sa.exc.IntegrityError as error:
+            raise StaleEditError(
+                "a name or alias of the imported tools was just taken by someone else's "
+                "change: try again"
+            ) from error
+        changes = []
+        revisions = []
+        for policy in policies:
+            changed = diff(None, policy)
+            changes.append(Change(None, replace(policy, updated_at=now), changed, 1))
+            revisions.append(_revision_values(policy.name, "create", changed, author, source, at))
+        session.execute(sa.insert(_REVISION), revisions)
+        return changes
+
     def check_version(self, tool: Tool, expected_version: int | None) -> None:
         """StaleEditError when the editor saw another version than the tool is at now."""
         if expected_version is not None and tool.version != expected_version:
@@ -467,14 +508,21 @@ class PolicyRepository:
         return Change(before, None, changed, tool.version)
 
     def free_claimed_aliases(
-        self, session: Session, claims: dict[str, str], tools: dict[str, Tool]
+        self, session: Session, claims: Mapping[str, str], tool_ids: Mapping[str, int]
     ) -> None:
-        """Drop aliases that `claims` (name key -> tool key) gives to another tool."""
-        owner_of = {tool.id: key for key, tool in tools.items()}
-        for alias in session.exec(select(Alias)).all():
-            claimant = claims.get(alias.alias_key)
-            if claimant is not None and claimant != owner_of.get(alias.tool_id):
-                session.delete(alias)
+        """Drop aliases that `claims` (name key -> tool key) gives to another tool than the
+        one holding them (`tool_ids`: tool key -> its id)."""
+        owner_of = {tool_id: key for key, tool_id in tool_ids.items()}
+        # Plain rows, not ORM objects: an import reads every alias of the registry here.
+        freed = [
+            alias_id
+            for alias_id, tool_id, alias_key in session.exec(
+                select(Alias.id, Alias.tool_id, Alias.alias_key)
+            )
+            if (claimant := claims.get(alias_key)) is not None and claimant != owner_of.get(tool_id)
+        ]
+        for start in range(0, len(freed), _BATCH):
+            session.exec(sa.delete(Alias).where(col(Alias.id).in_(freed[start : start + _BATCH])))
         session.flush()
 
     def schedule(
@@ -559,17 +607,7 @@ class PolicyRepository:
         source: str,
         at: dt.datetime,
     ) -> None:
-        session.add(
-            Revision(
-                tool_key=name_key(tool_name),
-                tool_name=tool_name,
-                action=action,
-                author=author,
-                source=source,
-                changes={k: list(v) for k, v in changed.items()},
-                at=at,
-            )
-        )
+        session.add(Revision(**_revision_values(tool_name, action, changed, author, source, at)))
 
     # -- audiences ---------------------------------------------------------------------------
 
@@ -620,6 +658,53 @@ class PolicyRepository:
         )
         if result.rowcount == 0:
             session.add(RegistryState(id=1, generation=1))
+
+
+# Core tables for the bulk statements of an import (no ORM object per row).
+_TOOL = cast(sa.Table, Tool.__table__)  # type: ignore[attr-defined]
+_ALIAS = cast(sa.Table, Alias.__table__)  # type: ignore[attr-defined]
+_REVISION = cast(sa.Table, Revision.__table__)  # type: ignore[attr-defined]
+
+
+def _tool_values(policy: ToolPolicy, now: dt.datetime) -> dict[str, Any]:
+    """A tool row's columns for `policy`, written at `now`."""
+    return {
+        "name": policy.name,
+        "name_key": name_key(policy.name),
+        "vendor": policy.vendor,
+        "category": policy.category,
+        "status": policy.status.value,
+        "reason": policy.reason,
+        "conditions": policy.conditions,
+        "max_data": policy.max_data.value if policy.max_data else None,
+        "alternatives": list(policy.alternatives),
+        "effective": policy.effective,
+        "owner": policy.owner,
+        "link": policy.link,
+        "rules": rules_plain(policy.rules) or None,
+        "translations": translations_plain(policy.translations) or None,
+        "updated_at": now,
+    }
+
+
+def _revision_values(
+    tool_name: str,
+    action: str,
+    changed: dict[str, tuple[Any, Any]],
+    author: str,
+    source: str,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    """A revision row's columns: who changed which tool how, when, each field old -> new."""
+    return {
+        "tool_key": name_key(tool_name),
+        "tool_name": tool_name,
+        "action": action,
+        "author": author,
+        "source": source,
+        "changes": {k: list(v) for k, v in changed.items()},
+        "at": at,
+    }
 
 
 def _flush_claiming_names(session: Session, policy: ToolPolicy) -> None:
