@@ -10,6 +10,7 @@ import pytest
 from bot.adapters.db.store import Store
 from bot.app.changes import Actor, AddTool, ImportPolicies, SavePolicy
 from bot.app.runtime import Runtime
+from bot.app.versions import Versions
 from bot.domain.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
 from bot.domain.errors import PermissionDenied, PolicyError, StaleEditError, UnknownToolError
 from bot.domain.policy import DataClass, Status
@@ -415,3 +416,21 @@ def test_trusted_import_needs_no_admin(runtime: Runtime) -> None:
     report = imported(runtime, [make_policy("Zed AI")])
     assert report.created == ["Zed AI"]
     assert TRUSTED.trusted
+
+
+def test_import_keeps_the_files_order_across_new_and_changed_tools(
+    runtime: Runtime, store: Store
+) -> None:
+    kept = next(p for p in seed_registry() if p.name == "Claude Code")
+    files = [
+        make_policy("Alpha Writer"),
+        replace(kept, reason="Reviewed again."),
+        make_policy("Beta Lens"),
+    ]
+    others = [p for p in seed_registry() if p.name != kept.name]
+    report = imported(runtime, [*others, *files])
+    assert report.created == ["Alpha Writer", "Beta Lens"]
+    assert report.updated == ["Claude Code"]
+    version = Versions(store).latest(1)[0]
+    assert [c["tool"] for c in version.changes] == ["Alpha Writer", "Claude Code", "Beta Lens"]
+    assert version.summary.startswith("import: 3 changes")
