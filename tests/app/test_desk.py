@@ -15,52 +15,19 @@ from bot.adapters.db.store import Store
 from bot.app.changes import Actor, ImportPolicies, SavePolicy
 from bot.app.desk import Desk
 from bot.app.notices import NOTICE_KIND, Notice
-from bot.app.policy_exceptions import GroupMembers
 from bot.app.runtime import Runtime
 from bot.app.tool_requests import RequestError
-from bot.config import Settings
 from bot.domain.policy import Status
+from tests.app.desk_setup import build, restart_numbering, set_owner
 from tests.conftest import FakeClock
 from tests.factories import make_policy, seed_registry
-from tests.wiring import apply, runtime_on, seed
+from tests.wiring import apply, seed
 
 ADMIN = "UADMIN"
 OTHER_ADMIN = "UADMIN2"
 ALICE = "UALICE"
 BOB = "UBOB"
 ADMIN_CHANNEL = "C0ADMINS"
-
-
-def build(
-    engine: sa.Engine,
-    clock: FakeClock,
-    group_members: GroupMembers | None = None,
-    **overrides: object,
-) -> Runtime:
-    values: dict[str, object] = {
-        "admins": [ADMIN, OTHER_ADMIN],
-        "admin_channel": ADMIN_CHANNEL,
-        "requests_per_day": 3,
-        "exception_max_days": 30,
-        "exception_reminder": "3d",
-    }
-    values.update(overrides)
-    settings = Settings(**values)  # type: ignore[arg-type]
-    return runtime_on(Store(engine, clock=clock), settings, group_members=group_members)
-
-
-def set_owner(runtime: Runtime, owner: str) -> None:
-    policy = replace(runtime.policies.resolve("Claude Code"), owner=owner)
-    apply(runtime, SavePolicy(policy, tool="Claude Code"))
-
-
-def restart_numbering(engine: sa.Engine) -> None:
-    """R1 and E1 in every test: PostgreSQL keeps counting ids after the tables are emptied."""
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as connection:
-        for table in ("tool_request", "policy_exception", "answer_feedback"):
-            connection.execute(sa.text(f"ALTER SEQUENCE {table}_id_seq RESTART WITH 1"))
 
 
 @pytest.fixture
@@ -541,7 +508,7 @@ def test_a_tool_that_becomes_allowed_ends_exceptions_saying_none_is_needed(
 def test_two_first_askers_at_once_make_one_request_on_postgresql(runtime: Runtime) -> None:
     import threading
 
-    from tests.adapters.db.test_store_postgres import wait_for_lock_waiters
+    from tests.postgres_locks import wait_for_lock_waiters
 
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("set TEST_DATABASE_URL to a PostgreSQL database to run the concurrency tests")

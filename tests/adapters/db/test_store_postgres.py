@@ -8,7 +8,6 @@ the tool and queued on their UPDATE; releasing it lets them write in the worst o
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -24,6 +23,7 @@ from bot.domain.errors import StaleEditError
 from bot.domain.policy import Status
 from tests.conftest import FakeClock
 from tests.factories import seed_registry
+from tests.postgres_locks import wait_for_lock_waiters
 from tests.wiring import apply, runtime_on, seed
 
 
@@ -34,26 +34,6 @@ def pg(engine: sa.Engine, clock: FakeClock) -> Runtime:
     runtime = runtime_on(Store(engine, clock=clock), admins=["alice", "bob"])
     seed(runtime, seed_registry())
     return runtime
-
-
-def lock_waiters(engine: sa.Engine) -> int:
-    """Other sessions of this database waiting on a lock right now."""
-    with engine.connect() as connection:
-        return int(
-            connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            ).scalar_one()
-        )
-
-
-def wait_for_lock_waiters(engine: sa.Engine, count: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while lock_waiters(engine) < count:
-        assert time.monotonic() < deadline, f"expected {count} writers queued on the lock"
-        time.sleep(0.02)
 
 
 @contextmanager

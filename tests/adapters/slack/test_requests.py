@@ -35,7 +35,7 @@ from tests.adapters.slack.harness import (
     response_to,
     wait_until,
 )
-from tests.app.test_desk import build, restart_numbering, set_owner
+from tests.app.desk_setup import build, restart_numbering, set_owner
 from tests.conftest import FakeClock
 from tests.factories import make_policy, seed_registry
 from tests.standin import Message, StandinSlack, payloads
