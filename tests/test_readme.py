@@ -4,7 +4,6 @@ catalogue without Slack and the server HTTP mode really uses (issue 27)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from bot.config import load_settings
 from tests.conftest import REPO
+from tests.terminal import at_a_terminal, clean_env
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -25,47 +25,6 @@ def policybot(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "policybot"
     entry = [str(script)] if script.exists() else [sys.executable, "-m", "bot.entrypoints.cli"]
     return [*entry, *args]
-
-
-def clean_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("POLICYBOT_", "DATABASE_URL", "LOG_", "SLACK_"))
-    }
-    env["PYTHONPATH"] = str(REPO)
-    return env
-
-
-def at_a_terminal(
-    command: list[str], typed: str, cwd: Path, env: dict[str, str] | None = None
-) -> str:
-    """What a person sees running `command` at a terminal and typing `typed`."""
-    import pty
-
-    main, child = pty.openpty()
-    process = subprocess.Popen(
-        command,
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        cwd=cwd,
-        env={**clean_env(), **(env or {})},
-    )
-    os.close(child)
-    os.write(main, typed.encode())
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    process.wait(timeout=60)
-    os.close(main)
-    return seen.decode().replace("\r\n", "\n")
 
 
 def test_the_console_in_the_first_screen_is_what_make_run_prints(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REPO
-from tests.test_readme import at_a_terminal
+from tests.terminal import at_a_terminal
 
 ADMIN = "alice"
 

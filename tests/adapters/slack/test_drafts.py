@@ -9,8 +9,8 @@ import json
 
 from bot.domain.policy import Status
 from tests.adapters.slack.conftest import ADMIN, GROUP_ADMIN, STAFF, Served
+from tests.adapters.slack.conversation import ask, open_form, replies_in, submit
 from tests.adapters.slack.harness import all_text
-from tests.adapters.slack.test_http import ask, open_form, replies_in, submit
 
 
 def test_a_staged_change_is_invisible_to_staff_until_published(http_bot: Served) -> None:

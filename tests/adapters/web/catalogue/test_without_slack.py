@@ -13,7 +13,7 @@ import pytest
 
 from tests.adapters.slack.harness import BotProcess, http, seeded_database
 from tests.conftest import POSTGRES_URL, REPO, postgres_database
-from tests.entrypoints.test_cli_errors import one_line_without_traceback, policybot
+from tests.entrypoints.cli_run import one_line_without_traceback, policybot
 from tests.factories import seed_registry
 
 
