@@ -10,13 +10,14 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS)
 
-.PHONY: install browser db run serve test test-network lint typecheck pytest pytest-postgres lock bench clean help
+.PHONY: install browser db run serve catalogue test test-network lint typecheck pytest pytest-postgres lock bench clean help
 
 help:
 	@echo "make run    - set up, migrate the SQLite database and start the console bot"
 	@echo "make test   - set up, then ruff, mypy and pytest (SQLite, and PostgreSQL if it answers)"
 	@echo "make test-network - the tests that need the package index (CI runs them too)"
 	@echo "make serve  - set up, then start the Slack bot (settings from the environment or .env)"
+	@echo "make catalogue - set up, then serve the catalogue alone at http://127.0.0.1:3000/catalogue/ (no Slack)"
 	@echo "make bench  - run the benchmarks in bench/ and write docs/benchmarks.md"
 
 $(STAMP): pyproject.toml
@@ -48,6 +49,9 @@ run: db
 
 serve: db
 	$(BIN)/policybot serve
+
+catalogue: db
+	$(BIN)/policybot catalogue serve
 
 lint: install
 	$(BIN)/ruff check .

@@ -35,10 +35,21 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
 from bot.adapters.files.policyfile import load_policies  # noqa: E402
+from bot.adapters.files.vocabularyfile import VocabularyFile  # noqa: E402
 from bot.domain.answers import AnswerKind, Registry, answer_question, render_text  # noqa: E402
 
 CORPUS = REPO / "tests" / "data" / "corpus"
-DEV_BATCHES = ("newhire", "china-engineer", "marketing", "legal", "manager", "contractor")
+DEV_BATCHES = (
+    "newhire",
+    "china-engineer",
+    "marketing",
+    "legal",
+    "manager",
+    "contractor",
+    "round2-en",
+    "round2-zh",
+    "fresh2",
+)
 CONTACT = "#ai-governance"
 CORPUS_DAY = dt.date(2026, 12, 8)
 VERDICT_WORDS = {
@@ -111,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failures", action="store_true", help="print every answer not right")
     parser.add_argument("--json", type=Path, help="write every scored answer here")
     args = parser.parse_args(argv)
-    registry = Registry(load_policies(args.policies))
+    registry = Registry(load_policies(args.policies), VocabularyFile(args.policies).current())
     scored: list[Scored] = []
     by_batch: dict[str, list[Scored]] = collections.defaultdict(list)
     for name in args.batches:

@@ -31,6 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary  # noqa: E402
 from bot.domain.answers import Registry, answer_question, render_text  # noqa: E402
 from bot.domain.policy import DataClass, Status, ToolPolicy  # noqa: E402
 
@@ -101,7 +102,7 @@ def _percentile(values: Sequence[float], share: float) -> float:
 
 
 def measure_quality(policies: list[ToolPolicy], cases: list[Case]) -> None:
-    registry = Registry(policies)
+    registry = Registry(policies, shipped_vocabulary())
     today = dt.datetime.now(dt.UTC).date()
     right = 0
     wrong_tool: list[str] = []
@@ -191,7 +192,7 @@ def measure_scale(policies: list[ToolPolicy], cases: list[Case], scale: int) -> 
     extra = _synthetic(scale, random.Random(42), avoid=known | asked)
     big = policies + extra
     started = time.perf_counter()
-    registry = Registry(big)
+    registry = Registry(big, shipped_vocabulary())
     built = time.perf_counter() - started
     questions = [case.question for case in cases] * 5
     registry.matcher.find("warm up")
@@ -226,7 +227,7 @@ def measure_heldout(policies_path: Path) -> None:
     single-tool questions, and broad ones (lists, variants, follow-ups, small talk)."""
     from tests import heldout
 
-    registry = Registry(load_policies(policies_path))
+    registry = Registry(load_policies(policies_path), shipped_vocabulary())
     for label, path in (("single-tool", heldout.SINGLE), ("broad", heldout.BROAD)):
         cases = heldout.load(path)
         failures = [(case, heldout.judge(registry, case)) for case in cases]

@@ -152,6 +152,7 @@ def measure(size: int | None, rounds: int, naive_rounds: int) -> SizeResult:
     import answer_quality as aq
     from rapidfuzz import fuzz, process
 
+    from bot.adapters.files.vocabularyfile import shipped_vocabulary
     from bot.domain.answers import Registry, answer_question, render_text
 
     rss_imports = _status_mib("VmRSS")
@@ -168,7 +169,7 @@ def measure(size: int | None, rounds: int, naive_rounds: int) -> SizeResult:
         labelled += [(q, expect, ()) for q, expect in generated]
         label = f"{len(policies):,} tools"
     started = time.perf_counter()
-    registry = Registry(policies)
+    registry = Registry(policies, shipped_vocabulary())
     build_s = time.perf_counter() - started
     rss_built = _status_mib("VmRSS")
     today = dt.date(2026, 6, 1)
@@ -380,9 +381,10 @@ def measure_adversarial(rounds: int = 5) -> list[AdversarialResult]:
 
     import answer_quality as aq
 
+    from bot.adapters.files.vocabularyfile import shipped_vocabulary
     from bot.domain.answers import Registry, answer_question
 
-    registry = Registry(aq.load_policies(aq.DEFAULT_POLICIES))
+    registry = Registry(aq.load_policies(aq.DEFAULT_POLICIES), shipped_vocabulary())
     today = dt.date(2026, 6, 1)
     answer_question("warm up", registry, today)
     results = []

@@ -162,6 +162,8 @@ def main() -> None:
             SLACK_API_URL=slack.api_url,
             POLICYBOT_POLICIES=str(REPO / "policies"),
             POLICYBOT_COMMAND=COMMAND,
+            # One user asks every question: the per-person limit is not what is measured.
+            POLICYBOT_QUESTIONS_PER_MINUTE="0",
             LOG_LEVEL="WARNING",
             # As under `policybot serve`: metrics counted into shared files (set before
             # bot.metrics is imported).

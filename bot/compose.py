@@ -5,6 +5,8 @@ else sets attributes on objects built elsewhere. Reading `build_runtime` tells w
 does: `PolicyChanges` checks `Permissions`, writes through `PolicyRepository`, adds the
 announcement rows through `Announcements` in the same transaction, and after the commit
 makes the `RegistrySnapshot` forget its copy (and the announcement step wakes the sender).
+The snapshot reads questions with the words of `VocabularyFile` (the shipped ones and the
+policies folder's `vocabulary.yaml`), rebuilt when that file changes.
 `DueChanges` applies scheduled changes on their day, before the snapshot or a change reads.
 """
 
@@ -35,13 +37,16 @@ from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.adapters.db.store import Clock, Store
-from bot.adapters.files.policyfile import PolicyFileError, load_policies
+from bot.adapters.files.policyfile import PolicyFileError, load_audiences, load_policies
+from bot.adapters.files.vocabularyfile import VocabularyFile
 from bot.app.admin import Admin
 from bot.app.announcements import AnnouncementConfig, Announcements
+from bot.app.audiences import AudienceMembers, UserGroupReader
 from bot.app.changes import Actor, DueChanges, ImportPolicies, Permissions, PolicyChanges
 from bot.app.desk import Desk
 from bot.app.drafts import DraftRepository, Drafts
 from bot.app.feedback import Feedback
+from bot.app.limits import RateLimiter
 from bot.app.notices import Waker
 from bot.app.plan import ImportPlan, plan_import
 from bot.app.policy_exceptions import Exceptions, GroupMembers
@@ -69,11 +74,13 @@ def build_runtime(
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
     group_members: GroupMembers | None = None,
+    user_groups: UserGroupReader | None = None,
 ) -> Runtime:
     """Wire every part on `engine` (already migrated). `also_admin` adds admins (a Slack
     user group); `group_members` reads a Slack user group named as a tool's owner (who may
     decide its exceptions); `question_log` writes questions in batches off the request
-    thread."""
+    thread, and limits how often one person may ask (`POLICYBOT_QUESTIONS_PER_MINUTE`);
+    `user_groups` reads the Slack user groups of audiences (listed members only without it)."""
     store = Store(engine, clock)
     zone = settings.zone
     policies = PolicyRepository(store)
@@ -107,7 +114,7 @@ def build_runtime(
         is_admin=permissions.is_admin,
         group_members=group_members,
     )
-    watches = Watches(store, policies, zone=zone, waker=waker)
+    watches = Watches(store, policies, zone=zone, waker=waker, per_hour=settings.watches_per_hour)
     # Who handles a change, inside its unit of work (their rows commit with it or not at
     # all), in this order: the version first, then what the version tells people. The same
     # for every change: a command, a form, an import, a draft, a scheduled change on its day.
@@ -121,7 +128,9 @@ def build_runtime(
         ]
     }
     due = DueChanges(store, policies, zone, handlers=handlers)
-    snapshot = RegistrySnapshot(policies, due)
+    # The words questions are read with: the shipped ones and the policies folder's own.
+    vocabulary = VocabularyFile(settings.policies_path)
+    snapshot = RegistrySnapshot(policies, vocabulary.current, due)
     changes = PolicyChanges(
         store,
         policies,
@@ -139,7 +148,7 @@ def build_runtime(
         requests=requests,
         exceptions=exceptions,
         watches=watches,
-        feedback=Feedback(store),
+        feedback=Feedback(store, per_hour=settings.feedback_per_hour),
         unanswered=UnansweredQueue(store, waker=waker),
         is_admin=permissions.is_admin,
         admin=admin,
@@ -161,6 +170,13 @@ def build_runtime(
         clock=clock,
         question_log=BatchedQuestionLog(questions) if question_log else None,
         desk=desk,
+        # The server's people (Slack users) are limited; the CLI and the console are not.
+        limiter=RateLimiter(settings.questions_per_minute, 60.0) if question_log else None,
+        # Who is in which audience: listed members, then user groups read at most every
+        # POLICYBOT_AUDIENCE_REFRESH_MINUTES (and after Slack says a group changed).
+        members=AudienceMembers(
+            user_groups, refresh_seconds=settings.audience_refresh_minutes * 60.0
+        ),
     )
     return Runtime(
         settings,
@@ -200,7 +216,12 @@ def load_policies_on_start(runtime: Runtime, *, drift: bool = False) -> PolicyLo
         return PolicyLoad("kept", message)
     try:
         report = runtime.changes.import_policies(
-            ImportPolicies(tuple(load_policies(path)), prune=settings.sync_policies, quiet=empty),
+            ImportPolicies(
+                tuple(load_policies(path)),
+                prune=settings.sync_policies,
+                quiet=empty,
+                audiences=load_audiences(path),
+            ),
             Actor(SEED_AUTHOR, "import", trusted=True),
         )
     except (PolicyFileError, PolicyError) as error:
@@ -258,6 +279,7 @@ def open_runtime(
     also_admin: Callable[[str], bool] | None = None,
     question_log: bool = False,
     group_members: GroupMembers | None = None,
+    user_groups: UserGroupReader | None = None,
 ) -> Runtime:
     engine = db.make_engine(settings.database_url)
     if migrate:
@@ -268,6 +290,7 @@ def open_runtime(
         also_admin=also_admin,
         question_log=question_log,
         group_members=group_members,
+        user_groups=user_groups,
     )
     if seed:
         runtime = replace(runtime, policy_load=load_policies_on_start(runtime, drift=drift))
@@ -325,6 +348,7 @@ def serving_runtime(
     """One Web API client, the admin group and owners' user groups read through it and the
     runtime (questions logged in batches off the request thread); no Bolt yet, so the sender
     can start before it."""
+    from bot.adapters.sender.slackapi import SlackUserGroups
     from bot.adapters.slack.admins import AdminGroup, UserGroups
     from bot.adapters.slack.client import make_client
 
@@ -338,6 +362,7 @@ def serving_runtime(
         also_admin=group.is_member if group else None,
         question_log=True,
         group_members=UserGroups(client).members,
+        user_groups=SlackUserGroups(client),
     )
     return runtime, client
 
@@ -350,14 +375,16 @@ def build_slack(runtime: Runtime, client: WebClient) -> App:
 
 
 def build_web(runtime: Runtime, app: App | None) -> WSGIApplication:
-    """The bot's WSGI app; `app` None in Socket Mode (the port then has no /slack/events)."""
+    """The bot's WSGI app; `app` None in Socket Mode and for `policybot catalogue serve` (the
+    port then has no /slack/events, and nothing of Slack is imported)."""
     # Imported here, as Bolt is: the `serve` process starts its sender before it needs them.
-    from bot.adapters.slack.guard import SlackEndpoint
     from bot.adapters.web.gate import TurnGate
     from bot.adapters.web.wsgi import make_wsgi_app
 
     endpoint = None
     if app is not None:
+        from bot.adapters.slack.guard import SlackEndpoint
+
         secret = runtime.settings.slack_signing_secret
         endpoint = SlackEndpoint(
             app,
@@ -383,6 +410,7 @@ def build_catalogue(runtime: Runtime) -> WSGIApplication | None:
         public_url=settings.public_url,
         clock=runtime.service.clock,
         versions=runtime.announcements.versions,
+        audience_titles=runtime.service.audience_titles,
     )
 
 

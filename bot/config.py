@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     exception_reminder: dt.timedelta = Field(
         dt.timedelta(days=3), validation_alias=_env("POLICYBOT_EXCEPTION_REMINDER")
     )
+    # Per-person limits (docs/security.md); 0 turns one off. Questions are counted in each
+    # server process, feedback and watches in the database.
+    questions_per_minute: int = Field(
+        30, ge=0, validation_alias=_env("POLICYBOT_QUESTIONS_PER_MINUTE")
+    )
+    feedback_per_hour: int = Field(20, ge=0, validation_alias=_env("POLICYBOT_FEEDBACK_PER_HOUR"))
+    watches_per_hour: int = Field(30, ge=0, validation_alias=_env("POLICYBOT_WATCHES_PER_HOUR"))
 
     log_format: str = Field("text", validation_alias=_env("LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
@@ -121,6 +128,11 @@ class Settings(BaseSettings):
     # How long a follow-up ("why?") still refers to the previous answer in a conversation.
     context_minutes: int = Field(
         30, ge=1, le=7 * 24 * 60, validation_alias=_env("POLICYBOT_CONTEXT_MINUTES")
+    )
+    # How long an audience's Slack user group members are trusted before they are read again
+    # (also read again when Slack says the group changed).
+    audience_refresh_minutes: int = Field(
+        15, ge=1, le=24 * 60, validation_alias=_env("POLICYBOT_AUDIENCE_REFRESH_MINUTES")
     )
 
     @field_validator("admins", mode="before")

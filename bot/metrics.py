@@ -80,6 +80,13 @@ QUESTION_LOG_DROPPED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+RATE_LIMITED = Counter(
+    "policybot_rate_limited_total",
+    "Refused because one person asked too often: questions, feedback and watches per their "
+    "POLICYBOT_*_PER_* limit, requests and exceptions per POLICYBOT_REQUESTS_PER_DAY.",
+    ["kind"],
+    registry=REGISTRY,
+)
 
 
 def render() -> bytes:

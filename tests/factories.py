@@ -38,3 +38,25 @@ def seed_registry() -> list[ToolPolicy]:
         ),
         make_policy("Cursor", vendor="Anysphere", status=Status.UNDER_REVIEW),
     ]
+
+
+def ban_first_allowed(text: str) -> str:
+    """A policy file's text with its first allowed tool banned, as a person would write it: a
+    banned tool has no conditions or data limit, so those lines of its entry go too."""
+    before, found, after = text.partition("status: allowed")
+    assert found, "no allowed tool in the file"
+    end = after.find("\n  - name:")
+    entry, rest = (after, "") if end < 0 else (after[:end], after[end:])
+    kept = [
+        line
+        for line in entry.split("\n")
+        if not line.lstrip().startswith(("conditions:", "max_data:"))
+    ]
+    start = before.rfind("\n  - name:")
+    head, mine = before[: start + 1], before[start + 1 :]
+    mine = "\n".join(
+        line
+        for line in mine.split("\n")
+        if not line.lstrip().startswith(("conditions:", "max_data:"))
+    )
+    return head + mine + "status: banned" + "\n".join(kept) + rest

@@ -33,12 +33,13 @@ from bot.domain.commands import (
     ShowDraft,
     ShowHelp,
     ShowHistory,
-    ShowUnanswered,
     StageChange,
+    UnsetRule,
     usage,
 )
 from bot.domain.errors import UnknownToolError
 from bot.domain.events import Change, RevisionView, plain_value
+from bot.domain.names import name_key
 from bot.domain.phrases import EN
 from bot.domain.policy import Status, ToolPolicy
 
@@ -56,8 +57,20 @@ class AdminResult:
 
 
 def describe_value(value: Any) -> str:
-    if value is None or value == []:
+    if value is None or value == [] or value == {}:
         return "—"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        # Rules: "for china-engineering: status conditional, max_data internal"
+        return "; ".join(
+            f"for {rule.get('audience')}: "
+            + (
+                ", ".join(f"{k} {describe_value(v)}" for k, v in rule.items() if k != "audience")
+                or "the default"
+            )
+            for rule in value
+        )
+    if isinstance(value, dict):  # translations: the languages written
+        return ", ".join(f"{language} ({', '.join(texts)})" for language, texts in value.items())
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -132,7 +145,7 @@ class Admin:
 
     def run(self, command: Command, actor: Actor) -> AdminResult:
         match command:
-            case SetPolicy() | AddAlias() | RemoveTool() | CancelScheduled():
+            case SetPolicy() | UnsetRule() | AddAlias() | RemoveTool() | CancelScheduled():
                 change = self.changes.run(command, actor)
                 done = None if change.is_noop else change
                 return AdminResult(self._said(command, change), done, _quiet(command))
@@ -140,8 +153,6 @@ class Admin:
                 return AdminResult(self._history(tool))
             case ListTools(status=status):
                 return AdminResult(self._list(status))
-            case ShowUnanswered():
-                return AdminResult(self._unanswered())
             case ShowHelp(command=verb):
                 return AdminResult(usage(verb))
             case EditTool(tool=tool, create=create):
@@ -211,7 +222,31 @@ class Admin:
             return f"Removed {change.before.name} from the registry."
         if isinstance(command, CancelScheduled) and change.before is not None:
             return f"{cancelled_headline(change.before)}."
-        return describe_change(change)
+        return describe_change(change) + self._offered_instead(change)
+
+    def _offered_instead(self, change: Change) -> str:
+        """A warning when a tool becomes banned while other tools list it as their
+        alternative: their answers would otherwise offer a banned tool."""
+        after = change.after
+        if after is None or after.status is not Status.BANNED or change.is_noop:
+            return ""
+        if change.before is not None and change.before.status is Status.BANNED:
+            return ""
+        keys = {name_key(n) for n in (after.name, *after.aliases)}
+        listing = [
+            p.name
+            for p in self.policies.policies()
+            if name_key(p.name) not in keys and keys & {name_key(a) for a in p.alternatives}
+        ]
+        if not listing:
+            return ""
+        names = _joined(listing)
+        when = f" from {change.scheduled_for.isoformat()}" if change.scheduled_for else ""
+        return (
+            f"\nNote: {after.name} is the listed alternative of {names}: their answers will "
+            f"show it as banned{when}. To offer something else, change their alternatives "
+            f"(set <tool> <status> --alternatives …)."
+        )
 
     def _add(self, tool: str, actor: Actor) -> AdminResult:
         change = self.changes.run(AddTool(tool), actor)
@@ -296,15 +331,10 @@ class Admin:
                 lines.append(f"• {summarize(policy)}")
         return "\n".join(lines)
 
-    def _unanswered(self) -> str:
-        questions = self.questions.unanswered()
-        if not questions:
-            return "Every question so far found a policy."
-        lines = ["Questions with no policy, most asked first:"]
-        for item in questions:
-            last = item.last_asked.astimezone(self.tz).strftime("%Y-%m-%d")
-            lines.append(f"• {item.question} — {EN.asked(item.count)}, last on {last}")
-        return "\n".join(lines)
+
+def _joined(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def describe_acks(stats: AckStats, tz: dt.tzinfo, *, names: int = 30) -> str:

@@ -34,10 +34,12 @@ from bot.adapters.db.models import (
 )
 from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
+from bot.app.audiences import AudienceMembers
 from bot.app.feedback import per_tool as feedback_per_tool
 from bot.app.notices import Waker
 from bot.app.unit_of_work import UnitOfWork
 from bot.app.versions import Versions, group_of, parse_version
+from bot.domain.audiences import effective_policy
 from bot.domain.errors import PolicyError, UnknownToolError
 from bot.domain.events import ChangeEvent, plain_value
 from bot.domain.names import name_key
@@ -114,7 +116,32 @@ def is_material(event: ChangeEvent) -> bool:
     if change.after is None:  # removing a tool leaves nothing to acknowledge
         return False
     # "scheduled" is only ever changed by cancelling a scheduled change staff were told of.
-    return any(name in change.changed for name in (*MATERIAL_FIELDS, "scheduled"))
+    if any(name in change.changed for name in (*MATERIAL_FIELDS, "scheduled")):
+        return True
+    return bool(audiences_changed(change.before, change.after))
+
+
+def audiences_changed(before: ToolPolicy | None, after: ToolPolicy | None) -> list[str]:
+    """The audiences whose own policy of a tool differs, in a material field, between
+    `before` and `after` (a rule added, changed or dropped); in rule order."""
+    if before is None or after is None:
+        return []
+    names = list(dict.fromkeys(r.audience for r in (*before.rules, *after.rules)))
+    changed = []
+    for name in names:
+        old = effective_policy(before, frozenset({name}))
+        new = effective_policy(after, frozenset({name}))
+        if any(getattr(old, field) != getattr(new, field) for field in MATERIAL_FIELDS):
+            changed.append(name)
+    return changed
+
+
+def only_for_audiences(before: ToolPolicy | None, after: ToolPolicy | None) -> list[str]:
+    """The audiences a change is for when it changes nobody else's policy (else [])."""
+    if before is None or after is None:
+        return []
+    default_changed = any(getattr(before, f) != getattr(after, f) for f in MATERIAL_FIELDS)
+    return [] if default_changed else audiences_changed(before, after)
 
 
 def cancelled_headline(before: ToolPolicy) -> str:
@@ -137,6 +164,19 @@ def headline(
     """'Claude Code: allowed → banned from 2026-12-01; use Qoder instead'."""
     if "scheduled" in changed and before is not None and before.scheduled is not None:
         return cancelled_headline(before)
+    audiences = only_for_audiences(before, after)
+    if audiences:
+        # 'Tongyi Lingma for china-engineering: banned → conditional; conditions: …'
+        assert before is not None
+        parts = []
+        for name in audiences:
+            old = effective_policy(before, frozenset({name}))
+            new = replace(
+                effective_policy(after, frozenset({name})), name=f"{after.name} for {name}"
+            )
+            fields = {f: 1 for f in MATERIAL_FIELDS if getattr(old, f) != getattr(new, f)}
+            parts.append(headline(old, new, fields, today))
+        return "; ".join(parts)
     if before is not None and "status" in changed:
         status = f"{status_words(before.status)} → {status_words(after.status)}"
     else:
@@ -178,6 +218,7 @@ def version_item(event: ChangeEvent, today: dt.date) -> dict[str, Any]:
         "headline": headline(before, after, change.changed, today),
         "reason": after.reason,
         "effective": plain_value(after.effective),
+        "audiences": only_for_audiences(before, after),
     }
 
 
@@ -292,7 +333,14 @@ class Announcements:
         row.tool_name = None
         row.reason = None
         row.summary = version_headline(version_id, items)
-        row.details = {"items": list(items), "version": version_id}
+        # Reminders go to the audiences' members when every change is for audiences only.
+        only = all(i.get("audiences") for i in items)
+        audiences = list(dict.fromkeys(a for i in items for a in i.get("audiences") or ()))
+        row.details = {
+            "items": list(items),
+            "version": version_id,
+            "audiences": audiences if only else [],
+        }
         dates = sorted({dt.date.fromisoformat(i["effective"]) for i in items if i["effective"]})
         row.effective = dates[0] if len(dates) == 1 else None
         session.add(row)
@@ -322,6 +370,8 @@ class Announcements:
         }
         details["new_tool"] = change.before is None
         details["digest"] = policy_digest(change.after)
+        # A change for audiences only: reminders go to their members, not everyone.
+        details["audiences"] = only_for_audiences(change.before, change.after)
         row = self._create(
             session,
             kind="change",
@@ -352,6 +402,19 @@ class Announcements:
         )
         self._wake_after_commit(session)
         return row
+
+    def audience_members(
+        self, announcement_id: int, members: Sequence[str], membership: AudienceMembers
+    ) -> list[str]:
+        """Of the announce channel's `members`, those an announcement is for: everyone, or
+        for a change made for some audiences only, the members of those audiences."""
+        with self.store.reader() as session:
+            row = session.get(Announcement, announcement_id)
+            names = set((row.details or {}).get("audiences") or ()) if row is not None else set()
+        if not names:
+            return list(members)
+        audiences = [a for a in self.policies.audiences() if a.name in names]
+        return [m for m in members if membership.audiences_of(m, audiences)]
 
     def announce_again(self, tool: str, *, author: str) -> AnnouncementView:
         """`announce <tool>`: send the tool's current policy to the channel again.
@@ -492,6 +555,10 @@ class Announcements:
             row = session.get(Announcement, announcement_id)
             if row is None:
                 raise AnnouncementError("that announcement no longer exists")
+            # Only policy announcements are acknowledged: not a notice (a DM, an admin post)
+            # nor a digest, whatever id a button carries.
+            if row.kind not in ANNOUNCED_KINDS:
+                raise AnnouncementError("there is no policy announcement to acknowledge there")
             existing = session.exec(
                 select(Acknowledgement).where(
                     Acknowledgement.announcement_id == announcement_id,

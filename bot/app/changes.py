@@ -33,11 +33,12 @@ from bot.adapters.db.models import Tool
 from bot.adapters.db.policy_repo import PolicyRepository, with_values
 from bot.adapters.db.store import Store
 from bot.app.unit_of_work import Handlers, UnitOfWork, unit_of_work
-from bot.domain.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy
+from bot.domain.audiences import effective_policy, without_stale_translations
+from bot.domain.commands import AddAlias, CancelScheduled, RemoveTool, SetPolicy, UnsetRule
 from bot.domain.errors import PermissionDenied, PolicyError, StaleEditError, UnknownToolError
 from bot.domain.events import Change, ChangeEvent, ImportReport, diff, plain_value
 from bot.domain.names import NameIndex, name_key, name_problem
-from bot.domain.policy import Scheduled, Status, ToolPolicy, revised
+from bot.domain.policy import Audience, AudienceRule, Scheduled, Status, ToolPolicy, revised
 from bot.metrics import ADMIN_CHANGES, ADMIN_REFUSALS
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,12 @@ class ImportPolicies:
     policies: tuple[ToolPolicy, ...]
     prune: bool = False
     quiet: bool = False
+    # The audiences of policies/audiences.yaml; None leaves the registry's as they are.
+    audiences: tuple[Audience, ...] | None = None
 
 
 ChangeCommand: TypeAlias = (
-    SetPolicy | AddAlias | RemoveTool | AddTool | SavePolicy | CancelScheduled
+    SetPolicy | UnsetRule | AddAlias | RemoveTool | AddTool | SavePolicy | CancelScheduled
 )
 
 
@@ -328,6 +331,8 @@ class PolicyChanges:
 
     def _set(self, session: Session, command: SetPolicy) -> _Plan:
         tool, before = self._existing(session, command.tool, hint_add=True)
+        if command.audience is not None:
+            return self._set_rule(session, command, tool, before)
         if command.status is Status.BANNED:
             given = [
                 f"--{n.replace('_', '-')}"
@@ -348,6 +353,61 @@ class PolicyChanges:
         for name in command.clear:
             fields[name] = () if name == "alternatives" else None
         return _Plan(tool, before, replace(before, **fields), effective_given="effective" in fields)
+
+    def _audience(self, session: Session, name: str) -> None:
+        """PolicyError unless `name` is one of the registry's audiences."""
+        known = [a.name for a in self.policies.audiences_in(session)]
+        if name not in known:
+            choices = ", ".join(known) if known else "none yet: add them to policies/audiences.yaml"
+            raise PolicyError(f"unknown audience '{name}': use one of {choices}", field="rules")
+
+    def _set_rule(
+        self, session: Session, command: SetPolicy, tool: Tool, before: ToolPolicy
+    ) -> _Plan:
+        """`set … --for AUDIENCE`: the audience's rule, made or changed field by field; the
+        default stays. A status change without a date takes effect today, as for a tool."""
+        assert command.audience is not None
+        self._audience(session, command.audience)
+        today = self.today()
+        if command.effective is not None and command.effective > today:
+            raise PolicyError(
+                "a rule for an audience takes effect when it is set: leave out --effective "
+                "or give a date up to today",
+                field="effective",
+            )
+        old = next((r for r in before.rules if r.audience == command.audience), None)
+        rule = old or AudienceRule(command.audience)
+        theirs_before = effective_policy(before, frozenset({command.audience}))
+        fields: dict[str, Any] = {"status": command.status}
+        for name in ("reason", "conditions", "effective", "max_data", "alternatives"):
+            value = getattr(command, name)
+            if value is not None:
+                # An empty value drops the rule's own field: the default's applies again.
+                fields[name] = value if value not in ("", ()) else None
+        for name in command.clear:
+            fields[name] = None
+        if theirs_before.status != command.status and "effective" not in fields:
+            fields["effective"] = today
+        rule = replace(rule, **fields)
+        rules = (
+            tuple(rule if r is old else r for r in before.rules)
+            if old
+            else (
+                *before.rules,
+                rule,
+            )
+        )
+        return _Plan(tool, before, replace(before, rules=rules), effective_given=True)
+
+    def _unset(self, session: Session, command: UnsetRule) -> _Plan:
+        tool, before = self._existing(session, command.tool)
+        rules = tuple(r for r in before.rules if r.audience != command.audience)
+        if len(rules) == len(before.rules):
+            has = ", ".join(r.audience for r in before.rules) or "none"
+            raise PolicyError(
+                f"{before.name} has no rule for '{command.audience}' (its rules: {has})"
+            )
+        return _Plan(tool, before, replace(before, rules=rules), effective_given=True)
 
     def _alias(self, session: Session, name: str, alias: str) -> _Plan:
         tool, before = self._existing(session, name)
@@ -378,6 +438,9 @@ class PolicyChanges:
             return _Plan(None, None, command.policy)
         tool, before = self._existing(session, command.tool)
         after = replace(command.policy, name=before.name)
+        if not after.rules and not after.translations:
+            # The form edits the default: the audiences' rules and the translations stay.
+            after = replace(after, rules=before.rules, translations=before.translations)
         return _Plan(
             tool,
             before,
@@ -431,6 +494,8 @@ class PolicyChanges:
         match command:
             case SetPolicy():
                 return self._set(session, command), command.quiet
+            case UnsetRule():
+                return self._unset(session, command), False
             case AddAlias(tool=tool, alias=alias):
                 return self._alias(session, tool, alias), False
             case AddTool(name=name):
@@ -506,7 +571,7 @@ class PolicyChanges:
             return change
         today = self.today()
         index = self.policies.index(session)
-        after = self.checked(plan.after, index, plan.tool)
+        after = without_stale_translations(plan.before, self.checked(plan.after, index, plan.tool))
         if not plan.effective_given:
             after = revised(plan.before, after, today)
         elif (
@@ -598,7 +663,18 @@ class PolicyChanges:
         if problems:
             field, problem = problems[0]
             raise PolicyError(problem, field=field, problems=problems)
-        return replace(policy, alternatives=alternatives)
+        rules = tuple(
+            replace(
+                rule,
+                alternatives=canonical_alternatives(
+                    replace(policy, alternatives=rule.alternatives), index, own
+                ),
+            )
+            if rule.alternatives
+            else rule
+            for rule in policy.rules
+        )
+        return replace(policy, alternatives=alternatives, rules=rules)
 
     def problems(self, command: SavePolicy) -> list[tuple[str | None, str]]:
         """Every rule the edit form's policy breaks, found without writing anything, so the
@@ -641,6 +717,11 @@ class PolicyChanges:
             return found
 
         befores = [policy for _id, policy in current.values()]
+        audiences_changed = False
+        if command.audiences is not None:
+            # The files' audiences replace the registry's; their rules must name them.
+            check_audiences(command.policies, command.audiences)
+            audiences_changed = self.policies.replace_audiences(session, command.audiences)
         outcome = imported(befores, command.policies, prune=command.prune, today=self.today())
         for policy in outcome.removed:
             tool = existing(name_key(policy.name))
@@ -659,7 +740,7 @@ class PolicyChanges:
         }
         claims = {name_key(t): k for k, p in incoming.items() for t in (p.name, *p.aliases)}
         self.policies.free_claimed_aliases(session, claims, ids)
-        changed_any = bool(outcome.removed)
+        changed_any = bool(outcome.removed) or audiences_changed
         # New tools are created together, a run of them at a time so that every revision
         # and event keeps the files' order.
         new: list[ToolPolicy] = []
@@ -709,6 +790,18 @@ class PolicyChanges:
         if changed_any:
             self.policies.bump_generation(session)
         return report
+
+
+def check_audiences(policies: Sequence[ToolPolicy], audiences: Sequence[Audience]) -> None:
+    """PolicyError when a rule names an audience that `audiences` does not define."""
+    known = {a.name for a in audiences}
+    for policy in policies:
+        for rule in policy.rules:
+            if rule.audience not in known:
+                raise PolicyError(
+                    f"{policy.name}: a rule for the audience '{rule.audience}', which "
+                    "policies/audiences.yaml does not name: add it there or change the rule"
+                )
 
 
 @dataclass(frozen=True)

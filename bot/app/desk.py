@@ -18,7 +18,7 @@ from bot.app.changes import Actor
 from bot.app.feedback import Feedback
 from bot.app.policy_exceptions import Exceptions, ExceptionView
 from bot.app.tool_requests import Filed, RequestError, RequestView, ToolRequests
-from bot.app.unanswered import UnansweredQueue
+from bot.app.unanswered import TermGroup, UnansweredQueue
 from bot.app.watches import Watches
 from bot.domain.answers import Registry
 from bot.domain.commands import (
@@ -35,10 +35,12 @@ from bot.domain.commands import (
     Revoke,
     ShowAudit,
     ShowFeedback,
+    ShowUnanswered,
     WatchTool,
 )
 from bot.domain.errors import PolicyError
 from bot.domain.names import name_key
+from bot.domain.phrases import EN
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,35 @@ def describe_filed(filed: Filed) -> str:
     return (
         f"Asked the policy admins to review {view.tool_name} ({view.label}).{also} "
         "You will get a DM when they decide."
+    )
+
+
+def describe_queue(groups: list[TermGroup], zone: dt.tzinfo) -> str:
+    """The unanswered queue as text: one line per term, most asked first, with an example."""
+    if not groups:
+        return "Every question so far found a policy."
+    lines = ["Questions with no policy, by term, most asked first:"]
+    for group in groups:
+        day = group.last_asked.astimezone(zone).date().isoformat()
+        known = f", {len(group.askers)} waiting for an answer" if group.askers else ""
+        example = f" (e.g. “{group.examples[0]}”)" if group.examples else ""
+        lines.append(f"• {group.term}: {EN.asked(group.count)}, last on {day}{known}{example}")
+    lines.append(
+        "Add a term as an alias (alias <tool> <term>) or a tool (add <term>), or answer it "
+        "(answer <term>: <text>): it then leaves the queue."
+    )
+    return "\n".join(lines)
+
+
+def describe_answered(term: str, told: int) -> str:
+    """What `answer <term>: …` did: the term left the queue; who was told, truthfully."""
+    if told:
+        people = "1 person who asked was" if told == 1 else f"{told} people who asked were"
+        return f"Answered '{term}': it leaves the queue, and {people} sent your answer."
+    return (
+        f"Answered '{term}': it leaves the queue. Nobody was sent your answer: no one who "
+        "asked is known (only people who asked for a review are, or everyone with "
+        "POLICYBOT_LOG_ASKERS=true)."
     )
 
 
@@ -167,7 +198,9 @@ class Desk:
                 return self.describe_audit(subject)
             case AnswerTerm(term=term, text=text):
                 told = self.answer_term(term, text, user=user)
-                return f"Answered '{term}'; {told} people told."
+                return describe_answered(term, told)
+            case ShowUnanswered():
+                return describe_queue(self.unanswered.groups(self.registry()), self.zone)
         raise TypeError(f"unhandled command {command!r}")
 
     # -- use cases the Slack buttons call too ------------------------------------------------
@@ -235,8 +268,11 @@ class Desk:
         group = next(
             (g for g in self.unanswered.groups(self.registry(), 500) if g.key == key), None
         )
-        askers = group.askers if group else ()
-        return self.unanswered.answer(term, text, askers, user=user)
+        if group is None:
+            raise PolicyError(
+                f"'{term}' is not in the unanswered queue: answer a term as `unanswered` lists it"
+            )
+        return self.unanswered.answer(group.term, text, group.askers, user=user)
 
     # -- listings --------------------------------------------------------------------------
 

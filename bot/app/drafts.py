@@ -63,6 +63,7 @@ def encode(command: ChangeCommand) -> tuple[str, dict[str, Any]]:
                 "max_data": command.max_data.value if command.max_data else None,
                 "quiet": command.quiet,
                 "clear": sorted(command.clear),
+                "audience": command.audience,
             }
         case AddAlias():
             return "alias", {"tool": command.tool, "alias": command.alias}
@@ -72,7 +73,8 @@ def encode(command: ChangeCommand) -> tuple[str, dict[str, Any]]:
             return "add", {"name": command.name}
         case SavePolicy():
             policy = {
-                name: plain_value(getattr(command.policy, name)) for name in ToolPolicy.FIELDS
+                name: plain_value(getattr(command.policy, name))
+                for name in (*ToolPolicy.FIELDS, *ToolPolicy.SCOPED)
             }
             return "form", {
                 "policy": policy,
@@ -100,6 +102,7 @@ def decode(kind: str, data: dict[str, Any]) -> ChangeCommand:
                 max_data=DataClass(max_data) if max_data else None,
                 quiet=bool(data.get("quiet")),
                 clear=frozenset(data.get("clear") or ()),
+                audience=data.get("audience"),
             )
         case "alias":
             return AddAlias(tool=data["tool"], alias=data["alias"])

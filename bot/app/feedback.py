@@ -14,8 +14,10 @@ from sqlmodel import Session, col, select
 
 from bot.adapters.db import audit
 from bot.adapters.db.models import AnswerFeedback
-from bot.adapters.db.store import Store
+from bot.adapters.db.store import Store, lock_person
+from bot.app.limits import RateLimited, over_limit
 from bot.domain.errors import PolicyError
+from bot.metrics import RATE_LIMITED
 
 NO_TOOL = "(no policy)"
 
@@ -44,8 +46,10 @@ def _view(row: AnswerFeedback) -> FeedbackView:
 
 
 class Feedback:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, per_hour: int = 0) -> None:
         self.store = store
+        # New votes one person may give an hour (0: no limit); changing a vote is free.
+        self.per_hour = per_hour
 
     def record(
         self, *, user: str, question: str, answer: str, tools: Sequence[str], helpful: bool
@@ -65,12 +69,14 @@ class Feedback:
         for _attempt in range(2):  # a double click may race the insert
             try:
                 with self.store.session() as session:
+                    lock_person(session, user)  # counted below, one vote of theirs at a time
                     row = session.exec(
                         select(AnswerFeedback).where(
                             AnswerFeedback.user_id == user, AnswerFeedback.question_key == key
                         )
                     ).first()
                     if row is None:
+                        self._check_limit(session, user, now)
                         row = AnswerFeedback(user_id=user, question_key=key, **values)
                     else:
                         for name, value in values.items():
@@ -81,6 +87,24 @@ class Feedback:
             except sa.exc.IntegrityError:
                 continue
         raise PolicyError("could not record the feedback; press the button again")
+
+    def _check_limit(self, session: Session, user: str, now: dt.datetime) -> None:
+        """RateLimited when `user` gave `per_hour` votes in the last hour already."""
+        if not self.per_hour:
+            return
+        given = session.exec(
+            select(sa.func.count())
+            .select_from(AnswerFeedback)
+            .where(
+                AnswerFeedback.user_id == user,
+                col(AnswerFeedback.at) >= now - dt.timedelta(hours=1),
+            )
+        ).one()
+        if int(given) >= self.per_hour:
+            RATE_LIMITED.labels("feedback").inc()
+            raise RateLimited(
+                over_limit("rated answers", self.per_hour, "hour", "POLICYBOT_FEEDBACK_PER_HOUR")
+            )
 
     def queue(self, limit: int = 20) -> list[FeedbackView]:
         """'Not helpful' votes nobody handled yet, newest first."""

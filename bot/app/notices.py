@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.adapters.db.models import Announcement, Delivery
 
@@ -143,3 +143,20 @@ def notice_of(engine: sa.Engine, announcement_id: int | None) -> Notice | None:
         if row is None or row.kind != NOTICE_KIND:
             return None
         return Notice.from_details(dict(row.details or {}))
+
+
+def posted_at(engine: sa.Engine, announcement_id: int | None) -> tuple[str, str] | None:
+    """Where the channel post of a notice is (channel, ts), once it went out; None before.
+
+    What a decision rewrites is found here, never in what a form or button sent back."""
+    if announcement_id is None:
+        return None
+    with Session(engine) as session:
+        sent = session.exec(
+            select(Delivery).where(
+                Delivery.announcement_id == announcement_id, Delivery.status == "sent"
+            )
+        ).first()
+        if sent is None or not sent.channel or not sent.message_ts:
+            return None
+        return sent.channel, sent.message_ts

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.app.admin import describe_value
 from bot.app.announcements import is_material
 from bot.app.changes import imported
 from bot.domain.events import Change, ChangeEvent, diff
@@ -109,8 +110,10 @@ def plan_import(
 
 
 def _shown(value: Any) -> str:
-    if value is None or value == []:
+    if value is None or value == [] or value == {}:
         return "(none)"
+    if isinstance(value, dict) or (isinstance(value, list) and isinstance(value[0], dict)):
+        return describe_value(value)  # rules ("for china-engineering: …"), translations
     if isinstance(value, list):
         return "[" + ", ".join(str(item) for item in value) + "]"
     return str(value)

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from bot.adapters.db import audit
 from bot.adapters.db.models import PolicyException
 from bot.adapters.db.policy_repo import PolicyRepository
-from bot.adapters.db.store import Store
+from bot.adapters.db.store import Store, lock_person
 from bot.app.notices import Button, Notice, Waker, queue_notice
 from bot.app.tool_requests import RequestError, check_quota, required_reason
 from bot.app.unit_of_work import UnitOfWork
@@ -204,6 +204,7 @@ class Exceptions:
         now = self.store.clock()
         key = name_key(policy.name)
         with self.store.session() as session:
+            lock_person(session, user)  # before counting: one request of theirs at a time
             open_one = session.exec(
                 select(PolicyException).where(
                     PolicyException.user_id == user,
@@ -300,13 +301,17 @@ class Exceptions:
                 )
             ends = shortened
         with self.store.session() as session:
-            row = self._pending(session, exception_id)
-            row.status = ACTIVE
-            row.decided_at, row.decided_by = now, user
-            row.decision_note = " ".join(note.split())[:MAX_TEXT] or None
-            row.starts_at, row.ends_at = now, ends
-            row.remind_at = max(ends - self.reminder, now + (ends - now) / 2)
-            session.add(row)
+            row = self._decide(
+                session,
+                exception_id,
+                status=ACTIVE,
+                decided_at=now,
+                decided_by=user,
+                decision_note=" ".join(note.split())[:MAX_TEXT] or None,
+                starts_at=now,
+                ends_at=ends,
+                remind_at=max(ends - self.reminder, now + (ends - now) / 2),
+            )
             result = _view(row)
             _audit(
                 session,
@@ -342,10 +347,14 @@ class Exceptions:
         self.check_decider(exception_id, user)
         now = self.store.clock()
         with self.store.session() as session:
-            row = self._pending(session, exception_id)
-            row.status = "declined"
-            row.decided_at, row.decided_by, row.decision_note = now, user, reason
-            session.add(row)
+            row = self._decide(
+                session,
+                exception_id,
+                status="declined",
+                decided_at=now,
+                decided_by=user,
+                decision_note=reason,
+            )
             result = _view(row)
             _audit(
                 session,
@@ -386,12 +395,20 @@ class Exceptions:
         )
         now = self.store.clock()
         with self.store.session() as session:
-            row = session.get(PolicyException, exception_id, with_for_update=True)
+            ended = session.exec(
+                sa.update(PolicyException)
+                .where(
+                    col(PolicyException.id) == exception_id,
+                    col(PolicyException.status).in_((ACTIVE, PENDING)),
+                )
+                .values(status="revoked", ended_at=now, ended_by=user, end_reason=reason)
+            )
+            row = session.get(PolicyException, exception_id, populate_existing=True)
             if row is None:
                 raise ExceptionError(f"There is no exception E{exception_id}.")
-            if row.status not in (ACTIVE, PENDING):
+            if ended.rowcount != 1:
                 raise ExceptionError(f"E{exception_id} is already {row.status}.")
-            self._end(session, row, "revoked", user, reason, now)
+            _audit(session, row, actor=user, action="exception.revoked", at=now, reason=reason)
             self._tell_holder(
                 session,
                 row,
@@ -559,10 +576,19 @@ class Exceptions:
         self._checked_at = 0.0
         self._active = None
 
-    def _pending(self, session: Session, exception_id: int) -> PolicyException:
-        row = session.get(PolicyException, exception_id, with_for_update=True)
-        if row is None or row.status != PENDING:
+    def _decide(self, session: Session, exception_id: int, **values: object) -> PolicyException:
+        """Record one decision: a conditional update of the pending row (`… WHERE status =
+        'pending'`), so of two deciders at once exactly one changes it; the other gets
+        ExceptionError and its transaction writes nothing."""
+        decided = session.exec(
+            sa.update(PolicyException)
+            .where(col(PolicyException.id) == exception_id, col(PolicyException.status) == PENDING)
+            .values(**values)
+        )
+        if decided.rowcount != 1:
             raise ExceptionError(f"E{exception_id} is no longer waiting for a decision.")
+        row = session.get(PolicyException, exception_id, populate_existing=True)
+        assert row is not None
         return row
 
     def _end(

@@ -20,10 +20,13 @@ from bot.adapters.db.policy_repo import LoadedPolicies, PolicyRepository
 from bot.adapters.db.question_repo import QuestionRepository
 from bot.adapters.db.question_writer import BatchedQuestionLog
 from bot.app.admin import Admin, AdminResult
+from bot.app.audiences import AudienceMembers
 from bot.app.changes import Actor, DueChanges, Permissions
+from bot.app.limits import RateLimiter, over_limit
 from bot.app.policy_exceptions import personal_note
 from bot.app.versions import asks_what_changed
 from bot.domain.answers import Answer, Registry, answer_question, render_text
+from bot.domain.audiences import effective_policy, rule_for, ruled_audiences
 from bot.domain.commands import (
     ADMIN_COMMANDS,
     DESK_COMMANDS,
@@ -31,6 +34,7 @@ from bot.domain.commands import (
     Command,
     CommandError,
     DeskCommand,
+    ListTools,
     ShowChanges,
     ShowHelp,
     command_verb,
@@ -39,12 +43,15 @@ from bot.domain.commands import (
     usage,
 )
 from bot.domain.errors import PolicyError
+from bot.domain.personal import for_the_asker
 from bot.domain.phrases import staff_help
-from bot.domain.policy import ToolPolicy
+from bot.domain.policy import Audience, ToolPolicy
+from bot.domain.vocabulary import Vocabulary
 from bot.metrics import (
     ADMIN_REFUSALS,
     ANSWER_SECONDS,
     QUESTIONS,
+    RATE_LIMITED,
     REGISTRY_GENERATION,
     UNMATCHED,
 )
@@ -58,16 +65,31 @@ log = logging.getLogger(__name__)
 # How long a process trusts its cached registry before checking the shared generation,
 # so that a change made by another replica shows up within this many seconds.
 REGISTRY_CHECK_SECONDS = 1.0
+# Registries kept for combinations of audiences; more combinations than this start again.
+_MAX_PERSONAL = 64
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the bot says back: an answer, an admin result, or a refusal or error line."""
+    """What the bot says back: an answer, an admin result, or a refusal or error line.
 
-    kind: str  # answer | admin | help | error | refused
+    Asked in a public place (`handle(..., public=True)`: a channel others read), `private`
+    says the reply may be shown to the asker only (ephemeral), never posted; and `aside` is
+    what an answer posted there left out because it is the asker's alone (their exception,
+    an admin's draft), to show them privately."""
+
+    kind: str  # answer | admin | help | error | refused | limited
     text: str
     answer: Answer | None = None
     result: AdminResult | None = None
+    private: bool = False
+    aside: str | None = None
+    # Only the published registry (help, `list`, `changes`): fit for any place.
+    shareable: bool = False
+
+
+# What may be posted where others read, when asked there: the published registry.
+PUBLIC_COMMANDS = (ListTools, ShowChanges, ShowHelp)
 
 
 @dataclass(frozen=True)
@@ -88,14 +110,60 @@ class RegistrySnapshot:
     so a change dated today is in force however long the process has been up.
     """
 
-    def __init__(self, policies: PolicyRepository, due: DueChanges | None = None) -> None:
+    def __init__(
+        self,
+        policies: PolicyRepository,
+        vocabulary: Callable[[], Vocabulary],
+        due: DueChanges | None = None,
+    ) -> None:
         self.policies = policies
+        self.vocabulary = vocabulary  # the words questions are read with, as they are now
         self.due = due
         self._lock = threading.Lock()
         self._registry: Registry | None = None
         self._loaded: LoadedPolicies | None = None  # what the next reload need not read again
         self._generation = -1
         self._checked_at = 0.0
+        self._audiences: tuple[Audience, ...] = ()
+        self._ruled: frozenset[str] = frozenset()
+        # The registry as each combination of audiences (with rules) sees it, for this
+        # snapshot: a few combinations, each built once (the name index and matcher shared).
+        self._personal: dict[frozenset[str], Registry] = {}
+        self._personal_of: Registry | None = None
+        self._with_rules: tuple[ToolPolicy, ...] = ()
+
+    def audiences(self) -> tuple[Audience, ...]:
+        """The registry's audiences, as of the snapshot."""
+        self.get()
+        return self._audiences
+
+    def ruled(self) -> frozenset[str]:
+        """The audiences some tool has a rule for (only they can change an answer)."""
+        self.get()
+        return self._ruled
+
+    def for_audiences(self, audiences: frozenset[str]) -> Registry:
+        """The registry as a person in `audiences` sees it: each tool's first matching rule
+        applied over its default."""
+        registry = self.get()
+        key = audiences & self._ruled
+        if not key:
+            return registry
+        found = self._personal.get(key)
+        if found is not None and self._personal_of is registry:
+            return found
+        with self._lock:
+            if self._personal_of is not registry:
+                self._personal = {}
+                self._personal_of = registry
+            found = self._personal.get(key)
+            if found is None:
+                changed = [effective_policy(p, key) for p in self._with_rules if rule_for(p, key)]
+                found = registry.with_policies(changed)
+                if len(self._personal) >= _MAX_PERSONAL:
+                    self._personal.clear()
+                self._personal[key] = found
+            return found
 
     def get(self) -> Registry:
         now = time.monotonic()
@@ -110,11 +178,17 @@ class RegistrySnapshot:
             if self.due is not None:
                 self.due.apply()
             generation = self.policies.generation()
+            vocabulary = self.vocabulary()
             if self._registry is None or generation != self._generation:
                 self._loaded = self.policies.load(self._loaded)
-                self._registry = Registry(self._loaded.policies)
+                self._registry = Registry(self._loaded.policies, vocabulary)
+                self._with_rules = tuple(p for p in self._loaded.policies if p.rules)
+                self._ruled = ruled_audiences(self._with_rules)
+                self._audiences = tuple(self.policies.audiences())
                 self._generation = generation
                 REGISTRY_GENERATION.set(generation)
+            elif vocabulary is not self._registry.vocabulary:  # the admins' words changed
+                self._registry = Registry(self._registry, vocabulary)
             self._checked_at = time.monotonic()
             return self._registry
 
@@ -140,8 +214,12 @@ class PolicyService:
         clock: Callable[[], dt.datetime] = utcnow,
         question_log: BatchedQuestionLog | None = None,
         desk: Desk | None = None,
+        limiter: RateLimiter | None = None,
+        members: AudienceMembers | None = None,
     ) -> None:
         self.snapshot = snapshot
+        # Who is in which audience (listed members, then Slack user groups, cached).
+        self.members = members or AudienceMembers()
         self.admin = admin
         self.changes = admin.changes
         self.questions = questions
@@ -156,6 +234,8 @@ class PolicyService:
         self.question_log = question_log
         # Requests, exceptions, watches and feedback (None in bare tests).
         self.desk = desk
+        # Questions one person may ask a minute (the server's; None: no limit).
+        self.limiter = limiter
 
     # -- questions -------------------------------------------------------------------------
 
@@ -182,9 +262,13 @@ class PolicyService:
         next one. Small talk gets a short help reply and is not logged."""
         today = self.clock().astimezone(self.tz).date()
         registry = self.registry()
+        audiences = self.audiences_of(asker) if asker else frozenset()
+        own = self.snapshot.for_audiences(audiences) if audiences else registry
         previous = self._previous_tools(conversation)
         started = time.perf_counter()
-        answer = answer_question(question, registry, today=today, previous=previous)
+        answer = answer_question(question, own, today=today, previous=previous)
+        if self.snapshot.ruled() or answer.language != "en":
+            answer = for_the_asker(answer, registry.get, audiences, self.audience_titles())
         if asker and answer.tools and self.desk is not None:
             answer = self._personal(answer, asker)
         ANSWER_SECONDS.observe(time.perf_counter() - started)
@@ -227,6 +311,19 @@ class PolicyService:
         log.info("question answered", extra=fields)
         return answer
 
+    def audiences_of(self, user: str) -> frozenset[str]:
+        """The audiences `user` is in that some tool has a rule for (no Slack call for
+        audiences no rule names)."""
+        ruled = self.snapshot.ruled()
+        if not ruled:
+            return frozenset()
+        audiences = [a for a in self.snapshot.audiences() if a.name in ruled]
+        return self.members.audiences_of(user, audiences)
+
+    def audience_titles(self) -> dict[str, dict[str, str]]:
+        """Each audience's title per language ("" for the default title); no members."""
+        return {a.name: {"": a.title, **dict(a.titles)} for a in self.snapshot.audiences()}
+
     def _previous_tools(self, conversation: str | None) -> list[str]:
         if conversation is None:
             return []
@@ -252,12 +349,55 @@ class PolicyService:
         source: str,
         channel: str = "cli",
         conversation: str | None = None,
+        public: bool = False,
     ) -> Reply:
         """Answer `text` if it is a question, run it if it is a command the user may run.
 
         `conversation` keys the follow-up context (see `ask`). The permission check comes
         first: someone who may not run a command gets the refusal, not the command's usage.
+
+        `public`: asked where others read (a channel). Privacy by place: drafts, admin
+        listings, desk results and a person's own exception are never part of what may be
+        posted there; the reply says so (`Reply.private`, `Reply.aside`).
         """
+        return self.placed(self._handle(text, user, source, channel, conversation), public)
+
+    def placed(self, reply: Reply, public: bool) -> Reply:
+        """`reply` as it may be shown where it was asked: unchanged in a private place; in a
+        public one, an answer without the asker's own notes (`aside`), anything else but the
+        published registry marked `private`."""
+        if not public:
+            return reply
+        if reply.answer is not None:
+            return self._public_answer(reply)
+        return reply if reply.shareable or reply.kind == "help" else replace(reply, private=True)
+
+    def limit(self, user: str) -> Reply | None:
+        """The refusal when `user` asked more questions this minute than one person may."""
+        if self.limiter is None or not user:
+            return None
+        wait = self.limiter.wait_for(user)
+        if not wait:
+            return None
+        RATE_LIMITED.labels("question").inc()
+        again = f"in {max(1, round(wait))} seconds"
+        text = over_limit(
+            "asked", self.limiter.limit, "minute", "POLICYBOT_QUESTIONS_PER_MINUTE", again
+        )
+        return Reply("limited", text, private=True)
+
+    def _public_answer(self, reply: Reply) -> Reply:
+        """An answer fit for a channel: the asker's own notes moved to `aside`."""
+        assert reply.answer is not None
+        if not reply.answer.notes:
+            return reply
+        answer = replace(reply.answer, notes=())
+        aside = "\n".join(note for _tool, note in reply.answer.notes)
+        return replace(reply, text=self.render(answer), answer=answer, aside=aside)
+
+    def _handle(
+        self, text: str, user: str, source: str, channel: str, conversation: str | None
+    ) -> Reply:
         reading = self.interpret(text, user)
         if reading.reply is not None:
             return reading.reply
@@ -311,7 +451,8 @@ class PolicyService:
             result = self.admin.run(command, Actor(user, source))
         except PolicyError as error:
             return Reply("error", str(error))
-        return Reply("admin", result.text, result=result)
+        shareable = isinstance(command, PUBLIC_COMMANDS)
+        return Reply("admin", result.text, result=result, shareable=shareable)
 
     def _refuse(self, user: str) -> Reply:
         ADMIN_REFUSALS.inc()
@@ -338,9 +479,12 @@ class PolicyService:
             (by_key.get(e.tool_name.casefold(), e.tool_name), personal_note(e, self.tz))
             for e in active
         )
-        return replace(answer, notes=notes)
+        return replace(answer, notes=answer.notes + notes)
 
     def _answer(self, text: str, user: str, channel: str, conversation: str | None) -> Reply:
+        limited = self.limit(user)
+        if limited is not None:
+            return limited
         answer = self.ask(text, asker=user, channel=channel, conversation=conversation)
         if answer.tools and self.admin.drafts is not None and self.is_admin(user):
             answer = self._draft_notes(answer, self.admin.drafts)

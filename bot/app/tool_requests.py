@@ -20,13 +20,14 @@ from sqlmodel import Session, col, select
 from bot.adapters.db import audit
 from bot.adapters.db.models import Delivery, PolicyException, ToolRequest, ToolRequestAsker
 from bot.adapters.db.policy_repo import PolicyRepository
-from bot.adapters.db.store import Store
+from bot.adapters.db.store import Store, lock_person
 from bot.app.notices import Button, Notice, Waker, queue_notice
 from bot.app.unit_of_work import UnitOfWork
 from bot.domain.errors import PolicyError
 from bot.domain.events import ChangeEvent
 from bot.domain.names import name_key
 from bot.domain.policy import Status, ToolPolicy
+from bot.metrics import RATE_LIMITED
 
 ADD_FOR_REVIEW_ACTION = "policybot_request_add"
 DECLINE_REQUEST_ACTION = "policybot_request_decline"
@@ -88,10 +89,14 @@ def recent_requests(session: Session, user: str, since: dt.datetime) -> int:
 def check_quota(
     session: Session, user: str, now: dt.datetime, per_day: int, zone: dt.tzinfo
 ) -> None:
-    """RequestError when `user` already filed `per_day` requests in the last 24 hours."""
+    """RequestError when `user` already filed `per_day` requests in the last 24 hours.
+
+    The caller holds `lock_person(session, user)` from the start of its transaction, so two
+    requests of one person at once are counted one after the other."""
     since = now - dt.timedelta(days=1)
     if recent_requests(session, user, since) < per_day:
         return
+    RATE_LIMITED.labels("request").inc()
     oldest = _oldest_since(session, user, since) or now
     again = (oldest + dt.timedelta(days=1)).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     raise RequestError(
@@ -192,6 +197,9 @@ class ToolRequests:
         key = name_key(typed)
         now = self.store.clock()
         with self.store.session() as session:
+            # The asker first (their quota is counted below), then the name: in this order
+            # everywhere, so two transactions never wait for each other in a circle.
+            lock_person(session, user)
             lock_tool_key(session, key)
             row = session.exec(
                 select(ToolRequest)
@@ -263,11 +271,16 @@ class ToolRequests:
         self.check_decider(request_id, user)
         now = self.store.clock()
         with self.store.session() as session:
-            row = session.get(ToolRequest, request_id, with_for_update=True)
-            if row is None or row.status != "open":
+            # One decision: only the update that finds the request still open changes it.
+            decided = session.exec(
+                sa.update(ToolRequest)
+                .where(col(ToolRequest.id) == request_id, col(ToolRequest.status) == "open")
+                .values(status="declined", decided_at=now, decided_by=user, decision_reason=reason)
+            )
+            if decided.rowcount != 1:
                 raise RequestError(f"R{request_id} is no longer open.")
-            row.status = "declined"
-            row.decided_at, row.decided_by, row.decision_reason = now, user, reason
+            row = session.get(ToolRequest, request_id, populate_existing=True)
+            assert row is not None
             view = self._view(session, row)
             audit.record(
                 session,

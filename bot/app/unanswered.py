@@ -105,7 +105,12 @@ class UnansweredQueue:
             ).all()
         grouped: dict[str, _Tally] = {}
         for question, asked_at, asker in rows:
-            term = registry.matcher.find(question).topic or question.strip(" ?!.")
+            found = registry.matcher.find(question)
+            if found.mentions:
+                continue  # the registry answers it now (the tool was added or aliased)
+            # "the Claude API" is the product asked about, not the words around it.
+            product = found.variants[0].product if found.variants else ""
+            term = product or found.topic or question.strip(" ?!.")
             key = name_key(term)
             if not key or key in covered:
                 continue

@@ -40,12 +40,25 @@ GROUPS = (
     ("limits", "Conditions or data limit changed"),
     ("new", "New tools"),
     ("removed", "Removed tools"),
+    ("scheduled", "Changes to come"),
+    ("cancelled", "Cancelled changes"),
     ("other", "Other changes"),
 )
 
 
 # A group's heading said of one tool ("Windsurf: removed", not "Windsurf: removed tools").
 _ONE = {"new": "new tool", "removed": "removed", "other": "other changes"}
+# A group in a count: (one, more) — "1 new tool", "2 new tools".
+_COUNTED = {
+    "banned": ("now banned", "now banned"),
+    "allowed": ("now allowed", "now allowed"),
+    "limits": ("with conditions or data limit changed", "with conditions or data limit changed"),
+    "new": ("new tool", "new tools"),
+    "removed": ("removed tool", "removed tools"),
+    "scheduled": ("change to come", "changes to come"),
+    "cancelled": ("cancelled change", "cancelled changes"),
+    "other": ("other change", "other changes"),
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,8 @@ class AckRow:
     version: int
     acknowledged_at: dt.datetime | None
     reminders_sent: int
+    # The audiences whose rule made the person owe it ("" when the version was for everyone).
+    audience: str = ""
 
 
 def group_of(event: ChangeEvent) -> str:
@@ -76,6 +91,10 @@ def group_of(event: ChangeEvent) -> str:
         return "removed"
     if change.before is None:
         return "new"
+    if change.scheduled_for is not None:
+        return "scheduled"  # announced now, in force later: not "now banned"
+    if set(change.changed) == {"scheduled"}:
+        return "cancelled"  # `unschedule`: today's policy stays
     if "status" in change.changed:
         if change.after.status is Status.BANNED:
             return "banned"
@@ -84,6 +103,24 @@ def group_of(event: ChangeEvent) -> str:
     if {"conditions", "max_data", "status"} & set(change.changed):
         return "limits"
     return "other"
+
+
+def _label_of(event: ChangeEvent) -> str | None:
+    """What one change did, when its group's heading would not say it truthfully: a change
+    to come names its day, a cancelled one what was cancelled."""
+    change = event.change
+    group = group_of(event)
+    if group == "scheduled" and change.after is not None and change.scheduled_for:
+        status = STATUS_WORDS.get(change.after.status, change.after.status.value)
+        return f"to be {status} from {change.scheduled_for.isoformat()}"
+    if group == "cancelled" and change.before is not None and change.before.scheduled:
+        planned = change.before.scheduled
+        status = STATUS_WORDS.get(planned.status, planned.status.value)
+        return f"the change to {status} from {planned.effective.isoformat()} cancelled"
+    return None
+
+
+STATUS_WORDS = {Status.UNDER_REVIEW: "under review", Status.CONDITIONAL: "conditional"}
 
 
 def version_label(number: int) -> str:
@@ -114,6 +151,7 @@ class Versions:
                 "tool": name.name if name is not None else "?",
                 "group": group_of(event),
                 "fields": sorted(event.change.changed),
+                "label": _label_of(event),
             }
         )
         current.times.add(event.at)
@@ -206,11 +244,14 @@ class Versions:
         in the audience of every announced version, as the audience was read."""
         with Session(self.store.engine) as session:
             announced = session.exec(
-                select(Announcement.id, Announcement.version_id).where(
+                select(Announcement.id, Announcement.version_id, Announcement.details).where(
                     col(Announcement.version_id).is_not(None)
                 )
             ).all()
-            version_of = {a: v for a, v in announced}
+            version_of = {a: v for a, v, _details in announced}
+            audience_of = {
+                a: ", ".join((details or {}).get("audiences") or ()) for a, _v, details in announced
+            }
             if not version_of:
                 return []
             ids = list(version_of)
@@ -241,7 +282,13 @@ class Versions:
             )
         people = {(a, u) for a, u in audience} | set(acks)
         rows = [
-            AckRow(u, int(version_of[a] or 0), acks.get((a, u)), reminders.get((a, u), 0))
+            AckRow(
+                u,
+                int(version_of[a] or 0),
+                acks.get((a, u)),
+                reminders.get((a, u), 0),
+                audience_of.get(a, ""),
+            )
             for a, u in people
         ]
         return sorted(rows, key=lambda r: (r.version, r.person))
@@ -253,12 +300,14 @@ def summary_of(items: list[dict[str, Any]], source: str, baseline: bool) -> str:
         return f"Baseline: {len(items)} tools loaded"
     if len(items) == 1:
         item = items[0]
-        label = _ONE.get(item["group"]) or dict(GROUPS)[item["group"]].lower()
+        label = item.get("label") or _ONE.get(item["group"]) or dict(GROUPS)[item["group"]].lower()
         return f"{item['tool']}: {label}"
     counts: dict[str, int] = {}
     for item in items:
         counts[item["group"]] = counts.get(item["group"], 0) + 1
-    parts = [f"{counts[g]} {dict(GROUPS)[g].lower()}" for g, _ in GROUPS if g in counts]
+    parts = [
+        f"{counts[g]} {_COUNTED[g][0 if counts[g] == 1 else 1]}" for g, _ in GROUPS if g in counts
+    ]
     origin = source if source in ("import", "scheduled") else "changes"
     return f"{origin}: {len(items)} changes ({', '.join(parts)})"
 

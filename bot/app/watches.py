@@ -15,13 +15,15 @@ from sqlmodel import Session, col, select
 
 from bot.adapters.db.models import ToolWatch
 from bot.adapters.db.policy_repo import PolicyRepository
-from bot.adapters.db.store import Store
+from bot.adapters.db.store import Store, lock_person
 from bot.app.announcements import headline
+from bot.app.limits import RateLimited, over_limit
 from bot.app.notices import Notice, Waker, queue_notice
 from bot.app.unit_of_work import UnitOfWork
 from bot.domain.errors import PolicyError
 from bot.domain.events import ChangeEvent
 from bot.domain.names import name_key
+from bot.metrics import RATE_LIMITED
 
 WATCH_ACTION = "policybot_watch"
 
@@ -40,22 +42,27 @@ class Watches:
         *,
         zone: dt.tzinfo = dt.UTC,
         waker: Waker | None = None,
+        per_hour: int = 0,
     ) -> None:
         self.store = store
         self.policies = policies
         self.zone = zone
         self.waker = waker
+        # Tools one person may start watching an hour (0: no limit).
+        self.per_hour = per_hour
 
     def watch(self, tool: str, *, user: str) -> WatchResult:
         policy = self.policies.resolve(tool)
         key = name_key(policy.name)
         try:
             with self.store.session() as session:
+                lock_person(session, user)  # counted below, one watch of theirs at a time
                 exists = session.exec(
                     select(ToolWatch).where(ToolWatch.user_id == user, ToolWatch.tool_key == key)
                 ).first()
                 if exists is not None:
                     return WatchResult(policy.name, False)
+                self._check_limit(session, user)
                 session.add(
                     ToolWatch(
                         user_id=user,
@@ -67,6 +74,23 @@ class Watches:
         except sa.exc.IntegrityError:  # a double click: the first one counts
             return WatchResult(policy.name, False)
         return WatchResult(policy.name, True)
+
+    def _check_limit(self, session: Session, user: str) -> None:
+        if not self.per_hour:
+            return
+        since = self.store.clock() - dt.timedelta(hours=1)
+        started = session.exec(
+            select(sa.func.count())
+            .select_from(ToolWatch)
+            .where(ToolWatch.user_id == user, col(ToolWatch.created_at) >= since)
+        ).one()
+        if int(started) >= self.per_hour:
+            RATE_LIMITED.labels("watch").inc()
+            raise RateLimited(
+                over_limit(
+                    "started watching a tool", self.per_hour, "hour", "POLICYBOT_WATCHES_PER_HOUR"
+                )
+            )
 
     def unwatch(self, tool: str, *, user: str) -> str:
         found = self.policies.get(tool)

@@ -23,7 +23,6 @@ from bot.domain.lists import (
     USABLE,
     ListIndex,
     ListQuery,
-    category_matches,
     group_by_status,
     read_list_query,
     vendor_product,
@@ -55,7 +54,6 @@ __all__ = [
     "answer_question",
     "as_json",
     "changes_lines",
-    "default_vocabulary",
     "detect_intent",
     "detect_language",
     "frame_lead",
@@ -218,16 +216,6 @@ _MAX_RELATED = 6  # tools of a vendor shown beside a product of theirs with no p
 _MAX_BROAD_QUESTION = 300  # characters read for lists, vendors' products and follow-ups
 
 
-_DEFAULT_VOCABULARY: list[Vocabulary] = []
-
-
-def default_vocabulary() -> Vocabulary:
-    """The shipped vocabulary, compiled once."""
-    if not _DEFAULT_VOCABULARY:
-        _DEFAULT_VOCABULARY.append(Vocabulary.build())
-    return _DEFAULT_VOCABULARY[0]
-
-
 class Registry:
     """An immutable snapshot of every policy, with the Matcher and list indexes built for it.
 
@@ -235,13 +223,11 @@ class Registry:
     of the matcher's, and at 10,000 tools building every index took seconds.
     """
 
-    def __init__(
-        self, policies: Iterable[ToolPolicy], vocabulary: Vocabulary | None = None
-    ) -> None:
+    def __init__(self, policies: Iterable[ToolPolicy], vocabulary: Vocabulary) -> None:
         self._policies: dict[str, ToolPolicy] = {}
         for policy in policies:
             self._policies[name_key(policy.name)] = policy
-        self.vocabulary = vocabulary or default_vocabulary()
+        self.vocabulary = vocabulary
         self._capable: dict[str, tuple[ToolPolicy, ...]] = {}
         self._building = threading.Lock()
         self._names: NameIndex | None = None
@@ -272,7 +258,7 @@ class Registry:
         if self._lists is None:
             with self._building:
                 if self._lists is None:
-                    self._lists = ListIndex(self._policies.values())
+                    self._lists = ListIndex(self._policies.values(), self.vocabulary.categories)
         return self._lists
 
     def capable(self, capability: str) -> tuple[ToolPolicy, ...]:
@@ -285,11 +271,22 @@ class Registry:
         for policy in self.lists.all:
             names = " ".join((policy.name, *policy.aliases)).lower()
             if any(word in names for word in entry.tool_words) or (
-                entry.category and category_matches(policy.category, entry.category)
+                entry.category and self.vocabulary.category_holds(policy.category, entry.category)
             ):
                 chosen.append(policy)
         self._capable[capability] = tuple(chosen)
         return self._capable[capability]
+
+    def with_policies(self, changed: Iterable[ToolPolicy]) -> Registry:
+        """This registry with some tools' policies replaced by others of the same names and
+        aliases (one audience's): the name index and the matcher are shared, not rebuilt."""
+        derived = Registry((), self.vocabulary)
+        derived._policies = dict(self._policies)
+        for policy in changed:
+            derived._policies[name_key(policy.name)] = policy
+        derived._names = self.names
+        derived._matcher = self.matcher
+        return derived
 
     def get(self, name: str) -> ToolPolicy | None:
         """The policy named `name` (or with that alias); None when there is no such tool."""
@@ -526,10 +523,12 @@ def answer_question(
     # Vendors named in Chinese ("阿里的工具") read as the registry's vendor words.
     vendor_words = [w for w in vocabulary.vendor_words(lower) if w in registry.lists.vendors]
     listed_text = " ".join([lower, *vendor_words])
-    query = read_list_query(listed_text, registry.lists.vendors, registry.lists.category_words)
+    query = read_list_query(
+        listed_text, vocabulary, registry.lists.vendors, registry.lists.category_words
+    )
     if query is None and vendor_words and len(_IDEOGRAPH.findall(lower)) <= 8:
         query = read_list_query(  # "腾讯的呢": just a vendor
-            listed_text, registry.lists.vendors, registry.lists.category_words, cue=True
+            listed_text, vocabulary, registry.lists.vendors, registry.lists.category_words, cue=True
         )
     frame = framed(asks_list=query is not None)
     context = [p for p in (registry.get(name) for name in previous) if p is not None]
@@ -594,7 +593,9 @@ _MAX_CHANGES = 20  # changes listed in one answer; the catalogue has the rest
 
 def _changes_answer(base: Answer, frame: Frame, registry: Registry, text: str) -> Answer:
     """What changed in the period asked about (newest first), or what is scheduled."""
-    query = read_list_query(text, registry.lists.vendors, registry.lists.category_words, cue=True)
+    query = read_list_query(
+        text, registry.vocabulary, registry.lists.vendors, registry.lists.category_words, cue=True
+    )
     today = base.today or dt.datetime.now(dt.UTC).date()
     period = frame.period
     chosen: list[ToolPolicy] = []
@@ -651,9 +652,137 @@ _COMPANY_ACCOUNT = re.compile(
 _PERSONAL_PUBLIC = re.compile(r"personal[^.;]*public (?:information )?only", re.IGNORECASE)
 
 
+# Clauses of a policy that rule a case out ("turn it off for board meetings", "never clone a
+# voice without consent", "nothing published without Brand review"), that ask for something a
+# question says is missing ("needs … HR sign-off" against "without HR sign-off"), and that let
+# a case through ("existing users may finish current work").
+_RULES_OUT = re.compile(
+    r"\b(?:never|nothing|no|not|off for|must not|without|needs?|requires?)\b", re.IGNORECASE
+)
+_NEEDS = re.compile(r"\b(?:needs?|requires?|must)\b", re.IGNORECASE)
+_LETS_THROUGH = re.compile(r"\bmay\b(.*?)(?:\bbut\b|$)", re.IGNORECASE)
+_CLAUSE = re.compile(r"[^.;]+")
+_CASE_WORD = re.compile(r"[a-z][a-z'-]+")
+# Words that name no case: the question's grammar and the policy's own everyday words.
+_NO_CASE = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "we",
+        "you",
+        "my",
+        "our",
+        "your",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "use",
+        "using",
+        "used",
+        "allowed",
+        "ok",
+        "okay",
+        "is",
+        "are",
+        "be",
+        "been",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "at",
+        "with",
+        "and",
+        "or",
+        "but",
+        "if",
+        "so",
+        "do",
+        "does",
+        "did",
+        "what",
+        "which",
+        "who",
+        "how",
+        "when",
+        "why",
+        "any",
+        "some",
+        "all",
+        "tool",
+        "tools",
+        "app",
+        "ai",
+        "please",
+        "still",
+        "should",
+        "would",
+        "will",
+        "want",
+        "get",
+        "make",
+        "data",
+        "information",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    """ "meetings", "published", "board's" -> "meeting", "publish", "board"."""
+    word = word.removesuffix("'s")
+    for ending in ("ing", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def _words_of(text: str) -> set[str]:
+    return {_stem(w) for w in _CASE_WORD.findall(text.lower()) if w not in _NO_CASE}
+
+
+def _case_verdict(policy: ToolPolicy, frame: Frame) -> tuple[Verdict, str] | None:
+    """NO when the question's case is one a clause of the policy rules out; YES when a clause
+    lets it through (a case the status alone would refuse); None when no clause speaks to it.
+    Accounts are the personal facet's business, so clauses about them are left to it."""
+    names = _words_of(" ".join((policy.name, *policy.aliases)))
+    asked = {_stem(w) for w in frame.words if w not in _NO_CASE and len(w) >= 2} - names
+    if not asked:
+        return None
+    without = "without" in frame.words
+    for clause in _CLAUSE.findall(policy.conditions or ""):
+        if "personal" in clause.lower() and not frame.personal:
+            continue
+        marker = _RULES_OUT.search(clause)
+        if marker is None:
+            continue
+        needs_without = "without" in clause.lower() or _NEEDS.search(clause) is not None
+        if asked & _words_of(clause[marker.start() :]) and (without or not needs_without):
+            return Verdict.NO, "condition:" + clause.strip()
+    for clause in _CLAUSE.findall(policy.reason or ""):
+        let = _LETS_THROUGH.search(clause)
+        if let and asked & _words_of(let.group(1)):
+            return Verdict.YES, "condition:" + clause.strip()
+    return None
+
+
 def verdict_of(policy: ToolPolicy, frame: Frame, today: dt.date | None) -> tuple[Verdict, str]:
     """The verdict on `policy` for the question framed, and why ("banned", "data",
-    "personal", "status")."""
+    "personal", "status", "condition:<the clause that decides it>")."""
+    if policy.status is not Status.BANNED and policy.status is not Status.ALLOWED:
+        case = _case_verdict(policy, frame)
+        if case is not None:
+            return case
     if policy.status is Status.BANNED or policy.status is Status.UNDER_REVIEW:
         return Verdict.NO, "status"
     limit = policy.max_data
@@ -685,6 +814,8 @@ def verdict_line(
         return None  # decided for a later day: what holds until then is not recorded
     verdict, because = verdict_of(policy, frame, answer.today)
     word = phrases.verdicts[verdict.value]
+    if because.startswith("condition:"):
+        return phrases.verdict_clause.format(word=word, clause=because.removeprefix("condition:"))
     if because == "no-limit":
         return phrases.no_data_limit.format(name=policy.name, contact=policy.owner or contact)
     if because == "personal":
@@ -915,7 +1046,7 @@ def list_heading(answer: Answer, phrases: Phrases, *, empty_contact: str | None 
     if query.vendors:
         filters += phrases.list_from.format(vendors=phrases.or_list(list(query.vendors)))
     if query.categories or query.category_values:
-        names = [phrases.list_categories[c] for c in query.categories]
+        names = [phrases.list_categories.get(c, c) for c in query.categories]
         names += [value.replace("-", " ") for value in query.category_values]
         filters += phrases.list_category.format(categories=phrases.or_list(names))
     if query.data is not None:
@@ -967,7 +1098,7 @@ def _filters(answer: Answer, phrases: Phrases) -> str:
     if query.vendors:
         filters += phrases.list_from.format(vendors=phrases.or_list(list(query.vendors)))
     if query.categories or query.category_values:
-        names = [phrases.list_categories[c] for c in query.categories]
+        names = [phrases.list_categories.get(c, c) for c in query.categories]
         names += [value.replace("-", " ") for value in query.category_values]
         filters += phrases.list_category.format(categories=phrases.or_list(names))
     if query.statuses and len(query.statuses) == 1:

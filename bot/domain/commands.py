@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeAlias
 
-from bot.domain.policy import DataClass, Status
+from bot.domain.policy import DataClass, Status, audience_problem, parse_day
 
 
 class CommandError(ValueError):
@@ -45,6 +45,17 @@ class SetPolicy:
     max_data: DataClass | None = None
     quiet: bool = False
     clear: frozenset[str] = frozenset()
+    # `--for AUDIENCE`: the rule for that audience, not the default (the fields given
+    # override the default's for its members; the rest stay the default's).
+    audience: str | None = None
+
+
+@dataclass(frozen=True)
+class UnsetRule:
+    """`unset <tool> --for AUDIENCE`: drop the audience's rule; its members get the default."""
+
+    tool: str
+    audience: str
 
 
 @dataclass(frozen=True)
@@ -225,16 +236,17 @@ DeskCommand: TypeAlias = (
     | ShowFeedback
     | ShowAudit
     | AnswerTerm
+    | ShowUnanswered
 )
 
 Command: TypeAlias = (
     SetPolicy
+    | UnsetRule
     | AddAlias
     | RemoveTool
     | CancelScheduled
     | ShowHistory
     | ListTools
-    | ShowUnanswered
     | ShowHelp
     | EditTool
     | Announce
@@ -249,8 +261,9 @@ Command: TypeAlias = (
 
 _SET_USAGE = (
     "set <tool> <status> [--reason TEXT] [--alternatives A,B] [--effective YYYY-MM-DD]"
-    " [--conditions TEXT] [--max-data CLASS] [--quiet]"
+    " [--conditions TEXT] [--max-data CLASS] [--for AUDIENCE] [--quiet]"
 )
+_UNSET_USAGE = "unset <tool> --for AUDIENCE"
 
 # option name -> does it take a value
 _SET_OPTIONS: dict[str, bool] = {
@@ -259,11 +272,12 @@ _SET_OPTIONS: dict[str, bool] = {
     "effective": True,
     "conditions": True,
     "max-data": True,
+    "for": True,
     "quiet": False,
 }
+_UNSET_OPTIONS: dict[str, bool] = {"for": True}
 
 _ALIAS_SEPARATORS = frozenset({"=", "->", "→"})
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Smart quotes from Slack/macOS: curly doubles are always quotes; a curly single pair is a
 # quote only at word edges, so an apostrophe inside a word (Devin's) survives.
 _CURLY_DOUBLE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " "})
@@ -354,9 +368,13 @@ def _parse_set(verb: str, rest: str, is_tool: Callable[[str], bool] | None) -> S
     if max_data is not None and _is_none(max_data):
         clear.add("max_data")
         max_data = None
+    audience = options.get("for")
+    if audience is not None:
+        audience = _parse_audience(verb, audience)
     return SetPolicy(
         tool=tool,
         status=status,
+        audience=audience,
         reason=texts["reason"],
         alternatives=_parse_alternatives(alternatives) if alternatives is not None else None,
         effective=_parse_date(verb, effective) if effective is not None else None,
@@ -365,6 +383,26 @@ def _parse_set(verb: str, rest: str, is_tool: Callable[[str], bool] | None) -> S
         quiet="quiet" in options,
         clear=frozenset(clear),
     )
+
+
+def _parse_audience(verb: str, value: str) -> str:
+    name = _unquote(value).strip()
+    if not name:
+        raise _error(verb, "--for needs an audience, such as --for china-engineering")
+    problem = audience_problem(name)
+    if problem:
+        raise _error(verb, problem)
+    return name
+
+
+def _parse_unset(verb: str, rest: str) -> UnsetRule:
+    positionals, options = _split_options(verb, rest, _UNSET_OPTIONS)
+    tool = _join_name(positionals)
+    if not tool:
+        raise _error(verb, "missing tool")
+    if "for" not in options:
+        raise _error(verb, f"say whose rule to drop with --for AUDIENCE (for '{tool}')")
+    return UnsetRule(tool=tool, audience=_parse_audience(verb, options["for"]))
 
 
 def _is_none(value: str) -> bool:
@@ -580,7 +618,7 @@ def _parse_approve(verb: str, rest: str) -> Decide:
         subject=_subject(verb, positionals[0]),
         approve=True,
         reason=options.get("note"),
-        until=_parse_date(verb, until) if until else None,
+        until=_parse_date(verb, until, "--until") if until else None,
     )
 
 
@@ -678,6 +716,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         admin=True,
     ),
     CommandSpec(
+        "unset",
+        _UNSET_USAGE,
+        "drop a tool's rule for an audience; its members get the tool's default policy",
+        _as_typed(_parse_unset),
+        (UnsetRule,),
+        admin=True,
+    ),
+    CommandSpec(
         "history",
         "history <tool>",
         "show every change to a tool's policy",
@@ -695,10 +741,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "unanswered",
         "unanswered",
-        "show questions the bot could not answer",
+        "show questions the bot could not answer, by the term they asked about",
         _words(lambda verb, args: _parse_unanswered(verb, args)),
         (ShowUnanswered,),
         admin=True,
+        desk=True,  # the queue by term, which the desk keeps (issue 27)
     ),
     CommandSpec(
         "help",
@@ -986,15 +1033,13 @@ def _parse_alternatives(value: str) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def _parse_date(verb: str, value: str) -> date:
-    text = value.strip()
+def _parse_date(verb: str, value: str, option: str = "--effective") -> date:
     try:
-        # fromisoformat alone would also accept "20261120"; people should write one form.
-        if not _DATE.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _error(verb, f"bad date '{value}' for --effective: use YYYY-MM-DD") from None
+        return parse_day(value)
+    except ValueError as error:
+        if "does not exist" in str(error):  # the form is right: say why the day is not
+            raise _error(verb, f"{option}: {error}") from None
+        raise _error(verb, f"bad date '{value}' for {option}: use YYYY-MM-DD") from None
 
 
 def _parse_data_class(verb: str, value: str) -> DataClass:

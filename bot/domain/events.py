@@ -7,10 +7,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.domain.policy import ToolPolicy
+from bot.domain.audiences import rules_plain, translations_plain
+from bot.domain.policy import AudienceRule, ToolPolicy, Translation
 
 # Fields compared and recorded per revision, in YAML order (name is the identity).
-TRACKED = tuple(f for f in ToolPolicy.FIELDS if f != "name")
+TRACKED = (*(f for f in ToolPolicy.FIELDS if f != "name"), *ToolPolicy.SCOPED)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class ImportReport:
 
 def plain_value(value: Any) -> Any:
     """A JSON-friendly form of a policy value (lists, ISO dates), for revisions and messages."""
+    if isinstance(value, tuple) and value and isinstance(value[0], AudienceRule):
+        return rules_plain(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], Translation):
+        return translations_plain(value)
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dt.date):
@@ -81,7 +86,7 @@ def diff(before: ToolPolicy | None, after: ToolPolicy | None) -> dict[str, tuple
     for name in TRACKED:
         old = plain_value(getattr(before, name)) if before else None
         new = plain_value(getattr(after, name)) if after else None
-        if name in ("aliases", "alternatives"):
+        if name in ("aliases", "alternatives", "rules", "translations"):
             old, new = old or [], new or []
             if before is None:
                 old = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +32,7 @@ class Asked(StrEnum):
     WHO = "who"  # who decides, who owns it
     ACCESS = "access"  # how to get it approved, an exception, a review
     VENDOR = "vendor"  # who makes it
+    FACT = "fact"  # a yes/no question about a fact, not permission ("does X train on our data?")
     CHANGED = "changed"  # what changed in a period
     WILL_CHANGE = "will-change"  # what is scheduled to change
     LIST = "list"
@@ -62,6 +63,9 @@ class Frame:
     personal: bool = False  # a personal account, key, licence or free plan
     period: Period | None = None
     continues: bool = False  # about the previous answer's tools
+    # The question's own words (English, lower case): the case it asks about, read against a
+    # policy's conditions ("in the board meeting" against "turn it off for board meetings").
+    words: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def yes_no(self) -> bool:
@@ -151,6 +155,20 @@ def _period(lower: str, vocabulary: Vocabulary, today: dt.date, future: bool) ->
     return None
 
 
+# A yes/no question opens with an auxiliary ("does X train …?", "is X's data kept …?"); in
+# Chinese it asks whether something will happen (会…吗), where, or whether (是否).
+_YES_NO_OPENING = re.compile(
+    r"^\W*(?:does|do|did|will|would|has|have|is|are|was|were)\b|会.{0,20}吗|哪里|哪儿|是否"
+)
+
+
+_WORD = re.compile(r"[a-z][a-z'-]+")
+
+
+def _asks_fact(lower: str) -> bool:
+    return _YES_NO_OPENING.search(lower[:200]) is not None
+
+
 def read_frame(
     lower: str,
     vocabulary: Vocabulary,
@@ -186,6 +204,8 @@ def read_frame(
         asked = Asked.WHO
     elif asks_list:
         asked = Asked.LIST
+    elif tools and _asks_fact(lower) and not vocabulary.asks("permission", lower):
+        asked = Asked.FACT
     elif data is not None or personal or intent == "data":
         asked = Asked.DATA
     else:
@@ -203,4 +223,5 @@ def read_frame(
         data_words=data_words,
         personal=personal,
         period=period,
+        words=tuple(_WORD.findall(lower[:300])),
     )

@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.policy import DataClass, Status, ToolPolicy, data_allowed
+from bot.domain.vocabulary import Category, Vocabulary
 
 __all__ = [
-    "CATEGORY_WORDS",
     "ListIndex",
     "ListQuery",
     "read_list_query",
@@ -85,81 +85,13 @@ _LIST_PHRASES_ZH = re.compile(
 
 # -- status words ------------------------------------------------------------------------------
 
-_NEGATED_USE = re.compile(
-    r"\bnot (?:allowed|approved|permitted|ok|okay|usable|available)\b|\bdisallowed\b"
-    r"|\bcan'?t (?:i |we )?use\b|\bcannot (?:i |we )?use\b|\bcan not use\b|\bnot supposed to\b"
-    r"|\bmust not\b|\bshouldn'?t\b|\boff limits\b|\bno-go\b|\bnot to use\b"
-    r"|不能用|不可以用|不允许|不准|不让用|不能使用|不可用"
-)
-_BANNED = re.compile(
-    r"\bbann?ed\b|\bbans?\b|\bforbidden\b|\bprohibited\b|\bblocked\b|\bblacklist(?:ed)?\b"
-    r"|\bdisallowed\b|禁止|禁用|封禁|黑名单"
-)
-_REVIEW = re.compile(
-    r"\bunder review\b|\bbeing reviewed\b|\bin review\b|\bpending\b|\bundecided\b"
-    r"|\bbeing (?:evaluated|assessed)\b|\bnot (?:yet )?decided\b|评估中|审核中|审批中|待定|评审中"
-)
-_CONDITIONAL = re.compile(
-    r"\bconditional(?:ly)?\b|\bwith conditions\b|\bunder conditions\b|\brestrictions\b|有条件"
-)
-_USABLE = re.compile(
-    r"\ballowed\b|\bapproved\b|\bpermitted\b|\bok\b|\bokay\b|\bfine\b|\busable\b|\bsafe\b"
-    r"|\bsanctioned\b|\bwhitelist(?:ed)?\b|\bavailable\b|\bgreen\b|\bauthori[sz]ed\b"
-    r"|\bcan (?:i|we) (?:use|try)\b|\bmay (?:i|we) use\b|\bare we allowed\b|\bget to use\b"
-    r"|\b(?:i|we) (?:can|may|could) (?:use|try)\b"
-    r"|允许|批准|可以用|能用|可用|可以使用|能使用|白名单|合规"
-)
+# The words for statuses are data: the `statuses` section of the vocabulary.
 
 # -- categories --------------------------------------------------------------------------------
 
 
-# Concept -> the words people use for it (English stems are matched as word prefixes) and
-# the stems a registry category value may contain. Category values differ per registry
-# ("coding-assistant", "coding", "dev tools"), so they are matched by these stems.
-@dataclass(frozen=True)
-class _Concept:
-    asked: re.Pattern[str]
-    category_stems: tuple[str, ...]
+# Kinds of tool (coding, chat, …) are data: the `categories` section of the vocabulary.
 
-
-CATEGORY_WORDS: dict[str, _Concept] = {
-    "coding": _Concept(
-        re.compile(
-            r"\bcod(?:e|ing)(?: |-)?(?:assistants?|tools?|agents?|helpers?|ais?|completion|"
-            r"copilots?|editors?)\b|\bcoding\b|\bprogramming\b|\bdeveloper tools?\b"
-            r"|\bdev tools?\b|\bides?\b|\bai (?:code )?editors?\b|\bfor (?:writing )?code\b"
-            r"|\bcode generation\b|\bautocomplete\b|\bengineering tools?\b|\bcodegen\b"
-            r"|编程|代码|写代码|编码|开发工具|程序员"
-        ),
-        ("cod", "program", "develop", "dev", "ide", "engineer"),
-    ),
-    "chat": _Concept(
-        re.compile(
-            r"\bchat ?bots?\b|\bchat (?:assistants?|tools?|apps?|ais?)\b|\bai chats?\b"
-            r"|\bassistants? (?:to|for) chat\b|\bllms?\b|\bconversational\b"
-            r"|\bgeneral[- ]purpose (?:ai|assistants?)\b"
-            r"|聊天|对话|大模型|问答"
-        ),
-        ("chat", "convers", "assistant-chat", "llm"),
-    ),
-    "image": _Concept(
-        re.compile(
-            r"\bimage(?:s)?(?: |-)?(?:generators?|generation|tools?|makers?|ais?|models?)?\b"
-            r"|\bimg\b|\bpictures?\b|\bart (?:generators?|tools?)\b|\bphotos?\b|\bvideos?\b"
-            r"|\bmedia\b|\bdesign tools?\b|\billustrations?\b|\bgenerat(?:e|ing) images\b"
-            r"|图像|图片|生图|画图|绘图|图像生成|视频|设计工具|做图|作图"
-        ),
-        ("image", "media", "art", "design", "video", "visual"),
-    ),
-    "productivity": _Concept(
-        re.compile(
-            r"\bproductivity\b|\bmeetings?\b|\bnote[- ]?tak(?:ers?|ing)\b|\bnotes\b"
-            r"|\btranscri(?:be|ption|bers?)\b|\bwriting (?:tools?|assistants?)\b|\boffice tools\b"
-            r"|效率|办公|会议|笔记|写作|文档|纪要"
-        ),
-        ("productiv", "office", "meeting", "writing", "note"),
-    ),
-}
 
 # -- data classes ------------------------------------------------------------------------------
 
@@ -181,7 +113,8 @@ class ListQuery:
 
     statuses: frozenset[Status] = frozenset()
     vendors: tuple[str, ...] = ()  # vendor names as the registry writes them
-    categories: tuple[str, ...] = ()  # concept keys of CATEGORY_WORDS
+    categories: tuple[str, ...] = ()  # kinds of tool, keys of the vocabulary's categories
+    kinds: tuple[Category, ...] = field(default=(), compare=False)  # those kinds, to match
     category_values: tuple[str, ...] = ()  # registry categories named by their own words
     data: DataClass | None = None  # tools whose data limit reaches this class
     words: tuple[str, ...] = field(default=(), compare=False)  # what the question called them
@@ -197,22 +130,11 @@ class ListQuery:
         if self.vendors and (policy.vendor or "") not in self.vendors:
             return False
         if (self.categories or self.category_values) and not (
-            any(category_matches(policy.category, concept) for concept in self.categories)
+            any(kind.holds(policy.category) for kind in self.kinds)
             or policy.category in self.category_values
         ):
             return False
         return self.data is None or data_allowed(policy.max_data, self.data)
-
-
-def category_matches(category: str | None, concept: str) -> bool:
-    """Whether a registry category value ("coding-assistant") is the asked concept."""
-    if not category:
-        return False
-    value = category.casefold()
-    return any(
-        value.startswith(stem) or f"-{stem}" in value or f" {stem}" in value
-        for stem in CATEGORY_WORDS[concept].category_stems
-    )
 
 
 # Words of category values that say nothing by themselves ("coding-assistant": "assistant").
@@ -283,6 +205,7 @@ def vendor_index(policies: Iterable[ToolPolicy]) -> dict[str, set[str]]:
 
 def read_list_query(
     text: str,
+    vocabulary: Vocabulary,
     vendors: dict[str, set[str]],
     category_words: dict[str, set[str]] | None = None,
     *,
@@ -303,17 +226,14 @@ def read_list_query(
                 asked_vendors.update(vendors[key])
                 vendor_words.append(key)
     # Chinese vendor names written in Chinese are not indexed; Latin vendor names still are.
-    categories = tuple(
-        concept for concept, words in CATEGORY_WORDS.items() if words.asked.search(text)
-    )
+    categories = vocabulary.categories_asked(text)
+    kinds = tuple(vocabulary.categories[name] for name in categories)
     values: set[str] = set()
     for token in tokens:
         values.update((category_words or {}).get(_stem(token), ()))
-    category_values = tuple(
-        sorted(v for v in values if not any(category_matches(v, c) for c in categories))
-    )
+    category_values = tuple(sorted(v for v in values if not any(kind.holds(v) for kind in kinds)))
     data = _data_asked(text)
-    statuses = _statuses_asked(text)
+    statuses = _statuses_asked(text, vocabulary)
     cue = (
         cue
         or _LIST_PHRASES.search(text) is not None
@@ -330,6 +250,7 @@ def read_list_query(
         statuses=statuses,
         vendors=tuple(sorted(asked_vendors)),
         categories=categories,
+        kinds=kinds,
         category_values=category_values,
         data=data,
         words=tuple(vendor_words),
@@ -343,19 +264,19 @@ _ASKS_ABOUT_TOOLS = re.compile(
 )
 
 
-def _statuses_asked(text: str) -> frozenset[Status]:
+def _statuses_asked(text: str, vocabulary: Vocabulary) -> frozenset[Status]:
     both = _in_order(text, _USABLE_WORD, _AND_OR, _BANNED_WORD) or _in_order(
         text, _BANNED_WORD, _AND_OR, _USABLE_WORD
     )
-    if _BANNED.search(text) and not both:
+    if vocabulary.status_asked("banned", text) and not both:
         return frozenset({Status.BANNED})
-    if _NEGATED_USE.search(text):
+    if vocabulary.status_asked("not-usable", text):
         return NOT_USABLE
-    if _REVIEW.search(text):
+    if vocabulary.status_asked("under-review", text):
         return frozenset({Status.UNDER_REVIEW})
-    if _CONDITIONAL.search(text):
+    if vocabulary.status_asked("conditional", text):
         return frozenset({Status.CONDITIONAL})
-    if _USABLE.search(text):
+    if vocabulary.status_asked("usable", text):
         return USABLE
     return frozenset()
 
@@ -387,14 +308,14 @@ class ListIndex:
     Tools are kept usable first, then by name, per status and per status and data class;
     vendor and category groups are small and filtered directly."""
 
-    def __init__(self, policies: Iterable[ToolPolicy]) -> None:
+    def __init__(self, policies: Iterable[ToolPolicy], kinds: Mapping[str, Category]) -> None:
         ordered = sorted(policies, key=lambda p: (status_order(p.status), p.name.casefold()))
         self.all = tuple(ordered)
         self.vendors = vendor_index(ordered)
         self.category_words = category_index(ordered)
         self._by_category: dict[str, list[ToolPolicy]] = {}
         self._by_vendor: dict[str, list[ToolPolicy]] = {}
-        self._by_concept: dict[str, list[ToolPolicy]] = {c: [] for c in CATEGORY_WORDS}
+        self._by_concept: dict[str, list[ToolPolicy]] = {c: [] for c in kinds}
         # (status, data class) -> tools of that status whose data limit reaches the class.
         self._by_status_data: dict[tuple[Status, DataClass | None], list[ToolPolicy]] = {}
         # Newest effective date first: "what changed lately?" reads only the start of it.
@@ -416,8 +337,8 @@ class ListIndex:
         for policy in ordered:
             if policy.vendor:
                 self._by_vendor.setdefault(policy.vendor, []).append(policy)
-            for concept in CATEGORY_WORDS:
-                if category_matches(policy.category, concept):
+            for concept, kind in kinds.items():
+                if kind.holds(policy.category):
                     self._by_concept[concept].append(policy)
             if policy.category:
                 self._by_category.setdefault(policy.category, []).append(policy)
@@ -435,7 +356,7 @@ class ListIndex:
                     pool.extend(self._by_vendor.get(vendor, ()))
             else:
                 for concept in query.categories:
-                    pool.extend(self._by_concept[concept])
+                    pool.extend(self._by_concept.get(concept, ()))
                 for value in query.category_values:
                     pool.extend(self._by_category.get(value, ()))
             unique = {p.name: p for p in pool}.values()

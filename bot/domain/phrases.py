@@ -116,6 +116,7 @@ class Phrases:
     # -- verdicts, first in a yes/no answer: {word} is one of `verdicts`
     verdicts: Mapping[str, str]  # yes / no / only-if -> "Yes." / "No." / "Only if"
     verdict_conditions: str  # {word}
+    verdict_clause: str  # {word}, {clause}: the clause of the policy that decides the case
     verdict_data_beyond: str  # {word}, {name}, {limit}, {asked}, {words} (an aside)
     verdict_data_within: str  # {asked}, {words} (an aside), {limit}
     verdict_personal: str  # {word}, {conditions}
@@ -265,6 +266,7 @@ EN = Phrases(
     variant_aside="There is no policy for “{product}” itself; related: {names}.",
     verdicts={"yes": "Yes.", "no": "No.", "only-if": "Only if"},
     verdict_conditions="{word} you meet its conditions.",
+    verdict_clause="{word} The policy says: {clause}.",
     verdict_data_beyond=(
         "{word} {name} takes {limit} data at most, and {asked} data{words} is beyond it."
     ),
@@ -414,6 +416,7 @@ ZH = Phrases(
     variant_aside="“{product}”本身没有政策；相关工具：{names}。",
     verdicts={"yes": "可以。", "no": "不可以。", "only-if": "有条件："},
     verdict_conditions="{word}须满足其使用条件。",
+    verdict_clause="{word}政策规定：{clause}。",
     verdict_data_beyond="{word}{name} 的数据级别上限是{limit}，{asked}数据{words}超出了上限。",
     verdict_data_within="{asked}数据{words}在其上限（{limit}）之内。",
     aside="（{words}）",

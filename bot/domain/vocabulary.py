@@ -1,12 +1,14 @@
-"""The words a question frame is read with, English and Chinese, as data. No I/O.
+"""The words a question is read with, English and Chinese, compiled from data. No I/O.
 
-`SHIPPED` is the vocabulary policybot ships with; admins add words in
-`policies/vocabulary.yaml` (same shape, every list optional), which `check` validates and
-the registry reload picks up. `Vocabulary.build` compiles a mapping (the shipped one merged
-with the admins') into patterns, once per registry snapshot.
+The words themselves live in one data file, `bot/domain/vocabulary.yaml`, which ships with
+policybot; admins add words in `policies/vocabulary.yaml` (same sections, every one optional),
+which `check` validates and the registry snapshot reloads. The files are read by an adapter
+(bot/adapters/files/vocabularyfile.py); `Vocabulary.build` compiles the mappings it is handed
+(the shipped one merged with the admins') into patterns, once per change.
 
 Each entry is a list of phrases. English phrases match as whole words ("contract" also matches
-"contracts": a trailing `s` is optional); Chinese phrases match as substrings.
+"contracts": a trailing `s` is optional; a space or a hyphen between words); Chinese phrases
+match as substrings.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from bot.domain.policy import DataClass
 
-__all__ = ["FACETS", "SHIPPED", "Vocabulary", "vocabulary_problems"]
+__all__ = ["FACETS", "SECTIONS", "STATUS_WORDS", "Vocabulary", "vocabulary_problems"]
 
 # What a question may ask; each facet's phrases say the question asks it.
 FACETS = (
@@ -27,386 +29,20 @@ FACETS = (
     "will_change",  # what will change (scheduled, soon, next month)
     "vendor",  # who makes a tool
     "personal",  # a personal account, key, licence or free plan
+    "permission",  # may I, allowed, ok: a yes/no question about using a tool
 )
-
-# fmt: off
-SHIPPED: Mapping[str, Any] = {
-    "facets": {
-        "access": [
-            "request",
-            "requesting",
-            "exception",
-            "exceptions",
-            "get it approved",
-            "get approved",
-            "get approval",
-            "approval process",
-            "how do i get",
-            "how can i get",
-            "how do we get",
-            "how can we get",
-            "getting approved",
-            "who approves",
-            "who do i ask",
-            "who should i ask",
-            "who can approve",
-            "review of",
-            "a review",
-            "evaluate",
-            "evaluated",
-            "apply for",
-            "get access",
-            "access to",
-            "onboard",
-            "申请",
-            "例外",
-            "开通",
-            "报批",
-            "审批流程",
-            "找谁批",
-            "怎么批",
-            "评估一下",
-        ],
-        "changed": [
-            "changed",
-            "change",
-            "changes",
-            "what's new",
-            "whats new",
-            "new rules",
-            "anything new",
-            "new in the rules",
-            "new in the policy",
-            "updated",
-            "updates",
-            "got banned",
-            "got approved",
-            "was banned",
-            "were banned",
-            "was approved",
-            "were approved",
-            "recently",
-            "lately",
-            "latest",
-            "变化",
-            "变更",
-            "更新",
-            "改了",
-            "调整",
-        ],
-        "will_change": [
-            "going to",
-            "gonna",
-            "will be",
-            "will get",
-            "will change",
-            "scheduled",
-            "upcoming",
-            "coming up",
-            "planned",
-            "plans to",
-            "soon",
-            "next week",
-            "next month",
-            "next quarter",
-            "next year",
-            "in the future",
-            "接下来",
-            "即将",
-            "将要",
-            "将会",
-            "会被",
-            "计划",
-            "未来",
-            "下个月",
-            "下周",
-            "明年",
-            "下季度",
-        ],
-        "vendor": [
-            "what vendor",
-            "which vendor",
-            "who makes",
-            "who made",
-            "who built",
-            "who owns it",
-            "which company makes",
-            "what company makes",
-            "made by",
-            "供应商",
-            "哪家公司",
-            "谁家的",
-            "哪个公司",
-        ],
-        "personal": [
-            "personal account",
-            "personal accounts",
-            "personal plan",
-            "personal licence",
-            "personal license",
-            "personal key",
-            "personal api key",
-            "personal gmail",
-            "personal subscription",
-            "personal seat",
-            "personal aws",
-            "my personal",
-            "my own",
-            "our own",
-            "own account",
-            "own key",
-            "own api key",
-            "own licence",
-            "own license",
-            "free plan",
-            "free tier",
-            "free version",
-            "free account",
-            "free website",
-            "copilot free",
-            "the free",
-            "个人账号",
-            "个人账户",
-            "个人版",
-            "私人账号",
-            "自己的账号",
-            "自己的账户",
-            "免费版",
-        ],
-    },
-    # Everyday words for data -> the data class they are. The most sensitive one named wins.
-    "data": {
-        "public": [
-            "public",
-            "fake data",
-            "made-up data",
-            "made up data",
-            "dummy data",
-            "synthetic data",
-            "test data",
-            "公开",
-            "假数据",
-            "虚构数据",
-        ],
-        "internal": [
-            "internal",
-            "company code",
-            "our code",
-            "your code",
-            "source code",
-            "codebase",
-            "our repo",
-            "your repo",
-            "company repo",
-            "internal docs",
-            "work data",
-            "内部",
-            "公司代码",
-            "源代码",
-            "内部文档",
-        ],
-        "confidential": [
-            "confidential",
-            "customer data",
-            "customer",
-            "customers",
-            "client data",
-            "client",
-            "contract",
-            "nda",
-            "personal data",
-            "pii",
-            "privileged",
-            "roadmap",
-            "unreleased",
-            "launch plan",
-            "strategy doc",
-            "financials",
-            "salary",
-            "salaries",
-            "legal memo",
-            "employee data",
-            "hr data",
-            "sensitive",
-            "机密",
-            "客户",
-            "合同",
-            "个人信息",
-            "隐私",
-            "未发布",
-            "敏感",
-            "薪资",
-            "员工数据",
-        ],
-        "restricted": [
-            "restricted",
-            "secret",
-            "secrets",
-            "credentials",
-            "password",
-            "passwords",
-            "health data",
-            "medical",
-            "受限",
-            "绝密",
-            "密钥",
-            "密码",
-        ],
-    },
-    # Capabilities: what a person wants done -> the words of tools that do it (matched
-    # against a tool's name, aliases and category) and the category concept it belongs to.
-    "capabilities": {
-        "write code": {
-            "asked": [
-                "write code",
-                "writing code",
-                "code completion",
-                "coding",
-                "to code",
-                "program",
-                "refactor",
-                "debug",
-                "写代码",
-                "编程",
-                "写程序",
-                "代码补全",
-            ],
-            "category": "coding",
-        },
-        "meeting notes": {
-            "asked": [
-                "meeting notes",
-                "take notes",
-                "notes in my meetings",
-                "note taker",
-                "note takers",
-                "notetaker",
-                "meeting note",
-                "transcribe",
-                "transcription",
-                "record meetings",
-                "take minutes",
-                "meeting minutes",
-                "minutes of our meetings",
-                "meeting summaries",
-                "meeting summary",
-                "会议纪要",
-                "会议记录",
-                "记笔记",
-                "转录",
-            ],
-            "tool_words": ["meeting", "notetaker", "notes", "huddle", "recaps", "zoom ai"],
-        },
-        "slides": {
-            "asked": [
-                "slide",
-                "slides",
-                "slide deck",
-                "slide decks",
-                "presentation",
-                "presentations",
-                "deck",
-                "decks",
-                "powerpoint",
-                "幻灯片",
-                "演示文稿",
-                "做PPT",
-            ],
-            "tool_words": ["microsoft 365 copilot", "canva", "gamma"],
-        },
-        "writing": {
-            "asked": [
-                "press release",
-                "press releases",
-                "write copy",
-                "copywriting",
-                "draft emails",
-                "write emails",
-                "blog post",
-                "blog posts",
-                "marketing copy",
-                "写文案",
-                "写稿",
-                "写邮件",
-            ],
-            "tool_words": [
-                "chatgpt enterprise",
-                "microsoft 365 copilot",
-                "notion ai",
-                "grammarly",
-                "canva magic write",
-            ],
-        },
-        "translation": {
-            "asked": ["translate", "translation", "translations", "翻译"],
-            "tool_words": ["deepl", "microsoft 365 copilot", "chatgpt enterprise"],
-        },
-        "images": {
-            "asked": [
-                "make images",
-                "generate images",
-                "create images",
-                "image generation",
-                "illustrations",
-                "生成图片",
-                "画图",
-                "做图",
-            ],
-            "category": "image",
-        },
-        "video": {
-            "asked": ["video", "videos", "avatar videos", "视频", "做视频"],
-            "tool_words": ["synthesia", "runway", "sora", "kling", "video"],
-        },
-        "voice": {
-            "asked": ["voiceover", "voice over", "narration", "text to speech", "配音"],
-            "tool_words": ["elevenlabs"],
-        },
-    },
-    # Vendors as people call them in Chinese -> the vendor word the registry uses.
-    "vendors": {
-        "阿里巴巴": "alibaba",
-        "阿里云": "alibaba",
-        "阿里": "alibaba",
-        "百度": "baidu",
-        "腾讯": "tencent",
-        "字节跳动": "bytedance",
-        "字节": "bytedance",
-        "谷歌": "google",
-        "微软": "microsoft",
-        "智谱": "zhipu",
-        "讯飞": "iflytek",
-        "科大讯飞": "iflytek",
-        "月之暗面": "moonshot",
-        "快手": "kuaishou",
-        "金山": "kingsoft",
-        "亚马逊": "amazon",
-    },
-    # Edition words: "X Enterprise" is another product when it is not registered itself.
-    "editions": {
-        "enterprise": ["enterprise", "企业版"],
-        "team": ["team", "teams", "团队版"],
-        "business": ["business", "商业版"],
-        "pro": ["pro", "专业版"],
-        "personal": ["personal", "individual", "个人版"],
-        "education": ["edu", "education", "教育版"],
-    },
-    # Time words -> days back from today ("changed") or ahead ("will change").
-    "periods": {
-        "recently": {
-            "days": 90,
-            "words": ["recently", "lately", "recent", "latest", "最近", "近期"],
-        },
-        "last week": {"days": 7, "words": ["last week", "past week", "this week", "上周", "本周"]},
-        "last month": {
-            "days": 31,
-            "words": ["last month", "past month", "this month", "上个月", "本月"],
-        },
-        "last quarter": {"days": 92, "words": ["last quarter", "past quarter", "上季度"]},
-        "this year": {"days": 366, "words": ["this year", "last year", "past year", "今年"]},
-    },
-}
-# fmt: on
+# The statuses a list question may ask for, by the words that ask for them.
+STATUS_WORDS = ("banned", "not-usable", "under-review", "conditional", "usable")
+SECTIONS = (
+    "facets",
+    "statuses",
+    "categories",
+    "data",
+    "capabilities",
+    "vendors",
+    "editions",
+    "periods",
+)
 
 
 def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -414,7 +50,7 @@ def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     other: list[str] = []
     for phrase in sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True):
         if phrase.isascii():
-            body = r"\s+".join(re.escape(word) for word in phrase.split())
+            body = r"[\s-]+".join(re.escape(word) for word in phrase.split())
             latin.append(body + ("s?" if phrase[-1].isalpha() and not phrase.endswith("s") else ""))
         else:
             other.append(re.escape(phrase))
@@ -435,10 +71,32 @@ class Capability:
 
 
 @dataclass(frozen=True)
+class Category:
+    """A kind of tool: the words asking for it, and the stems of registry category values
+    that are it ("coding-assistant" starts with "cod")."""
+
+    name: str
+    asked: re.Pattern[str] | None
+    stems: tuple[str, ...]
+
+    def holds(self, category: str | None) -> bool:
+        """Whether a registry category value ("coding-assistant") is this kind."""
+        if not category:
+            return False
+        value = category.casefold()
+        return any(
+            value.startswith(stem) or f"-{stem}" in value or f" {stem}" in value
+            for stem in self.stems
+        )
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """The compiled vocabulary: one pattern per facet, data class, capability and period."""
 
     facets: Mapping[str, re.Pattern[str]]
+    statuses: Mapping[str, re.Pattern[str]]  # keys of STATUS_WORDS
+    categories: Mapping[str, Category]
     data: tuple[tuple[DataClass, re.Pattern[str]], ...]  # least sensitive first
     capabilities: tuple[Capability, ...]
     vendors: Mapping[str, str]
@@ -446,10 +104,22 @@ class Vocabulary:
     periods: tuple[tuple[int, re.Pattern[str]], ...]  # shortest period first
 
     @classmethod
-    def build(cls, extra: Mapping[str, Any] | None = None) -> Vocabulary:
-        """The shipped vocabulary, with `extra` (the admins' additions) merged in."""
-        data = _merged(SHIPPED, extra or {})
+    def build(
+        cls, shipped: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+    ) -> Vocabulary:
+        """The `shipped` vocabulary, with `extra` (the admins' additions) merged in; both are
+        checked by `vocabulary_problems` first (the adapter reading them does it)."""
+        data = _merged({s: {} for s in SECTIONS}, _merged(shipped, extra or {}))
         facets = {name: _phrase_pattern(data["facets"].get(name, ())) for name in FACETS}
+        statuses = {name: _phrase_pattern(data["statuses"].get(name, ())) for name in STATUS_WORDS}
+        categories = {
+            name: Category(
+                name,
+                _phrase_pattern(entry.get("asked", ())),
+                tuple(str(stem).casefold() for stem in entry.get("stems", ())),
+            )
+            for name, entry in data["categories"].items()
+        }
         classes = tuple(
             (dc, pattern)
             for dc in DataClass
@@ -469,16 +139,37 @@ class Vocabulary:
         periods = sorted(
             (int(entry["days"]), pattern)
             for entry in data["periods"].values()
-            if (pattern := _phrase_pattern(entry.get("words", ()))) is not None
+            if entry.get("days")
+            and (pattern := _phrase_pattern(entry.get("words", ()))) is not None
         )
         return cls(
             facets={k: v for k, v in facets.items() if v is not None},
+            statuses={k: v for k, v in statuses.items() if v is not None},
+            categories=categories,
             data=classes,
             capabilities=capabilities,
             vendors={k: str(v).lower() for k, v in data["vendors"].items()},
             editions=editions,
             periods=tuple((days, pattern) for days, pattern in periods),
         )
+
+    def status_asked(self, status: str, lower: str) -> bool:
+        """Whether `lower` has a word for a status (a key of STATUS_WORDS)."""
+        pattern = self.statuses.get(status)
+        return pattern is not None and pattern.search(lower) is not None
+
+    def categories_asked(self, lower: str) -> tuple[str, ...]:
+        """The kinds of tool `lower` names ("coding assistants" -> coding)."""
+        return tuple(
+            name
+            for name, category in self.categories.items()
+            if category.asked is not None and category.asked.search(lower)
+        )
+
+    def category_holds(self, category: str | None, kind: str) -> bool:
+        """Whether a registry category value is the kind of tool `kind` names."""
+        entry = self.categories.get(kind)
+        return entry is not None and entry.holds(category)
 
     def asks(self, facet: str, lower: str) -> bool:
         pattern = self.facets.get(facet)
@@ -523,40 +214,107 @@ def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-_SECTIONS = ("facets", "data", "capabilities", "vendors", "editions", "periods")
+Problem = tuple[tuple[str, ...], str]  # where (the keys down to it) and what is wrong
 
 
-def vocabulary_problems(extra: Any) -> list[str]:
-    """Sentences saying what is wrong with an admin's vocabulary file; empty when it is fine."""
+def vocabulary_problems(extra: Any) -> list[Problem]:
+    """What is wrong with a vocabulary mapping, each with the keys down to where it is; empty
+    when it is fine. Sentences say the fix."""
     if not isinstance(extra, Mapping):
-        return ["the vocabulary file must be a mapping of sections: " + ", ".join(_SECTIONS)]
-    problems = []
+        return [((), "the vocabulary must be a mapping of sections: " + ", ".join(SECTIONS))]
+    problems: list[Problem] = []
     for section, value in extra.items():
-        if section not in _SECTIONS:
-            problems.append(f"unknown vocabulary section '{section}': use {', '.join(_SECTIONS)}")
+        where = (str(section),)
+        if section not in SECTIONS:
+            problems.append((where, f"unknown section '{section}': use {', '.join(SECTIONS)}"))
         elif not isinstance(value, Mapping):
-            problems.append(f"vocabulary section '{section}' must be a mapping")
+            problems.append((where, f"'{section}' must be a mapping of names to words"))
         elif section == "facets":
-            problems += [
-                f"unknown facet '{k}': use {', '.join(FACETS)}" for k in value if k not in FACETS
-            ]
+            problems += _known_keys(section, value, FACETS, "facet")
+            problems += _lists_of_words(section, value)
+        elif section == "statuses":
+            problems += _known_keys(section, value, STATUS_WORDS, "status")
             problems += _lists_of_words(section, value)
         elif section == "data":
-            known = [d.value for d in DataClass]
-            problems += [
-                f"unknown data class '{k}': use {', '.join(known)}" for k in value if k not in known
-            ]
+            problems += _known_keys(section, value, [d.value for d in DataClass], "data class")
             problems += _lists_of_words(section, value)
         elif section == "editions":
             problems += _lists_of_words(section, value)
+        elif section == "vendors":
+            problems += [
+                ((section, str(k)), f"vendor '{k}' must name one vendor word, e.g. {k}: google")
+                for k, v in value.items()
+                if not isinstance(v, str) or not v.strip()
+            ]
+        else:
+            problems += _entries(section, value)
     return problems
 
 
-def _lists_of_words(section: str, value: Mapping[str, Any]) -> list[str]:
+# The keys each entry of these sections may have, and which must be lists of words.
+_ENTRY_KEYS = {
+    "categories": {"asked": "words", "stems": "words"},
+    "capabilities": {"asked": "words", "tool_words": "words", "category": "text"},
+    "periods": {"words": "words", "days": "days"},
+}
+
+
+def _entries(section: str, value: Mapping[str, Any]) -> list[Problem]:
+    keys = _ENTRY_KEYS[section]
+    problems: list[Problem] = []
+    for name, entry in value.items():
+        where = (section, str(name))
+        if not isinstance(entry, Mapping):
+            problems.append((where, f"'{section}.{name}' must be a mapping with {', '.join(keys)}"))
+            continue
+        for key, item in entry.items():
+            kind = keys.get(str(key))
+            if kind is None:
+                problems.append(
+                    (
+                        (*where, str(key)),
+                        f"unknown key '{key}' in '{section}.{name}': use {', '.join(keys)}",
+                    )
+                )
+            elif kind == "words" and not _is_words(item):
+                problems.append(
+                    ((*where, str(key)), f"'{section}.{name}.{key}' must be a list of words")
+                )
+            elif kind == "text" and not isinstance(item, str):
+                problems.append(((*where, str(key)), f"'{section}.{name}.{key}' must be one word"))
+            elif kind == "days" and (
+                isinstance(item, bool) or not isinstance(item, int) or item < 1
+            ):
+                problems.append(
+                    (
+                        (*where, str(key)),
+                        f"'{section}.{name}.days' must be a whole number of days, e.g. 30",
+                    )
+                )
+    return problems
+
+
+def _known_keys(
+    section: str, value: Mapping[str, Any], known: Sequence[str], what: str
+) -> list[Problem]:
     return [
-        f"vocabulary '{section}.{k}' must be a list of words"
+        ((section, str(k)), f"unknown {what} '{k}' in '{section}': use {', '.join(known)}")
+        for k in value
+        if k not in known
+    ]
+
+
+def _is_words(words: Any) -> bool:
+    return (
+        isinstance(words, Sequence)
+        and not isinstance(words, str)
+        and all(isinstance(w, str) and w.strip() for w in words)
+    )
+
+
+def _lists_of_words(section: str, value: Mapping[str, Any]) -> list[Problem]:
+    return [
+        ((section, str(k)), f"'{section}.{k}' must be a list of words, e.g. [word, other words]")
         for k, words in value.items()
-        if not isinstance(words, Sequence)
-        or isinstance(words, str)
-        or not all(isinstance(w, str) for w in words)
+        if not _is_words(words)
     ]

@@ -48,7 +48,9 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 acks_app = typer.Typer(help="Acknowledgements of policy versions.", **_TYPER_STYLE)
 app.add_typer(acks_app, name="acks")
-catalogue_cli = typer.Typer(help="The catalogue's exports: json, csv, yaml.", **_TYPER_STYLE)
+catalogue_cli = typer.Typer(
+    help="The catalogue: serve it without Slack, or export it as json, csv, yaml.", **_TYPER_STYLE
+)
 app.add_typer(catalogue_cli, name="catalogue")
 
 
@@ -139,23 +141,46 @@ def runtime(
     drift: bool = False,
     create: bool = True,
 ) -> Runtime:
-    """The runtime; with `create=False`, a missing SQLite file with nothing to load into it
-    is said instead of silently created empty (`ask` run from another folder)."""
-    from bot.adapters.db.engines import sqlite_path
+    """The runtime. With `create=False` (every command that reads) a database that does not
+    exist yet — a missing SQLite file, or in-memory SQLite — is refused, and nothing created,
+    unless the command loads the policies folder into it (`ask` run from another folder
+    would otherwise answer from an empty registry)."""
     from bot.compose import open_runtime
 
     settings = settings_or_exit(database_url=database_url)
     _DATABASE_URL.append(settings.database_url)
+    if not create:
+        refuse_a_database_that_does_not_exist(settings, loads_policies=seed)
+    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+
+
+def refuse_a_database_that_does_not_exist(settings: Settings, *, loads_policies: bool) -> None:
+    """One rule for every command that reads: say so, and create nothing, when the database
+    does not exist and the command has nothing to load into it."""
+    import sqlalchemy as sa
+
+    from bot.adapters.db.engines import sqlite_path
+
+    if loads_policies and settings.policies_path.exists():
+        return
+    url = sa.make_url(settings.database_url)
     path = sqlite_path(settings.database_url)
-    nothing_to_load = not settings.policies_path.exists()
-    if not create and path is not None and not path.exists() and nothing_to_load:
+    policies = (
+        f" and no policies folder at {settings.policies_path.resolve()}" if loads_policies else ""
+    )
+    if url.get_backend_name() == "sqlite" and path is None:
         fail(
-            f"no database at {path.resolve()} and no policies folder at "
-            f"{settings.policies_path.resolve()}: run policybot in the folder that has "
-            "them, or set DATABASE_URL (nothing was created)",
+            f"DATABASE_URL {settings.database_url} is an in-memory SQLite database{policies}: "
+            "it starts empty and is gone when policybot exits; give a file "
+            "(sqlite:///policybot.db) or a database server (nothing was created)",
             3,
         )
-    return open_runtime(settings, migrate=migrate, seed=seed, drift=drift)
+    if path is not None and not path.exists():
+        fail(
+            f"no database at {path.resolve()}{policies}: run policybot in the folder that has "
+            "it, or set DATABASE_URL (nothing was created)",
+            3,
+        )
 
 
 DatabaseOption = Annotated[
@@ -175,6 +200,14 @@ def ask(
     as_json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of text.")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            metavar="ID",
+            help="Answer for this person (their audiences' rules apply, their exceptions too).",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Answer one question and exit."""
@@ -185,7 +218,7 @@ def ask(
         rt = runtime(database_url, create=False)
         # Bytes that are not UTF-8 arrive as lone surrogates, which no database stores.
         text = storable(" ".join(question))
-        answer = rt.service.ask(text, channel="cli")
+        answer = rt.service.ask(text, asker=user, channel="cli")
         rendered = rt.service.render(answer)
         if as_json_output:
             typer.echo(json.dumps(as_json(answer, rendered), ensure_ascii=False, default=str))
@@ -208,6 +241,9 @@ def chat(
         rt = runtime(database_url, drift=True, create=False)
         if rt.policy_load is not None:
             typer.echo(f"policies: {rt.policy_load.message}", err=True)
+        # The console is a conversation: the log's warnings (a refused command is logged for
+        # the record) are not printed into it; errors still are.
+        logging.getLogger().setLevel(logging.ERROR)
         run_console(rt.service, user=user)
 
 
@@ -239,21 +275,25 @@ def planned(
     from bot.adapters.db import engines as db
     from bot.adapters.files.policyfile import (
         PolicyFileError,
+        Problem,
         read_located,
         unknown_alternatives,
     )
     from bot.app.plan import plan_import
     from bot.domain.names import name_key
 
-    located = read_located(path)
-    rt = runtime(database_url, migrate=migrate, seed=False)
+    # Every problem in one run: the files' own, then alternatives the registry lacks too.
+    problems: list[Problem] = []
+    located = read_located(path, problems)
+    # A plan compares with a database: one that does not exist is said, not created empty.
+    rt = runtime(database_url, migrate=migrate, seed=False, create=migrate)
     fresh = not migrate and db.current_revision(rt.engine) is None
     current = [] if fresh else rt.service.policies()
     # Alternatives may name a tool in the files or one the database keeps.
     incoming = {name_key(item.policy.name) for item in located}
     kept = [p for p in current if not prune and name_key(p.name) not in incoming]
     names = [n for item in located for n in (item.policy.name, *item.policy.aliases)]
-    problems = unknown_alternatives(
+    problems += unknown_alternatives(
         located,
         names + [n for p in kept for n in (p.name, *p.aliases)],
         "the files or the registry",
@@ -315,6 +355,7 @@ def import_policies(
 
     The changes are one policy version with one announcement; loading into an empty registry
     is the baseline version and announces nothing unless --announce."""
+    from bot.adapters.files.policyfile import load_audiences
     from bot.app.changes import Actor, ImportPolicies
 
     with friendly_errors():
@@ -326,7 +367,12 @@ def import_policies(
         if plan.removed and not yes:
             confirm_prune(plan.removed)
         report = rt.changes.import_policies(
-            ImportPolicies(tuple(item.policy for item in located), prune=prune, quiet=quiet),
+            ImportPolicies(
+                tuple(item.policy for item in located),
+                prune=prune,
+                quiet=quiet,
+                audiences=load_audiences(path),
+            ),
             Actor(author, "import", trusted=True),
         )
         typer.echo(
@@ -458,6 +504,35 @@ def catalogue_export(
         typer.echo(f"wrote {output}")
 
 
+@catalogue_cli.command("serve")
+def catalogue_serve(
+    port: Annotated[
+        int | None,
+        typer.Option("--port", metavar="PORT", help="HTTP port (default: $PORT or 3000)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the catalogue (/catalogue/) and the probes, without Slack: no token needed."""
+    from bot.entrypoints.serve import StartError, serve_catalogue
+    from bot.logs import configure_logging
+
+    with friendly_errors():
+        settings = settings_or_exit(port=port, database_url=database_url)
+        if not settings.catalogue:
+            fail("the catalogue is turned off (POLICYBOT_CATALOGUE=off): unset it to serve it", 2)
+        configure_logging(settings.log_format, settings.log_level)
+        rt = runtime(database_url, drift=True, create=False)
+        if rt.policy_load is not None:
+            logging.getLogger("bot.entrypoints.serve").info("policies: %s", rt.policy_load.message)
+        try:
+            serve_catalogue(rt, port=settings.port, host=host)
+        except StartError as error:
+            fail(str(error), 2)
+
+
 @app.command()
 def check(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="Policy file or folder.")],
@@ -465,14 +540,47 @@ def check(
     """Validate policy files without touching the database (for CI on policies/).
 
     A file inside a folder is checked against the whole folder: its alternatives may name
-    tools in the other files, and a name another file uses is a duplicate.
+    tools in the other files, and a name another file uses is a duplicate. The folder's
+    vocabulary.yaml (words admins add to the bot's) is checked too, or alone when named.
     """
-    from bot.adapters.files.policyfile import check_path
+    from bot.adapters.files.policyfile import (
+        AUDIENCES_FILE,
+        NOT_POLICY_FILES,
+        PolicyFileError,
+        check_path,
+        read_audiences,
+    )
+    from bot.adapters.files.vocabularyfile import VOCABULARY_FILE, check_vocabulary
 
     with friendly_errors():
-        result = check_path(path)
+        if path.is_file() and path.name in NOT_POLICY_FILES:
+            typer.echo(f"{path}: {check_vocabulary(path)} phrases added, no problems")
+            return
+        if path.is_file() and path.stem == Path(AUDIENCES_FILE).stem:
+            typer.echo(f"{path}: {len(read_audiences(path))} audiences, no problems")
+            return
+        words = path / VOCABULARY_FILE
+        problems: list[str] = []
+        try:
+            result = check_path(path)
+        except PolicyFileError as error:
+            problems, result = error.problems, None
+        added = None
+        if path.is_dir() and words.is_file():
+            try:
+                added = check_vocabulary(words)
+            except PolicyFileError as error:
+                problems += error.problems
+        if problems or result is None:
+            raise PolicyFileError(problems)
         context = f" (checked against {path.parent}/)" if result.context else ""
-        typer.echo(f"{path}: {len(result.located)} tools, no problems{context}")
+        vocabulary = f"; {words}: {added} phrases added" if added is not None else ""
+        audiences = f", {len(result.audiences)} audiences" if result.audiences else ""
+        typer.echo(
+            f"{path}: {len(result.located)} tools{audiences}, no problems{context}{vocabulary}"
+        )
+        for note in result.notes:
+            typer.echo(f"  note: {note}")
 
 
 def engine_or_exit(database_url: str | None) -> sa.Engine:
@@ -645,22 +753,17 @@ def export_exceptions(
     database_url: DatabaseOption = None,
 ) -> None:
     """The auditors' export: every exception, who asked, who decided, when it started and ended."""
-    import csv
-    import io
-
+    from bot.adapters.files.csvfile import csv_text
     from bot.app.policy_exceptions import EXPORT_FIELDS, export_rows
 
     with friendly_errors():
-        rt = runtime(database_url, seed=False)
+        rt = runtime(database_url, seed=False, create=False)
         assert rt.desk is not None
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(export_rows(rt.desk.exceptions.listing()))
+        text = csv_text(EXPORT_FIELDS, export_rows(rt.desk.exceptions.listing()))
         if path is None:
-            sys.stdout.write(buffer.getvalue())
+            sys.stdout.write(text)
         else:
-            path.write_text(buffer.getvalue(), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             typer.echo(f"wrote {path}")
 
 
@@ -725,17 +828,16 @@ def acks_export(
 ) -> None:
     """For auditors: person, version, acknowledged at, reminders sent; one row for every
     person in the audience of every announced version (as the audience was read)."""
-    import csv
-    import io
     import json
 
+    from bot.adapters.files.csvfile import csv_text
     from bot.app.versions import Versions
 
     kind = format.lower()
     if kind not in ("csv", "json"):
         fail(f"unknown format '{format}': use csv or json", 2)
     with friendly_errors():
-        rt = runtime(database_url, seed=False)
+        rt = runtime(database_url, seed=False, create=False)
         rows = Versions(rt.store).acks_export()
         records = [
             {
@@ -743,19 +845,15 @@ def acks_export(
                 "version": f"v{r.version}",
                 "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else "",
                 "reminders_sent": r.reminders_sent,
+                "audience": r.audience,
             }
             for r in rows
         ]
         if kind == "json":
             text = json.dumps(records, indent=2) + "\n"
         else:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(
-                buffer, ["person", "version", "acknowledged_at", "reminders_sent"]
-            )
-            writer.writeheader()
-            writer.writerows(records)
-            text = buffer.getvalue()
+            columns = ("person", "version", "acknowledged_at", "reminders_sent", "audience")
+            text = csv_text(columns, records)
         if output is None:
             typer.echo(text, nl=False)
         else:

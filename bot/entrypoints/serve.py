@@ -31,14 +31,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Protocol
-
-from slack_sdk.errors import SlackApiError
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.app.runtime import Runtime
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
     from slack_bolt import App
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,10 @@ class Startable(Protocol):
 def slack_settings_problem(settings: Settings) -> str | None:
     """One line naming the missing setting that `serve` needs, or None."""
     if settings.slack_bot_token is None:
-        return "SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) from the app's settings"
+        return (
+            "SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) from the app's settings, "
+            "or run `policybot catalogue serve` for the catalogue alone"
+        )
     if settings.slack_app_token is not None:
         if not settings.slack_app_token.get_secret_value().startswith("xapp-"):
             return "SLACK_APP_TOKEN must be an app-level token starting with xapp-"
@@ -94,27 +97,14 @@ def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve(
-    runtime: Runtime,
-    app: App,
-    *,
-    port: int,
-    host: str = DEFAULT_HOST,
-    background: Sequence[Startable] = (),
-) -> None:
-    """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
-    # Imported here: under gunicorn the `serve` process itself needs none of them.
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def waitress_server(wsgi: WSGIApplication, *, host: str, port: int) -> Any:
+    """waitress on `host:port` with our limits; StartError with one line if it cannot listen."""
     from waitress.server import create_server
 
     from bot.adapters.web.limits import MAX_BODY_BYTES
 
-    settings = runtime.settings
-    from bot.compose import build_web
-
-    wsgi = build_web(runtime, None if settings.slack_app_token is not None else app)
     try:
-        server = create_server(
+        return create_server(
             wsgi,
             host=host,
             port=port,
@@ -129,6 +119,50 @@ def serve(
         )
     except OSError as error:
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+
+
+def serve_catalogue(runtime: Runtime, *, port: int, host: str = DEFAULT_HOST) -> None:
+    """`policybot catalogue serve`: the catalogue and the probes on waitress, without Slack
+    (no token, no /slack/events, no sender), until SIGTERM or SIGINT."""
+    from bot.compose import build_web
+
+    if not runtime.settings.catalogue:
+        raise StartError(
+            "the catalogue is turned off (POLICYBOT_CATALOGUE=off): unset it to serve the catalogue"
+        )
+    wsgi = build_web(runtime, None)  # no Slack app: no /slack/events
+    server = waitress_server(wsgi, host=host, port=port)
+    previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        bound = getattr(server, "effective_port", port)  # the real port when asked for 0
+        log.info(f"policybot serving on :{bound} (the catalogue alone, no Slack): /catalogue/")
+        server.run()
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        with contextlib.suppress(Exception):
+            server.close()
+        log.info("policybot stopped")
+
+
+def serve(
+    runtime: Runtime,
+    app: App,
+    *,
+    port: int,
+    host: str = DEFAULT_HOST,
+    background: Sequence[Startable] = (),
+) -> None:
+    """Serve until SIGTERM or SIGINT, then stop `background`, the socket and the server."""
+    # Imported here: under gunicorn the `serve` process itself needs none of them.
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.compose import build_web
+
+    settings = runtime.settings
+    wsgi = build_web(runtime, None if settings.slack_app_token is not None else app)
+    server = waitress_server(wsgi, host=host, port=port)
     handler: SocketModeHandler | None = None
     started: list[Startable] = []
     previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}

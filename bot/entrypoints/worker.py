@@ -98,7 +98,7 @@ def gunicorn_options(fd: int, workers: int, threads: int, grace: float) -> dict[
         "timeout": WORKER_SILENCE_SECONDS,
         # In-flight requests get this long after SIGTERM (the caller keeps a margin).
         "graceful_timeout": max(1, int(grace)),
-        "limit_request_line": 4094,
+        "limit_request_line": 8190,
         "limit_request_fields": 50,
         "limit_request_field_size": 8190,
         "logger_class": f"{worker_module.__name__}.GunicornLogs",

@@ -16,7 +16,6 @@ from bot.domain.commands import (
     RemoveTool,
     SetPolicy,
     ShowHistory,
-    ShowUnanswered,
 )
 from bot.domain.errors import PolicyError, UnknownToolError
 from bot.domain.policy import Status
@@ -84,12 +83,6 @@ def test_list_groups_by_status(admin: Admin) -> None:
     assert text.index("Qoder: allowed") < text.index("Claude Code: banned")
     banned = admin.run(ListTools(Status.BANNED), ACTOR).text
     assert "Claude Code" in banned and "Qoder:" not in banned
-
-
-def test_unanswered_lists_questions(admin: Admin, store: Store) -> None:
-    admin.questions.log_question("is notion ok", matched=[], asker=None, channel="slack")
-    text = admin.run(ShowUnanswered(), ACTOR).text
-    assert "is notion ok" in text
 
 
 def test_add_creates_an_under_review_tool_and_refuses_duplicates(

@@ -494,7 +494,9 @@ def test_answering_a_term_tells_the_askers_and_takes_it_off_the_queue(runtime: R
 
     reply = say(runtime, "answer zed: Zed is fine for personal notes, not for code.", ADMIN)
 
-    assert reply == "Answered 'zed'; 1 people told."
+    assert reply == (
+        "Answered 'zed': it leaves the queue, and 1 person who asked was sent your answer."
+    )
     [told] = notices_to(runtime.store, BOB)
     assert told.lines == (
         "The policy admins answered: Zed is fine for personal notes, not for code.",

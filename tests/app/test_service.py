@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.app.service import PolicyService, RegistrySnapshot
 from bot.domain.policy import Status
 from tests.conftest import FakeClock
@@ -176,7 +178,7 @@ def test_threads_waiting_for_the_registry_check_do_not_each_query_the_database(
             return super().generation()
 
     service_on(store)
-    snapshot = RegistrySnapshot(CountingRepository(store))
+    snapshot = RegistrySnapshot(CountingRepository(store), shipped_vocabulary)
     snapshot.get()
     snapshot.forget()  # the cache window has passed for everyone at once
     CountingRepository.checks = 0
@@ -312,3 +314,15 @@ def test_removing_a_tool_named_through_an_alias_is_refused_naming_every_dependen
     assert reply.kind == "error"
     assert "'Claude Code', 'Cursor'" in reply.text
     assert service.admin.policies.get("Qoder") is not None
+
+
+def test_a_new_word_in_the_vocabulary_file_is_read_without_a_restart(
+    store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path
+    service = service_on(store, policies_path=folder)
+    question = "which tools are verboten?"
+    assert Status.ALLOWED in {t.status for t in service.ask(question).listed}
+    (folder / "vocabulary.yaml").write_text("statuses:\n  banned: [verboten]\n", encoding="utf-8")
+    service.snapshot.forget()  # the next question checks at once instead of within a second
+    assert {t.status for t in service.ask(question).listed} == {Status.BANNED}

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.app.admin import STATUS_LABEL
 from bot.domain.answers import (
     Answer,
@@ -29,7 +30,7 @@ CONTACT = "#ai-help"
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    return Registry(sample_policies())
+    return Registry(sample_policies(), shipped_vocabulary())
 
 
 def ask(registry: Registry, question: str) -> Answer:
@@ -103,7 +104,9 @@ def test_future_effective_date_says_will_be(registry: Registry) -> None:
 
 
 def test_the_same_date_reads_as_since_once_it_has_passed() -> None:
-    registry = Registry([make_policy("Zorp", Status.BANNED, effective=dt.date(2026, 6, 1))])
+    registry = Registry(
+        [make_policy("Zorp", Status.BANNED, effective=dt.date(2026, 6, 1))], shipped_vocabulary()
+    )
     answer = answer_question("zorp?", registry, today=dt.date(2026, 6, 2))
     assert "Zorp is BANNED since 2026-06-01" in render_text(answer, CONTACT)
 
@@ -204,19 +207,19 @@ def test_as_json_carries_matches_and_text(registry: Registry) -> None:
 
 
 def test_large_registry_answers_about_the_right_tool() -> None:
-    registry = Registry([*sample_policies(), *generated_policies(10_000)])
+    registry = Registry([*sample_policies(), *generated_policies(10_000)], shipped_vocabulary())
     answer = answer_question("why is chatgpt banned?", registry, today=TODAY)
     assert [t.policy.name for t in answer.tools] == ["ChatGPT"]
     assert render_text(answer, CONTACT).startswith("Why ChatGPT is banned")
 
 
 def test_banned_tool_without_data_limit_takes_no_data() -> None:
-    registry = Registry([make_policy("Zorp", Status.BANNED, max_data=None)])
+    registry = Registry([make_policy("Zorp", Status.BANNED, max_data=None)], shipped_vocabulary())
     assert "Data: none, the tool is banned." in text_for(registry, "zorp?")
 
 
 def test_allowed_tool_data_limit_is_shown() -> None:
-    registry = Registry([make_policy("Zorp", max_data=DataClass.RESTRICTED)])
+    registry = Registry([make_policy("Zorp", max_data=DataClass.RESTRICTED)], shipped_vocabulary())
     assert "Data up to: restricted." in text_for(registry, "zorp?")
 
 

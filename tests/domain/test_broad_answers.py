@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from bot.adapters.db.conversations import conversation_key
 from bot.adapters.db.store import Store
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.slack.blocks import MAX_LISTED_PER_GROUP, answer_message
 from bot.app.service import PolicyService
 from bot.domain.answers import AnswerKind, Intent, Registry, answer_question, as_json, render_text
@@ -47,7 +48,8 @@ def registry() -> Registry:
         [
             make_policy(p.name, p.status, **{**_fields(p), "category": categories.get(p.name)})
             for p in sample_policies()
-        ]
+        ],
+        shipped_vocabulary(),
     )
 
 
@@ -124,7 +126,7 @@ def test_ask_json_of_a_list_has_the_list_intent_and_exactly_the_listed_tools(
 
 
 def test_a_long_group_is_cut_in_slack_with_a_count() -> None:
-    big = Registry(generated_policies(200))
+    big = Registry(generated_policies(200), shipped_vocabulary())
     answer = answer_question("what is banned?", big, TODAY)
     message = answer_message(answer, "#ai")
     banned = [b for b in message.blocks if ":no_entry:" in b.get("text", {}).get("text", "")]
@@ -274,7 +276,7 @@ def test_counts_read_asked_once_and_asked_n_times() -> None:
 def test_the_unanswered_list_says_asked_once(service: PolicyService, store: Store) -> None:
     service.ask("is Notion allowed?")
     reply = service.handle("unanswered", user="UADMIN", source="console")
-    assert "is Notion allowed? — asked once" in reply.text
+    assert "• Notion: asked once, last on " in reply.text
 
 
 def test_data_limit_follow_up_reads_the_previous_tools_limit(registry: Registry) -> None:
@@ -303,6 +305,7 @@ def test_a_registrys_own_category_words_make_a_list() -> None:
         [
             make_policy("DeepL", category="translation", vendor="DeepL SE"),
             make_policy("Tabnine", category="coding-assistant"),
-        ]
+        ],
+        shipped_vocabulary(),
     )
     assert ask(registry, "which translators are approved?") == ["DeepL"]

@@ -34,6 +34,7 @@ from bot.domain.commands import (
     ShowHistory,
     ShowUnanswered,
     StageChange,
+    UnsetRule,
     WatchTool,
     is_command,
     parse_command,
@@ -43,7 +44,7 @@ from bot.domain.policy import DataClass, Status
 
 SET_USAGE = (
     "Usage: set <tool> <status> [--reason TEXT] [--alternatives A,B] [--effective YYYY-MM-DD]"
-    " [--conditions TEXT] [--max-data CLASS] [--quiet]"
+    " [--conditions TEXT] [--max-data CLASS] [--for AUDIENCE] [--quiet]"
 )
 
 
@@ -203,12 +204,22 @@ def test_set_unknown_status_lists_the_statuses_and_the_usage() -> None:
 
 
 def test_set_bad_date_names_the_format() -> None:
-    assert parse_error("set X banned --effective 2026-13-01") == (
-        "bad date '2026-13-01' for --effective: use YYYY-MM-DD. " + SET_USAGE
+    assert parse_error("set X banned --effective 2026-1-5") == (
+        "bad date '2026-1-5' for --effective: use YYYY-MM-DD. " + SET_USAGE
     )
 
 
-@pytest.mark.parametrize("value", ["20261120", "2026-1-5", "next week", "2026-02-30"])
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("2026-02-30", "February 2026 has 28 days"), ("2026-13-01", "there is no month 13")],
+)
+def test_set_says_a_well_written_date_does_not_exist(value: str, why: str) -> None:
+    assert parse_error(f"set X banned --effective {value}") == (
+        f"--effective: the date '{value}' does not exist: {why}. " + SET_USAGE
+    )
+
+
+@pytest.mark.parametrize("value", ["20261120", "2026-1-5", "next week"])
 def test_set_rejects_dates_not_in_yyyy_mm_dd(value: str) -> None:
     assert parse_error(f"set X banned --effective '{value}'").startswith(
         f"bad date '{value}' for --effective: use YYYY-MM-DD."
@@ -218,7 +229,7 @@ def test_set_rejects_dates_not_in_yyyy_mm_dd(value: str) -> None:
 def test_set_unknown_option_is_named() -> None:
     assert parse_error("set X banned --reson typo") == (
         "unknown option '--reson': use --reason, --alternatives, --effective, --conditions,"
-        " --max-data or --quiet. " + SET_USAGE
+        " --max-data, --for or --quiet. " + SET_USAGE
     )
 
 
@@ -388,10 +399,10 @@ def test_help_takes_an_optional_command(text: str, command: ShowHelp) -> None:
 
 def test_help_for_an_unknown_command_lists_the_commands() -> None:
     assert parse_error("help ban") == (
-        "unknown command 'ban': use set, alias, remove, unschedule, history, list, unanswered,"
-        " help, edit, add, announce, acks, changes, draft, publish, discard, request, exception,"
-        " exceptions, watch, unwatch, watching, requests, approve, decline, revoke, feedback,"
-        " audit or answer."
+        "unknown command 'ban': use set, alias, remove, unschedule, unset, history, list,"
+        " unanswered, help, edit, add, announce, acks, changes, draft, publish, discard, request,"
+        " exception, exceptions, watch, unwatch, watching, requests, approve, decline, revoke,"
+        " feedback, audit or answer."
         " Usage: help [command]"
     )
 
@@ -490,6 +501,7 @@ def test_admin_commands_are_every_command_but_help_list_and_the_staff_desk() -> 
         AddAlias,
         RemoveTool,
         CancelScheduled,
+        UnsetRule,
         ShowHistory,
         ShowUnanswered,
         EditTool,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.files.policyfile import load_policies
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.domain.answers import Registry
 from tests import heldout
 from tests.conftest import REPO
@@ -19,7 +20,7 @@ BROAD = heldout.load(heldout.BROAD)
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    return Registry(load_policies(REPO / "policies"))
+    return Registry(load_policies(REPO / "policies"), shipped_vocabulary())
 
 
 def test_the_sets_are_as_large_as_promised() -> None:

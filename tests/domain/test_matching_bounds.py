@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.domain.answers import Registry, answer_question, render_text
 from bot.domain.matching import MAX_READ_CHARS, Matcher, readable_part
 from tests.domain.factories import sample_policies
@@ -18,7 +19,7 @@ TODAY = dt.date(2026, 6, 1)
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    return Registry(sample_policies())
+    return Registry(sample_policies(), shipped_vocabulary())
 
 
 def repeat(piece: str, size: int = 40_000) -> str:

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.domain.answers import AnswerKind, Registry, answer_question, as_json, render_text
 from bot.domain.frame import Asked
 from bot.domain.policy import DataClass, Scheduled, Status
@@ -62,7 +63,8 @@ def registry() -> Registry:
                 scheduled=Scheduled(dt.date(2027, 2, 1), Status.BANNED),
             ),
             make_policy("Quillo", vendor="Quillo", status=Status.UNDER_REVIEW, owner="#legal"),
-        ]
+        ],
+        shipped_vocabulary(),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.files.policyfile import load_policies
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.domain.answers import Registry, answer_question
 from tests.conftest import REPO
 
@@ -70,7 +71,7 @@ CASES: list[tuple[str, list[str]]] = [
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    return Registry(load_policies(REPO / "policies"))
+    return Registry(load_policies(REPO / "policies"), shipped_vocabulary())
 
 
 @pytest.mark.parametrize(("question", "expected"), CASES)

@@ -180,7 +180,8 @@ def test_ask_json_gives_a_list_intent_and_exactly_the_listed_tools(env: str) -> 
     data = json.loads(result.output)
     assert data["intent"] == "list" and data["kind"] == "list"
     listed = [m["tool"] for m in data["matches"]]
-    assert listed == ["Claude Code", "CodeGeeX", "Sourcegraph Cody", "Trae"]
+    # Tongyi Lingma is banned for everyone outside China engineering (its audience rule).
+    assert listed == ["Claude Code", "CodeGeeX", "Sourcegraph Cody", "Tongyi Lingma", "Trae"]
     assert all(name in data["text"] for name in listed)
 
 
@@ -287,7 +288,7 @@ def test_import_that_moves_an_alias_records_a_revision_for_both_tools(
 @pytest.mark.parametrize(
     ("question", "first", "asked"),
     [
-        ("could I put a customer contract into Perplexity?", "No. Perplexity takes", "data"),
+        ("could I put a customer contract into Perplexity?", "No. The policy says: never", "data"),
         ("Qoder 我们能用吗", "可以。Qoder", "may-i"),
         ("is there an Anthropic product our team may use?", "Yes. From Anthropic", "list"),
         (
@@ -317,3 +318,57 @@ def test_piped_console_gives_verdicts_and_follow_ups(env: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "No. Windsurf is UNDER REVIEW" in done.stdout
     assert "About Windsurf, from your previous question" in done.stdout
+
+
+# -- vocabulary as data (issue 25): a phrasing the bot missed, added by an admin -----------
+
+
+def policies_with_words(tmp_path: Path, words: str) -> Path:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for file in (REPO / "policies").glob("*.yaml"):
+        (folder / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "vocabulary.yaml").write_text(words, encoding="utf-8")
+    return folder
+
+
+def test_a_phrasing_added_in_the_vocabulary_file_is_then_understood(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = ["ask", "--json", "which tools are verboten?"]
+    before = json.loads(runner.invoke(app, question).output)
+    assert len(before["matches"]) > 20  # every tool: "verboten" was not a status word
+    folder = policies_with_words(tmp_path, "statuses:\n  banned: [verboten, 拉黑]\n")
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(folder))
+    checked = runner.invoke(app, ["check", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    assert "vocabulary.yaml: 2 phrases added" in checked.output
+    after = json.loads(runner.invoke(app, question).output)
+    assert {m["status"] for m in after["matches"]} == {"banned"}
+    chinese = json.loads(runner.invoke(app, ["ask", "--json", "哪些工具被拉黑了？"]).output)
+    assert {m["status"] for m in chinese["matches"]} == {"banned"}
+
+
+def test_a_data_word_added_in_the_vocabulary_file_decides_the_verdict(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = policies_with_words(tmp_path, "data:\n  restricted: [board minutes, 董事会纪要]\n")
+    monkeypatch.setenv("POLICYBOT_POLICIES", str(folder))
+    result = runner.invoke(app, ["ask", "--json", "can I paste board minutes into Cursor?"])
+    data = json.loads(result.output)
+    assert data["frame"]["data"] == "restricted"
+    assert data["text"].startswith("No.")
+
+
+def test_check_names_a_malformed_vocabulary_file_in_one_line(tmp_path: Path) -> None:
+    folder = policies_with_words(tmp_path, "statuses:\n  forbiden: [verboten]\n")
+    result = runner.invoke(app, ["check", str(folder)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[0] == (
+        f"{folder / 'vocabulary.yaml'}:2: unknown status 'forbiden' in 'statuses': "
+        "use banned, not-usable, under-review, conditional, usable"
+    )
+    assert lines[1:] == ["policybot: 1 problem(s) found; nothing was changed"]
+    alone = runner.invoke(app, ["check", str(folder / "vocabulary.yaml")])
+    assert alone.exit_code == 1 and lines[0] in alone.output

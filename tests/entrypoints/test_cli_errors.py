@@ -7,6 +7,7 @@ settings it names (issue 13, finding 7, and the command line a Python user expec
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,44 @@ def test_version_is_printed(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout.startswith("policybot 0.")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["acks", "export"],
+        ["export-exceptions"],
+        ["plan", "elsewhere"],
+        ["import", "--dry-run", "elsewhere"],
+        ["catalogue", "export", "json"],
+    ],
+)
+def test_every_command_that_reads_refuses_a_missing_database_and_creates_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # A folder of policies that is not ./policies: plan compares it with a database.
+    shutil.copytree(REPO / "policies", tmp_path / "elsewhere")
+
+    said = one_line_without_traceback(policybot(*command, cwd=tmp_path))
+
+    assert f"no database at {tmp_path / 'policybot.db'}" in said
+    assert "nothing was created" in said
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere"]
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_is_refused_by_a_command_that_reads(tmp_path: Path, url: str) -> None:
+    said = one_line_without_traceback(
+        policybot("ask", "can I use cursor?", cwd=tmp_path, env={"DATABASE_URL": url})
+    )
+
+    assert "is an in-memory SQLite database" in said
+    assert "nothing was created" in said
+
+
+def test_the_sender_lock_next_to_the_database_is_ignored_by_git() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "policybot.db.sender-lock"], cwd=REPO, check=False
+    )
+
+    assert ignored.returncode == 0

@@ -54,10 +54,14 @@ def line_of(result: Result, check: str) -> str:
     return "\n".join(lines)
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port that refuses connections for the whole test: bound here, so no other process can
+    take it meanwhile, and never listening. (A port probed and let go could be any server's
+    by the time the test connects.)"""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 def test_all_ok_on_a_migrated_database_with_a_working_token(
@@ -100,8 +104,8 @@ def test_a_database_behind_the_newest_migration_is_told_to_upgrade(
     assert "run `policybot db upgrade`" in migrations
 
 
-def test_an_unreachable_database_is_named_without_its_password() -> None:
-    url = f"postgresql+psycopg://policybot:hunter2@127.0.0.1:{closed_port()}/policybot"
+def test_an_unreachable_database_is_named_without_its_password(closed_port: int) -> None:
+    url = f"postgresql+psycopg://policybot:hunter2@127.0.0.1:{closed_port}/policybot"
     result = doctor(url)
     assert result.exit_code == 1
     database = line_of(result, "database")
@@ -143,11 +147,11 @@ def test_a_token_slack_refuses_is_a_problem(
 
 
 def test_an_unreachable_slack_is_a_problem(
-    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
-    monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{closed_port()}/api/")
+    monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{closed_port}/api/")
     result = doctor(database_url)
     assert result.exit_code == 1
     assert "cannot reach Slack at http://127.0.0.1:" in line_of(result, "slack")

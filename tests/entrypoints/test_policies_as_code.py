@@ -188,6 +188,11 @@ def test_plan_lists_each_changed_field_and_exits_2_without_changing_anything(
         "    status: conditional\n    reason: Approved on the company Business",
         "    status: banned\n    reason: Approved on the company Business",
     )
+    # A banned tool has no conditions or data limit: the files leave them out, as `set` must.
+    at = text.index("  - name: Cursor\n")
+    text = text[:at] + re.sub(
+        r"    conditions: [^\n]*\n    max_data: confidential\n", "", text[at:], count=1
+    )
     path.write_text(
         text.replace(
             "  - name: Tabnine\n    vendor: Tabnine\n    aliases: [tab nine, tabnine enterprise]",
@@ -564,3 +569,88 @@ def test_import_of_a_future_status_change_schedules_it_and_plan_says_so(
     assert again.exit_code == 0, again.output
     assert "0 to create, 0 to update, 0 to remove, 69 unchanged" in again.output
     assert "0 updated, 69 unchanged" in run("import", str(folder)).output
+
+
+# -- every problem in one run ---------------------------------------------------------------
+
+BROKEN = """tools:
+  - name: Alpha
+    status: forbidden
+    alternatives: [NoSuchTool]
+  - name: Beta
+    status: banned
+    conditions: only on Fridays
+    max_data: internal
+    link: not a url
+    effective: 2026-02-30
+  - name: Gamma
+    status: allowed
+    alternatives: [Alpah]
+"""
+
+
+def test_check_reports_every_problem_in_one_run(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(BROKEN, encoding="utf-8")
+    where = tmp_path / "a.yaml"
+
+    result = run("check", str(tmp_path))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{where}:3: status: unknown status 'forbidden': use allowed, conditional, "
+        "under-review, banned",
+        f"{where}:4: alternatives: 'NoSuchTool' is not a tool in the policy files",
+        f"{where}:7: conditions: a banned tool has no conditions or data limit: "
+        "leave out conditions",
+        f"{where}:8: max_data: a banned tool has no conditions or data limit: leave out max_data",
+        f"{where}:9: link: 'not a url' is not a web address: give one starting with https:// "
+        "(or leave the link out)",
+        f"{where}:10: effective: the date '2026-02-30' does not exist: February 2026 has 28 days",
+        f"{where}:13: alternatives: 'Alpah' is not a tool in the policy files: "
+        "did you mean 'Alpha'?",
+        "policybot: 7 problem(s) found; nothing was changed",
+    ]
+
+
+def test_plan_reports_the_files_problems_and_unknown_alternatives_in_one_run(
+    env: str, tmp_path: Path
+) -> None:
+    run("import", str(SHIPPED))
+    (tmp_path / "a.yaml").write_text(BROKEN, encoding="utf-8")
+
+    result = run("plan", str(tmp_path))
+
+    assert result.exit_code == 1
+    assert "'forbidden'" in result.output
+    assert "'NoSuchTool' is not a tool in the files or the registry" in result.output
+    assert "a banned tool has no conditions or data limit: leave out conditions" in result.output
+    assert "policybot: 7 problem(s) found" in result.output
+
+
+def test_a_ban_with_conditions_is_refused_by_import_as_by_set(env: str, tmp_path: Path) -> None:
+    run("import", str(SHIPPED))
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "tools:\n  - name: Cursor\n    status: banned\n    conditions: Only with SSO.\n",
+        encoding="utf-8",
+    )
+
+    result = run("import", str(one))
+
+    assert result.exit_code == 1
+    assert f"{one}:4: conditions: a banned tool has no conditions or data limit" in result.output
+    assert "Cursor is CONDITIONAL" in run("ask", "can I use Cursor?").output
+
+
+def test_export_puts_tools_without_a_category_into_uncategorised_yaml(
+    env: str, folder: Path
+) -> None:
+    run("import", str(folder))
+    assert run("chat", "--user", "alice", input="add Foobar\nquit\n").exit_code == 0
+
+    exported = run("export", str(folder))
+
+    assert exported.exit_code == 0, exported.output
+    assert (folder / "uncategorised.yaml").is_file()
+    assert not (folder / "uncategoriseds.yaml").exists()
+    assert "name: Foobar" in (folder / "uncategorised.yaml").read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.standin.ratelimit import RateLimit, TokenBucket
 from tests.standin.socket_mode import SocketModeServer
+from tests.standin.waiting import LIVENESS_SECONDS
 from tests.standin.webapi import (
     EphemeralMessage,
     JsonDict,
@@ -147,6 +148,7 @@ class StandinSlack:
         rate_limit: RateLimit | None = None,
         members: dict[str, list[str]] | None = None,
         usergroups: dict[str, list[str]] | None = None,
+        usergroup_handles: dict[str, str] | None = None,
         users: dict[str, JsonDict] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -163,6 +165,7 @@ class StandinSlack:
                 app_id=app_id,
                 members=dict(members or {}),
                 usergroups=dict(usergroups or {}),
+                usergroup_handles=dict(usergroup_handles or {}),
                 users=users,
             ),
             clock=self._clock,
@@ -279,7 +282,7 @@ class StandinSlack:
             self._holds[method] = gate
         return gate
 
-    def wait_for_held(self, method: str, count: int = 1, timeout: float = 5.0) -> None:
+    def wait_for_held(self, method: str, count: int = 1, timeout: float = LIVENESS_SECONDS) -> None:
         with self._changed:
             if not self._changed.wait_for(lambda: self._held[method] >= count, timeout):
                 raise TimeoutError(f"expected {count} held call(s) to {method} within {timeout}s")
@@ -305,7 +308,9 @@ class StandinSlack:
         with self._changed:
             return [call for call in self.calls if call.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = LIVENESS_SECONDS
+    ) -> list[Call]:
         """Block until `count` calls to `method` arrived (refused ones too); returns them all."""
         with self._changed:
             if not self._changed.wait_for(lambda: self._call_counts[method] >= count, timeout):
@@ -405,7 +410,9 @@ class StandinSlack:
             self._changed.notify_all()
         return 200
 
-    def wait_for_responses(self, count: int = 1, timeout: float = 5.0) -> list[ResponsePost]:
+    def wait_for_responses(
+        self, count: int = 1, timeout: float = LIVENESS_SECONDS
+    ) -> list[ResponsePost]:
         """Block until `count` response_url posts arrived."""
         with self._changed:
             if not self._changed.wait_for(lambda: len(self.responses) >= count, timeout):
@@ -422,7 +429,9 @@ class StandinSlack:
         """How many times a Socket Mode client connected (2 after one reconnect)."""
         return self._socket_mode.connection_count
 
-    def wait_for_socket_connections(self, count: int = 1, timeout: float = 5.0) -> None:
+    def wait_for_socket_connections(
+        self, count: int = 1, timeout: float = LIVENESS_SECONDS
+    ) -> None:
         self._socket_mode.wait_for_connections(count, timeout)
 
     def send_envelope(
@@ -434,7 +443,7 @@ class StandinSlack:
         accepts_response_payload: bool = False,
         retry_attempt: int = 0,
         retry_reason: str = "",
-        timeout: float = 5.0,
+        timeout: float = LIVENESS_SECONDS,
     ) -> str:
         """Send a Socket Mode envelope to the connected client, waiting for one; returns its id."""
         return self._socket_mode.send_envelope(
@@ -447,7 +456,7 @@ class StandinSlack:
             timeout=timeout,
         )
 
-    def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> JsonDict:
+    def wait_for_ack(self, envelope_id: str, timeout: float = LIVENESS_SECONDS) -> JsonDict:
         """The ack `{"envelope_id", "payload"?}` the client sent back for `envelope_id`."""
         return self._socket_mode.wait_for_ack(envelope_id, timeout)
 

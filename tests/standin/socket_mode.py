@@ -19,6 +19,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
+from tests.standin.waiting import LIVENESS_SECONDS
+
 JsonDict = dict[str, Any]
 
 ENVELOPE_TYPES = frozenset({"slash_commands", "events_api", "interactive"})
@@ -145,7 +147,7 @@ class SocketModeServer:
         with self._changed:
             return len(self._open)
 
-    def wait_for_connections(self, count: int = 1, timeout: float = 5.0) -> None:
+    def wait_for_connections(self, count: int = 1, timeout: float = LIVENESS_SECONDS) -> None:
         """Block until `count` connections have been made in total."""
         with self._changed:
             if not self._changed.wait_for(lambda: self.connection_count >= count, timeout):
@@ -163,7 +165,7 @@ class SocketModeServer:
         accepts_response_payload: bool = False,
         retry_attempt: int = 0,
         retry_reason: str = "",
-        timeout: float = 5.0,
+        timeout: float = LIVENESS_SECONDS,
     ) -> str:
         """Send an envelope to the newest connected client (waiting for one); returns its id."""
         if type not in ENVELOPE_TYPES:
@@ -186,7 +188,7 @@ class SocketModeServer:
         connection.send(json.dumps(envelope))
         return envelope_id
 
-    def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> JsonDict:
+    def wait_for_ack(self, envelope_id: str, timeout: float = LIVENESS_SECONDS) -> JsonDict:
         """The acknowledgement the client sent for `envelope_id`."""
         with self._changed:
             if not self._changed.wait_for(lambda: envelope_id in self._acks, timeout):

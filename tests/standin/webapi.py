@@ -95,6 +95,8 @@ class WorkspaceConfig:
     members: dict[str, list[str]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     users: dict[str, JsonDict] | None = None
+    # A user group's handle by its ID (usergroups.list); the ID in lower case if not given.
+    usergroup_handles: dict[str, str] = field(default_factory=dict)
 
 
 def ts_to_micros(ts: str) -> int:
@@ -213,6 +215,7 @@ class Workspace:
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "usergroups.users.list": self._usergroups_users_list,
+            "usergroups.list": self._usergroups_list,
             "users.info": self._users_info,
             "apps.connections.open": self._apps_connections_open,
             "assistant.threads.setSuggestedPrompts": self._set_suggested_prompts,
@@ -496,6 +499,14 @@ class Workspace:
         if usergroup is None or usergroup not in self.config.usergroups:
             return error("no_such_subteam")
         return {"ok": True, "users": list(self.config.usergroups[usergroup])}
+
+    def _usergroups_list(self, args: JsonDict) -> JsonDict:
+        handles = self.config.usergroup_handles
+        groups = [
+            {"id": group_id, "handle": handles.get(group_id, group_id.lower())}
+            for group_id in self.config.usergroups
+        ]
+        return {"ok": True, "usergroups": groups}
 
     def _users_info(self, args: JsonDict) -> JsonDict:
         user_id = _text(args, "user")

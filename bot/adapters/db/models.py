@@ -60,6 +60,11 @@ class Tool(SQLModel, table=True):
     effective: dt.date | None = None
     owner: str | None = Field(default=None, max_length=200)
     link: str | None = Field(default=None, max_length=500)
+    # The policy for audiences ([{audience, field: value…}], first match wins) and the texts
+    # in other languages ({language: {reason, conditions}}); NULL (rows older than 0008) is
+    # none: the row is the default for everyone.
+    rules: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+    translations: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # Optimistic locking: every write bumps it, and a write that read an older one fails.
     version: int = Field(default=1)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
@@ -145,6 +150,22 @@ class StagedChange(SQLModel, table=True):
     author: str = Field(max_length=200)
     source: str = Field(max_length=50)
     staged_at: dt.datetime = Field(default_factory=utcnow, sa_column=_time_column())
+
+
+class AudienceRow(SQLModel, table=True):
+    """An audience of policies/audiences.yaml: who it is (a Slack user group's handle and/or
+    listed user IDs) and its title, in the file's order (`position`)."""
+
+    __tablename__ = "audience"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=63, unique=True)
+    title: str = Field(max_length=200)
+    slack_usergroup: str | None = Field(default=None, max_length=200)
+    members: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # {language: title}
+    titles: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+    position: int = Field(default=0)
 
 
 class RegistryState(SQLModel, table=True):

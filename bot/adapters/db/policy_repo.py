@@ -16,12 +16,21 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process, utils
 from sqlmodel import Session, col, select
 
-from bot.adapters.db.models import Alias, RegistryState, Revision, ScheduledChange, Tool
+from bot.adapters.db.models import (
+    Alias,
+    AudienceRow,
+    PolicyVersion,
+    RegistryState,
+    Revision,
+    ScheduledChange,
+    Tool,
+)
 from bot.adapters.db.store import Store
+from bot.domain.audiences import rules_from, rules_plain, translations_from, translations_plain
 from bot.domain.errors import StaleEditError, UnknownToolError
 from bot.domain.events import Change, RevisionView, diff, plain_value
 from bot.domain.names import NameIndex, name_key
-from bot.domain.policy import DataClass, Scheduled, Status, ToolPolicy
+from bot.domain.policy import Audience, DataClass, Scheduled, Status, ToolPolicy
 
 # "Did you mean" for unknown tool names: a score floor, and how far below the best to go.
 _SUGGEST_CUTOFF = 75.0
@@ -45,6 +54,8 @@ _POLICY_COLUMNS = (
     col(Tool.effective),
     col(Tool.owner),
     col(Tool.link),
+    col(Tool.rules),
+    col(Tool.translations),
     col(Tool.updated_at),
 )
 
@@ -68,6 +79,8 @@ def to_policy(
         link=tool.link,
         updated_at=tool.updated_at,
         scheduled=scheduled,
+        rules=rules_from(tool.rules),
+        translations=translations_from(tool.translations),
     )
 
 
@@ -88,6 +101,8 @@ def policy_from_values(name: str, values: dict[str, Any]) -> ToolPolicy:
         effective=dt.date.fromisoformat(effective) if effective else None,
         owner=values.get("owner"),
         link=values.get("link"),
+        rules=rules_from(values.get("rules")),
+        translations=translations_from(values.get("translations") or None),
     )
 
 
@@ -100,7 +115,10 @@ def revision_view(row: Revision) -> RevisionView:
 
 def with_values(policy: ToolPolicy, values: dict[str, Any]) -> ToolPolicy:
     """`policy` with some fields replaced by JSON-friendly values."""
-    plain = {name: plain_value(getattr(policy, name)) for name in ToolPolicy.FIELDS}
+    plain = {
+        name: plain_value(getattr(policy, name))
+        for name in (*ToolPolicy.FIELDS, *ToolPolicy.SCOPED)
+    }
     plain.update(values)
     return replace(policy_from_values(policy.name, plain), updated_at=policy.updated_at)
 
@@ -260,9 +278,16 @@ class PolicyRepository:
 
     def changed_since(self, since: dt.datetime) -> set[str]:
         """The names (as the revisions wrote them) of the tools changed at or after `since`:
-        one indexed query of names, not the revisions themselves."""
+        one indexed query of names, not the revisions themselves. The baseline (the first
+        load into an empty registry) is recorded, never news: it is no change."""
         with self.store.reader() as session:
-            query = select(Revision.tool_name).where(col(Revision.at) >= since).distinct()
+            query = (
+                select(Revision.tool_name)
+                .outerjoin(PolicyVersion, col(PolicyVersion.id) == col(Revision.version_id))
+                .where(col(Revision.at) >= since)
+                .where(sa.or_(col(PolicyVersion.baseline).is_(None), ~col(PolicyVersion.baseline)))
+                .distinct()
+            )
             return set(session.exec(query).all())
 
     def policy_on(self, name: str, day: dt.date, tz: dt.tzinfo = dt.UTC) -> ToolPolicy | None:
@@ -344,8 +369,10 @@ class PolicyRepository:
             select(Alias.alias, Tool.name).join(Tool, col(Alias.tool_id) == col(Tool.id))
         ):
             owners.setdefault(alias, tool_name)
+        # The whole name against the whole name: WRatio's partial matches made "Foobar" close
+        # to Gemini (through its alias "Bard"), a name nobody could have meant.
         hits = process.extract(
-            name, list(owners), scorer=fuzz.WRatio, processor=utils.default_process, limit=10
+            name, list(owners), scorer=fuzz.ratio, processor=utils.default_process, limit=10
         )
         if not hits or hits[0][1] < _SUGGEST_CUTOFF:
             return []
@@ -582,6 +609,47 @@ class PolicyRepository:
     ) -> None:
         session.add(Revision(**_revision_values(tool_name, action, changed, author, source, at)))
 
+    # -- audiences ---------------------------------------------------------------------------
+
+    def audiences(self) -> list[Audience]:
+        """Every audience, in the order policies/audiences.yaml lists them."""
+        with self.store.reader() as session:
+            return self.audiences_in(session)
+
+    def audiences_in(self, session: Session) -> list[Audience]:
+        rows = session.exec(select(AudienceRow).order_by(col(AudienceRow.position))).all()
+        return [
+            Audience(
+                row.name,
+                row.title,
+                row.slack_usergroup,
+                tuple(row.members or ()),
+                tuple(sorted((row.titles or {}).items())),
+            )
+            for row in rows
+        ]
+
+    def replace_audiences(self, session: Session, audiences: Iterable[Audience]) -> bool:
+        """Make the audience table exactly `audiences` (in order); whether anything changed."""
+        wanted = list(audiences)
+        if self.audiences_in(session) == wanted:
+            return False
+        session.exec(sa.delete(AudienceRow))
+        session.flush()
+        for position, audience in enumerate(wanted):
+            session.add(
+                AudienceRow(
+                    name=audience.name,
+                    title=audience.title,
+                    slack_usergroup=audience.slack_usergroup,
+                    members=list(audience.members),
+                    titles=dict(audience.titles),
+                    position=position,
+                )
+            )
+        session.flush()
+        return True
+
     def bump_generation(self, session: Session) -> None:
         result = session.exec(
             sa.update(RegistryState)
@@ -613,6 +681,8 @@ def _tool_values(policy: ToolPolicy, now: dt.datetime) -> dict[str, Any]:
         "effective": policy.effective,
         "owner": policy.owner,
         "link": policy.link,
+        "rules": rules_plain(policy.rules) or None,
+        "translations": translations_plain(policy.translations) or None,
         "updated_at": now,
     }
 

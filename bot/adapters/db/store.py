@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot.adapters.db.models import utcnow
 
-__all__ = ["Clock", "Store", "after_commit"]
+__all__ = ["Clock", "Store", "after_commit", "lock_person"]
 
 Clock = Callable[[], dt.datetime]
 
@@ -32,6 +32,27 @@ Clock = Callable[[], dt.datetime]
 def after_commit(session: Session, effect: Callable[[], None]) -> None:
     """Run `effect` once the session's transaction has committed (never on a rollback)."""
     sa.event.listen(session, "after_commit", lambda _session: effect(), once=True)
+
+
+def lock_person(session: Session, user: str) -> None:
+    """Serialise `user`'s counted writes (quotas, rate limits): call it first in the
+    transaction, before anything is counted; held until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the user's hash, so two requests of one
+    person wait for each other and others' do not. SQLite: the write lock, taken at once
+    (`BEGIN IMMEDIATE`); pysqlite would otherwise run the counting SELECTs outside the
+    transaction and begin it only at the INSERT, so two requests could both count 4 of 5.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"person:{user}")))
+        )
+    elif connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # A transaction already open holds the write lock (pysqlite opens one at a write).
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Store:

@@ -11,12 +11,12 @@ were. New tools go into the file for their category, named as the folder names i
 
 from __future__ import annotations
 
-import calendar
+import contextlib
 import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,14 +39,38 @@ from ruamel.yaml.tokens import CommentToken
 
 from bot.adapters.files.policytext import PolicyTextError, read_policy_text
 from bot.adapters.files.yamlscan import compose
+from bot.domain.audiences import (
+    disagreeing_rules,
+    missing_languages,
+    overlaps,
+    rules_plain,
+    translations_plain,
+)
 from bot.domain.names import name_key
-from bot.domain.policy import DataClass, Status, ToolPolicy
+from bot.domain.policy import (
+    RULE_FIELDS,
+    TRANSLATED,
+    Audience,
+    AudienceRule,
+    DataClass,
+    Status,
+    ToolPolicy,
+    Translation,
+    audience_problem,
+    given_problems,
+    language_problem,
+    parse_day,
+)
 from bot.domain.text import storable
 
-KNOWN_KEYS = frozenset(ToolPolicy.FIELDS)
+KNOWN_KEYS = frozenset((*ToolPolicy.FIELDS, *ToolPolicy.SCOPED))
+_RULE_KEYS = ("audience", *RULE_FIELDS, "translations")
+# The file beside the policy files that names the audiences (not a file of tools).
+AUDIENCES_FILE = "audiences.yaml"
 _LIST_KEYS = ("aliases", "alternatives")
+# Files of a policies folder that are not policy files: the admins' words (vocabularyfile.py).
+NOT_POLICY_FILES = frozenset({"vocabulary.yaml", "vocabulary.yml"})
 _NULLS = ("", "~", "null", "Null", "NULL")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Where a folded (`>-`) text is wrapped when the bot rewrites it, as people wrap them.
 _FOLD_WIDTH = 88
 
@@ -112,11 +136,141 @@ class Located:
 
 
 def policy_files(path: Path) -> list[Path]:
+    """The files of tools in a folder (not its audiences.yaml), or the one file given."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix in (".yaml", ".yml")
+            and p.is_file()
+            and p.name not in NOT_POLICY_FILES
+            and not _is_audiences(p)
+        )
     if path.is_file():
         return [path]
     raise PolicyFileError([f"{path}: no such file or folder"])
+
+
+def _is_audiences(path: Path) -> bool:
+    return path.stem == Path(AUDIENCES_FILE).stem
+
+
+def audiences_file(path: Path) -> Path | None:
+    """The audiences file of a policies folder (or beside a policy file), if there is one."""
+    folder = path if path.is_dir() else path.parent
+    for suffix in (".yaml", ".yml"):
+        candidate = folder / f"{Path(AUDIENCES_FILE).stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_audiences(path: Path) -> list[Audience]:
+    """The audiences of a policies folder's audiences.yaml (none without one), checked;
+    PolicyFileError lists every problem."""
+    file = path if path.is_file() and _is_audiences(path) else audiences_file(path)
+    if file is None:
+        return []
+    where = str(file)
+    problems: list[Problem] = []
+    try:
+        root = _compose(read_policy_text(file))
+    except (PolicyTextError, YAMLError) as error:
+        raise PolicyFileError([f"{where}: {error}"]) from None
+    entries = None
+    if isinstance(root, MappingNode):
+        for key_node, value_node in root.value:
+            if key_node.value == "audiences":
+                entries = value_node
+            else:
+                line = key_node.start_mark.line + 1
+                problems.append(
+                    Problem(where, line, f"{key_node.value}: unknown key; use `audiences:`")
+                )
+    if root is not None and not isinstance(entries, SequenceNode):
+        problems.append(Problem(where, 1, "audiences: expected a list under `audiences:`"))
+        raise PolicyFileError(problems)
+    found: list[Audience] = []
+    seen: dict[str, int] = {}
+    for item in entries.value if isinstance(entries, SequenceNode) else ():
+        audience = _audience(item, where, problems)
+        if audience is None:
+            continue
+        line = item.start_mark.line + 1
+        if audience.name in seen:
+            problems.append(
+                Problem(where, line, f"name: '{audience.name}' also at line {seen[audience.name]}")
+            )
+            continue
+        seen[audience.name] = line
+        found.append(audience)
+    if problems:
+        raise PolicyFileError(problems)
+    return found
+
+
+def load_audiences(path: Path) -> tuple[Audience, ...] | None:
+    """The audiences for importing `path`: None when there is no audiences file (the
+    registry keeps its own), else the file's, checked."""
+    return None if audiences_file(path) is None else tuple(read_audiences(path))
+
+
+_AUDIENCE_KEYS = ("name", "title", "slack_usergroup", "members", "translations")
+
+
+def _audience(node: Node, where: str, problems: list[Problem]) -> Audience | None:
+    line = node.start_mark.line + 1
+    if not isinstance(node, MappingNode):
+        problems.append(Problem(where, line, "expected an audience (name: …, title: …)"))
+        return None
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        key_line = key_node.start_mark.line + 1
+        try:
+            if key == "members":
+                values[key] = tuple(text.strip() for text, _ in _list(value_node))
+            elif key == "translations":
+                titles = []
+                if not isinstance(value_node, MappingNode):
+                    raise ValueError("expected languages, each with its title (zh: {title: …})")
+                for language_node, texts in value_node.value:
+                    title = None
+                    if isinstance(texts, MappingNode):
+                        title = next(
+                            (_scalar(v) for k, v in texts.value if k.value == "title"), None
+                        )
+                    if not title:
+                        raise ValueError(f"{language_node.value}: expected {{title: …}}")
+                    titles.append((str(language_node.value), title.strip()))
+                values["titles"] = tuple(sorted(titles))
+            elif key in _AUDIENCE_KEYS:
+                text = _scalar(value_node)
+                values[key] = text.strip() if text else None
+            else:
+                choices = ", ".join(_AUDIENCE_KEYS)
+                problems.append(Problem(where, key_line, f"{key}: unknown key; use {choices}"))
+        except ValueError as error:
+            problems.append(Problem(where, key_line, f"{key}: {error}"))
+    name = values.get("name")
+    if not name:
+        problems.append(Problem(where, line, "name: missing"))
+        return None
+    problem = audience_problem(name)
+    if problem:
+        problems.append(Problem(where, line, f"name: {problem}"))
+        return None
+    if not values.get("slack_usergroup") and not values.get("members"):
+        problems.append(
+            Problem(where, line, f"{name}: give its slack_usergroup, its members, or both")
+        )
+    return Audience(
+        name,
+        values.get("title") or name,
+        (values.get("slack_usergroup") or "").lstrip("@") or None,
+        values.get("members") or (),
+        values.get("titles") or (),
+    )
 
 
 def _scalar(node: Node) -> str | None:
@@ -142,17 +296,7 @@ def _list(node: Node) -> list[tuple[str, int]]:
 
 
 def _date(text: str) -> dt.date:
-    found = _DATE.match(text)
-    if not found:
-        raise ValueError(f"bad date '{text}': use YYYY-MM-DD")
-    year, month, day = (int(part) for part in found.groups())
-    if not 1 <= month <= 12:
-        raise ValueError(f"the date '{text}' does not exist: there is no month {month}")
-    days = calendar.monthrange(year, month)[1] if year else 31
-    if not 1 <= day <= days:
-        month_name = calendar.month_name[month]
-        raise ValueError(f"the date '{text}' does not exist: {month_name} {year} has {days} days")
-    return dt.date(year, month, day)
+    return parse_day(text)
 
 
 def _convert(key: str, text: str | None) -> Any:
@@ -173,7 +317,7 @@ def _entry(node: MappingNode, file: str, problems: list[Problem]) -> Located | N
         key = str(key_node.value)
         line = key_node.start_mark.line + 1
         if key not in KNOWN_KEYS:
-            choices = ", ".join(ToolPolicy.FIELDS)
+            choices = ", ".join((*ToolPolicy.FIELDS, *ToolPolicy.SCOPED))
             problems.append(Problem(file, line, f"{key}: unknown key; use {choices}"))
             continue
         if key in raw:
@@ -187,7 +331,11 @@ def _entry(node: MappingNode, file: str, problems: list[Problem]) -> Located | N
     failed: set[str] = set()
     for key, (value_node, line) in raw.items():
         try:
-            if key in _LIST_KEYS:
+            if key == "rules":
+                values[key] = _rules(value_node, file, problems)
+            elif key == "translations":
+                values[key] = _translations(value_node, file, problems)
+            elif key in _LIST_KEYS:
                 items = _list(value_node)
                 values[key] = tuple(text for text, _ in items)
                 item_lines[key] = tuple(item_line for _, item_line in items)
@@ -201,10 +349,92 @@ def _entry(node: MappingNode, file: str, problems: list[Problem]) -> Located | N
         if values.get(required) is None and required not in failed:
             where = raw[required][1] if required in raw else entry_line
             problems.append(Problem(file, where, f"{required}: missing"))
-    if values.get("name") is None or values.get("status") is None:
+    if values.get("name") is None:
         return None
     lines = {key: line for key, (_node, line) in raw.items()}
-    return Located(ToolPolicy(**values), Path(file), entry_line, lines, item_lines)
+    if values.get("status") is None:
+        # Reported above; the entry is still read so that its alternatives and names are
+        # checked in the same run (every problem at once, not in passes).
+        values["status"] = Status.UNDER_REVIEW
+    policy = ToolPolicy(**values)
+    for key, sentence in given_problems(policy):
+        problems.append(Problem(file, lines.get(key, entry_line), f"{key}: {sentence}"))
+    return Located(policy, Path(file), entry_line, lines, item_lines)
+
+
+def _translations(node: Node, file: str, problems: list[Problem]) -> tuple[Translation, ...]:
+    """`translations: {zh: {reason: …, conditions: …}}`: each language's texts."""
+    if isinstance(node, ScalarNode) and _scalar(node) is None:
+        return ()
+    if not isinstance(node, MappingNode):
+        raise ValueError("expected languages, each with its texts (zh: {reason: …})")
+    found: list[Translation] = []
+    for language_node, texts_node in node.value:
+        language = str(language_node.value)
+        line = language_node.start_mark.line + 1
+        problem = language_problem(language)
+        if problem:
+            problems.append(Problem(file, line, f"translations: {problem}"))
+            continue
+        if not isinstance(texts_node, MappingNode):
+            problems.append(Problem(file, line, f"translations: {language}: expected texts"))
+            continue
+        texts: dict[str, str | None] = {}
+        for key_node, value_node in texts_node.value:
+            key = str(key_node.value)
+            if key not in TRANSLATED:
+                where = key_node.start_mark.line + 1
+                choices = ", ".join(TRANSLATED)
+                problems.append(
+                    Problem(file, where, f"translations: {language}: {key}: unknown; use {choices}")
+                )
+                continue
+            text = _scalar(value_node)
+            texts[key] = text.strip() if text is not None else None
+        found.append(Translation(language, **texts))
+    return tuple(found)
+
+
+def _rules(node: Node, file: str, problems: list[Problem]) -> tuple[AudienceRule, ...]:
+    """`rules:` a list of {audience: name, field: value…}: the policy for each audience."""
+    if isinstance(node, ScalarNode) and _scalar(node) is None:
+        return ()
+    if not isinstance(node, SequenceNode):
+        raise ValueError("expected a list of rules, each with its audience")
+    found: list[AudienceRule] = []
+    for item in node.value:
+        item_line = item.start_mark.line + 1
+        if not isinstance(item, MappingNode):
+            problems.append(Problem(file, item_line, "rules: expected a rule (audience: …)"))
+            continue
+        values: dict[str, Any] = {}
+        for key_node, value_node in item.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key not in _RULE_KEYS:
+                choices = ", ".join(_RULE_KEYS)
+                problems.append(Problem(file, line, f"rules: {key}: unknown key; use {choices}"))
+                continue
+            try:
+                if key == "translations":
+                    values[key] = _translations(value_node, file, problems)
+                elif key == "alternatives":
+                    values[key] = tuple(text for text, _ in _list(value_node))
+                else:
+                    text = _scalar(value_node)
+                    values[key] = _convert(key, text.strip() if text is not None else None)
+            except ValueError as error:
+                problems.append(Problem(file, line, f"rules: {key}: {error}"))
+        audience = values.get("audience")
+        if not audience:
+            problems.append(Problem(file, item_line, "rules: audience: missing"))
+            continue
+        problem = audience_problem(audience)
+        if problem:
+            problems.append(Problem(file, item_line, f"rules: {problem}"))
+            continue
+        found.append(AudienceRule(**values))
+    return tuple(found)
 
 
 def _compose(text: str) -> Node | None:
@@ -333,14 +563,17 @@ def unknown_alternatives(
     return problems
 
 
-def read_located(path: Path) -> list[Located]:
-    """Every tool in a file or folder, checked; PolicyFileError lists every problem found."""
-    problems: list[Problem] = []
+def read_located(path: Path, problems: list[Problem] | None = None) -> list[Located]:
+    """Every tool in a file or folder, checked; PolicyFileError lists every problem found,
+    or, given a `problems` list, they are added to it for the caller to report with its own."""
+    found: list[Problem] = []
     files = policy_files(path)
-    located = [item for file in files for item in _read_file(file, problems)]
-    problems.extend(_duplicates(located, set(files)))
-    if problems:
-        raise PolicyFileError(problems)
+    located = [item for file in files for item in _read_file(file, found)]
+    found.extend(_duplicates(located, set(files)))
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise PolicyFileError(found)
     return located
 
 
@@ -350,6 +583,49 @@ class CheckResult:
 
     located: list[Located]
     context: list[Path]
+    # Worth a look, not wrong: rules that disagree for audiences known to overlap, tools
+    # whose texts lack a language other tools have.
+    notes: list[str] = field(default_factory=list)
+    audiences: list[Audience] = field(default_factory=list)
+
+
+def _audience_problems(located: Iterable[Located], audiences: Sequence[Audience]) -> list[Problem]:
+    """Rules naming an audience that audiences.yaml does not define."""
+    known = {a.name for a in audiences}
+    problems = []
+    for item in located:
+        for rule in item.policy.rules:
+            if rule.audience not in known:
+                problems.append(
+                    Problem(
+                        str(item.path),
+                        item.line_of("rules"),
+                        f"rules: '{rule.audience}' is not an audience in audiences.yaml",
+                    )
+                )
+    return problems
+
+
+def audience_notes(policies: Sequence[ToolPolicy], audiences: Sequence[Audience]) -> list[str]:
+    """What `check` reports beside problems: overlapping disagreeing rules, missing texts."""
+    notes = []
+    shared = overlaps(audiences)
+    for policy in policies:
+        for first, second in disagreeing_rules(policy, shared):
+            notes.append(
+                f"{policy.name}: a person in both '{first.audience}' and '{second.audience}' "
+                f"gets the rule for '{first.audience}' (the first); the two rules disagree"
+            )
+    lacking: dict[str, list[str]] = {}
+    for tool, languages in missing_languages(policies).items():
+        for language in languages:
+            lacking.setdefault(language, []).append(tool)
+    for language, tools in sorted(lacking.items()):
+        notes.append(
+            f"{len(tools)} tool(s) have no {language} text for their reason or conditions "
+            f"(other tools have one): {', '.join(tools)}"
+        )
+    return notes
 
 
 def check_path(path: Path) -> CheckResult:
@@ -368,9 +644,16 @@ def check_path(path: Path) -> CheckResult:
     everything = sorted([*located, *around], key=lambda item: (str(item.path.resolve()), item.line))
     problems.extend(_duplicates(everything, set(targets)))
     problems.extend(_references(located, everything))
+    try:
+        audiences = read_audiences(path)
+    except PolicyFileError as error:
+        problems.extend(_as_problem(p) for p in error.problems)
+        audiences = []
+    problems.extend(_audience_problems(located, audiences))
     if problems:
         raise PolicyFileError(problems)
-    return CheckResult(located, context)
+    notes = audience_notes([item.policy for item in located], audiences)
+    return CheckResult(located, context, notes, audiences)
 
 
 def load_policies(path: Path | str, *, standalone: bool = True) -> list[ToolPolicy]:
@@ -386,13 +669,31 @@ def load_policies(path: Path | str, *, standalone: bool = True) -> list[ToolPoli
 # -- writing --------------------------------------------------------------------------------
 
 
+# Words a YAML 1.1 reader (PyYAML, many tools) loads as a boolean or null: `name: yes` is
+# True there, though YAML 1.2 (and policybot) reads the text "yes". Written quoted.
+_YAML11_WORDS = re.compile(
+    r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|~|null|Null|NULL"
+)
+
+
 class _Emitter(Emitter):
     """Quotes a value that needs quoting with double quotes, as people write `"#channel"`;
-    a value the file already quotes keeps its own quotes."""
+    a value the file already quotes keeps its own quotes; a word YAML 1.1 reads as a boolean
+    or null is quoted."""
 
     def choose_scalar_style(self) -> Any:
         style = super().choose_scalar_style()
         if style == "'" and self.event.style != "'":
+            return '"'
+        value = getattr(self.event, "value", None)
+        tag = getattr(self.event, "tag", None)
+        if (
+            not style
+            and isinstance(value, str)
+            and _YAML11_WORDS.fullmatch(value)
+            and str(getattr(tag, "value", tag)) == _STR_TAG
+        ):
             return '"'
         return style
 
@@ -577,8 +878,72 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == ()
 
 
+def _scoped_plain(key: str, policy: ToolPolicy) -> Any:
+    """A policy's rules or translations as the file would hold them (plain values)."""
+    if key == "rules":
+        return rules_plain(policy.rules)
+    return translations_plain(policy.translations)
+
+
+def _file_plain(value: Any) -> Any:
+    """A file's nested value as plain lists, dicts and text, for comparing."""
+    if isinstance(value, dict):
+        return {str(k): _file_plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_file_plain(v) for v in value]
+    return _plain(value)
+
+
+def _scoped_yaml(value: Any) -> Any:
+    """Plain rules or translations as block-style YAML (a new or rewritten value)."""
+    if isinstance(value, dict):
+        mapping = CommentedMap()
+        for key, item in value.items():
+            mapping[key] = _scoped_yaml(item)
+        return mapping
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return CommentedSeq([_scoped_yaml(item) for item in value])
+    if isinstance(value, list):
+        seq = CommentedSeq(value)
+        seq.fa.set_flow_style()
+        return seq
+    return value
+
+
+def _update_scoped(entry: CommentedMap, policy: ToolPolicy) -> None:
+    """Rules and translations: left as written when the same, rewritten when not, dropped
+    when none (a file without them gets no empty key)."""
+    for key in ToolPolicy.SCOPED:
+        new = _scoped_plain(key, policy)
+        if key in entry and not new:
+            with _trailing_kept(entry):
+                del entry[key]
+        elif new and (key not in entry or _file_plain(entry[key]) != new):
+            with _trailing_kept(entry):
+                entry[key] = _scoped_yaml(new)
+
+
+@contextlib.contextmanager
+def _trailing_kept(entry: CommentedMap) -> Iterator[None]:
+    """Keep what follows an entry's last value (the blank line before the next tool) at the
+    end of the entry when its last keys change."""
+    if not entry:
+        yield
+        return
+    last = _deepest_last(entry)
+    slot = last.ca.items.get(list(last.keys())[-1])
+    trailing = slot[2] if slot else None
+    if slot is not None:
+        slot[2] = None
+    yield
+    if trailing is not None and entry:
+        last = _deepest_last(entry)
+        last.ca.items.setdefault(list(last.keys())[-1], [None, None, None, None])[2] = trailing
+
+
 def _update_entry(entry: CommentedMap, policy: ToolPolicy, full: bool) -> None:
     """Rewrite only the values of `entry` that differ from `policy`; keys keep their order."""
+    _update_scoped(entry, policy)
     for index, key in enumerate(ToolPolicy.FIELDS):
         new = _yaml_value(policy, key)
         if key in entry:
@@ -599,18 +964,30 @@ def _new_entry(policy: ToolPolicy, full: bool) -> CommentedMap:
         value = _yaml_value(policy, key)
         if full or not _is_empty(value):
             entry[key] = _styled(key, value)
+    _update_scoped(entry, policy)
     return entry
 
 
 def _append(document: _Document, entry: CommentedMap) -> None:
     tools = document.tools
     if tools and document.blank_between and isinstance(tools[-1], CommentedMap) and tools[-1]:
-        last = tools[-1]
+        last = _deepest_last(tools[-1])
         last_key = list(last.keys())[-1]
         slot = last.ca.items.setdefault(last_key, [None, None, None, None])
         if slot[2] is None:  # a comment after the last value already ends in its own lines
             slot[2] = CommentToken("\n\n", CommentMark(0), None)
     tools.append(entry)
+
+
+def _deepest_last(entry: CommentedMap) -> CommentedMap:
+    """The mapping whose last value ends `entry` in the file (rules and translations nest)."""
+    while True:
+        value = entry[list(entry.keys())[-1]]
+        if isinstance(value, CommentedSeq) and value and isinstance(value[-1], CommentedMap):
+            value = value[-1]
+        if not isinstance(value, CommentedMap) or not value:
+            return entry
+        entry = value
 
 
 def _remove(document: _Document, entry: Any) -> None:
@@ -619,7 +996,7 @@ def _remove(document: _Document, entry: Any) -> None:
     del tools[index]
     if index == len(tools) and tools and isinstance(tools[-1], CommentedMap) and tools[-1]:
         # The new last tool keeps no blank line after it at the end of the file.
-        last = tools[-1]
+        last = _deepest_last(tools[-1])
         slot = last.ca.items.get(list(last.keys())[-1])
         if slot and slot[2] is not None and not slot[2].value.strip():
             slot[2] = None
@@ -635,7 +1012,9 @@ def _entry_keys(entry: Any) -> set[str]:
 
 
 def _file_stem(category: str, plural: bool) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", category.casefold()).strip("-") or "uncategorised"
+    slug = re.sub(r"[^a-z0-9]+", "-", category.casefold()).strip("-")
+    if not slug:
+        return "uncategorised"  # a file of tools without a category, never "uncategoriseds"
     return f"{slug}s" if plural and not slug.endswith("s") else slug
 
 
@@ -765,7 +1144,39 @@ def _entry_text(policy: ToolPolicy, style: _ScalarStyle) -> str:
         else:
             text = style.text(str(value), flow=False)
         lines.append(f"{'  - ' if index == 0 else '    '}{key}: {text}\n")
+    for key in ToolPolicy.SCOPED:
+        value = _scoped_plain(key, policy)
+        if value:
+            lines.append(f"    {key}:\n")
+            lines.extend(_block_lines(value, "      ", style))
     return "".join(lines)
+
+
+def _block_lines(value: Any, indent: str, style: _ScalarStyle) -> list[str]:
+    """Plain rules or translations as block YAML lines, as ruamel writes them."""
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            lines.extend(_block_item(key, item, indent, style))
+        return lines
+    for rule in value:
+        first = True
+        for key, item in rule.items():
+            lead = f"{indent}- " if first else f"{indent}  "
+            first = False
+            block = _block_item(key, item, f"{indent}  ", style)
+            lines.append(lead + block[0][len(indent) + 2 :])
+            lines.extend(block[1:])
+    return lines
+
+
+def _block_item(key: str, item: Any, indent: str, style: _ScalarStyle) -> list[str]:
+    if isinstance(item, dict):
+        return [f"{indent}{key}:\n", *_block_lines(item, indent + "  ", style)]
+    if isinstance(item, list):
+        text = "[" + ", ".join(style.text(str(v), flow=True) for v in item) + "]"
+        return [f"{indent}{key}: {text}\n"]
+    return [f"{indent}{key}: {style.text(str(item), flow=False)}\n"]
 
 
 # What YAML's double quotes must escape: quote, backslash, line and paragraph separators,
@@ -806,6 +1217,7 @@ class _ScalarStyle:
             analysis = self._analyse(value)
             plain = analysis.allow_flow_plain if flow else analysis.allow_block_plain
             as_text = str(self._resolve(ScalarNode, value, (True, False))) == _STR_TAG
+            as_text = as_text and not _YAML11_WORDS.fullmatch(value)
             known = (
                 value if plain and as_text and value else f'"{_UNQUOTABLE.sub(_escaped, value)}"'
             )

@@ -71,8 +71,11 @@ class Dispatcher:
         claim_guard: Callable[[], sa.ColumnElement[bool] | None] = lambda: None,
         reconcile_others_at_once: bool = False,
         due_jobs: Sequence[Callable[[dt.datetime], object]] = (),
+        narrow: Callable[[int, list[str]], list[str]] | None = None,
     ) -> None:
         self.outbox = outbox
+        # An announcement for some audiences only reaches their members (None: everyone).
+        self.narrow = narrow
         self.gateway = gateway
         self.render = render
         self.render_many = render_many
@@ -191,6 +194,8 @@ class Dispatcher:
             except (SlackApiError, URLError, OSError) as error:
                 log.warning("cannot read the members of %s: %s; trying again", step.channel, error)
                 continue
+            if self.narrow is not None:
+                members = self.narrow(step.announcement_id, list(members))
             try:
                 queued = self.outbox.expand_step(step, members, self.clock())
             except StepAlreadyDone:

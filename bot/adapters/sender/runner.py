@@ -28,7 +28,8 @@ from bot.adapters.sender.dispatcher import Dispatcher
 from bot.adapters.sender.leader import sender_lock
 from bot.adapters.sender.pacing import Pacer
 from bot.adapters.sender.ports import Renderer
-from bot.adapters.sender.slackapi import SlackGateway, make_client
+from bot.adapters.sender.slackapi import SlackGateway, SlackUserGroups, make_client
+from bot.app.audiences import AudienceMembers
 from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,11 @@ class AnnouncementScheduler:
         self.lock = sender_lock(runtime.store, self.worker, settings.lease_ttl, clock=self.clock)
         self.outbox = Outbox(runtime.store, self.worker)
         self.pacer = Pacer(settings.send_rate)
+        # Who is in an audience, for announcements of changes made for audiences only.
+        audiences = AudienceMembers(
+            SlackUserGroups(self.client),
+            refresh_seconds=settings.audience_refresh_minutes * 60.0,
+        )
         self.dispatcher = Dispatcher(
             self.outbox,
             SlackGateway(self.client),
@@ -83,6 +89,9 @@ class AnnouncementScheduler:
             reconcile_others_at_once=self.lock.exclusive,
             # Exception reminders and expiries become outbox rows as time passes.
             due_jobs=[runtime.desk.exceptions.sweep],
+            narrow=lambda announcement, members: runtime.announcements.audience_members(
+                announcement, members, audiences
+            ),
         )
         self._scheduler = BackgroundScheduler(timezone=settings.zone)
         self._lock = threading.Lock()

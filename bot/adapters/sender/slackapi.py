@@ -203,3 +203,23 @@ class SlackGateway:
                 RATE_LIMIT_WAITS.labels(method).inc()
                 time.sleep(_retry_after(error))
         raise AssertionError("unreachable")
+
+
+class SlackUserGroups:
+    """The audiences' user groups as Slack has them (`bot.app.audiences.UserGroupReader`):
+    each call is one Web API call; `AudienceMembers` decides when to make it."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def group_ids(self) -> dict[str, str]:
+        response = self.client.usergroups_list()
+        return {
+            str(group["handle"]): str(group["id"])
+            for group in response.get("usergroups") or []
+            if group.get("handle") and group.get("id")
+        }
+
+    def members(self, group_id: str) -> frozenset[str]:
+        response = self.client.usergroups_users_list(usergroup=group_id)
+        return frozenset(str(user) for user in response.get("users") or [])

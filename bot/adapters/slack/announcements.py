@@ -318,7 +318,7 @@ def register(app: App, runtime: Runtime) -> None:
         user = body["user"]["id"]
         action = body["actions"][0]
         try:
-            ids = [int(part) for part in str(action["value"]).split(",")]
+            ids = [int(part) for part in str(action.get("value") or "").split(",")]
             results = [announcements.acknowledge(i, user) for i in ids]
         except (AnnouncementError, ValueError) as error:
             respond(text=f":warning: {error}", response_type="ephemeral", replace_original=False)
@@ -336,12 +336,12 @@ def register(app: App, runtime: Runtime) -> None:
                 message = _receipt(pressed, result.at, zone)
             client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
             return
-        tool = escape(result.announcement.tool_name or "this policy")
+        name = result.announcement.tool_name
+        policy = f"the {escape(name)} policy" if name else "this policy"
         text = (
-            f":white_check_mark: Thanks, your acknowledgement of the {tool} policy is recorded."
+            f":white_check_mark: Thanks, your acknowledgement of {policy} is recorded."
             if result.first_time
-            else f":white_check_mark: You already acknowledged the {tool} policy on "
-            f"{when(result.at, zone)}."
+            else f":white_check_mark: You already acknowledged {policy} on {when(result.at, zone)}."
         )
         respond(text=text, response_type="ephemeral", replace_original=False)
 

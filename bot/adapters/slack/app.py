@@ -14,7 +14,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack import announcements, assistant, desk, shortcuts, steps, unfurls
+from bot.adapters.slack import announcements, assistant, desk, modal, shortcuts, steps, unfurls
 from bot.adapters.slack.client import api_method, make_client
 from bot.adapters.slack.guard import (
     BodyMiddleware,
@@ -23,10 +23,23 @@ from bot.adapters.slack.guard import (
     response_origins,
 )
 from bot.adapters.slack.listeners import Listeners
+from bot.adapters.slack.metadata import MetadataSeal, verified_forms
 from bot.app.runtime import Runtime
 from bot.metrics import SLACK_API_ERRORS
 
 log = logging.getLogger(__name__)
+
+# Every form whose metadata the bot reads back: it is signed (bot/adapters/slack/metadata.py).
+# (The request form carries none: what it files is only what the person typed.)
+FORM_CALLBACKS = frozenset(
+    {
+        modal.CALLBACK_ID,
+        desk.EXCEPTION_FORM,
+        desk.DECISION_FORM,
+        desk.ALIAS_FORM,
+        desk.ANSWER_FORM,
+    }
+)
 
 Extension = Callable[[App, Runtime], None]
 # Every listener module's `register`, beside `Listeners` (questions and commands): a new
@@ -69,6 +82,10 @@ def build_app(runtime: Runtime, client: WebClient | None = None) -> App:
     origins = response_origins(settings.slack_api_url)
     app.middleware(BodyMiddleware(only_slack_response_urls(origins)))
     app.middleware(BodyMiddleware(clean_request_text))
+    # Forms come back only as the bot opened them; interactions without what listeners read
+    # (`actions`, `user`, `view`) get 400.
+    seal = MetadataSeal.for_settings(settings)
+    app.middleware(BodyMiddleware(verified_forms(seal, FORM_CALLBACKS)))
     Listeners(runtime).register(app)
     # Announcements, the desk's buttons and forms, and where Slack users already are (issue
     # 29): the AI-app pane, custom steps, shortcuts, link previews.

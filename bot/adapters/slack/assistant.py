@@ -77,7 +77,7 @@ class AssistantPane:
             str(event["user"]),
             conversation=conversation_key("thread", channel, thread_ts),
         )
-        say(**message.as_kwargs())  # in the thread; Slack clears the status with it
+        say(**message.message.as_kwargs())  # in the thread; Slack clears the status with it
 
 
 def person_language(client: WebClient, user: str) -> str:

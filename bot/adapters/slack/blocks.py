@@ -394,7 +394,12 @@ def text_message(text: str, *, icon: str = "") -> SlackMessage:
     return SlackMessage(fallback, blocks)
 
 
-_REPLY_ICONS = {"error": ":warning:", "refused": ":lock:", "admin": ":memo:"}
+_REPLY_ICONS = {
+    "error": ":warning:",
+    "refused": ":lock:",
+    "admin": ":memo:",
+    "limited": ":hourglass:",
+}
 
 
 def reply_message(

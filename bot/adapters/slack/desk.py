@@ -31,9 +31,10 @@ from bot.adapters.slack.blocks import (
     text_message,
     unescape,
 )
+from bot.adapters.slack.metadata import MetadataSeal
 from bot.adapters.slack.notices import notice_blocks
 from bot.app.desk import Desk, describe_filed
-from bot.app.notices import Notice, notice_of
+from bot.app.notices import Notice, notice_of, posted_at
 from bot.app.policy_exceptions import (
     APPROVE_EXCEPTION_ACTION,
     DECLINE_EXCEPTION_ACTION,
@@ -270,6 +271,28 @@ def _typed(values: dict[str, Any], block: str) -> str:
     return str(value or "").strip()
 
 
+_DAYS = re.compile(r"[0-9]{1,4}")  # ASCII digits only: "²" and "٣" are digits to isdigit()
+
+
+def exception_form_errors(values: dict[str, Any], max_days: int) -> dict[str, str]:
+    """Every field of the exception form that is not a value, each with one sentence."""
+    errors: dict[str, str] = {}
+    if not _typed(values, "why"):
+        errors["why"] = "Say why you need the exception."
+    if not _typed(values, "purpose"):
+        errors["purpose"] = "Name the project or purpose it is for."
+    data = _typed(values, "data")
+    try:
+        DataClass.parse(data)
+    except ValueError:
+        choices = ", ".join(d.value for d in DataClass)
+        errors["data"] = f"Choose the most sensitive data you will use: {choices}."
+    days = _typed(values, "days")
+    if not _DAYS.fullmatch(days) or not 1 <= int(days) <= max_days:
+        errors["days"] = f"A whole number of days from 1 to {max_days}, e.g. 30."
+    return errors
+
+
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(str(view.get("private_metadata") or "{}"))
@@ -285,6 +308,7 @@ class RequestListeners:
     def __init__(self, runtime: Runtime) -> None:
         assert runtime.desk is not None
         self.runtime = runtime
+        self.seal = MetadataSeal.for_settings(runtime.settings)
         self.desk: Desk = runtime.desk
         self.service = runtime.service
         self.zone = runtime.settings.zone
@@ -351,14 +375,14 @@ class RequestListeners:
         form = exception_form(
             str(action.get("value") or ""), self.runtime.settings.exception_max_days
         )
-        client.views_open(trigger_id=body["trigger_id"], view=form)
+        client.views_open(trigger_id=body["trigger_id"], view=self.seal.seal(form))
 
     def on_exception_form(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = _presser(body)
         values = _values(view)
-        days_text = _typed(values, "days")
-        if not days_text.isdigit():
-            ack(response_action="errors", errors={"days": "A whole number of days, please."})
+        errors = exception_form_errors(values, self.runtime.settings.exception_max_days)
+        if errors:
+            ack(response_action="errors", errors=errors)
             return
         try:
             exception = self.desk.exceptions.ask(
@@ -367,7 +391,7 @@ class RequestListeners:
                 justification=_typed(values, "why"),
                 purpose=_typed(values, "purpose"),
                 data_class=_typed(values, "data"),
-                days=int(days_text),
+                days=int(_typed(values, "days")),
             )
         except PolicyError as error:
             ack(response_action="errors", errors={"why": str(error)[:150]})
@@ -408,13 +432,21 @@ class RequestListeners:
         helpful = action.get("action_id") == HELPFUL_ACTION
         # The answer as the registry gives it now (the message itself is not trusted).
         answer = answer_question(question, self.service.registry())
-        self.desk.feedback.record(
-            user=user,
-            question=question,
-            answer=render_text(answer, self.runtime.settings.contact),
-            tools=[t.policy.name for t in answer.tools],
-            helpful=helpful,
-        )
+        try:
+            self.desk.feedback.record(
+                user=user,
+                question=question,
+                answer=render_text(answer, self.runtime.settings.contact),
+                tools=[t.policy.name for t in answer.tools],
+                helpful=helpful,
+            )
+        except PolicyError as error:  # over the limit, or a double click lost twice
+            respond(
+                text=f":hourglass: {escape(str(error))}",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
         text = (
             ":thumbsup: Thanks, glad it helped."
             if helpful
@@ -444,7 +476,8 @@ class RequestListeners:
         version = self.runtime.policies.version_of(name)
         if policy is not None:
             target = modal.EditTarget(policy.name, version, create=False)
-            client.views_open(trigger_id=body["trigger_id"], view=modal.edit_view(policy, target))
+            form = self.seal.seal(modal.edit_view(policy, target))
+            client.views_open(trigger_id=body["trigger_id"], view=form)
         _mark_decided(
             client, body, f":hourglass_flowing_sand: Added {name} for review by <@{user}>."
         )
@@ -480,12 +513,8 @@ class RequestListeners:
         except (PolicyError, ValueError) as error:
             _refuse(respond, error)
             return
-        metadata_view = decision_form(kind, subject_id, approve=approve, until=until, revoke=revoke)
-        meta = _metadata(metadata_view)
-        container = body.get("container") or {}
-        meta["message"] = [container.get("channel_id"), container.get("message_ts")]
-        metadata_view["private_metadata"] = json.dumps(meta)
-        client.views_open(trigger_id=body["trigger_id"], view=metadata_view)
+        form = decision_form(kind, subject_id, approve=approve, until=until, revoke=revoke)
+        client.views_open(trigger_id=body["trigger_id"], view=self.seal.seal(form))
 
     def on_decision_form(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -532,13 +561,15 @@ class RequestListeners:
             ack(response_action="errors", errors={field: str(error)[:150]})
             return
         ack()
-        channel, ts = (meta.get("message") or [None, None])[:2]
-        if channel and ts:
-            notices = self.desk.requests if kind == "R" else self.desk.exceptions
-            notice = notice_of(self.runtime.engine, notices.admin_notice_id(subject_id))
-            _update_decided(
-                client, str(channel), str(ts), f"{label}: {summary}", notice, revoke_button
-            )
+        # The admin post of this request or exception, as the database knows it: the form's
+        # metadata names only what was decided, never which message to rewrite.
+        notices = self.desk.requests if kind == "R" else self.desk.exceptions
+        notice_id = notices.admin_notice_id(subject_id)
+        posted = posted_at(self.runtime.engine, notice_id)
+        if posted is not None:
+            channel, ts = posted
+            notice = notice_of(self.runtime.engine, notice_id)
+            _update_decided(client, channel, ts, f"{label}: {summary}", notice, revoke_button)
 
     def on_term_button(
         self,
@@ -561,10 +592,13 @@ class RequestListeners:
                 return
             policy = ToolPolicy(name=" ".join(term.split()), status=Status.UNDER_REVIEW)
             target = modal.EditTarget(policy.name, None, create=True)
-            client.views_open(trigger_id=body["trigger_id"], view=modal.edit_view(policy, target))
+            form = self.seal.seal(modal.edit_view(policy, target))
+            client.views_open(trigger_id=body["trigger_id"], view=form)
             return
         callback = ALIAS_FORM if action_id == ADD_ALIAS_ACTION else ANSWER_FORM
-        client.views_open(trigger_id=body["trigger_id"], view=term_form(callback, term))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=self.seal.seal(term_form(callback, term))
+        )
 
     def on_term_form(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = _presser(body)

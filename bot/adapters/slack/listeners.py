@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -31,6 +32,7 @@ from bot.adapters.slack.blocks import (
 from bot.adapters.slack.desk import queue_message, with_answer_actions
 from bot.adapters.slack.guard import BodyMiddleware
 from bot.adapters.slack.home import home_view
+from bot.adapters.slack.metadata import MetadataSeal
 from bot.app.admin import describe_change, describe_staged
 from bot.app.changes import Actor, SavePolicy
 from bot.app.runtime import Runtime
@@ -83,6 +85,27 @@ def form_of(command: Command | None) -> tuple[EditTool, bool] | None:
     return None
 
 
+def is_public(event: dict[str, Any]) -> bool:
+    """True for a conversation others read: every channel, private ones and group DMs
+    included; only the bot's own DM with a person (`im`, `D…`) is theirs alone."""
+    if event.get("channel_type") == "im":
+        return False
+    return not str(event.get("channel") or "").startswith("D")
+
+
+@dataclass(frozen=True)
+class Said:
+    """A reply as a Slack message; `private`: to the asker only (never posted where others
+    read); `aside`: shown to the asker only, beside a reply posted for all."""
+
+    message: SlackMessage
+    private: bool = False
+    aside: SlackMessage | None = None
+
+
+PRIVATELY = ":lock: I answered you privately (only you can see it)."
+
+
 class Listeners:
     """Every policybot listener, sharing one runtime."""
 
@@ -96,6 +119,7 @@ class Listeners:
         self.contact = runtime.settings.contact
         self.conversations = runtime.service.conversations
         self.pages = tool_pages(runtime.settings.public_url)
+        self.seal = MetadataSeal.for_settings(runtime.settings)
 
     def register(self, app: App) -> None:
         app.middleware(BodyMiddleware(self.skip_repeated_events))
@@ -104,6 +128,7 @@ class Listeners:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home_opened)
+        app.event("subteam_members_changed")(self.on_user_group_changed)
         app.action(re.compile(rf"^{ASK_SUGGESTION_ACTION}:"))(self.on_suggestion)
         app.view(modal.CALLBACK_ID)(self.on_form_submitted)
 
@@ -138,7 +163,7 @@ class Listeners:
         if is_command(text) or text.lower() in HELP_WORDS:
             next_()
             return None
-        message = self.reply_to(text, str(body.get("user_id") or ""), echo_question=True)
+        message = self.reply_to(text, str(body.get("user_id") or ""), echo_question=True).message
         reply: dict[str, Any] = {"text": message.text, "response_type": "ephemeral"}
         if message.blocks:
             reply["blocks"] = message.blocks
@@ -151,41 +176,55 @@ class Listeners:
         *,
         echo_question: bool = False,
         conversation: str | None = None,
-    ) -> SlackMessage:
+        public: bool = False,
+    ) -> Said:
         """The reply to what `user` wrote: help, an answer, an admin result or a refusal.
 
-        In a `conversation` (a DM or a thread) a follow-up is about the previous answer."""
+        In a `conversation` (a DM or a thread) a follow-up is about the previous answer.
+        `public`: written where others read (see `Said` and `PolicyService.handle`)."""
         if text.lower() in HELP_WORDS:
-            return help_message(
-                self.command, is_admin=self.service.is_admin(user), contact=self.contact
+            return Said(
+                help_message(
+                    self.command, is_admin=self.service.is_admin(user), contact=self.contact
+                )
             )
         reading = self.service.interpret(text, user)
         edit = form_of(reading.command)
         if edit is not None:
             # A form needs a trigger only a slash command brings.
             form, draft = edit
-            return text_message(
+            hint = text_message(
                 f"{form.tool}: the form opens from the slash command: "
                 f"{self.command} {'draft ' if draft else ''}"
                 f"{'add' if form.create else 'edit'} {form.tool}",
                 icon=":memo:",
             )
+            return Said(hint, private=public)
         if isinstance(reading.command, ShowUnanswered) and self.runtime.desk is not None:
-            return queue_message(self.runtime.desk, self.runtime)  # with buttons per term
+            # With buttons per term; the queue is for admins' eyes only.
+            return Said(queue_message(self.runtime.desk, self.runtime), private=public)
         if reading.reply is not None:
-            reply = reading.reply
+            reply = self.service.placed(reading.reply, public)
         elif reading.command is not None:
-            reply = self.service.execute(reading.command, user=user, source=SOURCE)
+            executed = self.service.execute(reading.command, user=user, source=SOURCE)
+            reply = self.service.placed(executed, public)
         else:
             reply = self.service.handle(
-                text, user=user, source=SOURCE, channel=CHANNEL, conversation=conversation
+                text,
+                user=user,
+                source=SOURCE,
+                channel=CHANNEL,
+                conversation=conversation,
+                public=public,
             )
         if reply.kind == "help":
-            return help_message(
-                self.command, is_admin=self.service.is_admin(user), contact=self.contact
-            )
+            is_admin = self.service.is_admin(user)
+            return Said(help_message(self.command, is_admin=is_admin, contact=self.contact))
         message = reply_message(reply, self.contact, echo_question=echo_question, pages=self.pages)
-        return with_answer_actions(message, reply.answer) if reply.answer else message
+        if reply.answer:
+            message = with_answer_actions(message, reply.answer)
+        aside = text_message(reply.aside, icon=":key: Only you see this:") if reply.aside else None
+        return Said(message, private=reply.private, aside=aside)
 
     def on_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -202,7 +241,7 @@ class Listeners:
             if problem is not None:
                 respond(response_type="ephemeral", **problem.as_kwargs())
             return
-        message = self.reply_to(text, user, echo_question=True)
+        message = self.reply_to(text, user, echo_question=True).message
         sent = respond(response_type="ephemeral", **message.as_kwargs())
         if sent.status_code != 200:
             log.warning("response_url refused the answer", extra={"status": sent.status_code})
@@ -234,21 +273,40 @@ class Listeners:
         *,
         thread_ts: str | None,
     ) -> None:
-        """Answer a person's message where it was written, and remember which reply it got."""
+        """Answer a person's message where it was written, and remember which reply it got.
+
+        In a channel (others read it) only what is fit for everyone is posted; the rest goes
+        to the asker alone, as an ephemeral message in the same thread."""
         channel = str(event["channel"])
+        user = str(event["user"])
+        public = is_public(event)
         text = question_text(event.get("text") or "", context.bot_user_id)
-        message = self.reply_to(
-            text, str(event["user"]), conversation=conversation_of(event, thread_ts)
+        said = self.reply_to(
+            text, user, conversation=conversation_of(event, thread_ts), public=public
         )
+        if said.private:
+            self.tell_privately(client, channel, user, thread_ts, said.message)
+            return
         posted = client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, **message.as_kwargs()
+            channel=channel, thread_ts=thread_ts, **said.message.as_kwargs()
         )
+        if said.aside is not None:
+            self.tell_privately(client, channel, user, thread_ts, said.aside)
         reply_ts = posted.get("ts") if posted.get("ok") else None
         if isinstance(reply_ts, str):
             try:
                 self.conversations.remember_reply(channel, str(event["ts"]), reply_ts, thread_ts)
             except Exception:  # only edits need it; never fail the answer for it
                 log.exception("could not record which reply answered a message")
+
+    @staticmethod
+    def tell_privately(
+        client: WebClient, channel: str, user: str, thread_ts: str | None, message: SlackMessage
+    ) -> None:
+        """`message` to `user` only: ephemeral, in `channel` (and the thread) they wrote in."""
+        client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
+        )
 
     def on_edit(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         """A question edited after it was answered: the earlier reply is updated in place."""
@@ -259,14 +317,20 @@ class Listeners:
         answered = self.conversations.reply_to(channel, ts) if channel and ts else None
         if answered is None:
             return  # the bot never answered it (or forgot): nothing to bring up to date
-        edited = {**edited, "channel": channel}
+        edited = {**edited, "channel": channel, "channel_type": event.get("channel_type")}
+        user = str(edited.get("user") or "")
         text = question_text(edited.get("text") or "", context.bot_user_id)
-        message = self.reply_to(
+        said = self.reply_to(
             text,
-            str(edited.get("user") or ""),
+            user,
             conversation=conversation_of(edited, answered.thread_ts),
+            public=is_public(edited),
         )
+        message = text_message(PRIVATELY) if said.private else said.message
         client.chat_update(channel=channel, ts=answered.reply_ts, **message.as_kwargs())
+        private = said.message if said.private else said.aside
+        if private is not None:
+            self.tell_privately(client, channel, user, answered.thread_ts, private)
 
     def on_suggestion(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond
@@ -274,10 +338,25 @@ class Listeners:
         """A "did you mean" button: answer about that tool, privately."""
         ack()
         user = str(body.get("user", {}).get("id") or "")
+        limited = self.service.limit(user)
+        if limited is not None:
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                **text_message(limited.text, icon=":hourglass:").as_kwargs(),
+            )
+            return
         answer = self.service.ask(str(action.get("value") or ""), asker=user, channel=CHANNEL)
         message = answer_message(answer, self.contact, pages=self.pages)
         message = with_answer_actions(message, answer)
         respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+
+    def on_user_group_changed(self, event: dict[str, Any]) -> None:
+        """A user group's members changed: an audience it backs is read again when next
+        needed (one call, not one per question)."""
+        group_id = event.get("subteam_id")
+        if isinstance(group_id, str):
+            self.service.members.group_changed(group_id)
 
     def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
@@ -323,7 +402,9 @@ class Listeners:
             except UnknownToolError as error:
                 return text_message(str(error), icon=":warning:")
             target = modal.EditTarget(policy.name, version, create=False)
-        client.views_open(trigger_id=trigger_id, view=modal.edit_view(policy, target))
+        client.views_open(
+            trigger_id=trigger_id, view=self.seal.seal(modal.edit_view(policy, target))
+        )
         return None
 
     def on_form_submitted(

@@ -133,6 +133,8 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
                 ),
             }
         )
+        if policy.rules:
+            blocks.append(_rules_block(policy))
     blocks += [
         _input("status", "Status", _select(status_options, policy.status.value), optional=False),
         _input("vendor", "Vendor", _text_input(policy.vendor, max_length=200), optional=True),
@@ -187,6 +189,23 @@ def edit_view(policy: ToolPolicy, target: EditTarget) -> dict[str, Any]:
         "close": plain("Cancel", 24),
         "blocks": blocks,
     }
+
+
+def _rules_block(policy: ToolPolicy) -> Block:
+    """The audiences' rules beside the default the form edits (changed with `--for`)."""
+    lines = []
+    for rule in policy.rules:
+        parts = [STATUS_LABEL[rule.status] if rule.status else "the default's status"]
+        if rule.conditions:
+            parts.append(f"conditions: {rule.conditions}")
+        if rule.max_data:
+            parts.append(f"data up to {rule.max_data.value}")
+        lines.append(f"• for {rule.audience}: {', '.join(parts)}")
+    text = (
+        "This form edits the default policy. Rules for audiences (change them with "
+        "`set … --for AUDIENCE`, drop them with `unset … --for AUDIENCE`):\n" + "\n".join(lines)
+    )
+    return {"type": "context", "block_id": "rules", "elements": [plain(text[:2000])]}
 
 
 def _value(values: dict[str, Any], field: str) -> Any:

@@ -74,7 +74,7 @@ class Shortcuts:
         ack()
         user = str(body.get("user", {}).get("id") or "")
         message = self.listeners.reply_to(text, user, echo_question=True)
-        client.chat_postMessage(channel=user, **message.as_kwargs())
+        client.chat_postMessage(channel=user, **message.message.as_kwargs())
 
 
 def register(app: App, runtime: Runtime) -> None:

@@ -126,6 +126,14 @@ def over_budget(large_conns: set[Any]) -> bool:
     return held > BUFFER_BUDGET
 
 
+def steps_back(connections: int, threads: int, workers: int) -> bool:
+    """Whether a worker now holding `connections` (the one just accepted included) pauses
+    accepting for ACCEPT_STEP_SECONDS, so that a sibling takes the next connection: only
+    beside other workers, above half its threads' worth and up to ACCEPT_SHARING_CONNECTIONS
+    per thread (beyond that a flood is accepted at full speed)."""
+    return workers > 1 and threads // 2 < connections <= ACCEPT_SHARING_CONNECTIONS * threads
+
+
 class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's threaded worker, reading each request into memory in its event loop (as
     waitress does) before a request thread sees it.
@@ -146,14 +154,21 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
         self.large_conns: set[Any] = set()
 
     def accept(self, listener: socket.socket) -> None:
+        self._take(listener)
+
+    def _take(self, listener: socket.socket) -> bool:
+        """Accept one connection from `listener` onto the poller; False when none was waiting."""
         try:
             client, address = listener.accept()
         except OSError as error:
-            if error.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                return
+            if error.errno == errno.ECONNABORTED:
+                return True  # that client gave up while queued; others may follow
+            if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                return False
             raise
         self.nr_conns += 1
-        self._step_back_if_busy()
+        if self.alive:
+            self._step_back_if_busy()
         timeout = struct.pack("ll", IO_TIMEOUT_SECONDS, 0)
         # Kernel-level timeouts hold even where gunicorn makes the socket blocking.
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeout)
@@ -167,6 +182,7 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
         self.poller.register(
             conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
         )
+        return True
 
     # -- sharing connections between the workers ---------------------------------------
     # Every worker polls the one listening socket. A burst of new connections (a proxy's
@@ -179,16 +195,35 @@ class PolicybotWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
     # than ACCEPT_SHARING_CONNECTIONS per thread, so a flood is taken at full speed.
 
     def _step_back_if_busy(self) -> None:
-        threads = self.cfg.threads
-        if threads // 2 < self.nr_conns <= ACCEPT_SHARING_CONNECTIONS * threads and (
-            self.cfg.workers > 1
-        ):
+        if steps_back(self.nr_conns, self.cfg.threads, self.cfg.workers):
             self.accept_paused_until = time.monotonic() + ACCEPT_STEP_SECONDS
             self.set_accept_enabled(False)
 
     def set_accept_enabled(self, enabled: bool) -> None:
+        if not enabled and not self.alive:
+            self._stop_listening()
+            return
         # gunicorn's loop asks for accepting again on every turn; not before the pause ends.
         super().set_accept_enabled(enabled and time.monotonic() >= self.accept_paused_until)
+
+    # -- stopping ------------------------------------------------------------------------
+    # On SIGTERM gunicorn's worker stops polling the listening socket but keeps it open until
+    # its last request is done (up to the graceful timeout), and the arbiter closed its own
+    # copy already. Meanwhile the kernel still completes handshakes and queues connections
+    # that nobody will accept; when the worker exits, each is reset, its request unanswered
+    # (ConnectionResetError on a plain GET, seconds after it was sent). Instead the stopping
+    # worker takes what is queued at once (answered, with "Connection: close") and closes
+    # its copy; once every worker has, a new connection is refused: nothing was sent, so a
+    # client or proxy can retry it elsewhere.
+
+    def _stop_listening(self) -> None:
+        for listener in self.sockets:
+            listener.setblocking(False)
+            while self.nr_conns < self.worker_connections and self._take(listener):
+                pass
+        super().set_accept_enabled(False)
+        for listener in self.sockets:
+            listener.close()
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         left = self.accept_paused_until - time.monotonic()

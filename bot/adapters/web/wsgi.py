@@ -16,16 +16,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import metrics
 from bot.adapters.db import engines as db
-from bot.adapters.slack.guard import SlackEndpoint, SlackRequestGuard
 from bot.adapters.web.gate import TurnGate, gated
 from bot.adapters.web.limits import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from wsgiref.types import InputStream, StartResponse, WSGIApplication, WSGIEnvironment
+
+    from bot.adapters.slack.guard import SlackEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +107,18 @@ def make_wsgi_app(
 ) -> WSGIApplication:
     """Route the bot's paths; `slack` is None in Socket Mode (no /slack/events then), and
     `catalogue` None when the catalogue is off."""
-    slack_handler: WSGIApplication | None = (
-        SlackRequestGuard(
+    slack_handler: WSGIApplication | None = None
+    if slack is not None:
+        # Imported only with Slack: `policybot catalogue serve` runs without the Slack SDK.
+        from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+        from bot.adapters.slack.guard import SlackRequestGuard
+
+        slack_handler = SlackRequestGuard(
             SlackRequestHandler(slack.app, path=SLACK_PATH),
             slack.signing_secret,
             first_time=slack.first_time,
         )
-        if slack is not None
-        else None
-    )
     if gate is not None:
         # The probes and /metrics skip the queue: they are cheap, and a busy app must not
         # make an orchestrator think the process is dead.

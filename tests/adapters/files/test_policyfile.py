@@ -125,6 +125,8 @@ def test_problems_are_sorted_by_file_and_line(tmp_path: Path) -> None:
         f"{tmp_path / 'b.yaml'}:3",
         f"{tmp_path / 'b.yaml'}:4",
         f"{tmp_path / 'b2.yaml'}:4",
+        # The entry without a status is still read: its name is a duplicate in the same run.
+        f"{tmp_path / 'c.yaml'}:2",
     ]
 
 

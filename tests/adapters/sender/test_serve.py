@@ -39,7 +39,7 @@ from tests.adapters.slack.harness import (
     wait_until,
 )
 from tests.conftest import POSTGRES_URL, REPO, postgres_database
-from tests.factories import seed_registry
+from tests.factories import ban_first_allowed, seed_registry
 from tests.standin import Message, RateLimit, StandinSlack, payloads
 from tests.wiring import runtime_on, seed
 
@@ -203,11 +203,11 @@ def cli(env: dict[str, str], *args: str) -> None:
 def _ban_two_allowed_tools(folder: Path) -> list[str]:
     """Ban the first allowed tool of two policy files; their names."""
     names = []
-    for path in sorted(folder.glob("*.yaml"))[:2]:
+    for path in sorted(p for p in folder.glob("*.yaml") if p.name != "audiences.yaml")[:2]:
         text = path.read_text()
-        before, _, after = text.partition("status: allowed")
+        before = text.partition("status: allowed")[0]
         names.append(before.rsplit("name:", 1)[1].splitlines()[0].strip().strip("'\""))
-        path.write_text(before + "status: banned" + after)
+        path.write_text(ban_first_allowed(text))
     return names
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +32,7 @@ from tests.standin.signing import (
     signed_headers,
     slash_command_body,
 )
+from tests.standin.waiting import LIVENESS_SECONDS
 from tests.wiring import runtime_on, seed
 
 REPO = Path(__file__).resolve().parents[3]
@@ -64,8 +65,14 @@ def announcing_env(standin: StandinSlack, url: str, workdir: Path, **extra: str)
     }
 
 
-def wait_until(check: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise."""
+def wait_until(
+    check: Callable[[], T], timeout: float = LIVENESS_SECONDS, what: str = "condition"
+) -> T:
+    """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise.
+
+    `timeout` is a liveness bound: never less than LIVENESS_SECONDS, since a busy machine can
+    slow what takes milliseconds to seconds, and only a failing test waits it out."""
+    timeout = max(timeout, LIVENESS_SECONDS)
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -74,13 +81,6 @@ def wait_until(check: Callable[[], T], timeout: float = 5.0, what: str = "condit
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def seeded_database(path: Path | str, policies: list[ToolPolicy]) -> str:
@@ -111,7 +111,7 @@ def http(
     *,
     data: bytes | None = None,
     headers: Mapping[str, str] | None = None,
-    timeout: float = 10,
+    timeout: float = LIVENESS_SECONDS,
 ) -> HttpResult:
     request = urllib.request.Request(url, data=data, headers=dict(headers or {}))
     try:
@@ -121,11 +121,21 @@ def http(
         return HttpResult(error.code, error.read())
 
 
+# What `policybot serve` logs once it listens, in either log format.
+SERVING = re.compile(r"policybot serving on :(\d+)")
+
+
 class BotProcess:
-    """`policybot serve --port N` in a subprocess, with its log in a file for failures."""
+    """`policybot serve` in a subprocess, with its log in a file for failures.
+
+    It is started with `--port 0`: the OS picks a free port when serve binds it, and `port` is
+    read back from serve's log. A port picked beforehand and bound later could be taken
+    meanwhile by another test's server, which would then answer this test's requests.
+    """
 
     def __init__(self, env: Mapping[str, str], workdir: Path) -> None:
-        self.port = free_port()
+        # 0 until started (then the port serve bound); a test may set a port of its own.
+        self.port = 0
         self.workdir = workdir
         self.log_path = workdir / "serve.log"
         self.env = {
@@ -136,6 +146,9 @@ class BotProcess:
         }
         # One worker unless the test asks for more: fewer processes to start per test.
         self.env["POLICYBOT_WORKERS"] = "1"
+        # Tests poll with questions as one user (wait_until(... ask(...))): the per-person
+        # question limit is off unless a test sets it (test_security_round3.py does).
+        self.env["POLICYBOT_QUESTIONS_PER_MINUTE"] = "0"
         self.env.update(env)
         self.env["PYTHONPATH"] = str(REPO)
         self.process: subprocess.Popen[bytes] | None = None
@@ -156,15 +169,28 @@ class BotProcess:
                 self.command(), cwd=self.workdir, env=self.env, stdout=log, stderr=log
             )
         try:
-            wait_until(self._healthy, START_TIMEOUT, "policybot serve to answer /healthz")
+            deadline = time.monotonic() + START_TIMEOUT
+            port = wait_until(self._bound_port, START_TIMEOUT, "policybot serve to listen")
+            assert port is not None
+            self.port = port
+            left = max(1.0, deadline - time.monotonic())
+            wait_until(self._healthy, left, "policybot serve to answer /healthz")
         except TimeoutError:
             self.stop()
             raise RuntimeError(f"policybot serve did not start:\n{self.log()}") from None
 
-    def _healthy(self) -> bool:
+    def _bound_port(self) -> int | None:
+        self._check_running()
+        found = SERVING.search(self.log())
+        return int(found.group(1)) if found else None
+
+    def _check_running(self) -> None:
         assert self.process is not None
         if self.process.poll() is not None:
             raise RuntimeError(f"policybot serve exited early:\n{self.log()}")
+
+    def _healthy(self) -> bool:
+        self._check_running()
         try:
             return http(f"{self.url}/healthz").status == 200
         except OSError:
@@ -229,7 +255,7 @@ class SignedPoster:
         return self.post(interactivity_body(payload), FORM_CONTENT_TYPE)
 
 
-def response_to(standin: StandinSlack, url: str, timeout: float = 5.0) -> ResponsePost:
+def response_to(standin: StandinSlack, url: str, timeout: float = LIVENESS_SECONDS) -> ResponsePost:
     """The post the bot made to the response_url `url`."""
 
     def find() -> ResponsePost | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.slack.blocks import (
     MAX_BLOCKS,
     MAX_FIELD_TEXT,
@@ -74,7 +75,7 @@ def test_clip_never_cuts_an_entity_in_half() -> None:
 
 
 def test_each_status_has_its_emoji() -> None:
-    registry = Registry(seed_registry())
+    registry = Registry(seed_registry(), shipped_vocabulary())
 
     shown = {
         status: json.dumps(answer_message(ask(f"can I use {name}?", registry), "#ai").blocks)
@@ -90,7 +91,9 @@ def test_each_status_has_its_emoji() -> None:
 
 
 def test_answer_has_facts_as_fields_alternatives_owner_and_link() -> None:
-    message = answer_message(ask("can I use claude code?", Registry(seed_registry())), "#ai")
+    message = answer_message(
+        ask("can I use claude code?", Registry(seed_registry(), shipped_vocabulary())), "#ai"
+    )
 
     [main, notes] = message.blocks
     fields = [f["text"] for f in main["fields"]]
@@ -112,7 +115,9 @@ def test_people_written_text_is_escaped_in_blocks_and_fallback() -> None:
         link="https://evil.example|click>",
     )
     message = answer_message(
-        ask("why is sneaky banned <@U123>?", Registry([tool])), "#ai", echo_question=True
+        ask("why is sneaky banned <@U123>?", Registry([tool], shipped_vocabulary())),
+        "#ai",
+        echo_question=True,
     )
     shown = " ".join(sections(message.blocks)) + message.text
 
@@ -135,7 +140,7 @@ def test_many_tools_stay_within_block_kit_limits() -> None:
     ]
     question = "can I use " + " ".join(f"Tool{i:02d}" for i in range(40)) + "?"
 
-    message = answer_message(ask(question, Registry(tools)), "#ai")
+    message = answer_message(ask(question, Registry(tools, shipped_vocabulary())), "#ai")
 
     assert len(message.blocks) <= MAX_BLOCKS
     for block in message.blocks:
@@ -199,7 +204,9 @@ def test_status_line_is_english_unless_asked_otherwise() -> None:
 
 
 def test_chinese_question_gets_chinese_labels_in_blocks_and_fallback() -> None:
-    message = answer_message(ask("Claude Code 可以用吗？", Registry(seed_registry())), "#ai")
+    message = answer_message(
+        ask("Claude Code 可以用吗？", Registry(seed_registry(), shipped_vocabulary())), "#ai"
+    )
 
     [main, notes] = message.blocks
     assert main["text"]["text"] == (
@@ -227,7 +234,9 @@ def test_chinese_answer_still_escapes_people_written_text() -> None:
         owner="<!everyone>",
     )
     message = answer_message(
-        ask("为什么禁止 sneaky <@U123>？", Registry([tool])), "#ai", echo_question=True
+        ask("为什么禁止 sneaky <@U123>？", Registry([tool], shipped_vocabulary())),
+        "#ai",
+        echo_question=True,
     )
     shown = " ".join(sections(message.blocks)) + message.text
 
@@ -278,7 +287,8 @@ def _full_policy_registry() -> Registry:
                 link="https://intranet.example/tabnine",
             ),
             make_policy("Qoder"),
-        ]
+        ],
+        shipped_vocabulary(),
     )
 
 

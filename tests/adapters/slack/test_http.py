@@ -62,12 +62,10 @@ def mention(
 def test_slash_question_is_answered_privately_in_the_acknowledgement(http_bot: Served) -> None:
     url = http_bot.standin.response_url()
     form = payloads.slash_command(COMMAND, "can I use claude code?", response_url=url)
-    started = time.monotonic()
     result = http_bot.slack.command(form)
-    acknowledged = time.monotonic() - started
 
     body = result.json()
-    assert result.status == 200 and acknowledged < 3
+    assert result.status == 200
     assert body["response_type"] == "ephemeral"
     assert ":no_entry: *Claude Code* is *banned*" in all_text(body["blocks"])
     assert "Claude Code is BANNED" in body["text"]
@@ -292,11 +290,9 @@ def test_edit_opens_a_form_with_every_field(http_bot: Served) -> None:
         "owner",
         "link",
     }
-    assert json.loads(view["private_metadata"]) == {
-        "tool": "Windsurf",
-        "version": 1,
-        "create": False,
-    }
+    metadata = json.loads(view["private_metadata"])
+    assert len(metadata.pop("sig")) == 64  # signed: bot/adapters/slack/metadata.py
+    assert metadata == {"tool": "Windsurf", "version": 1, "create": False}
 
 
 def test_valid_form_saves_and_records_the_author(http_bot: Served) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.slack.steps import policy_outputs
 from bot.config import Settings
 from bot.domain.answers import Registry, answer_question
@@ -28,6 +29,7 @@ SENDER = REPO / "bot" / "adapters" / "sender"
 # Events API event -> the manifest's name for the subscription, and the scope it needs.
 EVENTS: dict[str, tuple[str, str | None]] = {
     "app_home_opened": ("app_home_opened", None),
+    "subteam_members_changed": ("subteam_members_changed", "usergroups:read"),
     "app_mention": ("app_mention", "app_mentions:read"),
     "message": ("message.im", "im:history"),  # the bot listens to its DMs only
     "link_shared": ("link_shared", "links:read"),
@@ -39,10 +41,12 @@ EVENTS: dict[str, tuple[str, str | None]] = {
 METHODS: dict[str, str | None] = {
     "auth.test": None,
     "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
     "chat.update": "chat:write",
     "chat.unfurl": "links:write",
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
+    "usergroups.list": "usergroups:read",
     "views.open": None,
     "views.publish": None,
     "conversations.history": "channels:history",
@@ -167,7 +171,7 @@ def test_every_custom_step_is_declared_with_the_outputs_it_gives(
     manifest: dict[str, Any],
 ) -> None:
     declared = manifest["functions"]
-    answer = answer_question("Claude Code", Registry(seed_registry()))
+    answer = answer_question("Claude Code", Registry(seed_registry(), shipped_vocabulary()))
     check_outputs = set(policy_outputs(answer, None))
 
     assert registered("function") == set(declared)

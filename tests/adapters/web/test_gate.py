@@ -55,8 +55,10 @@ def test_one_turn_at_a_time_in_arrival_order() -> None:
 
 
 def test_a_turn_held_past_patience_lets_the_next_in() -> None:
-    """A request stuck on I/O must not stall the worker: after `patience` the next goes in."""
-    gate = TurnGate(limit=1, patience=0.05)
+    """A request stuck on I/O must not stall the worker: after `patience` the next goes in.
+    The gate's clock is the test's, so how long the threads wait for the CPU does not count."""
+    now = [0.0]
+    gate = TurnGate(limit=1, patience=0.05, clock=lambda: now[0])
     stuck = threading.Event()
     entered = threading.Event()
 
@@ -70,11 +72,13 @@ def test_a_turn_held_past_patience_lets_the_next_in() -> None:
 
     first = _start(slow)
     _wait_until(lambda: gate.counted() == 1)
-    began = time.monotonic()
     second = _start(quick)
+    _wait_until(lambda: gate.waiting() == 1)
+    # While the first turn is younger than `patience` on the gate's clock, the second waits
+    # (it looks again every `patience` of real time, so a few looks fit in here).
+    assert not entered.wait(0.2)
+    now[0] += 0.05
     assert entered.wait(5), "the second request never got its turn"
-    waited = time.monotonic() - began
-    assert waited >= 0.04  # it did wait for the first turn to go quiet
     assert gate.counted() == 0  # the stuck turn no longer counts
     stuck.set()
     first.join(5)

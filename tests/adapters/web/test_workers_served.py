@@ -8,7 +8,7 @@ Each test runs on the suite's database (SQLite, or PostgreSQL with TEST_DATABASE
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 import signal
 import socket
@@ -22,6 +22,7 @@ from sqlmodel import Session, func, select
 from bot.adapters.db.models import QuestionLog
 from bot.adapters.db.policy_repo import PolicyRepository
 from bot.adapters.db.store import Store
+from bot.adapters.web.workers import IO_TIMEOUT_SECONDS
 from tests.adapters.slack.harness import (
     ANNOUNCE_ADMIN,
     ANNOUNCE_CHANNEL,
@@ -133,80 +134,6 @@ def test_a_change_is_announced_once_whatever_the_number_of_workers(
     assert "Cursor" in posts[0].text and "Qoder" in posts[1].text
 
 
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (the arbiter and its workers), from Linux /proc."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
-
-
-def connections_by_process(port: int, pids: set[int]) -> dict[int, int]:
-    """How many established TCP connections to `port` each process holds, from /proc."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
-    counts: dict[int, int] = {}
-    for pid in pids:
-        try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except OSError:
-            continue
-        held = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
-        if held:
-            counts[pid] = held
-    return counts
-
-
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
-def test_keep_alive_connections_opened_at_once_are_shared_between_the_workers(
-    bot: BotProcess,
-) -> None:
-    """A burst of new connections must not all land on the worker that woke first (measured
-    before: 43/8 and 50/0 of 50), which would leave one worker idle under load."""
-    assert bot.process is not None
-    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{bot.port}\r\n\r\n".encode()
-    workers = descendants(bot.process.pid)
-
-    def burst() -> dict[int, int]:
-        """40 connections at once, each answered, then counted by the process holding it."""
-        clients = [socket.create_connection(("127.0.0.1", bot.port), timeout=10) for _ in range(40)]
-        try:
-            for client in clients:
-                client.sendall(request)
-            for client in clients:
-                assert client.recv(4096).startswith(b"HTTP/1.1 200")
-            return connections_by_process(bot.port, workers)
-        finally:
-            for client in clients:
-                client.close()
-
-    # /healthz answers once the first worker is up; the second may still be starting, so
-    # the burst is repeated (a few times at most) until both take part.
-    def both_take_part() -> dict[int, int] | None:
-        counts = burst()
-        return counts if len(counts) == WORKERS else None
-
-    # /healthz answers once the first worker is up; the second may still be starting: once a
-    # burst reaches both, both are up.
-    wait_until(both_take_part, 15, "a burst both workers take part in")
-    splits = [burst() for _ in range(3)]
-    for counts in splits:
-        assert sum(counts.values()) == 40 and len(counts) == WORKERS, splits
-        assert min(counts.values()) >= 10, splits
-
-
 def test_idle_and_stalled_connections_do_not_stop_health_checks_or_answers(
     bot: BotProcess, standin: StandinSlack
 ) -> None:
@@ -248,8 +175,12 @@ def test_bodies_sent_slowly_hold_no_thread(bot: BotProcess, standin: StandinSlac
             connection.sendall(head + b"x" * 100)
         for _ in range(3):
             for connection in held:
-                connection.sendall(b"x")
-            health = http(f"{bot.url}/healthz", timeout=2)
+                # The server may have closed it already (IDLE_SECONDS after it was accepted).
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"x")
+            # Threads held by the trickles would free up only when a read times out
+            # (IO_TIMEOUT_SECONDS): the probe gives up before that; an answer takes milliseconds.
+            health = http(f"{bot.url}/healthz", timeout=IO_TIMEOUT_SECONDS - 2)
             assert health.status == 200
         assert "Qoder is ALLOWED" in ask(bot, standin, "can I use qoder?")
     finally:
@@ -345,4 +276,6 @@ def test_two_replicas_answer_each_others_changes_and_announce_once(
 
     posts = [post.text for post in standin.messages(CHANNEL)]
     assert len(posts) == 3
-    assert "Cursor" in posts[0] and "Qoder" in posts[1] and "Qoder" in posts[2]
+    # Each change announced exactly once (under load the sender may post them out of order).
+    assert sum("Cursor" in post for post in posts) == 1
+    assert sum("Qoder" in post for post in posts) == 2

@@ -23,6 +23,7 @@ import jinja2
 import sqlalchemy as sa
 
 from bot.adapters.db.models import utcnow
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.web.catalogue import exports, i18n
 from bot.adapters.web.catalogue.model import PAGE_SIZE, RECENT_DAYS, Catalogue, Filters
 from bot.adapters.web.catalogue.radar import STATUS_COLOURS, Radar, layout
@@ -35,6 +36,7 @@ from bot.domain.answers import (
     list_heading,
     variant_lines,
 )
+from bot.domain.audiences import localised, with_rule
 from bot.domain.errors import PolicyError
 from bot.domain.links import PREFIX, tool_path
 from bot.domain.lists import STATUS_ORDER, group_by_status
@@ -190,8 +192,11 @@ class CatalogueApp:
         clock: Callable[[], dt.datetime] = utcnow,
         public_url: str | None = None,
         versions: VersionSource | None = None,
+        audience_titles: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
     ) -> None:
         self.source = source
+        # Each audience's title per language ("" the default); never its members.
+        self.audience_titles = audience_titles or dict
         self.revisions = revisions
         self.versions = versions  # None: no version pages, the history shows no links
         self.tz = tz
@@ -328,6 +333,9 @@ class CatalogueApp:
         def data_name(data: DataClass | str) -> str:
             return phrases.data_names[DataClass(data)]
 
+        def category_name(category: str) -> str:
+            return i18n.category_name(category, lang)
+
         def field_name(name: str) -> str:
             return words.get(_FIELD_WORDS.get(name, ""), name)
 
@@ -339,6 +347,21 @@ class CatalogueApp:
                 return status_label(value)
             if name == "max_data" and value in {d.value for d in DataClass}:
                 return data_name(value)
+            if name == "rules" and isinstance(value, list):
+                # Each audience by its title (never its members), then the fields it sets.
+                titles = self.audience_titles()
+                return "; ".join(
+                    f"{_title(titles, rule.get('audience', ''), lang)}: "
+                    + ", ".join(
+                        show_value(key, item)
+                        for key, item in rule.items()
+                        if key not in ("audience", "translations")
+                    )
+                    for rule in value
+                    if isinstance(rule, dict)
+                )
+            if name == "translations" and isinstance(value, dict):
+                return ", ".join(value)  # the languages written
             if isinstance(value, list):
                 return ", ".join(str(item) for item in value)
             return str(value)
@@ -363,7 +386,10 @@ class CatalogueApp:
                 FilterField(
                     "category",
                     "filter_category",
-                    _counted_options(catalogue.categories, filters.categories),
+                    [
+                        Option(o.value, category_name(o.value), o.chosen, o.count)
+                        for o in _counted_options(catalogue.categories, filters.categories)
+                    ],
                 ),
                 FilterField(
                     "vendor", "filter_vendor", _counted_options(catalogue.vendors, filters.vendors)
@@ -382,6 +408,8 @@ class CatalogueApp:
             status_label=status_label,
             data_name=data_name,
             field_name=field_name,
+            category_name=category_name,
+            label_lines=label_lines,
             show_value=show_value,
             safe_url=_safe_url,
             filter_fields=filter_fields,
@@ -391,6 +419,10 @@ class CatalogueApp:
                 "catalogue": None,
                 "filters": Filters(),
                 "q": "",
+                "heading": "",
+                "hint": "",
+                "link": "",
+                "link_text": "",
                 "recent_days": RECENT_DAYS,
                 **values,
             },
@@ -398,6 +430,9 @@ class CatalogueApp:
         return Response(status, page.encode("utf-8"), headers=[("Vary", "Accept-Language")])
 
     def _index(self, query: Mapping[str, list[str]], lang: str) -> Response:
+        unknown = Filters.unknown(query)
+        if unknown is not None:
+            return self._bad_filter(*unknown, lang)
         catalogue = self.catalogue()
         filters = Filters.from_query(query)
         question = " ".join(" ".join(query.get("q", [])).split())[:MAX_QUESTION]
@@ -462,10 +497,20 @@ class CatalogueApp:
         if not tools:
             return self._not_found(lang)
         entries = []
-        for policy in tools:
+        titles = self.audience_titles()
+        for written in tools:
+            policy = localised(written, lang)
+            rules = [
+                {
+                    "title": _title(titles, rule.audience, lang),
+                    "policy": localised(with_rule(written, rule), lang),
+                }
+                for rule in written.rules
+            ]
             entries.append(
                 {
                     "policy": policy,
+                    "rules": rules,
                     "alternatives": catalogue.resolve(policy.alternatives),
                     "alternative_for": catalogue.alternative_for(policy),
                     "upcoming": catalogue.upcoming(policy),
@@ -504,7 +549,7 @@ class CatalogueApp:
         try:
             version, total = self.versions.excerpt(number, VERSION_CHANGES_SHOWN)
         except PolicyError:
-            return self._not_found(lang)
+            return self._no_version(number, lang)
         catalogue = self.catalogue()
         rows = [
             {
@@ -564,6 +609,36 @@ class CatalogueApp:
     def _not_found(self, lang: str) -> Response:
         return self._render("not_found.html", lang, "404 Not Found")
 
+    def _no_version(self, number: int, lang: str) -> Response:
+        words = i18n.words(lang)
+        return self._render(
+            "not_found.html",
+            lang,
+            "404 Not Found",
+            heading=words["no_version"].format(number=number),
+            hint=words["no_version_hint"],
+            link=f"{PREFIX}changes",
+            link_text=words["nav_changes"],
+        )
+
+    def _bad_filter(self, field: str, value: str, lang: str) -> Response:
+        words = i18n.words(lang)
+        phrases = i18n.phrases(lang)
+        if field == "status":
+            choices = [f"{s.value} ({phrases.status_labels[s]})" for s in STATUS_ORDER]
+        else:
+            choices = [f"{d.value} ({phrases.data_names[d]})" for d in DataClass]
+        name = words["filter_status" if field == "status" else "filter_data"]
+        return self._render(
+            "not_found.html",
+            lang,
+            "400 Bad Request",
+            heading=words["bad_filter"].format(field=name.lower(), value=value[:100]),
+            hint=words["bad_filter_hint"].format(choices=", ".join(choices)),
+            link=PREFIX,
+            link_text=words["nav_catalogue"],
+        )
+
 
 # A revision's field -> the word the tool page uses for it.
 _FIELD_WORDS = {
@@ -585,6 +660,20 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 def _safe_url(url: str | None) -> bool:
     """True for a plain http(s) URL, the only kind a page makes a link of."""
     return bool(url and _SAFE_URL.match(url))
+
+
+# A radar label wider than this (in characters) is set on two lines: the margin beside the
+# circle holds about 10 characters of the label's font, and a sector may face either side.
+LABEL_LINE_CHARS = 10
+
+
+def label_lines(text: str) -> list[str]:
+    """A sector's label in lines that fit beside the radar: "Coding assistants" on two."""
+    if len(text) <= LABEL_LINE_CHARS or " " not in text:
+        return [text]
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1 :]]
 
 
 def _counted_options(counted: Sequence[tuple[str, int]], chosen: frozenset[str]) -> list[Option]:
@@ -624,6 +713,12 @@ def _field_changes(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         old, new = [*list(pair), None, None][:2]
         rows.append({"field": name, "old": old, "new": new})
     return rows
+
+
+def _title(titles: Mapping[str, Mapping[str, str]], audience: str, lang: str) -> str:
+    """An audience's title in `lang`, its default title, or its name."""
+    names = titles.get(audience, {})
+    return names.get(lang) or names.get("") or audience
 
 
 def _history_row(revision: Revision, tz: dt.tzinfo) -> dict[str, Any]:
@@ -668,7 +763,9 @@ def export_registry(
 ) -> str:
     """The registry (with `filters`) in export format `fmt`, as the catalogue serves it."""
     catalogue = Catalogue(
-        Registry(policies), recent=recently_changed(revisions, now), today=now.astimezone(tz).date()
+        Registry(policies, shipped_vocabulary()),
+        recent=recently_changed(revisions, now),
+        today=now.astimezone(tz).date(),
     )
     return exports.export(
         fmt,
@@ -687,8 +784,15 @@ def catalogue_app(
     public_url: str | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     versions: VersionSource | None = None,
+    audience_titles: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
 ) -> WSGIApplication:
     """The catalogue as a WSGI app (typed for `make_wsgi_app`)."""
     return CatalogueApp(
-        source, revisions, tz=tz, public_url=public_url, clock=clock, versions=versions
+        source,
+        revisions,
+        tz=tz,
+        public_url=public_url,
+        clock=clock,
+        versions=versions,
+        audience_titles=audience_titles,
     )

@@ -6,15 +6,15 @@ so it can be imported back; JSON and CSV are for other programs and other radars
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
+from bot.adapters.files.csvfile import csv_text
 from bot.adapters.files.policyfile import dump_policies
+from bot.domain.audiences import rules_plain, translations_plain
 from bot.domain.links import slug, tool_path
 from bot.domain.policy import ToolPolicy
 
@@ -26,8 +26,6 @@ CONTENT_TYPES = {
 }
 # build-your-own-radar's columns, in its order.
 CSV_COLUMNS = ("name", "ring", "quadrant", "isNew", "description")
-# Spreadsheets run a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def tool_record(policy: ToolPolicy, *, recent: bool, base_url: str = "") -> dict[str, Any]:
@@ -57,6 +55,9 @@ def tool_record(policy: ToolPolicy, *, recent: bool, base_url: str = "") -> dict
             else None
         ),
         "recently_changed": recent,
+        # Each audience's rule (by audience name, never its members) and the translations.
+        "rules": rules_plain(policy.rules),
+        "translations": translations_plain(policy.translations),
     }
 
 
@@ -80,11 +81,6 @@ def to_json(
     return head + ', "tools": [\n' + records + "\n]}\n"
 
 
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text rather than running it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def byor_description(policy: ToolPolicy) -> str:
     """The radar's description column: reason, conditions, data limit and alternatives.
 
@@ -104,20 +100,17 @@ def byor_description(policy: ToolPolicy) -> str:
 
 def to_csv(tools: Sequence[ToolPolicy], *, is_recent: Callable[[ToolPolicy], bool]) -> str:
     """build-your-own-radar's CSV: the ring is the status, the quadrant the category."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for policy in tools:
-        writer.writerow(
-            [
-                _cell(policy.name),
-                policy.status.value,
-                _cell(policy.category or "uncategorised"),
-                "TRUE" if is_recent(policy) else "FALSE",
-                _cell(byor_description(policy)),
-            ]
-        )
-    return out.getvalue()
+    rows = (
+        [
+            policy.name,
+            policy.status.value,
+            policy.category or "uncategorised",
+            "TRUE" if is_recent(policy) else "FALSE",
+            byor_description(policy),
+        ]
+        for policy in tools
+    )
+    return csv_text(CSV_COLUMNS, rows, lineterminator="\n")
 
 
 def to_yaml(tools: Sequence[ToolPolicy]) -> str:

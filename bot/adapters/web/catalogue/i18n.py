@@ -68,6 +68,8 @@ _EN: dict[str, str] = {
     "reason": "Why",
     "alternatives": "Instead use",
     "alternative_for": "Listed as an alternative to",
+    "rules": "For some teams",
+    "rules_intro": "Everyone else gets the policy above.",
     "not_in_registry": "not in the catalogue",
     "owner": "Owner",
     "more": "More",
@@ -101,6 +103,11 @@ _EN: dict[str, str] = {
     "export_yaml": "YAML (policies as code)",
     "not_found": "No tool here.",
     "not_found_hint": "It may have been renamed or removed. Search the catalogue:",
+    "no_version": "There is no version v{number}.",
+    "no_version_hint": "The policy versions there are are listed on",
+    "bad_filter": "Unknown {field} “{value}”.",
+    "bad_filter_hint": "Use one of: {choices}. Or see",
+    "col_status": "Status",
     "tool_removed": "{name} was removed from the registry.",
     "footer": "Policy only: this catalogue never shows who asked what.",
     "skip": "Skip to the content",
@@ -153,6 +160,8 @@ _ZH: dict[str, str] = {
     "vendor": "供应商",
     "category": "类别",
     "aliases": "别名",
+    "rules": "特定团队的规定",
+    "rules_intro": "其他人适用上述政策。",
     "conditions": "使用条件",
     "data_limit": "数据级别上限",
     "no_data": "无",
@@ -192,6 +201,11 @@ _ZH: dict[str, str] = {
     "export_yaml": "YAML（政策即代码）",
     "not_found": "没有这个工具。",
     "not_found_hint": "它可能已改名或被移除。请搜索目录：",
+    "no_version": "没有版本 v{number}。",
+    "no_version_hint": "现有的政策版本列在",
+    "bad_filter": "未知的{field}“{value}”。",
+    "bad_filter_hint": "请使用：{choices}。或查看",
+    "col_status": "状态",
     "tool_removed": "{name} 已从登记册中移除。",
     "footer": "仅显示政策：本目录从不显示谁问了什么。",
     "skip": "跳到正文",
@@ -210,6 +224,34 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 def words(language: str) -> Mapping[str, str]:
     """The catalogue's strings in `language` ("en" or "zh")."""
     return _WORDS[language]
+
+
+# The shipped registry's categories as people read them; another category is shown from its
+# value ("image-and-media" -> "Image and media").
+_CATEGORY_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "coding-assistant": "Coding assistants",
+        "chat-assistant": "Chat assistants",
+        "image-and-media": "Image and media",
+        "productivity": "Productivity",
+    },
+    "zh": {
+        "coding-assistant": "编程助手",
+        "chat-assistant": "聊天助手",
+        "image-and-media": "图像与媒体",
+        "productivity": "办公效率",
+    },
+}
+
+
+def category_name(category: str, language: str) -> str:
+    """A category value as a title in `language`: `coding-assistant` -> "Coding assistants"
+    (编程助手); one the catalogue has no name for, from its value: "Image and media"."""
+    known = _CATEGORY_NAMES[language].get(category.strip().casefold())
+    if known:
+        return known
+    text = " ".join(category.replace("-", " ").replace("_", " ").split())
+    return text[:1].upper() + text[1:] if text else category
 
 
 def phrases(language: str) -> Phrases:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from bot.domain.answers import Registry
 from bot.domain.links import name_slug, slug
-from bot.domain.lists import STATUS_ORDER, ListQuery, category_matches
+from bot.domain.lists import STATUS_ORDER, ListQuery
 from bot.domain.names import name_key
 from bot.domain.policy import DataClass, Status, ToolPolicy
 
@@ -60,6 +60,19 @@ class Filters:
             data=data,
         )
 
+    @staticmethod
+    def unknown(query: Mapping[str, Sequence[str]]) -> tuple[str, str] | None:
+        """The first status or data class in the query that is none (`?status=bannned`), as
+        (field, value): a shared link with a typo must say so, not quietly show every tool."""
+        for key, parse in (("status", Status.parse), ("data", DataClass.parse)):
+            for value in query.get(key, ())[:MAX_FILTER_VALUES]:
+                try:
+                    if value.strip():
+                        parse(value)
+                except ValueError:
+                    return key, value.strip()
+        return None
+
     @classmethod
     def of_list(cls, query: ListQuery, categories: Iterable[str]) -> Filters:
         """The catalogue filter showing what a list question asked for; the question's
@@ -67,9 +80,7 @@ class Filters:
         return cls(
             statuses=query.statuses,
             categories=frozenset(
-                value
-                for value in categories
-                if any(category_matches(value, concept) for concept in query.categories)
+                value for value in categories if any(kind.holds(value) for kind in query.kinds)
             ),
             vendors=frozenset(query.vendors),
             data=query.data,

@@ -237,3 +237,34 @@ def test_without_javascript_the_apply_button_filters(site: Site, tmp_path: Path)
         names = texts(driver, "table.tools tbody th a")
         assert {"Qoder", "Microsoft Copilot"} <= set(names)
         assert "GitHub Copilot" not in names  # no category
+
+
+def test_on_a_phone_no_table_header_runs_into_the_next(site: Site, tmp_path: Path) -> None:
+    """390 px wide (issue 27: "VENDORCATEGORY"): every header cell's text fits in its cell."""
+    from selenium.webdriver.common.by import By
+
+    with open_browser(tmp_path, width=390, height=844) as phone:
+        phone.get(f"{site.url}/catalogue/")
+        headers = phone.find_elements(By.CSS_SELECTOR, "table.tools thead th")
+        assert headers
+        for header in headers:
+            overflow = phone.execute_script(
+                "return arguments[0].scrollWidth - arguments[0].clientWidth;", header
+            )
+            assert overflow <= 0, header.text
+
+
+def test_every_radar_label_is_inside_the_picture_at_1400_px(site: Site, tmp_path: Path) -> None:
+    """Issue 27: with an "uncategorised" sector the coding assistants' label was cut."""
+    from selenium.webdriver.common.by import By
+
+    with open_browser(tmp_path, width=1400, height=1000) as wide:
+        wide.get(f"{site.url}/catalogue/radar")
+        svg = wide.find_element(By.CSS_SELECTOR, "svg.radar")
+        box = svg.rect
+        labels = wide.find_elements(By.CSS_SELECTOR, "svg.radar text[font-size='15']")
+        assert any("Coding" in label.text for label in labels)
+        for label in labels:
+            rect = label.rect
+            assert rect["x"] >= box["x"] - 0.5, label.text
+            assert rect["x"] + rect["width"] <= box["x"] + box["width"] + 0.5, label.text

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.adapters.db.announcement_views import AnnouncementView
+from bot.adapters.files.vocabularyfile import shipped_vocabulary
 from bot.adapters.slack.announcements import delivery_message
 from bot.adapters.slack.blocks import answer_message
 from bot.adapters.web.catalogue.i18n import negotiate
@@ -75,7 +76,9 @@ def test_the_catalogue_is_on_unless_turned_off() -> None:
 
 
 def _answer(question: str) -> str:
-    answer = answer_question(question, Registry(seed_registry()), today=dt.date(2026, 11, 25))
+    answer = answer_question(
+        question, Registry(seed_registry(), shipped_vocabulary()), today=dt.date(2026, 11, 25)
+    )
     return str(answer_message(answer, "#ai-governance", pages=PAGES).blocks)
 
 
@@ -94,7 +97,7 @@ def test_a_chinese_answer_names_the_page_in_chinese() -> None:
 
 
 def test_without_a_public_url_answers_are_as_before() -> None:
-    answer = answer_question("claude code?", Registry(seed_registry()))
+    answer = answer_question("claude code?", Registry(seed_registry(), shipped_vocabulary()))
     blocks = str(answer_message(answer, "#ai-governance").blocks)
     assert "/catalogue/" not in blocks
     assert "|Read the full policy>" in blocks

@@ -8,10 +8,12 @@ import gc
 import io
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import pytest
 import yaml
 
 from bot.adapters.files.policyfile import load_policies
@@ -145,10 +147,29 @@ def test_category_vendor_and_data_filters_combine(site: Site) -> None:
     assert both == ["qoder"]
 
 
-def test_unknown_filter_values_are_ignored_not_refused(site: Site) -> None:
-    reply = site.get("/catalogue/?status=forbidden&data=secret&page=abc")
+def test_a_page_number_that_is_no_number_is_ignored(site: Site) -> None:
+    reply = site.get("/catalogue/?page=abc")
     assert reply.status == 200
     assert "claude-code" in tool_links(reply.text)
+
+
+@pytest.mark.parametrize(
+    ("query", "said", "choice"),
+    [
+        ("status=bannned", "Unknown status “bannned”.", "under-review"),
+        ("status=banned&status=forbidden", "Unknown status “forbidden”.", "conditional"),
+        ("data=secret", "Unknown cleared for data “secret”.", "confidential"),
+    ],
+)
+def test_an_unknown_filter_value_says_so_instead_of_showing_every_tool(
+    site: Site, query: str, said: str, choice: str
+) -> None:
+    reply = site.get(f"/catalogue/?{query}")
+
+    assert reply.status == 400
+    assert said in reply.text
+    assert choice in reply.text
+    assert tool_links(reply.text) == []
 
 
 def test_a_large_catalogue_is_paginated_and_the_next_page_keeps_the_filter(
@@ -384,8 +405,11 @@ def test_the_radar_draws_each_tool_as_a_point_linking_to_its_page(site: Site) ->
     points = re.findall(r'<a href="/catalogue/tools/([^"]+)" class="point"', svg)
     assert len(points) == len(site.runtime.policies.policies())
     # Sectors are the categories; a tool without one goes to "uncategorised".
-    for sector in ("coding-assistant", "chat-assistant", "uncategorised"):
-        assert f">{sector}</text>" in svg
+    # Each is titled as people read it, a long title on two lines so it fits beside the circle.
+    assert re.search(r">Coding</tspan><tspan [^>]*>assistants</tspan></text>", svg)
+    assert re.search(r">Chat</tspan><tspan [^>]*>assistants</tspan></text>", svg)
+    assert re.search(r">Uncategorised</tspan></text>", svg)
+    assert "coding-assistant</t" not in svg
     # Claude Code changed today: its point carries the "recent" mark.
     claude = svg[svg.index('href="/catalogue/tools/claude-code"') :]
     assert "stroke-dasharray" in claude[: claude.index("</a>")]
@@ -451,9 +475,14 @@ def test_the_yaml_export_imports_back_as_the_same_registry(site: Site, tmp_path:
     assert reply.status == 200
     assert "tools" in yaml.safe_load(reply.body)
     path = tmp_path / "export.yaml"
-    path.write_bytes(reply.body)
+    # The hostile tool's `javascript:` link, seeded around the rules, is one the files refuse.
+    path.write_bytes(reply.body.replace(b"javascript:alert(1)", b"https://example.com/evil"))
     assert load_policies(path) == sorted(
-        site.runtime.policies.policies(), key=lambda p: p.name.casefold()
+        (
+            replace(p, link="https://example.com/evil") if p.link == "javascript:alert(1)" else p
+            for p in site.runtime.policies.policies()
+        ),
+        key=lambda p: p.name.casefold(),
     )
 
 
