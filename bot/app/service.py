@@ -350,6 +350,7 @@ class PolicyService:
         channel: str = "cli",
         conversation: str | None = None,
         public: bool = False,
+        reading: Reading | None = None,
     ) -> Reply:
         """Answer `text` if it is a question, run it if it is a command the user may run.
 
@@ -359,8 +360,12 @@ class PolicyService:
         `public`: asked where others read (a channel). Privacy by place: drafts, admin
         listings, desk results and a person's own exception are never part of what may be
         posted there; the reply says so (`Reply.private`, `Reply.aside`).
+
+        `reading`: what `interpret` already made of `text` for `user`, so it is not read twice.
         """
-        return self.placed(self._handle(text, user, source, channel, conversation), public)
+        if reading is None:
+            reading = self.interpret(text, user)
+        return self.placed(self._handle(reading, text, user, source, channel, conversation), public)
 
     def placed(self, reply: Reply, public: bool) -> Reply:
         """`reply` as it may be shown where it was asked: unchanged in a private place; in a
@@ -396,9 +401,14 @@ class PolicyService:
         return replace(reply, text=self.render(answer), answer=answer, aside=aside)
 
     def _handle(
-        self, text: str, user: str, source: str, channel: str, conversation: str | None
+        self,
+        reading: Reading,
+        text: str,
+        user: str,
+        source: str,
+        channel: str,
+        conversation: str | None,
     ) -> Reply:
-        reading = self.interpret(text, user)
         if reading.reply is not None:
             return reading.reply
         if reading.command is not None:

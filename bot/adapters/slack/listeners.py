@@ -36,6 +36,7 @@ from bot.adapters.slack.metadata import MetadataSeal
 from bot.app.admin import describe_change, describe_staged
 from bot.app.changes import Actor, SavePolicy
 from bot.app.runtime import Runtime
+from bot.app.service import Reading
 from bot.domain.commands import Command, EditTool, ShowUnanswered, StageChange, is_command
 from bot.domain.errors import PermissionDenied, PolicyError, UnknownToolError
 from bot.domain.links import tool_pages
@@ -177,18 +178,21 @@ class Listeners:
         echo_question: bool = False,
         conversation: str | None = None,
         public: bool = False,
+        reading: Reading | None = None,
     ) -> Said:
         """The reply to what `user` wrote: help, an answer, an admin result or a refusal.
 
         In a `conversation` (a DM or a thread) a follow-up is about the previous answer.
-        `public`: written where others read (see `Said` and `PolicyService.handle`)."""
+        `public`: written where others read (see `Said` and `PolicyService.handle`).
+        `reading`: the service's reading of `text`, when the caller has it already."""
         if text.lower() in HELP_WORDS:
             return Said(
                 help_message(
                     self.command, is_admin=self.service.is_admin(user), contact=self.contact
                 )
             )
-        reading = self.service.interpret(text, user)
+        if reading is None:
+            reading = self.service.interpret(text, user)
         edit = form_of(reading.command)
         if edit is not None:
             # A form needs a trigger only a slash command brings.
@@ -203,20 +207,15 @@ class Listeners:
         if isinstance(reading.command, ShowUnanswered) and self.runtime.desk is not None:
             # With buttons per term; the queue is for admins' eyes only.
             return Said(queue_message(self.runtime.desk, self.runtime), private=public)
-        if reading.reply is not None:
-            reply = self.service.placed(reading.reply, public)
-        elif reading.command is not None:
-            executed = self.service.execute(reading.command, user=user, source=SOURCE)
-            reply = self.service.placed(executed, public)
-        else:
-            reply = self.service.handle(
-                text,
-                user=user,
-                source=SOURCE,
-                channel=CHANNEL,
-                conversation=conversation,
-                public=public,
-            )
+        reply = self.service.handle(
+            text,
+            user=user,
+            source=SOURCE,
+            channel=CHANNEL,
+            conversation=conversation,
+            public=public,
+            reading=reading,
+        )
         if reply.kind == "help":
             is_admin = self.service.is_admin(user)
             return Said(help_message(self.command, is_admin=is_admin, contact=self.contact))
@@ -233,7 +232,8 @@ class Listeners:
         text = question_text(command.get("text") or "", None)
         user = str(command.get("user_id") or "")
         ack()  # commands may write and call Slack: acknowledge first, work after
-        edit = form_of(self.service.interpret(text, user).command)
+        reading = self.service.interpret(text, user)
+        edit = form_of(reading.command)
         if edit is not None:
             form, draft = edit
             trigger = str(command.get("trigger_id") or "")
@@ -241,7 +241,7 @@ class Listeners:
             if problem is not None:
                 respond(response_type="ephemeral", **problem.as_kwargs())
             return
-        message = self.reply_to(text, user, echo_question=True).message
+        message = self.reply_to(text, user, echo_question=True, reading=reading).message
         sent = respond(response_type="ephemeral", **message.as_kwargs())
         if sent.status_code != 200:
             log.warning("response_url refused the answer", extra={"status": sent.status_code})
