@@ -315,7 +315,7 @@ class ToolRequests:
         """The change handler: tell askers when a tool now covers their request or is decided
         (when the change is made; a scheduled change on its day was told when scheduled)."""
         after = event.change.after
-        if after is None or (event.quiet and event.source == "scheduled"):
+        if after is None or event.on_its_day:
             return
         session = uow.session
         keys = {name_key(after.name), *(name_key(a) for a in after.aliases)}

@@ -119,17 +119,13 @@ class Watches:
         """The change handler: the watchers hear once per transaction, before it commits.
 
         A scheduled change on its day is quiet: watchers heard when it was scheduled."""
-        if event.change.is_noop or (event.quiet and event.source == "scheduled"):
+        if event.change.is_noop or event.on_its_day:
             return
         uow.before_commit(self._notify_watchers)
 
     def _notify_watchers(self, uow: UnitOfWork) -> None:
         session = uow.session
-        events = [
-            e
-            for e in uow.events
-            if not e.change.is_noop and not (e.quiet and e.source == "scheduled")
-        ]
+        events = [e for e in uow.events if not e.change.is_noop and not e.on_its_day]
         if not events:
             return
         lines: dict[str, str] = {}

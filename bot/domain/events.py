@@ -56,6 +56,11 @@ class ChangeEvent:
     quiet: bool
     at: dt.datetime
 
+    @property
+    def on_its_day(self) -> bool:
+        """A scheduled change applied on its day: staff were told when it was scheduled."""
+        return self.quiet and self.source == "scheduled"
+
 
 @dataclass
 class ImportReport:
